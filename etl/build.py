@@ -1,0 +1,224 @@
+"""``python -m etl build``: raw kit → validated warehouse, atomically.
+
+Runs every step (``etl.steps``) in order, adds the catalogue tables (sources,
+indicators, flags), the quarantine and the duplicates, validates every table
+against its declaration and swaps the new warehouse in with its manifest
+(build time, code version, input checksums, row counts, stage timings, notes).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from etl import paths
+from etl.catalogue import FLAGS, INDICATORS, SOURCES, SOURCES_BY_ID, TABLES_BY_NAME
+from etl.context import BuildContext
+from etl.load import MANIFEST_VERSION, code_version, now_iso, read_manifest, sha256_file, write_warehouse
+from etl.steps import Step, discover_steps
+
+# Tables gathered from all steps; rows carry their source_id.
+STACKED = ("observations", "duplicates")
+
+
+def sources_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "source_id": s.id,
+                "kind": s.kind,
+                "title": s.title,
+                "publisher": s.publisher,
+                "url": s.url,
+                "licence": s.licence,
+                "licence_url": s.licence_url,
+                "attribution": s.attribution,
+                "attribution_url": s.attribution_url,
+                "reference_date": s.reference_date,
+                "description_de": s.description_de,
+                "description_en": s.description_en,
+                "caveats_de": "\n".join(s.caveats_de),
+                "caveats_en": "\n".join(s.caveats_en),
+                "files": "\n".join(f.path for f in s.files),
+            }
+            for s in SOURCES
+        ]
+    )
+
+
+def indicators_table() -> pd.DataFrame:
+    rows = []
+    for i in INDICATORS:
+        rows.append(
+            {
+                "indicator_id": i.id,
+                "topic": i.topic,
+                "title_de": i.title_de,
+                "title_en": i.title_en,
+                "unit": i.unit,
+                "definition_de": i.definition_de,
+                "definition_en": i.definition_en,
+                "better": i.better,
+                "aggregation": i.aggregation,
+                "levels": ",".join(i.levels),
+                "derived": i.derived,
+                "formula": i.formula or None,
+                "source_ids": ",".join(i.source_ids),
+                "breaks": json.dumps([b.__dict__ for b in i.breaks], ensure_ascii=False) if i.breaks else None,
+                "caveats_de": "\n".join(i.caveats_de) or None,
+                "caveats_en": "\n".join(i.caveats_en) or None,
+                "decimals": i.decimals,
+            }
+        )
+    return pd.DataFrame(rows, columns=TABLES_BY_NAME["indicators"].column_names)
+
+
+def flags_table() -> pd.DataFrame:
+    return pd.DataFrame([{"flag": f.code, "label_de": f.label_de, "label_en": f.label_en, "has_value": f.has_value} for f in FLAGS])
+
+
+def input_checksums(raw_dir: Path, source_ids: list[str]) -> dict[str, dict]:
+    out = {}
+    for sid in source_ids:
+        for raw in SOURCES_BY_ID[sid].files:
+            for path in sorted(raw_dir.glob(raw.path)):
+                if path.is_file():
+                    out[path.relative_to(raw_dir).as_posix()] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+    return out
+
+
+def _read_previous(warehouse: Path, name: str) -> pd.DataFrame | None:
+    path = paths.table_path(warehouse, name)
+    if not path.exists():
+        return None
+    if TABLES_BY_NAME[name].geo:
+        import geopandas as gpd
+
+        return gpd.read_parquet(path)
+    return pd.read_parquet(path)
+
+
+def build(raw_dir: Path | None = None, out: Path | None = None, only: str | None = None, log=None) -> dict:
+    """Build the warehouse; returns the manifest. Raises on failure, leaving ``out`` untouched."""
+    raw_dir = (raw_dir or paths.raw_dir()).resolve()
+    out = (out or paths.warehouse_dir()).resolve()
+    ctx = BuildContext(raw_dir=raw_dir)
+    if log is not None:
+        ctx.log = log
+    steps = discover_steps()
+    if only is not None:
+        if only not in SOURCES_BY_ID:
+            raise SystemExit(f"--only: unknown source {only!r}; known: {', '.join(SOURCES_BY_ID)}")
+        if read_manifest(out) is None:
+            raise SystemExit(f"--only needs an existing warehouse in {out}; run a full build first")
+        selected = [s for s in steps if s.name == "regions" or only in s.source_ids]
+    else:
+        selected = steps
+
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    produced: dict[str, list[pd.DataFrame]] = {}
+    step_tables: dict[str, list[str]] = {}
+    for step in selected:
+        ctx.log(f"step {step.name}: start ({', '.join(step.source_ids)})")
+        t0 = time.perf_counter()
+        result = step.run(ctx)
+        timings[step.name] = round(time.perf_counter() - t0, 2)
+        step_tables[step.name] = sorted(result)
+        for name, frame in result.items():
+            if name == "regions":
+                ctx.regions = frame
+            if name in STACKED:
+                produced.setdefault(name, []).append(frame)
+                ctx.tables[name] = pd.concat(produced[name], ignore_index=True)
+            else:
+                ctx.tables[name] = frame
+        ctx.log(f"step {step.name}: done in {timings[step.name]} s ({', '.join(f'{k} {len(v)}' for k, v in result.items())})")
+
+    t0 = time.perf_counter()
+    tables: dict[str, pd.DataFrame] = dict(ctx.tables)
+    quarantine = ctx.quarantine.to_frame()
+    if only is not None:
+        tables, quarantine = _merge_partial(out, only, selected, tables, quarantine)
+    for name in STACKED:
+        if name not in tables:
+            tables[name] = pd.DataFrame(columns=TABLES_BY_NAME[name].column_names)
+    tables["quarantine"] = quarantine
+    tables["sources"] = sources_table()
+    tables["indicators"] = indicators_table()
+    tables["flags"] = flags_table()
+
+    input_sources = sorted({sid for s in selected for sid in s.source_ids})
+    manifest = {
+        "manifest_version": MANIFEST_VERSION,
+        "built_at": now_iso(),
+        "code_version": code_version(),
+        "raw_dir": str(raw_dir),
+        "partial_build_of": only,
+        "inputs": input_checksums(raw_dir, input_sources),
+        "stage_seconds": timings,
+        "notes": ctx.notes,
+        "quarantine_by_source_and_reason": _quarantine_summary(quarantine),
+        "step_tables": step_tables,
+    }
+    if only is not None:
+        previous = read_manifest(out) or {}
+        manifest["inputs"] = {**previous.get("inputs", {}), **manifest["inputs"]}
+        manifest["stage_seconds"] = {**previous.get("stage_seconds", {}), **timings}
+        manifest["notes"] = {**previous.get("notes", {}), **ctx.notes}
+    timings["validate_and_write"] = 0.0
+    write_warehouse(out, tables, manifest)
+    timings["validate_and_write"] = round(time.perf_counter() - t0, 2)
+    total = round(time.perf_counter() - started, 2)
+    # The manifest on disk gets the final timings too.
+    manifest["stage_seconds"] = {**manifest["stage_seconds"], **timings}
+    manifest["total_seconds"] = total
+    manifest_file = paths.manifest_path(out)
+    on_disk = json.loads(manifest_file.read_text(encoding="utf-8"))
+    on_disk.update(stage_seconds=manifest["stage_seconds"], total_seconds=total)
+    manifest_file.write_text(json.dumps(on_disk, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    ctx.log(f"warehouse written to {out} in {total} s; quarantined rows: {len(quarantine)}")
+    return on_disk
+
+
+def _quarantine_summary(quarantine: pd.DataFrame) -> dict:
+    if quarantine.empty:
+        return {}
+    summary: dict[str, dict[str, int]] = {}
+    grouped = quarantine.assign(reason_kind=quarantine["reason"].str.replace(r"\b\d{2,12}\b", "…", regex=True))
+    for (sid, reason), n in grouped.groupby(["source_id", "reason_kind"]).size().items():
+        summary.setdefault(sid, {})[reason] = int(n)
+    return summary
+
+
+def _merge_partial(out: Path, only: str, selected: list[Step], tables: dict, quarantine: pd.DataFrame):
+    """Replace the rows of one source in the existing warehouse with the new ones."""
+    owned = {t for s in selected if s.name != "regions" for t in s.owns_tables}
+    merged: dict[str, pd.DataFrame] = {}
+    for name in TABLES_BY_NAME:
+        if name in ("sources", "indicators", "flags", "quarantine"):
+            continue
+        previous = _read_previous(out, name)
+        new = tables.get(name)
+        if name in STACKED:
+            keep = previous[previous["source_id"] != only] if previous is not None else None
+            parts = [p for p in (keep, new) if p is not None and not p.empty]
+            merged[name] = pd.concat(parts, ignore_index=True) if parts else (previous if previous is not None else new)
+        elif name in owned or name in ("regions", "region_shapes"):
+            merged[name] = new if new is not None else previous
+        elif previous is not None:
+            merged[name] = previous
+        elif new is not None:
+            merged[name] = new
+    merged = {k: v for k, v in merged.items() if v is not None}
+    prev_q = _read_previous(out, "quarantine")
+    if prev_q is not None:
+        quarantine = pd.concat([prev_q[prev_q["source_id"] != only], quarantine], ignore_index=True)
+    # Regions from the previous build carry attributes of later steps; keep them.
+    prev_regions = _read_previous(out, "regions")
+    if prev_regions is not None:
+        merged["regions"] = prev_regions
+    return merged, quarantine

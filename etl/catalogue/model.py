@@ -1,0 +1,127 @@
+"""The shapes of the catalogue's declarations: sources, indicators, tables, flags.
+
+Everything the project says about its data is declared once with these classes;
+the ETL validates against them, the tests check they are complete and the app
+renders source lines, definitions and the Sources page from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Aggregation = Literal["sum", "mean_population", "mean_households", "none"]
+Direction = Literal["higher", "lower", "neutral"]
+Level = Literal["bund", "land", "rbz", "kreis", "gemeinde"]
+PeriodType = Literal["year", "half_year"]
+
+LEVELS: tuple[str, ...] = ("bund", "land", "rbz", "kreis", "gemeinde")
+KEY_LENGTH = {"land": 2, "rbz": 3, "kreis": 5, "gemeinde": 8}
+GERMANY_ID = "DG"  # GENESIS' code for Deutschland; the regions table uses it too.
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One file of a source, relative to the raw-data directory.
+
+    ``url`` is where the publisher serves it; ``member`` names the file inside a
+    downloaded archive when the publisher ships a zip.
+    """
+
+    path: str
+    url: str
+    member: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    publisher: str
+    url: str
+    licence: str
+    licence_url: str
+    attribution: str
+    reference_date: str
+    files: tuple[RawFile, ...]
+    description_de: str
+    description_en: str
+    attribution_url: str = ""
+    caveats_de: tuple[str, ...] = ()
+    caveats_en: tuple[str, ...] = ()
+    kind: Literal["indicators", "geometry", "registry", "attributes"] = "indicators"
+
+
+@dataclass(frozen=True)
+class SeriesBreak:
+    date: str  # ISO date of the first period after the break
+    explanation_de: str
+    explanation_en: str
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    title_de: str
+    title_en: str
+    unit: str  # publisher's unit, e.g. "%", "Personen", "EUR", "km²"
+    definition_de: str
+    definition_en: str
+    source_ids: tuple[str, ...]
+    topic: str  # a key of TOPICS
+    better: Direction
+    aggregation: Aggregation
+    levels: tuple[str, ...]
+    derived: bool = False
+    formula: str = ""  # required when derived
+    breaks: tuple[SeriesBreak, ...] = ()
+    caveats_de: tuple[str, ...] = ()
+    caveats_en: tuple[str, ...] = ()
+    decimals: int = 1
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    label_de: str
+    label_en: str
+    has_value: bool  # whether a row with this flag still carries a number
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: str  # pandas dtype name: "string", "Int64", "float64", "bool", "date32", "geometry", "datetime"
+    description: str
+    nullable: bool = True
+    allowed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    geo: bool = False
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+TOPICS: dict[str, tuple[str, str]] = {
+    "broadband": ("Breitband", "Broadband"),
+    "population": ("Bevölkerung & Fläche", "Population & area"),
+    "economy": ("Wirtschaft", "Economy"),
+    "internet": ("Internetnutzung", "Internet use"),
+    "emobility": ("E-Mobilität", "E-mobility"),
+}
+
+
+@dataclass
+class Catalogue:
+    sources: dict[str, Source] = field(default_factory=dict)
+    indicators: dict[str, Indicator] = field(default_factory=dict)
+    tables: dict[str, Table] = field(default_factory=dict)
+    flags: dict[str, Flag] = field(default_factory=dict)

@@ -1,0 +1,36 @@
+"""Errors a user can act on: each names the file and, where it can, sheet, line and column."""
+
+from __future__ import annotations
+
+
+class InputError(Exception):
+    """A raw file cannot be read as its source declares: wrong encoding, missing
+    sheet or column, truncated file. The message says where and what was expected."""
+
+    def __init__(self, file: str, message: str, *, sheet: str | None = None, line: int | None = None, column: str | None = None):
+        self.file = file
+        self.sheet = sheet
+        self.line = line
+        self.column = column
+        self.detail = message
+        where = [file]
+        if sheet is not None:
+            where.append(f"sheet {sheet!r}")
+        if line is not None:
+            where.append(f"line {line}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        super().__init__(f"{', '.join(where)}: {message}")
+
+
+class MissingRawFile(InputError):
+    def __init__(self, file: str, raw_dir: str):
+        super().__init__(
+            file,
+            f"not found in the raw-data directory {raw_dir}. Set DSR_RAW_DIR to the folder with the kit, "
+            "or run `python -m etl fetch` to download it from the publisher.",
+        )
+
+
+class ValidationError(Exception):
+    """A built table does not match its declared schema; nothing is written."""

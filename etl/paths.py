@@ -1,0 +1,59 @@
+"""Every directory the project uses, derived from two settings.
+
+Nothing else in the code base builds paths to raw data or to the warehouse:
+
+- ``DSR_RAW_DIR``: where the raw files lie, as published. Default ``data/raw/``;
+  when that is missing or empty, ``../shared/data/`` beside the project (the kit).
+- ``DSR_WAREHOUSE``: where the build writes and the app reads. Default
+  ``data/warehouse/`` (ignored by git).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_RAW_DIR = DATA_DIR / "raw"
+KIT_RAW_DIR = PROJECT_ROOT.parent / "shared" / "data"
+DEFAULT_WAREHOUSE = DATA_DIR / "warehouse"
+
+# Reviewed, hand-written inputs that belong to the project (not raw data).
+SECTOR_MAPPING_FILE = DATA_DIR / "sector_mapping.csv"
+RESOLVER_OVERRIDES_FILE = DATA_DIR / "resolver_overrides.csv"
+TEMPLATES_DIR = DATA_DIR / "templates"
+VENDOR_DIR = PROJECT_ROOT / "dashboard" / "static"
+
+
+def _has_files(path: Path) -> bool:
+    return path.is_dir() and any(p.name != ".gitkeep" for p in path.iterdir())
+
+
+def raw_dir() -> Path:
+    """The raw-data directory: ``DSR_RAW_DIR``, else data/raw/, else the kit."""
+    configured = os.environ.get("DSR_RAW_DIR")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    if _has_files(DEFAULT_RAW_DIR):
+        return DEFAULT_RAW_DIR
+    if _has_files(KIT_RAW_DIR):
+        return KIT_RAW_DIR
+    return DEFAULT_RAW_DIR
+
+
+def warehouse_dir() -> Path:
+    """The warehouse directory: ``DSR_WAREHOUSE``, else data/warehouse/."""
+    configured = os.environ.get("DSR_WAREHOUSE")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    return DEFAULT_WAREHOUSE
+
+
+def table_path(warehouse: Path, table: str) -> Path:
+    """The Parquet file of one warehouse table."""
+    return warehouse / f"{table}.parquet"
+
+
+def manifest_path(warehouse: Path) -> Path:
+    return warehouse / "manifest.json"

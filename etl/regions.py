@@ -1,0 +1,148 @@
+"""Official region keys and hierarchy from BKG VG5000 (status 2021-01-01).
+
+In: the VG5000 shapefiles (EPSG:31467). Out: ``regions`` (one row per Land,
+Regierungsbezirk, Kreis and Gemeinde, plus Germany as ``DG``) and
+``region_shapes`` (full and map geometry in EPSG:4326, see ``etl.geometry``).
+
+Keys are zero-padded strings everywhere: a key read as an integer is a bug, so
+``normalise_key`` restores leading zeros lost by spreadsheets (``1001`` is the
+Kreis ``01001``, ``1001000`` the Gemeinde ``01001000``).
+
+Territorial changes: every other source is keyed to this status. A row whose key
+is not in it is quarantined (``etl.transform.observations``); a crosswalk of
+changes can later be added as one more input that maps old keys to new ones and
+aggregates by each indicator's rule (``etl.aggregate``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import geopandas as gpd
+import pandas as pd
+
+from etl.catalogue import GERMANY_ID, KEY_LENGTH
+from etl.context import BuildContext
+from etl.geometry import build_shapes
+
+SOURCE_ID = "bkg_vg5000"
+VG_DIR = "bkg_vg5000_2021/vg5000_ebenen_0101"
+LAYERS = {"bund": "STA", "land": "LAN", "rbz": "RBZ", "kreis": "KRS", "gemeinde": "GEM"}
+LAND_GF = 9  # GF 9: land areas with structure; GF 8 are water parts (VG_WERTE.dbf)
+EQUAL_AREA = 3035  # ETRS89 / LAEA Europe
+
+_DIGITS = re.compile(r"^\d+$")
+
+
+def normalise_key(value: object, level: str) -> str | None:
+    """Return the zero-padded key of ``level`` for a key as published.
+
+    Accepts strings with or without leading zeros, ints and floats (``1001.0``
+    from a spreadsheet). Returns None when the value cannot be a key of that level.
+    """
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if isinstance(value, float):
+        if not value.is_integer():
+            return None
+        value = int(value)
+    text = str(value).strip()
+    if text.endswith(".0") and _DIGITS.match(text[:-2] or "x"):
+        text = text[:-2]
+    if not _DIGITS.match(text):
+        return None
+    length = KEY_LENGTH[level]
+    if len(text) > length:
+        return None
+    # A key can lose at most one leading zero (Länder 01–09); more would be another level.
+    if len(text) < length - 1:
+        return None
+    return text.zfill(length)
+
+
+def _read_layer(ctx: BuildContext, layer: str) -> gpd.GeoDataFrame:
+    path = ctx.path(f"{VG_DIR}/VG5000_{layer}.shp")
+    frame = gpd.read_file(path)
+    if frame.crs is None or frame.crs.to_epsg() != 31467:
+        ctx.log(f"VG5000_{layer}: CRS {frame.crs} (expected EPSG:31467); reprojecting from what the .prj says")
+    return frame
+
+
+def build_regions(ctx: BuildContext) -> dict[str, pd.DataFrame]:
+    """The ``regions`` and ``region_shapes`` tables from VG5000."""
+    frames = []
+    geoms = []
+    for level, layer in LAYERS.items():
+        raw = _read_layer(ctx, layer)
+        land = raw[raw["GF"] == LAND_GF].copy()
+        if level == "bund":
+            land["region_id"] = GERMANY_ID
+            land["ars"] = "000000000000"
+        else:
+            land["region_id"] = land["AGS"].astype(str)
+            land["ars"] = land["ARS"].astype(str)
+        bad = land["region_id"].str.len() != (KEY_LENGTH.get(level, 2))
+        if level != "bund" and bad.any():
+            for _, row in land[bad].iterrows():
+                ctx.quarantine.add(
+                    source_id=SOURCE_ID, file=f"{VG_DIR}/VG5000_{layer}.dbf", column="AGS", value=row["AGS"],
+                    reason=f"AGS of unexpected length for level {level}", target_table="regions",
+                )
+            land = land[~bad]
+        if land["region_id"].duplicated().any():
+            # Several land parts of one unit: dissolve them into one geometry.
+            land = land.dissolve(by="region_id", as_index=False, aggfunc="first")
+        land["level"] = level
+        frames.append(land)
+        ctx.log(f"regions: {level}: {len(land)} units from VG5000_{layer}")
+    allg = pd.concat(frames, ignore_index=True)
+    allg = gpd.GeoDataFrame(allg, geometry="geometry", crs=frames[0].crs)
+
+    area = allg.geometry.to_crs(EQUAL_AREA).area / 1e6
+    points = allg.geometry.representative_point().to_crs(4326)
+    rid = allg["region_id"]
+    is_sub = allg["level"].isin(["rbz", "kreis", "gemeinde"])
+    regions = pd.DataFrame(
+        {
+            "region_id": rid,
+            "ars": allg["ars"],
+            "level": allg["level"],
+            "name": allg["GEN"],
+            "type": allg["BEZ"],
+            "land_id": rid.where(allg["level"] == "bund", rid.str[:2]).where(allg["level"] != "bund", None),
+            "rbz_id": None,
+            "kreis_id": None,
+            "nuts_id": allg["NUTS"],
+            "area_km2": area.round(3),
+            "lat": points.y.round(5),
+            "lon": points.x.round(5),
+        }
+    )
+    # Regierungsbezirk: the third digit of the AGS, where the Land has them (the
+    # RBZ layer lists them); Länder without Regierungsbezirke carry a 0 there.
+    rbz_ids = set(regions.loc[regions["level"] == "rbz", "region_id"])
+    rb = rid.str[:3]
+    regions["rbz_id"] = rb.where(is_sub & rb.isin(rbz_ids), None)
+    regions["kreis_id"] = rid.str[:5].where(allg["level"].isin(["kreis", "gemeinde"]), None)
+    for col in ("urban_rural_type", "degurba", "population"):
+        regions[col] = pd.array([pd.NA] * len(regions), dtype="Int64")
+    regions["population_date"] = pd.NaT
+    regions["population_class"] = pd.array([pd.NA] * len(regions), dtype="string")
+
+    shapes = build_shapes(allg[["region_id", "level", "geometry"]], log=ctx.log)
+    ctx.note("regions", "units_by_level", regions["level"].value_counts().to_dict())
+    return {"regions": regions, "region_shapes": shapes}
+
+
+def land_of(region_id: str) -> str | None:
+    return None if region_id == GERMANY_ID else region_id[:2]
+
+
+def parent_id(region_id: str, level: str) -> str | None:
+    """The key of the enclosing unit of ``level`` (land, kreis) for a region key."""
+    if region_id == GERMANY_ID:
+        return None
+    if level == "bund":
+        return GERMANY_ID
+    length = KEY_LENGTH[level]
+    return region_id[:length] if len(region_id) >= length else None

@@ -1,0 +1,105 @@
+"""Shared last step of every indicator transform: checks observations against
+the catalogue and the regions, quarantines what does not fit, returns the rows of
+the ``observations`` table.
+
+Input: a frame with indicator_id, region_id, period, period_type, value, flag,
+source_file and, for provenance, optional sheet, line, column and raw. Region
+keys that are not in the 2021-01-01 status (older keys of merged Gemeinden and
+Kreise) are quarantined with the count per file in the manifest notes; a later
+crosswalk of territorial changes can map them instead (see ``etl.regions``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from etl.catalogue import FLAGS_BY_CODE, INDICATORS_BY_ID, TABLES_BY_NAME
+from etl.context import BuildContext
+
+OBS_COLUMNS = TABLES_BY_NAME["observations"].column_names
+_PROV = ["sheet", "line", "column", "raw"]
+
+
+def _quarantine(ctx: BuildContext, rows: pd.DataFrame, source_id: str, reason) -> None:
+    q = pd.DataFrame(
+        {
+            "file": rows["source_file"],
+            "sheet": rows.get("sheet"),
+            "line": rows.get("line"),
+            "column": rows.get("column"),
+            "value": rows["raw"] if "raw" in rows else rows["value"],
+            "reason": reason if isinstance(reason, str) else reason,
+        }
+    )
+    ctx.quarantine.add_frame(q, source_id=source_id, target_table="observations")
+
+
+def finalize_observations(frame: pd.DataFrame, ctx: BuildContext, *, source_id: str, step: str) -> pd.DataFrame:
+    """Validate and tidy observations of one source; quarantine the rest."""
+    missing = [c for c in ("indicator_id", "region_id", "period", "period_type", "value", "flag", "source_file") if c not in frame]
+    if missing:
+        raise ValueError(f"{step}: observations lack columns {missing}")
+    df = frame.copy()
+    for col in _PROV:
+        if col not in df:
+            df[col] = None
+    unknown = set(df["indicator_id"]) - set(INDICATORS_BY_ID)
+    if unknown:
+        raise ValueError(f"{step}: indicators not declared in the catalogue: {sorted(unknown)}")
+    bad_flags = set(df["flag"].dropna()) - set(FLAGS_BY_CODE)
+    if bad_flags:
+        raise ValueError(f"{step}: flags not declared in the catalogue: {sorted(bad_flags)}")
+    df["region_id"] = df["region_id"].astype("string")
+    df["value"] = pd.to_numeric(df["value"], errors="raise").astype("float64")
+    df["period"] = pd.to_datetime(df["period"]).dt.date
+
+    # 1. Region keys outside the 2021-01-01 status.
+    known = ctx.region_ids()
+    outside = ~df["region_id"].isin(known)
+    if outside.any():
+        rows = df[outside]
+        _quarantine(
+            ctx,
+            rows,
+            source_id,
+            "region key " + rows["region_id"].astype(str) + " not in the territorial status 2021-01-01 (historic or unknown key)",
+        )
+        counts = rows.groupby(["source_file"]).size().to_dict()
+        ctx.note(step, "historic_or_unknown_keys_by_file", {k: int(v) for k, v in counts.items()})
+        ctx.note(step, "historic_or_unknown_keys_distinct", int(rows["region_id"].nunique()))
+        df = df[~outside]
+
+    # 2. Shares outside 0–100.
+    pct = df["indicator_id"].map(lambda i: INDICATORS_BY_ID[i].unit == "%")
+    out_of_range = pct & df["value"].notna() & ((df["value"] < 0) | (df["value"] > 100))
+    if out_of_range.any():
+        _quarantine(ctx, df[out_of_range], source_id, "share outside 0–100 %")
+        df = df[~out_of_range]
+
+    # 3. Negative values where no negative makes sense are left to the source step.
+    # 4. An empty value needs a flag that says why.
+    empty = df["value"].isna() & df["flag"].isna()
+    if empty.any():
+        _quarantine(ctx, df[empty], source_id, "empty value without a publisher marker")
+        df = df[~empty]
+
+    # 5. The same key twice: identical copies collapse to one; conflicting ones are all quarantined.
+    key = ["indicator_id", "region_id", "period"]
+    dup = df.duplicated(key, keep=False)
+    if dup.any():
+        groups = df[dup].groupby(key, dropna=False)
+        conflicting_idx = []
+        for _, g in groups:
+            if g["value"].nunique(dropna=False) > 1 or g["flag"].nunique(dropna=False) > 1:
+                conflicting_idx.extend(g.index)
+        if conflicting_idx:
+            rows = df.loc[conflicting_idx]
+            _quarantine(ctx, rows, source_id, "duplicate key (indicator, region, period) with different values")
+            df = df.drop(index=conflicting_idx)
+        ctx.note(step, "identical_duplicates_collapsed", int(df.duplicated(key).sum()))
+        df = df.drop_duplicates(key, keep="first")
+
+    df["source_id"] = source_id
+    df["flag"] = df["flag"].astype("string")
+    df["period_type"] = df["period_type"].astype("string")
+    return df[OBS_COLUMNS].reset_index(drop=True)

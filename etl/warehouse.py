@@ -1,0 +1,60 @@
+"""The one data-access module: reads the warehouse through DuckDB.
+
+Every table is a view over its Parquet file, so users and the app query the
+same names (``regions``, ``observations`` …) with SQL. Geometry comes through
+geopandas (GeoParquet), filtered by level and resolution when read.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from etl import paths
+from etl.catalogue import TABLES_BY_NAME
+
+
+class WarehouseMissing(Exception):
+    def __init__(self, warehouse: Path):
+        super().__init__(f"no warehouse in {warehouse}: run `python -m etl build` first (or set DSR_WAREHOUSE)")
+
+
+class Warehouse:
+    def __init__(self, directory: Path | None = None):
+        self.directory = (directory or paths.warehouse_dir()).resolve()
+        if not paths.manifest_path(self.directory).exists():
+            raise WarehouseMissing(self.directory)
+        self.manifest: dict = json.loads(paths.manifest_path(self.directory).read_text(encoding="utf-8"))
+        self.con = duckdb.connect(database=":memory:")
+        self.con.execute("SET threads TO 2")
+        for name in self.manifest.get("tables", []):
+            table = TABLES_BY_NAME.get(name)
+            if table is None or table.geo:
+                continue
+            file = paths.table_path(self.directory, name).as_posix().replace("'", "''")
+            self.con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{file}')")
+
+    @property
+    def version(self) -> str:
+        """Changes whenever the warehouse is rebuilt: a cache key for readers."""
+        return f"{self.manifest.get('built_at')}|{self.manifest.get('code_version')}"
+
+    def has(self, table: str) -> bool:
+        return table in self.manifest.get("tables", [])
+
+    def sql(self, query: str, params: list | dict | None = None) -> pd.DataFrame:
+        return self.con.execute(query, params or []).df()
+
+    def table(self, name: str) -> pd.DataFrame:
+        return self.sql(f"SELECT * FROM {name}")
+
+    def shapes(self, level: str, resolution: str = "map"):
+        import geopandas as gpd
+
+        return gpd.read_parquet(
+            paths.table_path(self.directory, "region_shapes"),
+            filters=[("level", "=", level), ("resolution", "=", resolution)],
+        )
