@@ -20,17 +20,18 @@ def parent_key(region_ids: pd.Series, to_level: str) -> pd.Series:
     return region_ids.str[:length]
 
 
-def aggregate(obs: pd.DataFrame, to_level: str, weights: pd.Series | None = None) -> pd.DataFrame:
+def aggregate(obs: pd.DataFrame, to_level: str, weights: pd.Series | None = None, rule: str | None = None) -> pd.DataFrame:
     """Aggregate rows of one indicator (columns region_id, period, value) to ``to_level``.
 
-    ``weights`` (indexed like ``obs``) is needed for weighted means. Rows with a
+    ``rule`` defaults to the indicator's declared aggregation; ``weights``
+    (indexed like ``obs``) is needed for weighted means. Rows with a
     missing value are left out of sums and means; the result says how many
     regions were combined in ``n_regions``.
     """
     indicators = obs["indicator_id"].unique()
     if len(indicators) != 1:
         raise ValueError("aggregate one indicator at a time")
-    rule = INDICATORS_BY_ID[indicators[0]].aggregation
+    rule = rule or INDICATORS_BY_ID[indicators[0]].aggregation
     frame = obs.assign(parent=parent_key(obs["region_id"].astype("string"), to_level))
     frame = frame[frame["value"].notna()]
     if rule == "sum":

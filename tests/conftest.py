@@ -1,0 +1,55 @@
+"""Shared fixtures: the raw kit, one end-to-end warehouse built once per session,
+and the small hand-written fixtures under tests/data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from etl import paths
+from etl.context import BuildContext
+
+FIXTURES = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def kit_dir() -> Path:
+    """The real raw kit (../shared/data or DSR_RAW_DIR). CI has it beside the clone."""
+    raw = paths.raw_dir()
+    if not (raw / "SOURCES.md").exists() and not any(raw.iterdir()):
+        pytest.fail(f"raw kit not found in {raw}: set DSR_RAW_DIR")
+    return raw
+
+
+@pytest.fixture(scope="session")
+def warehouse(tmp_path_factory, kit_dir):
+    """A full build of the warehouse from the real kit, shared by all end-to-end tests."""
+    from etl.build import build
+    from etl.warehouse import Warehouse
+
+    out = tmp_path_factory.mktemp("warehouse") / "wh"
+    build(raw_dir=kit_dir, out=out, log=lambda m: None)
+    return Warehouse(out)
+
+
+@pytest.fixture(scope="session")
+def kit_regions(kit_dir) -> pd.DataFrame:
+    """The regions table built from the real VG5000 (for unit tests that need keys)."""
+    from etl.regions import build_regions
+
+    ctx = BuildContext(raw_dir=kit_dir, log=lambda m: None)
+    return build_regions(ctx)["regions"]
+
+
+def make_context(raw_dir: Path, regions: pd.DataFrame | None = None) -> BuildContext:
+    """A build context over a fixture folder, with the given regions."""
+    return BuildContext(raw_dir=raw_dir, regions=regions, log=lambda m: None)
+
+
+def small_regions(*ids: str) -> pd.DataFrame:
+    """A regions frame with just these keys (level from key length) for unit tests."""
+    level = {2: "land", 3: "rbz", 5: "kreis", 8: "gemeinde"}
+    rows = [{"region_id": "DG", "level": "bund"}] + [{"region_id": i, "level": level[len(i)]} for i in ids]
+    return pd.DataFrame(rows)

@@ -1,0 +1,230 @@
+"""The ETL's shared machinery: paths, key normalisation, aggregation, the
+catalogue's completeness, atomic writes and the quarantine."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from etl import paths
+from etl.aggregate import aggregate
+from etl.catalogue import FLAGS, INDICATORS, SOURCES, SOURCES_BY_ID, TABLES, TOPICS
+from etl.catalogue.model import LEVELS
+from etl.errors import ValidationError
+from etl.load import read_manifest, write_warehouse
+from etl.quarantine import Quarantine
+from etl.regions import normalise_key
+
+# --- paths -------------------------------------------------------------------
+
+
+def test_raw_dir_prefers_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("DSR_RAW_DIR", str(tmp_path))
+    assert paths.raw_dir() == tmp_path.resolve()
+
+
+def test_raw_dir_falls_back_to_the_kit_when_data_raw_is_empty(monkeypatch, tmp_path):
+    monkeypatch.delenv("DSR_RAW_DIR", raising=False)
+    empty = tmp_path / "raw"
+    empty.mkdir()
+    (empty / ".gitkeep").touch()
+    kit = tmp_path / "shared" / "data"
+    kit.mkdir(parents=True)
+    (kit / "SOURCES.md").write_text("x")
+    monkeypatch.setattr(paths, "DEFAULT_RAW_DIR", empty)
+    monkeypatch.setattr(paths, "KIT_RAW_DIR", kit)
+    assert paths.raw_dir() == kit
+    (empty / "something.csv").write_text("a")
+    assert paths.raw_dir() == empty
+
+
+def test_warehouse_dir_setting(monkeypatch, tmp_path):
+    monkeypatch.setenv("DSR_WAREHOUSE", str(tmp_path / "wh"))
+    assert paths.warehouse_dir() == (tmp_path / "wh").resolve()
+    monkeypatch.delenv("DSR_WAREHOUSE")
+    assert paths.warehouse_dir() == paths.DEFAULT_WAREHOUSE
+
+
+# --- keys --------------------------------------------------------------------
+
+
+@given(st.integers(min_value=1_000_000, max_value=16_999_999))
+def test_gemeinde_key_from_a_number_gets_its_leading_zero_back(number):
+    key = normalise_key(number, "gemeinde")
+    assert key == str(number).zfill(8)
+    assert len(key) == 8 and int(key) == number
+
+
+@given(st.integers(min_value=1000, max_value=16999))
+def test_kreis_key_from_float_and_text_agree(number):
+    assert normalise_key(float(number), "kreis") == normalise_key(str(number), "kreis") == str(number).zfill(5)
+    assert normalise_key(f"{number}.0", "kreis") == str(number).zfill(5)
+
+
+@given(st.text(alphabet="0123456789", min_size=1, max_size=12), st.sampled_from(["land", "kreis", "gemeinde"]))
+def test_normalised_keys_are_zero_padded_strings_or_none(text, level):
+    key = normalise_key(text, level)
+    length = {"land": 2, "kreis": 5, "gemeinde": 8}[level]
+    if key is not None:
+        assert len(key) == length and key.isdigit() and int(key) == int(text)
+
+
+@pytest.mark.parametrize("value", ["", "abc", "01 001", None, float("nan"), 1001.5, "123456789"])
+def test_non_keys_are_refused(value):
+    assert normalise_key(value, "kreis") is None
+
+
+def test_a_key_cannot_lose_more_than_one_zero():
+    # "1" is not Schleswig-Holstein's Flensburg 01001: too short to be a Kreis key.
+    assert normalise_key("1", "kreis") is None
+    assert normalise_key("1", "land") == "01"
+
+
+# --- aggregation -------------------------------------------------------------
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["01001000", "01002000", "01051001", "02000000", "03101000"]), st.integers(0, 10**6)),
+        min_size=1,
+        max_size=30,
+        unique_by=lambda t: t[0],
+    )
+)
+def test_sums_are_preserved_from_gemeinde_to_kreis_to_land_to_germany(rows):
+    obs = pd.DataFrame(rows, columns=["region_id", "value"]).assign(indicator_id="population", period=pd.Timestamp("2017-12-31"))
+    obs["value"] = obs["value"].astype(float)
+    kreis = aggregate(obs, "kreis", rule="sum")
+    land = aggregate(kreis, "land", rule="sum")
+    germany = aggregate(land, "bund", rule="sum")
+    assert kreis["value"].sum() == land["value"].sum() == germany["value"].sum() == obs["value"].sum()
+    assert set(land["region_id"]) == {r[:2] for r, _ in rows}
+
+
+def test_weighted_mean_needs_weights_and_weights_by_population():
+    share = next(i.id for i in INDICATORS if i.aggregation == "mean_households") if any(i.aggregation == "mean_households" for i in INDICATORS) else None
+    if share is None:
+        pytest.skip("no household-weighted indicator declared")
+    obs = pd.DataFrame({"indicator_id": share, "region_id": ["01001", "01002"], "period": "2020-12-31", "value": [100.0, 50.0]})
+    with pytest.raises(ValueError):
+        aggregate(obs, "land")
+    out = aggregate(obs, "land", weights=pd.Series([1.0, 3.0]))
+    assert out["value"].iloc[0] == pytest.approx(62.5)
+
+
+def test_not_aggregatable_indicators_refuse():
+    rule_none = [i.id for i in INDICATORS if i.aggregation == "none"]
+    if not rule_none:
+        pytest.skip("no non-aggregatable indicator declared")
+    obs = pd.DataFrame({"indicator_id": rule_none[0], "region_id": ["01001"], "period": "2020-12-31", "value": [1.0]})
+    with pytest.raises(ValueError, match="does not aggregate"):
+        aggregate(obs, "land")
+
+
+# --- the catalogue is complete -------------------------------------------------
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.id)
+def test_every_source_is_fully_declared(source):
+    for field in ("title", "publisher", "url", "licence", "licence_url", "attribution", "reference_date", "description_de", "description_en"):
+        assert getattr(source, field).strip(), f"{source.id}: {field} is empty"
+    assert source.files, f"{source.id}: no files"
+    assert source.url.startswith("http")
+    for raw in source.files:
+        assert raw.url.startswith("http"), f"{source.id}: {raw.path} has no download URL"
+    assert len(source.caveats_de) == len(source.caveats_en)
+
+
+def test_every_indicator_is_fully_declared():
+    assert INDICATORS, "no indicators declared"
+    for ind in INDICATORS:
+        where = f"indicator {ind.id}"
+        for field in ("title_de", "title_en", "unit", "definition_de", "definition_en"):
+            assert getattr(ind, field).strip(), f"{where}: {field} is empty"
+        assert ind.topic in TOPICS, f"{where}: unknown topic {ind.topic}"
+        assert ind.better in ("higher", "lower", "neutral")
+        assert ind.aggregation in ("sum", "mean_population", "mean_households", "none")
+        assert ind.source_ids and all(s in SOURCES_BY_ID for s in ind.source_ids), where
+        assert ind.levels and set(ind.levels) <= set(LEVELS), where
+        if ind.derived:
+            assert ind.formula.strip(), f"{where}: derived without a formula"
+        assert len(ind.caveats_de) == len(ind.caveats_en), where
+        for b in ind.breaks:
+            pd.Timestamp(b.date)
+            assert b.explanation_de and b.explanation_en
+
+
+def test_every_table_column_is_documented():
+    for table in TABLES:
+        assert table.description
+        names = table.column_names
+        assert len(names) == len(set(names)), table.name
+        assert set(table.primary_key) <= set(names), table.name
+        for col in table.columns:
+            assert col.description.strip(), f"{table.name}.{col.name} undocumented"
+
+
+def test_flags_are_bilingual_and_unique():
+    codes = [f.code for f in FLAGS]
+    assert len(codes) == len(set(codes))
+    assert all(f.label_de and f.label_en for f in FLAGS)
+
+
+# --- quarantine ----------------------------------------------------------------
+
+
+def test_quarantine_requires_a_reason():
+    q = Quarantine()
+    with pytest.raises(ValueError):
+        q.add(source_id="x", file="f.csv", reason="", target_table="observations")
+    with pytest.raises(ValueError):
+        q.add_frame(pd.DataFrame({"file": ["f"], "reason": [None]}), source_id="x", target_table="observations")
+    q.add(source_id="x", file="f.csv", reason="bad", target_table="observations", line=3, column="ags", value=1.5)
+    frame = q.to_frame()
+    assert frame.loc[0, "line"] == 3 and frame.loc[0, "value"] == "1.5"
+
+
+# --- atomic writes ---------------------------------------------------------------
+
+
+def _flags_frame():
+    return pd.DataFrame([{"flag": f.code, "label_de": f.label_de, "label_en": f.label_en, "has_value": f.has_value} for f in FLAGS])
+
+
+def test_a_failed_write_leaves_the_previous_warehouse_untouched(tmp_path):
+    target = tmp_path / "wh"
+    write_warehouse(target, {"flags": _flags_frame()}, {"built_at": "first"})
+    before = sorted(p.name for p in target.iterdir())
+    broken = _flags_frame()
+    broken.loc[0, "flag"] = None  # violates nullable=False
+    with pytest.raises(ValidationError, match="flags"):
+        write_warehouse(target, {"flags": broken}, {"built_at": "second"})
+    assert read_manifest(target)["built_at"] == "first"
+    assert sorted(p.name for p in target.iterdir()) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["wh"], "temporary folders left behind"
+
+
+def test_duplicate_primary_key_is_rejected(tmp_path):
+    dup = pd.concat([_flags_frame(), _flags_frame().head(1)])
+    with pytest.raises(ValidationError):
+        write_warehouse(tmp_path / "wh", {"flags": dup}, {})
+
+
+def test_a_failing_step_leaves_the_previous_warehouse_untouched(tmp_path, kit_dir, monkeypatch):
+    from etl import build as build_module
+    from etl.steps import Step
+
+    target = tmp_path / "wh"
+    write_warehouse(target, {"flags": _flags_frame()}, {"built_at": "good"})
+
+    def explode(ctx):
+        raise RuntimeError("simulated failure in a step")
+
+    monkeypatch.setattr(build_module, "discover_steps", lambda: [Step("boom", 0, ("bkg_vg5000",), explode)])
+    with pytest.raises(RuntimeError, match="simulated"):
+        build_module.build(raw_dir=kit_dir, out=target, log=lambda m: None)
+    assert json.loads((target / "manifest.json").read_text())["built_at"] == "good"
