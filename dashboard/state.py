@@ -1,0 +1,141 @@
+"""The state of a view, in one place: it lives in the URL's query parameters.
+
+Each page declares its parameters (``Param``); ``restore`` puts the URL's values
+into the widgets' session state before they are drawn (so a permalink reopens
+the view), ``sync`` writes the widgets' values back to the URL after the page
+has run. Values that are not valid for the current data are replaced by the
+default (``choose``), never passed to a widget that would fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import streamlit as st
+
+LIST_SEP = ","
+DEFAULT_PAGE = "karte"
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str  # query parameter name
+    default: Any = None
+    kind: str = "str"  # str, int, list
+
+    def parse(self, raw: str) -> Any:
+        if self.kind == "int":
+            try:
+                return int(raw)
+            except ValueError:
+                return self.default
+        if self.kind == "list":
+            return [item for item in raw.split(LIST_SEP) if item]
+        return raw
+
+    def dump(self, value: Any) -> str | None:
+        if value is None or value == self.default:
+            return None
+        if self.kind == "list":
+            return LIST_SEP.join(str(v) for v in value) if value else None
+        return str(value)
+
+
+GLOBAL = (Param("lang", "de"),)
+
+
+def key(page: str, param: Param) -> str:
+    """Session-state key of a page's parameter (also the widget key)."""
+    return param.name if param in GLOBAL else f"{page}.{param.name}"
+
+
+def _url_params() -> dict[str, str]:
+    return {k: st.query_params.get(k) for k in st.query_params.keys()}
+
+
+def restore(page: str, params: Sequence[Param]) -> None:
+    """Take the URL's values into session state when the URL says something new.
+
+    A URL that equals what this page last wrote is just the echo of the widgets:
+    the widgets stay the truth. Anything else (a permalink opened, a link
+    followed) overrides the widgets for the parameters it names.
+    """
+    url = _url_params()
+    written = st.session_state.setdefault("_state_written", {})
+    if url == written.get(page):
+        return
+    for param in params:
+        k = key(page, param)
+        if param.name in url:
+            st.session_state[k] = param.parse(url[param.name])
+        elif k not in st.session_state:
+            st.session_state[k] = param.default
+
+
+def restore_global() -> None:
+    """The language (and other app-wide parameters) from the URL, before the
+    sidebar draws its widgets. Only a URL value we did not write ourselves counts."""
+    url = _url_params()
+    written = st.session_state.setdefault("_global_written", {})
+    for param in GLOBAL:
+        if param.name in url and url[param.name] != written.get(param.name):
+            st.session_state[param.name] = param.parse(url[param.name])
+            written[param.name] = url[param.name]
+        elif param.name not in st.session_state:
+            st.session_state[param.name] = param.default
+
+
+def get(page: str, param: Param) -> Any:
+    return st.session_state.get(key(page, param), param.default)
+
+
+def choose(page: str, param: Param, options: Sequence[Any], default: Any | None = None) -> Any:
+    """Make sure the parameter's value is one of ``options`` (else the default or the first)."""
+    k = key(page, param)
+    value = st.session_state.get(k, param.default)
+    if param.kind == "list":
+        valid = [v for v in (value or []) if v in options]
+        st.session_state[k] = valid
+        return valid
+    if value not in options:
+        fallback = default if default in options else (param.default if param.default in options else (options[0] if options else None))
+        st.session_state[k] = fallback
+        return fallback
+    return value
+
+
+def sync(page: str, params: Sequence[Param]) -> None:
+    """Write the current values to the URL (defaults are left out)."""
+    wanted: dict[str, str] = {}
+    for param in (*GLOBAL, *params):
+        dumped = param.dump(st.session_state.get(key(page, param), param.default))
+        if dumped is not None:
+            wanted[param.name] = dumped
+    if _url_params() != wanted:
+        st.query_params.from_dict(wanted)
+    st.session_state.setdefault("_state_written", {})[page] = wanted
+    st.session_state.setdefault("_global_written", {}).update({p.name: wanted.get(p.name) for p in GLOBAL})
+
+
+def permalink(page_path: str, page: str, params: Sequence[Param]) -> str:
+    """The full URL of the current view, for the footer and the exports."""
+    query = {}
+    for param in (*GLOBAL, *params):
+        dumped = param.dump(st.session_state.get(key(page, param), param.default))
+        if dumped is not None:
+            query[param.name] = dumped
+    base = ""
+    try:
+        url = st.context.url
+    except Exception:  # noqa: BLE001 - not available outside a browser session (AppTest)
+        url = None
+    if url:
+        base = url.split("?", 1)[0].rsplit("/", 1)[0]
+    else:
+        base = "http://localhost:8501"
+    # The default page (the map) lives at the app's root URL.
+    path = "" if page_path == DEFAULT_PAGE else page_path
+    return f"{base}/{path}" + (f"?{urlencode(query)}" if query else "")

@@ -1,0 +1,184 @@
+"""Building blocks every page shares: source lines from the catalogue, the chart
+block (chart, source, downloads, permalink) and friendly empty states."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard import charts, data
+from dashboard.i18n import lang, md_escape, pick, t
+
+TOPOJSON_URL = f"{data.STATIC_URL}/topojson/"
+PLOTLY_CONFIG = {
+    "topojsonURL": TOPOJSON_URL,  # served by the app: no CDN
+    "displaylogo": False,
+    "modeBarButtonsToRemove": ["toImage", "select2d", "lasso2d"],
+    "scrollZoom": False,
+}
+
+
+def require_warehouse() -> str:
+    """The warehouse version, or stop the page with a message saying how to build it."""
+    v = data.version()
+    if v is None or data.warehouse() is None:
+        st.info(t("no_warehouse"))
+        st.stop()
+    return v
+
+
+def source_line(v: str, source_ids: Iterable[str], with_links: bool = False) -> str:
+    """'Quelle: <attribution> (Stand …; Lizenz …)' for each source, from the catalogue."""
+    srcs = data.sources(v)
+    parts = []
+    for sid in dict.fromkeys(source_ids):
+        if sid not in srcs.index:
+            continue
+        s = srcs.loc[sid]
+        text = f"{s['attribution']} ({t('reference_date')} {s['reference_date']}; {t('licence')}: {s['licence']})"
+        if with_links:
+            text = f"[{md_escape(s['attribution'])}]({s['attribution_url'] or s['url']}) ({t('reference_date')} {md_escape(s['reference_date'])}; {t('licence')}: [{md_escape(s['licence'])}]({s['licence_url']}))"
+        parts.append(text)
+    prefix = "Quelle" if lang() == "de" else "Source"
+    if len(parts) > 1:
+        prefix = "Quellen" if lang() == "de" else "Sources"
+    return f"{prefix}: " + " · ".join(parts)
+
+
+def caption_sources(v: str, source_ids: Iterable[str]) -> None:
+    st.caption(source_line(v, source_ids, with_links=True))
+
+
+def empty(message_key: str = "empty_selection", **kwargs) -> None:
+    st.info(t(message_key, **kwargs))
+
+
+def _export_figure(fig: go.Figure, permalink: str, fmt: str, geojsons: dict | None) -> bytes:
+    import plotly.io as pio
+
+    from dashboard.export import configure_kaleido
+
+    configure_kaleido()
+    out = charts.with_permalink(fig, permalink)
+    if geojsons:
+        for trace in out.data:
+            if isinstance(getattr(trace, "geojson", None), str) and trace.geojson in geojsons:
+                trace.geojson = geojsons[trace.geojson]
+    width = 1200
+    height = int(out.layout.height or 700) + 30
+    return pio.to_image(out, format=fmt, width=width, height=height, scale=2 if fmt == "png" else 1)
+
+
+def chart_block(
+    fig: go.Figure,
+    frame: pd.DataFrame,
+    name: str,
+    permalink: str,
+    key: str,
+    geojsons: dict | None = None,
+) -> None:
+    """The chart as shown, then its downloads: PNG, SVG, PDF of exactly this
+    chart (with the permalink added) and the data behind it as CSV."""
+    st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{key}.chart", width="stretch")
+    cols = st.columns(5)
+    mimes = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
+    for col, fmt in zip(cols[:3], ("png", "svg", "pdf")):
+        with col:
+            st.download_button(
+                t(f"download_{fmt}"),
+                data=lambda fmt=fmt: _export_figure(fig, permalink, fmt, geojsons),
+                file_name=f"{name}.{fmt}",
+                mime=mimes[fmt],
+                key=f"{key}.{fmt}",
+                on_click="ignore",
+                icon=":material/download:",
+            )
+    with cols[3]:
+        st.download_button(
+            t("download_csv"),
+            data=lambda: csv_bytes(frame),
+            file_name=f"{name}.csv",
+            mime="text/csv",
+            key=f"{key}.csv",
+            on_click="ignore",
+            icon=":material/table:",
+        )
+    with cols[4]:
+        st.download_button(
+            t("download_xlsx"),
+            data=lambda: xlsx_bytes(frame),
+            file_name=f"{name}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key=f"{key}.xlsx",
+            on_click="ignore",
+            icon=":material/grid_on:",
+        )
+    show_permalink(permalink)
+
+
+def show_permalink(permalink: str) -> None:
+    st.markdown(f"**{t('permalink')}:** [{md_escape(permalink)}]({permalink})")
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    return _neutralise(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def xlsx_bytes(frame: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    _neutralise(frame).to_excel(buf, index=False, engine="openpyxl")
+    return buf.getvalue()
+
+
+def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula get a leading quote."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: f"'{v}" if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v)
+    return out
+
+
+def indicator_label(row: pd.Series) -> str:
+    return f"{pick(row['title_de'], row['title_en'])} ({row['unit']})"
+
+
+def period_label(period, period_type: str) -> str:
+    ts = pd.Timestamp(period)
+    if period_type == "half_year":
+        if lang() == "de":
+            return f"{'Mitte' if ts.month <= 6 else 'Ende'} {ts.year}"
+        return f"{'mid' if ts.month <= 6 else 'end'} {ts.year}"
+    if ts.month == 1 and ts.day == 1:
+        return f"01.01.{ts.year}" if lang() == "de" else f"1 Jan {ts.year}"
+    return str(ts.year)
+
+
+def indicator_notes(v: str, indicator_id: str) -> None:
+    """Definition, formula, caveats and series breaks of an indicator, in an expander."""
+    import json
+
+    ind = data.indicators(v).loc[indicator_id]
+    with st.expander(f"{t('definition')}: {pick(ind['title_de'], ind['title_en'])}"):
+        st.markdown(md_escape(pick(ind["definition_de"], ind["definition_en"])))
+        if ind["derived"] and _text(ind["formula"]):
+            st.markdown(t("derived_formula", formula=f"`{ind['formula']}`"))
+        caveats = pick(_text(ind["caveats_de"]), _text(ind["caveats_en"]))
+        if caveats:
+            st.markdown(f"**{t('caveats')}:**\n" + "\n".join(f"- {md_escape(c)}" for c in caveats.split("\n") if c))
+        if isinstance(ind["breaks"], str) and ind["breaks"]:
+            for b in json.loads(ind["breaks"]):
+                st.markdown(f"**{t('series_break')} {b['date']}:** {md_escape(pick(b['explanation_de'], b['explanation_en']))}")
+
+
+def multiselect_regions(label: str, options: Sequence[str], labels: dict[str, str], key: str, max_selections: int = 6) -> list[str]:
+    return st.multiselect(label, options=list(options), format_func=lambda r: labels.get(r, r), key=key, max_selections=max_selections)
+
+
+def _text(value) -> str:
+    """A text cell from the warehouse, '' for missing values."""
+    return value if isinstance(value, str) else ""

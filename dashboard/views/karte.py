@@ -1,0 +1,141 @@
+"""Karte / Map: a classed choropleth of any indicator, level and period, with
+the projects of every registry on the same map and the numbers in a table below."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, data, projects_overlay, state, ui
+from dashboard.i18n import fmt_number, md_escape, pick, t
+from dashboard.state import Param
+
+PAGE = "karte"
+LEVELS = ("land", "kreis", "gemeinde")
+P_LEVEL = Param("level", "kreis")
+P_TOPIC = Param("topic", None)
+P_IND = Param("ind", None)
+P_PERIOD = Param("period", None)
+P_CLS = Param("cls", "quantile")
+P_K = Param("k", 5, "int")
+P_BREAKS = Param("breaks", "")
+PARAMS = [P_LEVEL, P_TOPIC, P_IND, P_PERIOD, P_CLS, P_K, P_BREAKS, *projects_overlay.PARAMS]
+
+v = ui.require_warehouse()
+state.restore(PAGE, PARAMS)
+st.title(t("page_map"))
+
+inds = data.indicators(v)
+cov = data.coverage(v)
+cov = cov[cov["n_values"] > 0]
+
+c1, c2, c3, c4 = st.columns([1, 1.2, 2.6, 1.2])
+with c1:
+    state.choose(PAGE, P_LEVEL, LEVELS)
+    level = st.selectbox(t("level"), LEVELS, format_func=lambda lv: t(f"level_{lv}"), key=state.key(PAGE, P_LEVEL))
+at_level = cov[cov["level"] == level]
+available = inds[inds["indicator_id"].isin(at_level["indicator_id"])]
+if available.empty:
+    ui.empty()
+    state.sync(PAGE, PARAMS)
+    st.stop()
+topics = list(dict.fromkeys(available["topic"]))
+from etl.catalogue import TOPICS  # noqa: E402  (labels of topics)
+
+with c2:
+    state.choose(PAGE, P_TOPIC, topics, default="broadband")
+    topic = st.selectbox(t("topic"), topics, format_func=lambda k: pick(*TOPICS.get(k, (k, k))), key=state.key(PAGE, P_TOPIC))
+choices = available[available["topic"] == topic]
+labels = {i: ui.indicator_label(choices.loc[i]) for i in choices.index}
+with c3:
+    state.choose(PAGE, P_IND, list(labels))
+    indicator_id = st.selectbox(t("indicator"), list(labels), format_func=labels.get, key=state.key(PAGE, P_IND))
+periods = at_level[at_level["indicator_id"] == indicator_id].sort_values("period")
+period_options = [str(p) for p in periods["period"]]
+period_types = dict(zip(period_options, periods["period_type"]))
+with c4:
+    state.choose(PAGE, P_PERIOD, period_options, default=period_options[-1] if period_options else None)
+    period = st.selectbox(t("period"), period_options, format_func=lambda p: ui.period_label(p, period_types[p]), key=state.key(PAGE, P_PERIOD))
+
+ind = inds.loc[indicator_id]
+with st.sidebar:
+    st.markdown(f"**{t('classification')}**")
+    methods = ["quantile", "equal", "jenks", "manual"]
+    state.choose(PAGE, P_CLS, methods)
+    method = st.radio(t("classification"), methods, format_func=lambda m: t(f"cls_{m}"), key=state.key(PAGE, P_CLS), label_visibility="collapsed")
+    state.choose(PAGE, P_K, [3, 4, 5, 6, 7], default=5)
+    k = st.select_slider(t("classes"), options=[3, 4, 5, 6, 7], key=state.key(PAGE, P_K))
+    manual_text = ""
+    if method == "manual":
+        manual_text = st.text_input(t("manual_breaks"), key=state.key(PAGE, P_BREAKS), placeholder=t("manual_breaks_help"))
+    overlay = projects_overlay.controls(v, PAGE)
+
+frame = data.values(v, indicator_id, level, period).copy()
+has_value = frame["value"].notna()
+if not has_value.any():
+    ui.empty()
+    state.sync(PAGE, PARAMS)
+    st.stop()
+
+manual = None
+if method == "manual":
+    try:
+        manual = [float(x.replace(",", ".")) for x in manual_text.split(";") if x.strip()]
+        if manual != sorted(manual) or len(set(manual)) != len(manual):
+            raise ValueError
+    except ValueError:
+        st.warning(t("manual_breaks_invalid"))
+        manual, method = None, "quantile"
+    if not manual:
+        method = "quantile"
+classes = charts.classify(frame["value"], method, k, manual)
+frame["class"] = classes.assign(frame["value"])
+ascending = ind["better"] == "lower"
+frame["rank"] = frame["value"].rank(ascending=ascending, method="min")
+n_ranked = int(has_value.sum())
+decimals = int(ind["decimals"])
+unit = ind["unit"]
+frame["value_text"] = [f"{fmt_number(x, decimals)} {unit}" if pd.notna(x) else t("no_data") for x in frame["value"]]
+frame.loc[frame["flag"].notna() & frame["value"].isna(), "value_text"] = t("no_data") + " (" + frame["flag"].astype(str) + ")"
+frame["rank_text"] = [f"{t('rank')} {int(r)} / {n_ranked}" if pd.notna(r) else "" for r in frame["rank"]]
+
+source_ids = [s for s in frame["source_id"].dropna().unique()] or ind["source_ids"].split(",")
+source_ids = [*source_ids, "bkg_vg5000"]
+title = f"{pick(ind['title_de'], ind['title_en'])}, {t('level_' + level)}, {ui.period_label(period, period_types[period])}"
+fmt = lambda x: fmt_number(x, decimals)  # noqa: E731
+class_labels = charts.class_labels(classes, fmt)
+colours = charts.palette(classes.k, reverse=(ind["better"] == "lower"))
+outlines = projects_overlay.outlines(v, overlay, level, frame) if overlay else None
+if outlines is not None and not outlines.empty:
+    source_ids += projects_overlay.source_ids(overlay)
+line = ui.source_line(v, source_ids)
+hover = "<b>%{customdata[0]}</b> (%{customdata[3]})<br>%{customdata[1]}<br>%{customdata[2]}<extra></extra>"
+geo_url = data.map_geojson_url(v, level)
+fig = charts.choropleth(
+    frame, geo_url, classes, class_labels, colours, t("no_data"), hover, title, line,
+    outlines=outlines, outline_name=t("projects_on_map"),
+)
+
+# What changes the meaning of the numbers, said above the map.
+flagged = frame[frame["flag"].notna()]
+if not flagged.empty:
+    fl = data.flags(v)
+    not_reported = int((flagged["flag"] == "not_reported").sum())
+    if not_reported:
+        st.warning(t("not_reported_note", n=not_reported))
+    other = flagged[flagged["flag"] != "not_reported"]["flag"].value_counts()
+    if not other.empty:
+        st.caption(t("flagged_note", n=int(other.sum()), flags=", ".join(f"{pick(fl.loc[f, 'label_de'], fl.loc[f, 'label_en'])} ({n})" for f, n in other.items())))
+
+permalink = state.permalink(PAGE, PAGE, PARAMS)
+table = frame.assign(unit=unit)[["region_id", "name", "type", "value", "unit", "rank", "flag", "source_id"]].sort_values(["rank", "region_id"])
+ui.chart_block(fig, table, f"dsr_{indicator_id}_{level}_{period}", permalink, key="map", geojsons={geo_url: data.shapes_geojson(v, level)})
+ui.indicator_notes(v, indicator_id)
+
+st.subheader(t("data_table"))
+shown = table.rename(columns={"region_id": t("key"), "name": t("name"), "type": t("type"), "value": t("value"), "unit": t("unit"), "rank": t("rank"), "flag": t("flag"), "source_id": t("source")})
+st.dataframe(shown, hide_index=True, width="stretch", height=360)
+ui.caption_sources(v, source_ids)
+if outlines is not None and not outlines.empty:
+    projects_overlay.table(outlines)
+state.sync(PAGE, PARAMS)
