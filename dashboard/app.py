@@ -18,7 +18,6 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dash
 from dashboard import state  # noqa: E402
 from dashboard.i18n import LANGS, t  # noqa: E402
 
-VIEWS = Path(__file__).parent / "views"
 
 # A local icon: an emoji or Material icon as favicon would be fetched from a CDN.
 st.set_page_config(page_title="DSR Dashboard", page_icon=str(Path(__file__).parent / "icon.png"), layout="wide")
@@ -39,7 +38,7 @@ PAGES = [
 ]
 
 navigation = st.navigation(
-    [st.Page(VIEWS / f"{slug}.py", title=t(label), icon=icon, url_path=slug, default=(slug == "karte")) for slug, label, icon in PAGES]
+    [st.Page(f"views/{slug}.py", title=t(label), icon=icon, url_path=slug, default=(slug == "karte")) for slug, label, icon in PAGES]
 )
 
 with st.sidebar:

@@ -60,7 +60,16 @@ def classify(values: pd.Series, method: str, k: int = 5, manual: Sequence[float]
         edges = [float(b) for b in jenkspy.jenks_breaks(sample, n_classes=k)]
         edges[0], edges[-1] = lo, hi
     else:
-        edges = list(np.quantile(x, np.linspace(0, 1, k + 1)))
+        edges = sorted(set(float(e) for e in np.quantile(x, np.linspace(0, 1, k + 1))))
+        if len(edges) - 1 < k:
+            # Many equal values (e.g. 100 % broadband almost everywhere) collapse
+            # quantile classes; natural breaks still separate the rest.
+            import jenkspy
+
+            sample = x if len(x) <= 3000 else np.quantile(x, np.linspace(0, 1, 3000))
+            edges = [float(b) for b in jenkspy.jenks_breaks(sample, n_classes=k)]
+            edges[0], edges[-1] = lo, hi
+            method = "jenks"
     edges = sorted(set(float(e) for e in edges))
     if len(edges) < 2:
         edges = [lo, hi]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
@@ -120,6 +120,17 @@ def sync(page: str, params: Sequence[Param]) -> None:
     st.session_state.setdefault("_global_written", {}).update({p.name: wanted.get(p.name) for p in GLOBAL})
 
 
+def app_base_url(url: str | None, page_path: str) -> str:
+    """The app's root URL from the browser's URL of a page (``http://host:port/base``)."""
+    if not url:
+        return "http://localhost:8501"
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    if path.rsplit("/", 1)[-1] == page_path:
+        path = path.rsplit("/", 1)[0]
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
 def permalink(page_path: str, page: str, params: Sequence[Param]) -> str:
     """The full URL of the current view, for the footer and the exports."""
     query = {}
@@ -127,15 +138,11 @@ def permalink(page_path: str, page: str, params: Sequence[Param]) -> str:
         dumped = param.dump(st.session_state.get(key(page, param), param.default))
         if dumped is not None:
             query[param.name] = dumped
-    base = ""
     try:
         url = st.context.url
     except Exception:  # noqa: BLE001 - not available outside a browser session (AppTest)
         url = None
-    if url:
-        base = url.split("?", 1)[0].rsplit("/", 1)[0]
-    else:
-        base = "http://localhost:8501"
+    base = app_base_url(url, page_path)
     # The default page (the map) lives at the app's root URL.
     path = "" if page_path == DEFAULT_PAGE else page_path
     return f"{base}/{path}" + (f"?{urlencode(query)}" if query else "")

@@ -1,0 +1,149 @@
+"""Quellen & Methodik / Sources & method: every source with publisher, licence,
+attribution, reference date and link; indicator definitions and breaks; the
+build manifest; the quarantine summary (what was left out and why)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, state, ui
+from dashboard.i18n import md_escape, pick, register, t
+from dashboard.state import Param
+from etl.catalogue import TOPICS
+
+register(
+    {
+        "src_intro": (
+            "Alle Zahlen stammen aus veröffentlichten Quellen. Jede Quelle behält ihre Lizenz; der Quellenvermerk steht bei jeder Grafik und in jedem Export.",
+            "Every number comes from a published source. Each source keeps its licence; its attribution is shown with every chart and in every export.",
+        ),
+        "src_publisher": ("Herausgeber", "Publisher"),
+        "src_files": ("Gelesene Dateien", "Files read"),
+        "src_attribution": ("Quellenvermerk", "Attribution"),
+        "method": ("Methodik", "Method"),
+        "method_text": (
+            "Rohdateien werden unverändert gelesen (Extraktion: nur Format), dann in die Langform gebracht und auf die amtlichen Gebietsschlüssel des Gebietsstands 01.01.2021 (BKG VG5000) bezogen. Zeilen, die nicht passen (z. B. Schlüssel aufgelöster Gemeinden, Werte außerhalb 0–100 %), werden nicht verworfen, sondern mit Datei, Blatt, Zeile, Spalte und Grund in der Quarantäne abgelegt. Kennzeichen der Herausgeber („-“, „.“, „x“) bleiben als Kennzeichen erhalten.",
+            "Raw files are read unchanged (extraction: format only), reshaped to long form and keyed to the official region keys of the territorial status 2021-01-01 (BKG VG5000). Rows that do not fit (e.g. keys of merged municipalities, shares outside 0–100 %) are not dropped but kept in the quarantine with file, sheet, line, column and reason. Publishers' value markers ('-', '.', 'x') are kept as flags.",
+        ),
+        "q_summary": ("Zusammenfassung nach Quelle und Grund", "Summary by source and reason"),
+        "q_rows": ("Zeilen", "Rows"),
+        "q_filter": ("Quelle filtern", "Filter by source"),
+        "q_reason": ("Grund", "Reason"),
+        "dups": ("Doppelt veröffentlichte Werte", "Figures published twice"),
+        "stage_times": ("Laufzeit je Schritt (s)", "Time per step (s)"),
+        "row_counts": ("Zeilen je Tabelle", "Rows per table"),
+        "flags_title": ("Kennzeichen", "Flags"),
+        "tab_sources": ("Quellen", "Sources"),
+        "tab_indicators": ("Indikatoren", "Indicators"),
+        "tab_quality": ("Qualität & Quarantäne", "Quality & quarantine"),
+        "tab_build": ("Build", "Build"),
+        "aggregation": ("Aggregation", "Aggregation"),
+        "better": ("Besser ist", "Better is"),
+        "better_higher": ("höher", "higher"),
+        "better_lower": ("niedriger", "lower"),
+        "better_neutral": ("—", "—"),
+    }
+)
+
+PAGE = "quellen"
+P_SRC = Param("src", "")
+PARAMS = [P_SRC]
+
+v = ui.require_warehouse()
+state.restore(PAGE, PARAMS)
+st.title(t("page_sources"))
+st.markdown(t("src_intro"))
+
+tab_src, tab_ind, tab_q, tab_build = st.tabs([t("tab_sources"), t("tab_indicators"), t("tab_quality"), t("tab_build")])
+
+with tab_src:
+    for _, s in data.sources(v).iterrows():
+        with st.container(border=True):
+            st.markdown(f"#### {md_escape(s['title'])}")
+            st.markdown(md_escape(pick(s["description_de"], s["description_en"])))
+            st.markdown(
+                f"- **{t('src_publisher')}:** {md_escape(s['publisher'])}\n"
+                f"- **{t('reference_date')}:** {md_escape(s['reference_date'])}\n"
+                f"- **{t('licence')}:** [{md_escape(s['licence'])}]({s['licence_url']})\n"
+                f"- **{t('src_attribution')}:** [{md_escape(s['attribution'])}]({s['attribution_url'] or s['url']})\n"
+                f"- **{t('link')}:** [{md_escape(s['url'])}]({s['url']})"
+            )
+            caveats = pick(ui._text(s["caveats_de"]), ui._text(s["caveats_en"]))
+            if caveats:
+                st.markdown(f"**{t('caveats')}:**\n" + "\n".join(f"- {md_escape(c)}" for c in caveats.split("\n") if c))
+            with st.expander(t("src_files")):
+                st.code(s["files"], language=None)
+    st.subheader(t("method"))
+    st.markdown(t("method_text"))
+
+with tab_ind:
+    inds = data.indicators(v)
+    shown = pd.DataFrame(
+        {
+            t("indicator"): [pick(a, b) for a, b in zip(inds["title_de"], inds["title_en"])],
+            "id": inds["indicator_id"],
+            t("topic"): [pick(*TOPICS.get(k, (k, k))) for k in inds["topic"]],
+            t("unit"): inds["unit"],
+            t("definition"): [pick(a, b) for a, b in zip(inds["definition_de"], inds["definition_en"])],
+            t("better"): [t(f"better_{b}") for b in inds["better"]],
+            t("aggregation"): inds["aggregation"],
+            t("level"): inds["levels"],
+            t("source"): inds["source_ids"],
+        }
+    )
+    st.dataframe(shown, hide_index=True, width="stretch", height=420)
+    breaks = inds[inds["breaks"].notna()]
+    if not breaks.empty:
+        st.markdown(f"**{t('series_break')}**")
+        for _, ind in breaks.iterrows():
+            for b in json.loads(ind["breaks"]):
+                st.markdown(f"- **{md_escape(pick(ind['title_de'], ind['title_en']))}**, {b['date']}: {md_escape(pick(b['explanation_de'], b['explanation_en']))}")
+    fl = data.flags(v)
+    st.markdown(f"**{t('flags_title')}**")
+    st.dataframe(
+        pd.DataFrame({"flag": fl["flag"], t("definition"): [pick(a, b) for a, b in zip(fl["label_de"], fl["label_en"])]}),
+        hide_index=True, width="stretch",
+    )
+
+with tab_q:
+    q = data.table(v, "quarantine")
+    if q is None or q.empty:
+        st.info(t("empty_selection"))
+    else:
+        st.subheader(t("q_summary"))
+        summary = (
+            q.assign(reason_kind=q["reason"].str.replace(r"\b\d{2,12}\b", "…", regex=True))
+            .groupby(["source_id", "reason_kind"]).size().reset_index(name=t("q_rows"))
+            .rename(columns={"source_id": t("source"), "reason_kind": t("q_reason")})
+            .sort_values(t("q_rows"), ascending=False)
+        )
+        st.dataframe(summary, hide_index=True, width="stretch")
+        options = [""] + sorted(q["source_id"].unique())
+        state.choose(PAGE, P_SRC, options)
+        src = st.selectbox(t("q_filter"), options, format_func=lambda s: s or t("all"), key=state.key(PAGE, P_SRC))
+        rows = q if not src else q[q["source_id"] == src]
+        st.dataframe(rows.head(5000), hide_index=True, width="stretch", height=360)
+        st.download_button(t("download_csv"), data=lambda: ui.csv_bytes(rows), file_name="dsr_quarantine.csv", mime="text/csv", on_click="ignore", key="q.csv")
+    dups = data.table(v, "duplicates")
+    if dups is not None and not dups.empty:
+        st.subheader(t("dups"))
+        st.dataframe(dups, hide_index=True, width="stretch")
+
+with tab_build:
+    m = data.manifest(v)
+    st.markdown(t("built", built=m.get("built_at", "?"), code=m.get("code_version", "?")))
+    c1, c2 = st.columns(2)
+    with c1:
+        st.markdown(f"**{t('row_counts')}**")
+        st.dataframe(pd.DataFrame(list(m.get("row_counts", {}).items()), columns=["table", t("q_rows")]), hide_index=True)
+    with c2:
+        st.markdown(f"**{t('stage_times')}**")
+        st.dataframe(pd.DataFrame(list(m.get("stage_seconds", {}).items()), columns=["step", "s"]), hide_index=True)
+    with st.expander(t("manifest")):
+        st.json({k: val for k, val in m.items() if k != "inputs"}, expanded=False)
+        st.json(m.get("inputs", {}), expanded=False)
+
+state.sync(PAGE, PARAMS)
