@@ -2,7 +2,9 @@
 table of the projects behind the outlined regions.
 
 A project linked to a Gemeinde is shown on its Gemeinde and, at coarser map
-levels, on the Kreis and Land that contain it.
+levels, on the Kreis and Land that contain it. A project is identified by
+``registry_id`` and ``project_id`` together (etl/catalogue/tables_projects.py):
+every join here uses both.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, state
-from dashboard.i18n import pick, t
+from dashboard import data, projects, state
+from dashboard.i18n import md_escape, t
+from dashboard.projects import KEY, decode_option, encode_option
 from dashboard.state import Param
 
-P_SHOW = Param("proj", "")
+P_SHOW = Param("proj", False)  # the URL says proj=True; parsed back as text
 P_REG = Param("reg", [], "list")
 P_SEC = Param("sec", [], "list")
 P_RND = Param("rnd", [], "list")
@@ -22,85 +25,106 @@ P_CAT = Param("cat", [], "list")
 PARAMS = [P_SHOW, P_REG, P_SEC, P_RND, P_CAT]
 
 LEVEL_KEY_LENGTH = {"land": 2, "kreis": 5, "gemeinde": 8}
+MAX_TITLES = 8  # project titles listed in a region's hover text
 
 
 def available(v: str) -> bool:
-    return data.table(v, "projects") is not None and data.table(v, "project_regions") is not None
+    return projects.available(v)
 
 
 def controls(v: str, page: str) -> dict | None:
     """Sidebar filters; returns the selection, or None when projects are off."""
     if not available(v):
         return None
-    projects = data.table(v, "projects")
-    registries = data.table(v, "registries")
-    sectors = data.table(v, "sectors")
+    assign = projects.cached_assignments(v)
+    labels = {
+        dim: projects.value_labels(dim, projects.dimension_values(assign, dim), data.table(v, "sectors"), data.table(v, "registries"), data.regions(v))
+        for dim in ("registry", "sector", "round", "category")
+    }
     st.markdown(f"**{t('projects_on_map')}**")
+    k = state.key(page, P_SHOW)
+    st.session_state[k] = show_value(st.session_state.get(k))  # a toggle needs a bool, the URL gives text
     show = st.toggle(t("projects_on_map"), key=state.key(page, P_SHOW), label_visibility="collapsed")
     if not show:
         return None
-    reg_ids = list(registries["registry_id"]) if registries is not None else sorted(projects["registry_id"].unique())
-    reg_titles = dict(zip(registries["registry_id"], registries["title"])) if registries is not None else {}
-    state.choose(page, P_REG, reg_ids)
-    regs = st.multiselect(t("registry"), reg_ids, format_func=lambda r: reg_titles.get(r, r), key=state.key(page, P_REG))
-    sec_ids = list(sectors["sector_id"]) if sectors is not None else []
-    sec_names = {r.sector_id: pick(r.name_de, r.name_en) for r in sectors.itertuples()} if sectors is not None else {}
-    state.choose(page, P_SEC, sec_ids)
-    secs = st.multiselect(t("sector"), sec_ids, format_func=lambda s: sec_names.get(s, s), key=state.key(page, P_SEC))
-    rounds = sorted(str(r) for r in projects["round"].dropna().unique())
-    state.choose(page, P_RND, rounds)
-    rnds = st.multiselect(t("round"), rounds, key=state.key(page, P_RND))
-    cats = sorted(str(c) for c in projects["category"].dropna().unique())
-    state.choose(page, P_CAT, cats)
-    cat = st.multiselect(t("category"), cats, key=state.key(page, P_CAT))
-    return {"registries": regs, "sectors": secs, "rounds": rnds, "categories": cat}
+    chosen: dict[str, list[str]] = {}
+    sectors = data.table(v, "sectors")
+    sector_order = list(sectors.sort_values("sort_order")["sector_id"]) if sectors is not None else []
+    for dim, param, label in (("registry", P_REG, "registry"), ("sector", P_SEC, "sector"), ("round", P_RND, "round"), ("category", P_CAT, "category")):
+        values = projects.dimension_values(assign, dim)
+        if dim == "sector":
+            values = [s for s in sector_order if s in values] + [s for s in values if s not in sector_order]
+        options = [encode_option(x) for x in values]
+        state.choose(page, param, options)
+        picked = st.multiselect(t(label), options, format_func=lambda o, dim=dim: labels[dim].get(decode_option(o), decode_option(o)), key=state.key(page, param), placeholder=t("all"))
+        chosen[dim] = [decode_option(o) for o in picked]
+    return {
+        "registries": chosen["registry"], "sectors": chosen["sector"], "rounds": chosen["round"], "categories": chosen["category"],
+        "all_registries": projects.dimension_values(assign, "registry"),
+    }
+
+
+def show_value(value: object) -> bool:
+    """The toggle's value from session state or the URL ("True", "1", "ja" …)."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes", "ja", "on")
+    return bool(value)
+
+
+def _dims(selection: dict) -> dict[str, list[str]]:
+    return {
+        "registry": list(selection.get("registries") or []),
+        "sector": list(selection.get("sectors") or []),
+        "round": list(selection.get("rounds") or []),
+        "category": list(selection.get("categories") or []),
+    }
 
 
 def filtered_projects(v: str, selection: dict) -> pd.DataFrame:
-    projects = data.table(v, "projects")
-    keep = pd.Series(True, index=projects.index)
-    if selection.get("registries"):
-        keep &= projects["registry_id"].isin(selection["registries"])
-    if selection.get("rounds"):
-        keep &= projects["round"].astype("string").isin(selection["rounds"])
-    if selection.get("categories"):
-        keep &= projects["category"].astype("string").isin(selection["categories"])
-    if selection.get("sectors"):
-        ps = data.table(v, "project_sectors")
-        ids = set(ps.loc[ps["sector_id"].isin(selection["sectors"]), "project_id"])
-        keep &= projects["project_id"].isin(ids)
-    return projects[keep]
+    """The projects that pass the filters (on registry_id + project_id)."""
+    keys = projects.matching_keys(projects.cached_assignments(v), _dims(selection))
+    return projects.select_projects(data.table(v, "projects"), keys)
+
+
+def outlines_frame(chosen: pd.DataFrame, links: pd.DataFrame, level: str, names: pd.Series) -> pd.DataFrame:
+    """Regions of the map level with at least one of ``chosen``'s projects:
+    region_id, name, n_projects, project_ids ("registry:project", …) and the hover text."""
+    columns = ["region_id", "name", "n_projects", "project_ids", "projects_text"]
+    links = links.merge(chosen[KEY].drop_duplicates(), on=KEY, how="inner")
+    length = LEVEL_KEY_LENGTH[level]
+    links = links[links["region_id"].str.len() >= length]
+    if links.empty:
+        return pd.DataFrame(columns=columns)
+    links = links.assign(map_id=links["region_id"].str[:length], key=projects.key_series(links))
+    titles = dict(zip(projects.key_series(chosen), chosen["title"]))
+    rows = []
+    for rid, keys in links.groupby("map_id")["key"]:
+        if rid not in names.index:
+            continue
+        keys = sorted(set(keys))
+        shown = sorted(str(titles.get(k, k)) for k in keys)[:MAX_TITLES]
+        more = f"<br>… +{len(keys) - MAX_TITLES}" if len(keys) > MAX_TITLES else ""
+        rows.append(
+            {
+                "region_id": rid, "name": names[rid], "n_projects": len(keys), "project_ids": ", ".join(keys),
+                "projects_text": f"{t('projects')}: {len(keys)}<br>" + "<br>".join(_esc(s) for s in shown) + more,
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
 
 
 def outlines(v: str, selection: dict, level: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Regions of the map level that have at least one selected project, with a hover text."""
-    projects = filtered_projects(v, selection)
-    links = data.table(v, "project_regions")
-    links = links[links["project_id"].isin(projects["project_id"])]
-    if links.empty:
-        return pd.DataFrame(columns=["region_id", "name", "projects_text", "n_projects"])
-    length = LEVEL_KEY_LENGTH[level]
-    links = links[links["region_id"].str.len() >= length].assign(map_id=lambda d: d["region_id"].str[:length])
-    titles = projects.set_index("project_id")["title"]
-    grouped = links.groupby("map_id")["project_id"].agg(lambda ids: sorted(set(ids)))
-    names = frame.set_index("region_id")["name"]
-    rows = []
-    for rid, ids in grouped.items():
-        if rid not in names.index:
-            continue
-        shown = [str(titles.get(i, i)) for i in ids[:8]]
-        more = f"<br>… +{len(ids) - 8}" if len(ids) > 8 else ""
-        rows.append({"region_id": rid, "name": names[rid], "n_projects": len(ids), "project_ids": ", ".join(ids),
-                     "projects_text": f"{t('projects')}: {len(ids)}<br>" + "<br>".join(_esc(s) for s in shown) + more})
-    return pd.DataFrame(rows)
+    return outlines_frame(filtered_projects(v, selection), data.table(v, "project_regions"), level, frame.set_index("region_id")["name"])
 
 
 def source_ids(selection: dict) -> list[str]:
-    return selection.get("registries") or ["mpsc", "codefor"]
+    """The registries behind the outlines: the chosen ones, else every registry in the warehouse."""
+    return list(selection.get("registries") or selection.get("all_registries") or [])
 
 
 def table(outlined: pd.DataFrame) -> None:
-    st.markdown(f"**{t('projects_on_map')}**")
+    st.markdown(f"**{md_escape(t('projects_on_map'))}**")
     st.dataframe(
         outlined[["region_id", "name", "n_projects", "project_ids"]].rename(
             columns={"region_id": t("key"), "name": t("name"), "n_projects": t("n_projects"), "project_ids": t("projects")}

@@ -18,7 +18,7 @@ from etl import paths
 from etl.catalogue import FLAGS, INDICATORS, SOURCES, SOURCES_BY_ID, TABLES_BY_NAME
 from etl.context import BuildContext
 from etl.load import MANIFEST_VERSION, code_version, now_iso, read_manifest, sha256_file, write_warehouse
-from etl.steps import Step, discover_steps
+from etl.steps import discover_steps
 
 # Tables gathered from all steps; rows carry their source_id.
 STACKED = ("observations", "duplicates")
@@ -102,29 +102,60 @@ def _read_previous(warehouse: Path, name: str) -> pd.DataFrame | None:
 
 
 def build(raw_dir: Path | None = None, out: Path | None = None, only: str | None = None, log=None) -> dict:
-    """Build the warehouse; returns the manifest. Raises on failure, leaving ``out`` untouched."""
+    """Build the warehouse; returns the manifest. Raises on failure, leaving ``out`` untouched.
+
+    ``only`` rebuilds the steps that read that source (plus regions and every
+    step that works on the whole warehouse, such as region attributes) on top of
+    the existing warehouse: rows of the sources those steps read are replaced,
+    everything else is kept as it was.
+    """
     raw_dir = (raw_dir or paths.raw_dir()).resolve()
     out = (out or paths.warehouse_dir()).resolve()
     ctx = BuildContext(raw_dir=raw_dir)
     if log is not None:
         ctx.log = log
     steps = discover_steps()
+    previous_manifest = None
     if only is not None:
         if only not in SOURCES_BY_ID:
             raise SystemExit(f"--only: unknown source {only!r}; known: {', '.join(SOURCES_BY_ID)}")
-        if read_manifest(out) is None:
+        previous_manifest = read_manifest(out)
+        if previous_manifest is None:
             raise SystemExit(f"--only needs an existing warehouse in {out}; run a full build first")
-        selected = [s for s in steps if s.name == "regions" or only in s.source_ids]
+        selected = [s for s in steps if s.name == "regions" or only in s.source_ids or "regions" in s.owns_tables]
     else:
         selected = steps
+    rebuilt_sources = {sid for s in selected for sid in s.source_ids}
 
     started = time.perf_counter()
     timings: dict[str, float] = {}
     produced: dict[str, list[pd.DataFrame]] = {}
+    previous_stacked: dict[str, pd.DataFrame] = {}
+    if only is not None:
+        # Start from the previous warehouse: later steps may read its tables
+        # (e.g. population for per-inhabitant figures).
+        for name in TABLES_BY_NAME:
+            if name in ("sources", "indicators", "flags", "quarantine", "regions", "region_shapes"):
+                continue
+            previous = _read_previous(out, name)
+            if previous is None:
+                continue
+            for col in TABLES_BY_NAME[name].columns:
+                if col.dtype == "date32":
+                    # As the steps make them (finalize_observations): datetime.date values.
+                    previous[col.name] = pd.to_datetime(previous[col.name]).dt.date
+            if name in STACKED:
+                previous_stacked[name] = previous
+            ctx.tables[name] = previous
+        prev_q = _read_previous(out, "quarantine")
+        if prev_q is not None:
+            rerun = {s.name for s in selected}
+            ctx.quarantine.extend(prev_q[~prev_q["step"].isin(rerun)])
     step_tables: dict[str, list[str]] = {}
     for step in selected:
         ctx.log(f"step {step.name}: start ({', '.join(step.source_ids)})")
         t0 = time.perf_counter()
+        ctx.quarantine.step = step.name
         result = step.run(ctx)
         timings[step.name] = round(time.perf_counter() - t0, 2)
         step_tables[step.name] = sorted(result)
@@ -133,16 +164,20 @@ def build(raw_dir: Path | None = None, out: Path | None = None, only: str | None
                 ctx.regions = frame
             if name in STACKED:
                 produced.setdefault(name, []).append(frame)
-                ctx.tables[name] = pd.concat(produced[name], ignore_index=True)
+                base = [previous_stacked[name]] if name in previous_stacked else []
+                ctx.tables[name] = pd.concat([*base, *produced[name]], ignore_index=True)
             else:
                 ctx.tables[name] = frame
         ctx.log(f"step {step.name}: done in {timings[step.name]} s ({', '.join(f'{k} {len(v)}' for k, v in result.items())})")
 
     t0 = time.perf_counter()
     tables: dict[str, pd.DataFrame] = dict(ctx.tables)
+    for name, previous in previous_stacked.items():
+        # Replace the previous rows of the sources whose steps made this table anew.
+        remade = {sid for s in selected if name in step_tables.get(s.name, []) for sid in s.source_ids}
+        kept = previous[~previous["source_id"].isin(remade)]
+        tables[name] = pd.concat([kept, *produced.get(name, [])], ignore_index=True)
     quarantine = ctx.quarantine.to_frame()
-    if only is not None:
-        tables, quarantine = _merge_partial(out, only, selected, tables, quarantine)
     for name in STACKED:
         if name not in tables:
             tables[name] = pd.DataFrame(columns=TABLES_BY_NAME[name].column_names)
@@ -151,34 +186,30 @@ def build(raw_dir: Path | None = None, out: Path | None = None, only: str | None
     tables["indicators"] = indicators_table()
     tables["flags"] = flags_table()
 
-    input_sources = sorted({sid for s in selected for sid in s.source_ids})
     manifest = {
         "manifest_version": MANIFEST_VERSION,
         "built_at": now_iso(),
         "code_version": code_version(),
         "raw_dir": str(raw_dir),
         "partial_build_of": only,
-        "inputs": input_checksums(raw_dir, input_sources),
+        "inputs": input_checksums(raw_dir, sorted(rebuilt_sources)),
         "stage_seconds": timings,
         "notes": ctx.notes,
         "quarantine_by_source_and_reason": _quarantine_summary(quarantine),
         "step_tables": step_tables,
     }
-    if only is not None:
-        previous = read_manifest(out) or {}
-        manifest["inputs"] = {**previous.get("inputs", {}), **manifest["inputs"]}
-        manifest["stage_seconds"] = {**previous.get("stage_seconds", {}), **timings}
-        manifest["notes"] = {**previous.get("notes", {}), **ctx.notes}
-    timings["validate_and_write"] = 0.0
+    if previous_manifest is not None:
+        manifest["inputs"] = {**previous_manifest.get("inputs", {}), **manifest["inputs"]}
+        manifest["stage_seconds"] = {**previous_manifest.get("stage_seconds", {}), **timings}
+        manifest["notes"] = {**previous_manifest.get("notes", {}), **ctx.notes}
+        manifest["step_tables"] = {**previous_manifest.get("step_tables", {}), **step_tables}
     write_warehouse(out, tables, manifest)
     timings["validate_and_write"] = round(time.perf_counter() - t0, 2)
     total = round(time.perf_counter() - started, 2)
     # The manifest on disk gets the final timings too.
-    manifest["stage_seconds"] = {**manifest["stage_seconds"], **timings}
-    manifest["total_seconds"] = total
     manifest_file = paths.manifest_path(out)
     on_disk = json.loads(manifest_file.read_text(encoding="utf-8"))
-    on_disk.update(stage_seconds=manifest["stage_seconds"], total_seconds=total)
+    on_disk.update(stage_seconds={**manifest["stage_seconds"], **timings}, total_seconds=total)
     manifest_file.write_text(json.dumps(on_disk, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     ctx.log(f"warehouse written to {out} in {total} s; quarantined rows: {len(quarantine)}")
     return on_disk
@@ -192,33 +223,3 @@ def _quarantine_summary(quarantine: pd.DataFrame) -> dict:
     for (sid, reason), n in grouped.groupby(["source_id", "reason_kind"]).size().items():
         summary.setdefault(sid, {})[reason] = int(n)
     return summary
-
-
-def _merge_partial(out: Path, only: str, selected: list[Step], tables: dict, quarantine: pd.DataFrame):
-    """Replace the rows of one source in the existing warehouse with the new ones."""
-    owned = {t for s in selected if s.name != "regions" for t in s.owns_tables}
-    merged: dict[str, pd.DataFrame] = {}
-    for name in TABLES_BY_NAME:
-        if name in ("sources", "indicators", "flags", "quarantine"):
-            continue
-        previous = _read_previous(out, name)
-        new = tables.get(name)
-        if name in STACKED:
-            keep = previous[previous["source_id"] != only] if previous is not None else None
-            parts = [p for p in (keep, new) if p is not None and not p.empty]
-            merged[name] = pd.concat(parts, ignore_index=True) if parts else (previous if previous is not None else new)
-        elif name in owned or name in ("regions", "region_shapes"):
-            merged[name] = new if new is not None else previous
-        elif previous is not None:
-            merged[name] = previous
-        elif new is not None:
-            merged[name] = new
-    merged = {k: v for k, v in merged.items() if v is not None}
-    prev_q = _read_previous(out, "quarantine")
-    if prev_q is not None:
-        quarantine = pd.concat([prev_q[prev_q["source_id"] != only], quarantine], ignore_index=True)
-    # Regions from the previous build carry attributes of later steps; keep them.
-    prev_regions = _read_previous(out, "regions")
-    if prev_regions is not None:
-        merged["regions"] = prev_regions
-    return merged, quarantine

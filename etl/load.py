@@ -61,7 +61,7 @@ def _write_table(directory: Path, name: str, frame: pd.DataFrame) -> None:
         gdf = gpd.GeoDataFrame(frame, geometry="geometry", crs=frame.crs if hasattr(frame, "crs") else 4326)
         gdf.to_parquet(target, index=False, compression="zstd", write_covering_bbox=False)
     else:
-        arrow = pa.Table.from_pandas(frame, schema=arrow_schema(table), preserve_index=False)
+        arrow = pa.Table.from_pandas(frame, preserve_index=False).cast(arrow_schema(table))
         pq.write_table(arrow, target, compression="zstd")
 
 

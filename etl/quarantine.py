@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-COLUMNS = ["source_id", "file", "sheet", "line", "column", "value", "reason", "target_table"]
+COLUMNS = ["source_id", "file", "sheet", "line", "column", "value", "reason", "target_table", "step"]
 
 
 class Quarantine:
     def __init__(self) -> None:
         self._rows: list[dict] = []
         self._frames: list[pd.DataFrame] = []
+        # The build step that is running: stamped on every entry, so a partial
+        # build can replace exactly the entries of the steps it reruns.
+        self.step: str = ""
 
     def add(
         self,
@@ -37,6 +40,7 @@ class Quarantine:
                 "value": None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value),
                 "reason": reason,
                 "target_table": target_table,
+                "step": self.step,
             }
         )
 
@@ -55,8 +59,17 @@ class Quarantine:
                 out[col] = None
         out["source_id"] = source_id
         out["target_table"] = target_table
+        out["step"] = self.step
         out["value"] = out["value"].map(lambda v: None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
         self._frames.append(out.reset_index(drop=True))
+
+    def extend(self, frame: pd.DataFrame) -> None:
+        """Add complete quarantine rows (e.g. kept from a previous warehouse)."""
+        if frame.empty:
+            return
+        if frame["reason"].isna().any():
+            raise ValueError("every quarantined row needs a reason")
+        self._frames.append(frame[COLUMNS].reset_index(drop=True))
 
     def to_frame(self) -> pd.DataFrame:
         parts = [pd.DataFrame(self._rows, columns=COLUMNS), *self._frames]

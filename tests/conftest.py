@@ -7,6 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import settings
+
+# Property tests check invariants, not speed: the machine (2 cores, CI) is noisy.
+settings.register_profile("dsr", deadline=None, max_examples=60)
+settings.load_profile("dsr")
 
 from etl import paths
 from etl.context import BuildContext

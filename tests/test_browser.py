@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import OfflineBrowser, running_app, wait_for_app
+from browser import OfflineBrowser, running_app, wait_for_app
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).parent / "artifacts"

@@ -228,3 +228,24 @@ def test_a_failing_step_leaves_the_previous_warehouse_untouched(tmp_path, kit_di
     with pytest.raises(RuntimeError, match="simulated"):
         build_module.build(raw_dir=kit_dir, out=target, log=lambda m: None)
     assert json.loads((target / "manifest.json").read_text())["built_at"] == "good"
+
+
+def test_a_partial_build_replaces_only_the_rows_of_the_rebuilt_steps(warehouse, kit_dir, tmp_path):
+    """--only SOURCE: same row counts as the full build, attributes of regions kept."""
+    import shutil
+
+    from etl.build import build
+    from etl.warehouse import Warehouse
+
+    target = tmp_path / "wh"
+    shutil.copytree(warehouse.directory, target)
+    manifest = build(raw_dir=kit_dir, out=target, only="eurostat_isoc_r_iuse_i", log=lambda m: None)
+    assert manifest["partial_build_of"] == "eurostat_isoc_r_iuse_i"
+    full = warehouse.manifest["row_counts"]
+    assert manifest["row_counts"]["observations"] == full["observations"]
+    assert manifest["row_counts"]["quarantine"] == full["quarantine"]
+    rebuilt = Warehouse(target)
+    before = warehouse.sql("SELECT count(*) n FROM regions WHERE urban_rural_type IS NOT NULL")["n"].item()
+    after = rebuilt.sql("SELECT count(*) n FROM regions WHERE urban_rural_type IS NOT NULL")["n"].item()
+    assert after == before > 0
+    assert "internet" in manifest["stage_seconds"] and "economy" in manifest["stage_seconds"]

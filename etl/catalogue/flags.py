@@ -19,6 +19,12 @@ FLAGS: tuple[Flag, ...] = (
     Flag("break", "Bruch in der Reihe", "break in series", True),
     Flag("lower_bound", "Untergrenze (z. B. nur heute noch betriebene Ladepunkte)", "lower bound (e.g. only stations still in service)", True),
     Flag("derived", "abgeleitet (berechnet aus veröffentlichten Werten)", "derived (computed from published values)", True),
+    # VGRdL Reihe 2 Band 1 (2018), sheet "Definitionen", Zeichenerklärung: "… = Angabe fällt
+    # später an" (written as three dots "..." in the cells, e.g. Thüringen's Kreise, ET 1992–1999).
+    Flag("later", "Angabe fällt später an (Zeichen „…“)", "figure to be published later (marker '…')", False),
+    # Destatis Zeichenerklärung: "/ = keine Angaben, da Zahlenwert nicht sicher genug"; in the
+    # Gemeindeverzeichnis 31.12.2016 for six NRW Gemeinden (footnote 4: implausible result).
+    Flag("not_reliable", "keine Angabe, da Zahlenwert nicht sicher genug (Zeichen „/“)", "no figure: value not reliable enough (marker '/')", False),
 )
 
 FLAGS_BY_CODE = {f.code: f for f in FLAGS}

@@ -8,6 +8,7 @@ and ``docs`` render them.
 from __future__ import annotations
 
 from etl.catalogue.model import LEVELS, Column, Table
+from etl.catalogue.tables_projects import PROJECT_TABLES
 
 C = Column
 
@@ -35,7 +36,7 @@ TABLES: tuple[Table, ...] = (
             C("degurba", "Int64", "Degree of urbanisation of the Gemeinde (1 cities, 2 towns and suburbs, 3 rural areas), from the Gemeindeverzeichnis 2017."),
             C("population", "Int64", "Latest population in the warehouse for this region (see population_date)."),
             C("population_date", "date32", "Reference date of population."),
-            C("population_class", "string", "Size class of the population, for peer groups."),
+            C("population_class", "string", "Size class of population, for peer groups: fixed breaks per level, lower bound included (Gemeinden < 5.000 … ≥ 500.000; Kreise < 100.000 … ≥ 500.000; Länder and Regierungsbezirke < 2 Mio. … ≥ 10 Mio.; none for Germany), see etl/transform/region_attributes.py."),
             C("lat", "float64", "Latitude of a point inside the region (EPSG:4326).", nullable=False),
             C("lon", "float64", "Longitude of a point inside the region (EPSG:4326).", nullable=False),
         ),
@@ -136,6 +137,7 @@ TABLES: tuple[Table, ...] = (
             C("value", "string", "Raw value as read."),
             C("reason", "string", "Why the row was left out.", nullable=False),
             C("target_table", "string", "The table the row was meant for.", nullable=False),
+            C("step", "string", "The build step that left the row out.", nullable=False),
         ),
         (),
     ),
@@ -168,7 +170,7 @@ TABLES: tuple[Table, ...] = (
             C("kreis_name_published", "string", "Kreis name as published (with its type)."),
             C("lat", "float64", "Latitude (EPSG:4326) after repair."),
             C("lon", "float64", "Longitude (EPSG:4326) after repair."),
-            C("coordinate_fix", "string", "What was repaired: decimal_comma, swapped, or empty."),
+            C("coordinate_fix", "string", "What was repaired: decimal_comma (text with a decimal comma), swapped (latitude and longitude exchanged), decimal_comma+swapped, or empty."),
             C("commissioned", "date32", "Commissioning date."),
             C("power_kw", "float64", "Connected load in kW."),
             C("charger_type", "string", "Normalladeeinrichtung or Schnellladeeinrichtung."),
@@ -178,12 +180,12 @@ TABLES: tuple[Table, ...] = (
             C("kreis_id", "string", "Kreis of that Gemeinde."),
             C("land_id", "string", "Land of that Gemeinde."),
             C("location_method", "string", "inside, nearest (within tolerance, e.g. coast or lake) or unlocated.", nullable=False),
-            C("distance_m", "float64", "Distance to the Gemeinde polygon for nearest matches."),
-            C("kreis_name_agrees", "bool", "Whether the published Kreis name agrees with the located Kreis."),
+            C("distance_m", "float64", "Distance in metres (EPSG:3035) to the Gemeinde polygon for nearest matches (tolerance 1,500 m)."),
+            C("kreis_name_agrees", "bool", "Whether the published Kreis name agrees with the located Kreis; empty when unlocated or the name is not recognised. Disagreements are also listed in the quarantine."),
             *_PROVENANCE,
         ),
         ("station_id",),
     ),
-)
+) + PROJECT_TABLES
 
 TABLES_BY_NAME = {t.name: t for t in TABLES}

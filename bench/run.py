@@ -1,0 +1,220 @@
+"""Benchmark: map payload, render time, rerun time, build time and memory.
+
+Prints one JSON object (``--table`` adds a readable table). Everything is
+measured in one run on this machine, so ratios hold even when the machine is
+noisy. Run after a build (the app reads DSR_WAREHOUSE / data/warehouse):
+
+    .venv/bin/python bench/run.py --table
+    .venv/bin/python bench/run.py --skip-build   # without the full ETL build
+
+Targets (issue 6): gemeinde_payload_bytes ≤ 1.5 MB and ≥ 5× smaller than the
+naive figure; kreis_payload_bytes ≤ 250 KB; gemeinde_first_render_ms ≤ 2000;
+filter_change_ms_p50 ≤ 200; etl_build_s ≤ 60; app_rss_mb ≤ 600.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGETS = {
+    "gemeinde_payload_bytes": ("<=", 1_500_000),
+    "kreis_payload_bytes": ("<=", 250_000),
+    "gemeinde_first_render_ms": ("<=", 2000),
+    "filter_change_ms_p50": ("<=", 200),
+    "etl_build_s": ("<=", 60),
+    "app_rss_mb": ("<=", 600),
+}
+
+
+def _log(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def measure_build(raw: Path | None) -> dict:
+    from etl.build import build
+
+    out = Path(tempfile.mkdtemp(prefix="bench-wh-")) / "wh"
+    t0 = time.perf_counter()
+    manifest = build(raw_dir=raw, out=out, log=lambda m: None)
+    total = time.perf_counter() - t0
+    return {"etl_build_s": round(total, 2), "etl_build_stages": manifest["stage_seconds"], "_warehouse": str(out)}
+
+
+def naive_payload(warehouse: Path, level: str = "gemeinde") -> int:
+    """The naive approach: full shapes → full GeoJSON → px.choropleth, default encoding."""
+    import plotly.express as px
+
+    from etl.warehouse import Warehouse
+
+    wh = Warehouse(warehouse)
+    shapes = wh.shapes(level, "full")
+    geojson = json.loads(shapes.to_json())
+    values = wh.sql("SELECT region_id, area_km2 AS value FROM regions WHERE level = ?", [level])
+    fig = px.choropleth(values, geojson=geojson, locations="region_id", featureidkey="properties.region_id", color="value")
+    return len(fig.to_json().encode("utf-8"))
+
+
+def _map_page(level: str, lang: str = "de"):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
+    at.query_params["level"] = level
+    at.query_params["lang"] = lang
+    at.run()
+    if at.exception:
+        raise RuntimeError(f"map page failed: {at.exception}")
+    return at
+
+
+def app_payloads() -> dict:
+    """Bytes the app sends for its maps: figure JSON of a rerun, plus the shapes file (loaded once)."""
+    from dashboard import data
+
+    out = {}
+    for level in ("gemeinde", "kreis", "land"):
+        at = _map_page(level)
+        chart = at.get("plotly_chart")[0]
+        spec = chart.proto.spec.encode("utf-8")
+        url = json.loads(chart.proto.spec)["data"][0]["geojson"]
+        shapes_file = data.STATIC_DIR / url.split("app/static/", 1)[1]
+        shapes = shapes_file.read_bytes()
+        out[f"{level}_payload_bytes"] = len(spec) + len(shapes)
+        out[f"{level}_figure_bytes"] = len(spec)
+        out[f"{level}_shapes_bytes"] = len(shapes)
+        out[f"{level}_shapes_gzip_bytes"] = len(gzip.compress(shapes, 6))
+    return out
+
+
+def filter_changes(n: int = 15) -> dict:
+    """Server-side time of a rerun after changing indicator or period, warm."""
+    at = _map_page("kreis")
+    period_box = next(s for s in at.selectbox if s.key == "karte.period")
+    ind_box = next(s for s in at.selectbox if s.key == "karte.ind")
+    periods, indicators = period_box.options, ind_box.options
+    # Warm: visit each choice once.
+    for p in periods[-3:]:
+        next(s for s in at.selectbox if s.key == "karte.period").set_value(p).run()
+    timings = []
+    for i in range(n):
+        if i % 2 == 0:
+            box = next(s for s in at.selectbox if s.key == "karte.period")
+            options = box.options
+            value = options[-1 - (i // 2) % min(3, len(options))]
+        else:
+            box = next(s for s in at.selectbox if s.key == "karte.ind")
+            options = box.options
+            value = options[(i // 2) % min(4, len(options))]
+        box.set_value(value)
+        t0 = time.perf_counter()
+        at.run()
+        timings.append((time.perf_counter() - t0) * 1000)
+        if at.exception:
+            raise RuntimeError(f"rerun failed: {at.exception}")
+    timings.sort()
+    return {
+        "filter_change_ms_p50": round(statistics.median(timings), 1),
+        "filter_change_ms_p95": round(timings[min(len(timings) - 1, int(0.95 * len(timings)))], 1),
+        "filter_change_runs": n,
+    }
+
+
+def browser_metrics(warehouse: Path, loads: int = 5) -> dict:
+    """First render of the Gemeinde map in headless Chromium; RSS after visiting every page."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS, running_app, wait_for_app
+
+    pages = ["", "steckbrief", "vergleich", "trends", "sektoren", "projekte", "quellen"]
+    result: dict = {}
+    with running_app(warehouse, ROOT / "bench" / "out" / "streamlit.log") as (base, proc), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # Warm the server caches once (first visit builds the shapes file).
+        warm = browser.new_page()
+        warm.goto(f"{base}/?level=gemeinde")
+        warm.wait_for_function("() => document.querySelectorAll('path.choroplethlocation').length >= 10997", timeout=180_000)
+        warm.close()
+        timings, warm_timings = [], []
+        for _ in range(loads):
+            for store, fresh in ((timings, True), (warm_timings, False)):
+                context = browser.new_context(viewport={"width": 1400, "height": 1000}) if fresh else context  # noqa: F821
+                page = context.new_page()
+                t0 = time.perf_counter()
+                page.goto(f"{base}/?level=gemeinde")
+                page.wait_for_function("() => document.querySelectorAll('path.choroplethlocation').length >= 10997", timeout=120_000, polling=50)
+                store.append((time.perf_counter() - t0) * 1000)
+                page.close()
+            context.close()
+        result["gemeinde_first_render_ms"] = round(statistics.median(timings), 0)
+        result["gemeinde_render_ms_cached_shapes"] = round(statistics.median(warm_timings), 0)
+        result["gemeinde_render_loads"] = loads
+        page = browser.new_page()
+        for slug in pages:
+            page.goto(f"{base}/{slug}")
+            wait_for_app(page)
+        page.close()
+        browser.close()
+        rss_kb = 0
+        for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                rss_kb = int(line.split()[1])
+        result["app_rss_mb"] = round(rss_kb / 1024, 1)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--table", action="store_true", help="also print a readable table to stderr")
+    parser.add_argument("--skip-build", action="store_true", help="do not time a full ETL build (use DSR_WAREHOUSE)")
+    parser.add_argument("--raw", type=Path, help="raw-data directory for the build")
+    parser.add_argument("--loads", type=int, default=5, help="browser loads for the render median")
+    args = parser.parse_args()
+
+    from etl import paths
+
+    results: dict = {}
+    if args.skip_build:
+        warehouse = paths.warehouse_dir()
+    else:
+        _log("timing a full ETL build …")
+        built = measure_build(args.raw)
+        warehouse = Path(built.pop("_warehouse"))
+        results.update(built)
+    os.environ["DSR_WAREHOUSE"] = str(warehouse)
+    _log(f"warehouse: {warehouse}")
+    _log("naive payload …")
+    results["naive_gemeinde_payload_bytes"] = naive_payload(warehouse)
+    _log("app payloads …")
+    results.update(app_payloads())
+    results["gemeinde_payload_ratio_naive_to_app"] = round(results["naive_gemeinde_payload_bytes"] / results["gemeinde_payload_bytes"], 1)
+    _log("filter changes …")
+    results.update(filter_changes())
+    _log("browser: first render and memory …")
+    results.update(browser_metrics(warehouse, args.loads))
+    results["targets_met"] = {
+        k: (results[k] <= limit) for k, (_, limit) in TARGETS.items() if k in results
+    }
+    results["targets_met"]["gemeinde_payload_5x_smaller"] = results["gemeinde_payload_ratio_naive_to_app"] >= 5
+    print(json.dumps(results, indent=2))
+    if args.table:
+        width = max(len(k) for k in results)
+        for k, val in results.items():
+            if isinstance(val, dict):
+                continue
+            target = TARGETS.get(k)
+            print(f"{k:<{width}}  {val!s:>14}  {'target ' + target[0] + ' ' + str(target[1]) if target else ''}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

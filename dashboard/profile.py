@@ -1,0 +1,904 @@
+"""Region profile (Steckbrief): find a region by name or key, then gather its
+key figures with rank, Land and Germany values, peer median and trend.
+
+In: the regions table, a region's observations (and those of its Kreis, Land
+and Germany), a function giving all values of one indicator at one level and
+period, the projects tables when the warehouse has them.
+Out: plain frames and small dataclasses that the page, the charts and the PDF
+briefing render. The search, peer, key-figure, project and map functions are
+pure (frames in, frames out); the "Texts" section formats them in the
+session's language (i18n); only the "Cached readers" at the end read the
+warehouse. Unit tests: tests/test_profile.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from rapidfuzz import fuzz, process
+
+from dashboard import data, i18n
+from dashboard.briefing_pdf import Briefing
+from dashboard.i18n import fmt_number, pick, t
+from etl.catalogue import GERMANY_ID
+from etl.regions import normalise_key
+
+i18n.register(
+    {
+        "sb_placeholder": ("z. B. Göttingen, Muenchen, frankfurt oder, 09162", "e.g. Göttingen, Muenchen, frankfurt oder, 09162"),
+        "sb_start": (
+            "Geben Sie den Namen einer Gemeinde, einer Stadt oder eines Kreises ein – Umlaute und kleine Tippfehler sind kein Problem – oder den amtlichen Schlüssel (AGS, z. B. 09162).",
+            "Type the name of a municipality, town or district – umlauts and small typos are fine – or its official key (AGS, e.g. 09162).",
+        ),
+        "sb_ambiguous": (
+            "{n} Regionen heißen „{name}“. Bitte wählen Sie in der Liste die richtige: Art, Kreis und Land stehen dabei.",
+            "{n} regions are called '{name}'. Please pick the right one in the list: type, district and Land are shown.",
+        ),
+        "sb_title": ("Steckbrief: {name}", "Region profile: {name}"),
+        "sb_key_figures": ("Kennzahlen", "Key figures"),
+        "sb_comparison": ("Kennzahlen im Vergleich", "Key figures compared"),
+        "sb_figure": ("Kennzahl", "Indicator"),
+        "sb_rank": ("Rang {rank} von {n}", "rank {rank} of {n}"),
+        "sb_rank_short": ("{rank} von {n}", "{rank} of {n}"),
+        "sb_by_size": ("nach Größe", "by size"),
+        "sb_land_value": ("Land", "Land"),
+        "sb_value_of_land": ("Wert des Landes {name}", "value of the Land {name}"),
+        "sb_value_of_kreis": ("Wert des Kreises {name}", "value of the district {name}"),
+        "sb_level_only": ("{title}: nur für Länder veröffentlicht – gezeigt ist der {holder}.", "{title}: published for Länder only – shown is the {holder}."),
+        "sb_fallback": ("{title}: für diese Ebene nicht vorhanden – gezeigt ist der {holder}.", "{title}: not available at this level – shown is the {holder}."),
+        "sb_missing": ("Für diese Region gibt es keine Werte zu: {items}.", "No values for this region: {items}."),
+        "sb_break_note": ("{title}: Bruch in der Reihe {date} – {text}", "{title}: series break {date} – {text}"),
+        "sb_flag_note": ("{title}: {flag}", "{title}: {flag}"),
+        "sb_rank_note": (
+            "Rang 1 = bester Wert unter allen Regionen derselben Ebene mit Wert zum selben Zeitpunkt (bei Einwohnerzahl, Fläche und anderen neutralen Größen: der größte Wert).",
+            "Rank 1 = best value among all regions of the same level with a value at the same date (for population, area and other neutral figures: the largest).",
+        ),
+        "sb_peer_group": ("Vergleichsgruppe: {desc} – {n} Regionen.", "Peer group: {desc} – {n} regions."),
+        "sb_peer_kind": ("Art „{kind}“", "type '{kind}'"),
+        "sb_peer_size": ("{size} Einwohner", "{size} inhabitants"),
+        "sb_peer_relaxed": (
+            "(zu wenige Regionen gleicher Art und Größe: Gruppe erweitert)",
+            "(too few regions of the same type and size: group widened)",
+        ),
+        "sb_trends": ("Entwicklung", "Trends"),
+        "sb_trends_title": ("Entwicklung der Kennzahlen: {name}", "Key figures over time: {name}"),
+        "sb_no_trends": ("Keine Kennzahl hat für diese Region mehr als einen Zeitpunkt.", "No key figure has more than one period for this region."),
+        "sb_map": ("Lage", "Location"),
+        "sb_map_title": ("Lage: {name}", "Location: {name}"),
+        "sb_projects": ("Projekte", "Projects"),
+        "sb_projects_none": ("Die Projektregister nennen für diese Region keine Projekte.", "The project registries list no projects for this region."),
+        "sb_projects_unavailable": ("Das Datenlager enthält (noch) keine Projektregister.", "The warehouse has no project registries (yet)."),
+        "sb_rel_in": ("in der Region", "in the region"),
+        "sb_rel_covering": ("über {name}", "via {name}"),
+        "sb_role_lead": ("federführend", "lead"),
+        "sb_role_partner": ("Partner", "partner"),
+        "sb_title_col": ("Titel", "Title"),
+        "sb_relation": ("Bezug", "Relation"),
+        "sb_year": ("Jahr", "Year"),
+        "sb_status": ("Status", "Status"),
+        "sb_more": ("… und {n} weitere (vollständige Liste im Dashboard)", "… and {n} more (full list in the dashboard)"),
+        "sb_pdf": ("Steckbrief als PDF", "Profile as PDF"),
+        "sb_pdf_footer": ("DSR Dashboard · Steckbrief {name} · Seite", "DSR Dashboard · region profile {name} · page"),
+        "sb_data_note": (
+            "Datenstand: Werte von {first} bis {last} (Zeitpunkt je Kennzahl in der Tabelle); Datenlager gebaut am {built}.",
+            "Data: values from {first} to {last} (date per figure in the table); warehouse built on {built}.",
+        ),
+        "sb_sources": ("Quellen und Lizenzen", "Sources and licences"),
+        "sb_key": ("Schlüssel", "key"),
+        "sb_figures_download": ("Kennzahlen (CSV)", "Key figures (CSV)"),
+        "sb_figures_download_xlsx": ("Kennzahlen (XLSX)", "Key figures (XLSX)"),
+        "sb_images_failed": ("Die Grafiken konnten nicht gerendert werden ({error}); das PDF enthält nur Text.", "The charts could not be rendered ({error}); the PDF has text only."),
+        "sb_unknown_region": ("Die Region „{region}“ gibt es im Gebietsstand 2021 nicht.", "There is no region '{region}' in the 2021 territorial status."),
+    }
+)
+
+# --------------------------------------------------------------------------
+# Search
+# --------------------------------------------------------------------------
+
+SEARCH_LEVELS = ("land", "rbz", "kreis", "gemeinde")
+# Equal scores list the larger unit first: "München" finds the kreisfreie Stadt
+# before the Landkreis and the Gemeinde of the same name.
+LEVEL_ORDER = {"land": 0, "kreis": 1, "rbz": 2, "gemeinde": 3}
+SCORE_CUTOFF = 80.0
+MAX_MATCHES = 12
+PREFIX_MIN, PREFIX_SCORE = 3, 95.0
+
+_UMLAUTS_AE = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_UMLAUTS_A = str.maketrans({"ß": "ss"})
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def _strip_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def fold_name(text: object, umlaut: str = "ae") -> str:
+    """A name in a form that survives keyboards without umlauts.
+
+    ``umlaut="ae"`` writes ä as ae ("Muenchen"), ``umlaut="a"`` drops the dots
+    ("Munchen"); both lower-case, strip other accents and turn punctuation into
+    single spaces, so "Frankfurt (Oder)" and "frankfurt oder" fold alike.
+    """
+    lowered = str(text).lower()
+    lowered = lowered.translate(_UMLAUTS_AE if umlaut == "ae" else _UMLAUTS_A)
+    return _NON_ALNUM.sub(" ", _strip_accents(lowered)).strip()
+
+
+def build_search_index(regions: pd.DataFrame) -> pd.DataFrame:
+    """The searchable regions (Land to Gemeinde) with both folded forms of their names."""
+    frame = regions[regions["level"].isin(SEARCH_LEVELS)]
+    return pd.DataFrame(
+        {
+            "region_id": frame["region_id"].astype(str).to_numpy(),
+            "level": frame["level"].to_numpy(),
+            "name": frame["name"].to_numpy(),
+            "fold_ae": [fold_name(n, "ae") for n in frame["name"]],
+            "fold_a": [fold_name(n, "a") for n in frame["name"]],
+            "ars": frame["ars"].astype("string").fillna("").to_numpy() if "ars" in frame else "",
+            "nuts_id": frame["nuts_id"].astype("string").fillna("").to_numpy() if "nuts_id" in frame else "",
+        }
+    )
+
+
+def key_candidates(query: str) -> list[str]:
+    """Region keys a digit string can mean, leading zeros restored ("9162" → "09162").
+
+    A key can have lost one leading zero (Länder 01–09), so "9162" is a Kreis
+    and "11" the Land Berlin (or Regierungsbezirk "011", if one existed).
+    """
+    text = re.sub(r"\s+", "", query)
+    if not text.isdigit():
+        return []
+    found = [normalise_key(text, level) for level in SEARCH_LEVELS]
+    return [k for k in dict.fromkeys(found) if k]
+
+
+def search_regions(index: pd.DataFrame, query: str, limit: int = MAX_MATCHES, cutoff: float = SCORE_CUTOFF) -> pd.DataFrame:
+    """Regions matching ``query`` by key (AGS with or without leading zero, ARS,
+    NUTS) or by name (umlaut- and typo-tolerant), best first.
+
+    Returns index rows plus ``score`` (0–100) and ``exact`` (folded name equal).
+    """
+    columns = [*index.columns, "score", "exact"]
+    query = (query or "").strip()
+    if not query:
+        return pd.DataFrame(columns=columns)
+    keys = key_candidates(query)
+    if keys or query.replace(" ", "").isdigit():
+        text = re.sub(r"\s+", "", query)
+        hit = index[index["region_id"].isin(keys) | (index["ars"] == text)]
+        return hit.assign(score=100.0, exact=True).sort_values("level", key=lambda s: s.map(LEVEL_ORDER)).head(limit)[columns]
+    nuts = index[(index["level"] != "gemeinde") & (index["nuts_id"].str.upper() == query.upper().replace(" ", ""))]
+    if not nuts.empty:
+        return nuts.assign(score=100.0, exact=True).head(limit)[columns]
+
+    q_ae, q_a = fold_name(query, "ae"), fold_name(query, "a")
+    if not q_ae:
+        return pd.DataFrame(columns=columns)
+    scores = np.zeros(len(index))
+    for q, col in ((q_ae, "fold_ae"), (q_a, "fold_a")):
+        for _, score, pos in process.extract(q, index[col].tolist(), scorer=fuzz.token_set_ratio, limit=limit * 20, score_cutoff=cutoff):
+            scores[pos] = max(scores[pos], score)
+    # A name that begins with what was typed so far ("Münch") is nearly a hit.
+    prefix = index["fold_ae"].str.startswith(q_ae) | index["fold_a"].str.startswith(q_a)
+    if len(q_a) >= PREFIX_MIN:
+        scores = np.where(prefix.to_numpy(), np.maximum(scores, PREFIX_SCORE), scores)
+    hit = index.assign(score=scores)
+    hit = hit[hit["score"] >= cutoff]
+    hit = hit.assign(exact=(hit["fold_ae"] == q_ae) | (hit["fold_a"] == q_a))
+    # token_set_ratio scores a name containing every word of the query as 100
+    # ("Frankfurt" → "Frankfurt am Main"), a typo by edit distance ("Göttngen"),
+    # and ignores a short query hidden inside a longer word ("Au" ≠ "Mühlhausen").
+    # An exact folded name comes first, then the larger unit, then the shorter name.
+    hit = hit.assign(_order=hit["level"].map(LEVEL_ORDER), _len=hit["name"].str.len())
+    hit = hit.sort_values(["exact", "score", "_order", "_len", "region_id"], ascending=[False, False, True, True, True])
+    return hit.head(limit)[columns]
+
+
+def ambiguous_name(matches: pd.DataFrame) -> str | None:
+    """The name when the best matches are several regions of that exact name
+    (several "Mühlhausen"), else None. "München" as Stadt and Landkreis counts too."""
+    if matches.empty:
+        return None
+    exact = matches[matches["exact"]]
+    if len(exact) > 1 and exact["fold_ae"].nunique() == 1:
+        return str(exact["name"].iloc[0])
+    return None
+
+
+def region_context(region_id: str, regions: pd.DataFrame) -> dict[str, str]:
+    """Name, type, level, Kreis and Land of a region (for labels and headers)."""
+    row = regions.loc[region_id]
+    names = regions["name"]
+    kreis = row.get("kreis_id")
+    land = row.get("land_id")
+    return {
+        "region_id": region_id,
+        "name": str(row["name"]),
+        "type": str(row["type"]),
+        "level": str(row["level"]),
+        "kreis": str(names.get(kreis, "")) if isinstance(kreis, str) and kreis != region_id else "",
+        "kreis_type": str(regions["type"].get(kreis, "")) if isinstance(kreis, str) and kreis != region_id else "",
+        "land": str(names.get(land, "")) if isinstance(land, str) and land != region_id else "",
+    }
+
+
+def kreis_label(name: str, bez: str) -> str:
+    """'Landkreis Cham', but 'Rhein-Neckar-Kreis' and 'München' as they are."""
+    if bez in ("Landkreis", "Kreis") and not any(w in name.lower() for w in ("kreis", "region")):
+        return f"{bez} {name}"
+    return name
+
+
+def match_label(region_id: str, regions: pd.DataFrame) -> str:
+    """'Mühlhausen — Gemeinde · Rhein-Neckar-Kreis · Baden-Württemberg · 08226054'."""
+    c = region_context(region_id, regions)
+    parts = [c["type"]]
+    if c["kreis"] and c["kreis"] != c["name"]:
+        parts.append(kreis_label(c["kreis"], c["kreis_type"]))
+    if c["land"]:
+        parts.append(c["land"])
+    parts.append(region_id)
+    return f"{c['name']} — " + " · ".join(parts)
+
+
+def ancestors(region_id: str, regions: pd.DataFrame) -> list[str]:
+    """The Kreis and Land that contain a region (nearest first), existing ones only."""
+    row = regions.loc[region_id]
+    out = []
+    for col in ("kreis_id", "land_id"):
+        key = row.get(col)
+        if isinstance(key, str) and key != region_id and key in regions.index:
+            out.append(key)
+    return out
+
+
+# --------------------------------------------------------------------------
+# Peer group
+# --------------------------------------------------------------------------
+
+CITY_STATES = ("02", "04", "11")  # Hamburg, Bremen, Berlin
+# The BEZ differs by Land for the same kind of unit: Baden-Württemberg's
+# "Stadtkreis" is a kreisfreie Stadt, Schleswig-Holstein's and NRW's "Kreis" a
+# Landkreis (VG5000 documentation, attribute BEZ). Peers are compared by kind.
+TYPE_SYNONYMS = {"Stadtkreis": "Kreisfreie Stadt", "Kreis": "Landkreis"}
+# Population classes (lower bounds, inhabitants) for a warehouse whose regions
+# have no population_class yet: the same fixed breaks as
+# etl/transform/region_attributes.py (the usual German size classes of towns;
+# Kreise in five classes), so a peer group means the same either way.
+POPULATION_BOUNDS = {
+    "gemeinde": (0, 5_000, 20_000, 50_000, 100_000, 500_000),
+    "kreis": (0, 100_000, 200_000, 300_000, 500_000),
+}
+MIN_PEERS = {"land": 2}
+MIN_PEERS_DEFAULT = 5
+
+
+def peer_type(region_id: str, level: str, bez: str) -> str:
+    """The kind of unit peers must share: city state or Flächenland for Länder,
+    the harmonised BEZ for Kreise, the BEZ otherwise."""
+    if level == "land":
+        return "Stadtstaat" if region_id in CITY_STATES else "Flächenland"
+    if level == "kreis":
+        return TYPE_SYNONYMS.get(bez, bez)
+    return bez
+
+
+def population_class(population: float | None, level: str) -> tuple[int, int | None] | None:
+    """(lower, upper) bound of the size class, upper None for the open top class."""
+    bounds = POPULATION_BOUNDS.get(level)
+    if bounds is None or population is None or pd.isna(population):
+        return None
+    i = int(np.searchsorted(bounds, float(population), side="right")) - 1
+    upper = bounds[i + 1] if i + 1 < len(bounds) else None
+    return (bounds[i], upper)
+
+
+@dataclass(frozen=True)
+class PeerGroup:
+    region_id: str
+    level: str
+    kind: str  # peer_type of the region
+    size_class: object | None  # (lower, upper), a published class label, or None
+    criteria: tuple[str, ...]  # what the peers share: "level", "type", "population"
+    ids: tuple[str, ...]  # peers, the region itself excluded
+    relaxed: bool  # the stricter group was too small
+
+
+def peer_group(region_id: str, regions: pd.DataFrame, population: pd.Series | None = None) -> PeerGroup:
+    """Regions of the same level, the same kind (BEZ) and a similar population.
+
+    The size class comes from ``regions.population_class`` where the warehouse
+    has one, else from ``population`` (region_id → inhabitants). When fewer
+    than MIN_PEERS regions share all three, the size class is dropped, then the
+    kind (``relaxed`` says so).
+    """
+    row = regions.loc[region_id]
+    level = str(row["level"])
+    same_level = regions[(regions["level"] == level) & (regions["region_id"] != region_id)]
+    kinds = pd.Series([peer_type(r, level, b) for r, b in zip(same_level["region_id"], same_level["type"])], index=same_level.index)
+    kind = peer_type(region_id, level, str(row["type"]))
+
+    classes: pd.Series | None = None
+    own_class = None
+    published = regions.get("population_class")
+    if published is not None and pd.notna(published.get(region_id)) and level in POPULATION_BOUNDS:
+        own_class = published.get(region_id)
+        classes = published.reindex(same_level.index)
+    elif population is not None and level in POPULATION_BOUNDS and region_id in population.index:
+        own_class = population_class(population.get(region_id), level)
+        classes = pd.Series([population_class(population.get(r), level) for r in same_level["region_id"]], index=same_level.index, dtype=object)
+
+    minimum = MIN_PEERS.get(level, MIN_PEERS_DEFAULT)
+    attempts: list[tuple[tuple[str, ...], pd.Series]] = []
+    if own_class is not None and classes is not None:
+        attempts.append((("level", "type", "population"), (kinds == kind) & classes.map(lambda c: c == own_class).astype(bool)))
+    attempts.append((("level", "type"), kinds == kind))
+    attempts.append((("level",), pd.Series(True, index=same_level.index)))
+    for i, (criteria, mask) in enumerate(attempts):
+        ids = tuple(same_level.loc[mask.to_numpy(), "region_id"])
+        if len(ids) >= minimum or i == len(attempts) - 1:
+            return PeerGroup(region_id, level, kind, own_class if "population" in criteria else None, criteria, ids, relaxed=i > 0)
+    raise AssertionError("unreachable: the last attempt always returns")
+
+
+# --------------------------------------------------------------------------
+# Key figures
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    key: str
+    candidates: tuple[str, ...]  # indicator ids, first with data wins
+    label_de: str  # short label for the cards and trend panels
+    label_en: str
+    implied_units: tuple[str, ...] = ()  # units the short label already says
+
+
+# What a mayor's office asks for first, in this order. Each figure takes the
+# first candidate indicator with a value for the region; where none exists at
+# the region's level, the value of its Kreis or Land is shown and labelled
+# (daily internet use is published for Länder only).
+KEY_FIGURES: tuple[FigureSpec, ...] = (
+    FigureSpec("population", ("population", "inhabitants_thousand"), "Einwohner", "Population", ("Personen",)),
+    FigureSpec("area", ("area_km2",), "Fläche", "Area"),
+    FigureSpec("density", ("population_density",), "Einwohner je km²", "Inhabitants per km²", ("Einw./km²",)),
+    FigureSpec("broadband_50", ("bb_hh_all_50",), "Breitband ≥ 50 Mbit/s (Haushalte)", "Broadband ≥ 50 Mbit/s (households)"),
+    FigureSpec("broadband_1000", ("bb_hh_all_1000",), "Gigabit ≥ 1.000 Mbit/s (Haushalte)", "Gigabit ≥ 1,000 Mbit/s (households)"),
+    FigureSpec("gdp_per_inhabitant", ("gdp_per_inhabitant_eur",), "BIP je Einwohner", "GDP per inhabitant"),
+    FigureSpec("charging_points", ("ev_points_per_10k",), "Ladepunkte je 10.000 Einwohner", "Charging points per 10,000 inhabitants", ("je 10.000 Einwohner",)),
+    FigureSpec("bev_share", ("cars_bev_share_pct",), "Anteil Elektro-Pkw (BEV)", "Battery-electric car share"),
+    FigureSpec("internet_daily", ("internet_daily_users_pct",), "Tägliche Internetnutzung", "Daily internet use"),
+)
+SPECS_BY_KEY = {f.key: f for f in KEY_FIGURES}
+FIGURE_INDICATORS = tuple(dict.fromkeys(i for f in KEY_FIGURES for i in f.candidates))
+
+ValuesAt = Callable[[str, str, str], pd.DataFrame]  # (indicator_id, level, ISO period) → region_id, value
+
+
+@dataclass
+class KeyFigure:
+    key: str
+    indicator_id: str
+    region_id: str  # the region of the profile
+    holder_id: str  # region whose value is shown: the region, or its Kreis/Land
+    holder_level: str
+    period: pd.Timestamp
+    period_type: str
+    value: float
+    flag: str | None
+    source_id: str
+    rank: int | None
+    n_ranked: int
+    land_value: float | None
+    germany_value: float | None
+    peer_median: float | None
+    n_peers: int
+    series: pd.DataFrame  # period, value (the holder's, all periods with a value)
+    breaks: list[dict] = field(default_factory=list)  # series breaks inside the series' span
+
+    @property
+    def fallback(self) -> bool:
+        """The value is the Kreis' or Land's, not the region's own."""
+        return self.holder_id != self.region_id
+
+
+def rank_of(values: pd.DataFrame, region_id: str, better: str) -> tuple[int | None, int]:
+    """Rank of a region among the regions with a value (1 = best; for neutral
+    indicators 1 = largest) and how many were ranked. Ties share the best rank."""
+    ranked = values[values["value"].notna()]
+    if region_id not in set(ranked["region_id"]):
+        return None, len(ranked)
+    ranks = ranked["value"].rank(ascending=(better == "lower"), method="min")
+    return int(ranks[ranked["region_id"] == region_id].iloc[0]), len(ranked)
+
+
+def value_at(observations: pd.DataFrame, indicator_id: str, region_id: str, period: pd.Timestamp) -> float | None:
+    rows = observations[(observations["indicator_id"] == indicator_id) & (observations["region_id"] == region_id) & (pd.to_datetime(observations["period"]) == period)]
+    rows = rows[rows["value"].notna()]
+    return float(rows["value"].iloc[0]) if not rows.empty else None
+
+
+def breaks_within(breaks_json: object, first: pd.Timestamp, last: pd.Timestamp) -> list[dict]:
+    """Series breaks whose date falls after the first and not after the last period shown."""
+    if not isinstance(breaks_json, str) or not breaks_json.strip():
+        return []
+    return [b for b in json.loads(breaks_json) if first < pd.Timestamp(b["date"]) <= last]
+
+
+def key_figures(
+    region_id: str,
+    regions: pd.DataFrame,
+    observations: pd.DataFrame,
+    indicators: pd.DataFrame,
+    values_at: ValuesAt,
+    peers: PeerGroup | None,
+    specs: Sequence[FigureSpec] = KEY_FIGURES,
+) -> tuple[list[KeyFigure], list[str]]:
+    """The key figures of a region and the figure keys without a value.
+
+    ``observations`` holds every observation of the region, its Kreis, its Land
+    and Germany (``DG``); ``indicators`` is the indicators table indexed by id;
+    ``values_at`` gives one indicator at one level and period for all regions
+    (for ranks and the peer median).
+    """
+    obs = observations.assign(period=pd.to_datetime(observations["period"]))
+    obs = obs[obs["value"].notna()]
+    holders = [region_id, *ancestors(region_id, regions)]
+    land_id = regions.loc[region_id].get("land_id")
+    figures, missing = [], []
+    for spec in specs:
+        found = None
+        for holder in holders:
+            for ind in spec.candidates:
+                if ind not in indicators.index:
+                    continue
+                # A Kreis' population is not its Gemeinde's: only rates and
+                # means stand in for a missing value of the region itself.
+                if holder != region_id and indicators.loc[ind, "aggregation"] == "sum":
+                    continue
+                series = obs[(obs["indicator_id"] == ind) & (obs["region_id"] == holder)].sort_values("period")
+                if not series.empty:
+                    found = (holder, ind, series)
+                    break
+            if found:
+                break
+        if not found:
+            if any(ind in indicators.index for ind in spec.candidates):
+                missing.append(spec.key)
+            continue
+        holder, ind, series = found
+        meta = indicators.loc[ind]
+        latest = series.iloc[-1]
+        period = pd.Timestamp(latest["period"])
+        level = str(regions.loc[holder, "level"])
+        everyone = values_at(ind, level, period.strftime("%Y-%m-%d"))
+        rank, n_ranked = rank_of(everyone, holder, str(meta["better"]))
+        land_value = value_at(obs, ind, land_id, period) if isinstance(land_id, str) and land_id != holder else None
+        peer_median, n_peers = None, 0
+        if peers is not None and holder == region_id:
+            peer_values = everyone[everyone["region_id"].isin(peers.ids) & everyone["value"].notna()]["value"]
+            n_peers = len(peer_values)
+            peer_median = float(peer_values.median()) if n_peers else None
+        fig = KeyFigure(
+            key=spec.key, indicator_id=ind, region_id=region_id, holder_id=holder, holder_level=level, period=period,
+            period_type=str(latest["period_type"]), value=float(latest["value"]),
+            flag=latest["flag"] if isinstance(latest.get("flag"), str) else None,
+            source_id=str(latest["source_id"]), rank=rank, n_ranked=n_ranked,
+            land_value=land_value, germany_value=value_at(obs, ind, GERMANY_ID, period),
+            peer_median=peer_median, n_peers=n_peers,
+            series=series[["period", "value"]].reset_index(drop=True),
+            breaks=breaks_within(meta.get("breaks"), series["period"].iloc[0], period),
+        )
+        figures.append(fig)
+    return figures, missing
+
+
+def figures_frame(figures: Sequence[KeyFigure]) -> pd.DataFrame:
+    """The key figures as one flat table (for the downloads and the tests)."""
+    rows = [
+        {
+            "figure": f.key, "indicator_id": f.indicator_id, "region_id": f.holder_id, "level": f.holder_level,
+            "period": f.period.date(), "value": f.value, "flag": f.flag, "rank": f.rank, "n_ranked": f.n_ranked,
+            "land_value": f.land_value, "germany_value": f.germany_value, "peer_median": f.peer_median,
+            "n_peers": f.n_peers, "source_id": f.source_id,
+        }
+        for f in figures
+    ]
+    return pd.DataFrame(rows, columns=["figure", "indicator_id", "region_id", "level", "period", "value", "flag", "rank", "n_ranked", "land_value", "germany_value", "peer_median", "n_peers", "source_id"])
+
+
+def latest_population(observations: pd.DataFrame) -> pd.Series:
+    """region_id → latest population from observations of ``population`` (or
+    ``inhabitants_thousand`` × 1,000 where a region has no ``population``)."""
+    obs = observations[observations["value"].notna()].assign(period=lambda d: pd.to_datetime(d["period"]))
+    parts = []
+    for ind, factor in (("population", 1.0), ("inhabitants_thousand", 1000.0)):
+        rows = obs[obs["indicator_id"] == ind].sort_values("period").drop_duplicates("region_id", keep="last")
+        parts.append(pd.Series(rows["value"].to_numpy() * factor, index=rows["region_id"].to_numpy()))
+    first, second = parts
+    return first.combine_first(second)
+
+
+# --------------------------------------------------------------------------
+# Projects
+# --------------------------------------------------------------------------
+
+PROJECT_KEY = ("registry_id", "project_id")  # etl/catalogue/tables_projects.py
+
+
+def region_projects(region_id: str, regions: pd.DataFrame, projects: pd.DataFrame | None, links: pd.DataFrame | None) -> pd.DataFrame:
+    """Projects in the region (linked to it or to a unit inside it) and projects
+    of the Kreis or Land that contains it, with ``relation`` "in" or "covering",
+    ``linked_region_id`` and ``role`` (lead/partner) of the link, then the
+    project's columns. Empty when the warehouse has no projects tables."""
+    columns = [*PROJECT_KEY, "relation", "linked_region_id", "role"]
+    needed_links = {*PROJECT_KEY, "region_id"}
+    if projects is None or links is None or not needed_links <= set(links.columns) or not set(PROJECT_KEY) <= set(projects.columns):
+        return pd.DataFrame(columns=columns)
+    links = links.assign(region_id=links["region_id"].astype(str))
+    if "role" not in links.columns:
+        links = links.assign(role=pd.NA)
+    keys = links["region_id"]
+    inside = links[(keys == region_id) | (keys.str.startswith(region_id) & (keys.str.len() > len(region_id)))]
+    covering = links[keys.isin(ancestors(region_id, regions))]
+    rel = pd.concat(
+        [
+            inside.assign(relation="in", linked_region_id=inside["region_id"]),
+            covering.assign(relation="covering", linked_region_id=covering["region_id"]),
+        ]
+    )
+    # One row per project: its link inside the region wins over a covering one,
+    # a lead link over a partner link.
+    rel = rel.assign(_r=rel["relation"].map({"in": 0, "covering": 1}), _l=(rel["role"] != "lead").astype(int))
+    rel = rel.sort_values(["_r", "_l", "linked_region_id"]).drop_duplicates(list(PROJECT_KEY))
+    out = rel[columns].merge(projects, on=list(PROJECT_KEY), how="inner", suffixes=("", "_project"))
+    return out.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------
+# Locator map
+# --------------------------------------------------------------------------
+
+
+def locator_context(region_id: str, regions: pd.DataFrame) -> tuple[str, list[str]]:
+    """The map level and regions drawn around the highlighted region: the units
+    of its level in its Land (Kreise for a Gemeinde, to keep the map light), or
+    the Länder of Germany for a Land, a city state or a Regierungsbezirk."""
+    row = regions.loc[region_id]
+    level = str(row["level"])
+    land = row.get("land_id")
+    context_level = {"kreis": "kreis", "gemeinde": "kreis"}.get(level, "land")
+    if context_level == "kreis" and isinstance(land, str):
+        ids = regions[(regions["level"] == "kreis") & (regions["land_id"] == land)]["region_id"].tolist()
+        if len(ids) > 1:
+            return "kreis", ids
+    return "land", regions[regions["level"] == "land"]["region_id"].tolist()
+
+
+def subset_geojson(geojson: dict, ids: Sequence[str]) -> dict:
+    """Only the features of ``ids`` (for exports: kaleido gets the shapes inline)."""
+    wanted = set(ids)
+    return {"type": "FeatureCollection", "features": [f for f in geojson["features"] if f.get("id") in wanted]}
+
+
+# --------------------------------------------------------------------------
+# Texts (current language): shared by the page and the PDF briefing
+# --------------------------------------------------------------------------
+
+
+def value_text(value: float | None, meta: pd.Series, unit: bool = True) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    number = fmt_number(value, int(meta["decimals"]))
+    return f"{number} {meta['unit']}" if unit else number
+
+
+def card_value(fig: KeyFigure, meta: pd.Series) -> str:
+    """The value for a card: with its unit unless the short label says it."""
+    spec = SPECS_BY_KEY.get(fig.key)
+    return value_text(fig.value, meta, unit=not (spec and meta["unit"] in spec.implied_units))
+
+
+def short_label(fig: KeyFigure, meta: pd.Series) -> str:
+    spec = SPECS_BY_KEY.get(fig.key)
+    return pick(spec.label_de, spec.label_en) if spec else figure_title(meta)
+
+
+def figure_title(meta: pd.Series) -> str:
+    return pick(meta["title_de"], meta["title_en"])
+
+
+def holder_text(fig: KeyFigure, regions: pd.DataFrame) -> str:
+    """'' for the region's own value, else 'value of the Land Bayern'."""
+    if not fig.fallback:
+        return ""
+    name = str(regions.loc[fig.holder_id, "name"])
+    return t("sb_value_of_land" if fig.holder_level == "land" else "sb_value_of_kreis", name=name)
+
+
+def rank_text(fig: KeyFigure, meta: pd.Series, short: bool = False) -> str:
+    if fig.rank is None:
+        return "–"
+    text = t("sb_rank_short" if short else "sb_rank", rank=fig.rank, n=fig.n_ranked)
+    return f"{text} ({t('sb_by_size')})" if meta["better"] == "neutral" and not short else text
+
+
+def peer_description(peers: PeerGroup) -> str:
+    """'Kreise, type "Kreisfreie Stadt", 100.000–200.000 inhabitants – 23 regions.'"""
+    parts = [t(f"level_{peers.level}")]
+    if "type" in peers.criteria:
+        parts.append(t("sb_peer_kind", kind=peers.kind))
+    if "population" in peers.criteria and peers.size_class is not None:
+        size = peers.size_class
+        if isinstance(size, tuple):
+            lo, hi = size
+            size = f"≥ {fmt_number(lo, 0)}" if hi is None else (f"< {fmt_number(hi, 0)}" if lo == 0 else f"{fmt_number(lo, 0)}–{fmt_number(hi, 0)}")
+        parts.append(t("sb_peer_size", size=size))
+    desc = ", ".join(parts)
+    if peers.relaxed:
+        desc = f"{desc} {t('sb_peer_relaxed')}"
+    return t("sb_peer_group", desc=desc, n=len(peers.ids))
+
+
+def figure_table(figures: Sequence[KeyFigure], regions: pd.DataFrame, indicators: pd.DataFrame, with_n: bool = True) -> pd.DataFrame:
+    """The key figures as display texts: one row per figure, the unit with the
+    title; ``with_n`` adds how many peers had a value to the peer median."""
+    rows = []
+    for f in figures:
+        meta = indicators.loc[f.indicator_id]
+        is_land = f.holder_level == "land"
+        title = f"{figure_title(meta)} ({meta['unit']})" + (f" – {holder_text(f, regions)}" if f.fallback else "")
+        rows.append(
+            {
+                t("sb_figure"): title,
+                t("value"): value_text(f.value, meta, unit=False),
+                t("reference_date"): period_text(f.period, f.period_type),
+                t("rank"): rank_text(f, meta, short=True),
+                t("sb_land_value"): "–" if is_land else value_text(f.land_value, meta, unit=False),
+                t("germany"): value_text(f.germany_value, meta, unit=False),
+                t("peer_median"): (value_text(f.peer_median, meta, unit=False) + (f" (n = {f.n_peers})" if with_n else "") if f.peer_median is not None else "–"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def figure_notes(figures: Sequence[KeyFigure], missing: Sequence[str], regions: pd.DataFrame, indicators: pd.DataFrame, flags: pd.DataFrame) -> list[str]:
+    """What changes the meaning of a figure: values of a higher level, series
+    breaks inside the shown span, flags, figures without data."""
+    notes = []
+    for f in figures:
+        meta = indicators.loc[f.indicator_id]
+        title = figure_title(meta)
+        if f.fallback:
+            only_land = set(str(meta["levels"]).split(",")) <= {"bund", "land"}
+            notes.append(t("sb_level_only" if only_land else "sb_fallback", title=title, holder=holder_text(f, regions)))
+        for b in f.breaks:
+            notes.append(t("sb_break_note", title=title, date=b["date"], text=pick(b["explanation_de"], b["explanation_en"])))
+        if f.flag and f.flag in flags.index:
+            notes.append(t("sb_flag_note", title=title, flag=pick(flags.loc[f.flag, "label_de"], flags.loc[f.flag, "label_en"])))
+    if missing:
+        titles = [figure_title(indicators.loc[next(i for i in spec.candidates if i in indicators.index)]) for spec in KEY_FIGURES if spec.key in missing]
+        notes.append(t("sb_missing", items="; ".join(titles)))
+    return notes
+
+
+def period_text(period: pd.Timestamp, period_type: str) -> str:
+    ts = pd.Timestamp(period)
+    if period_type == "half_year":
+        half = ("Mitte" if ts.month <= 6 else "Ende") if i18n.lang() == "de" else ("mid" if ts.month <= 6 else "end")
+        return f"{half} {ts.year}"
+    if ts.month == 12 and ts.day == 31:
+        return str(ts.year)
+    return ts.strftime("%d.%m.%Y") if i18n.lang() == "de" else ts.strftime("%Y-%m-%d")
+
+
+# projects.status_group where a registry publishes no status of its own ("unknown" says nothing).
+STATUS_GROUPS = {"active": ("laufend", "active"), "finished": ("abgeschlossen", "finished"), "stopped": ("eingestellt", "stopped")}
+
+
+def registry_short(title: str) -> str:
+    """'Code for Germany: Projekte und Labs (…)' → 'Code for Germany'."""
+    return re.split(r"\s*[:(]", str(title), maxsplit=1)[0].strip() or str(title)
+
+
+def project_table(projects: pd.DataFrame, regions: pd.DataFrame, registries: pd.DataFrame | None) -> pd.DataFrame:
+    """The region's projects as display texts (title, registry, round/category, year, status, relation, link)."""
+    titles = dict(zip(registries["registry_id"], registries["title"].map(registry_short))) if registries is not None else {}
+    rows = []
+    for p in projects.itertuples(index=False):
+        p = p._asdict()
+        relation = t("sb_rel_in") if p["relation"] == "in" else t("sb_rel_covering", name=str(regions["name"].get(p["linked_region_id"], p["linked_region_id"])))
+        role = {"lead": t("sb_role_lead"), "partner": t("sb_role_partner")}.get(_text(p.get("role")), "")
+        detail = " · ".join(x for x in (_text(p.get("round")), _text(p.get("category"))) if x)
+        urls = _text(p.get("urls")).strip()
+        year = p.get("year")
+        rows.append(
+            {
+                t("sb_title_col"): _text(p.get("title")) or str(p["project_id"]),
+                t("registry"): str(titles.get(p["registry_id"], p["registry_id"])),
+                t("category"): detail,
+                t("sb_year"): "" if year is None or pd.isna(year) else str(int(year)),
+                t("sb_status"): _text(p.get("status")) or STATUS_GROUPS.get(_text(p.get("status_group")), ("", ""))[i18n.lang() == "en"],
+                t("sb_relation"): f"{relation} ({role})" if role else relation,
+                t("link"): urls.splitlines()[0] if urls else "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _text(value: object) -> str:
+    """A text cell, '' for missing values (NaN, None, pd.NA)."""
+    return value if isinstance(value, str) else ""
+
+
+def project_lines(table: pd.DataFrame) -> list[str]:
+    """One line per project for the PDF: 'Title — registry · round · year · relation'."""
+    lines = []
+    for row in table.to_dict("records"):
+        rest = " · ".join(v for k, v in row.items() if k not in (t("sb_title_col"), t("link")) and v)
+        lines.append(f"{row[t('sb_title_col')]} — {rest}")
+    return lines
+
+
+def source_ids_used(figures: Sequence[KeyFigure], projects: pd.DataFrame | None) -> list[str]:
+    """Every source behind the profile: the figures', the map's and the projects'."""
+    ids = [f.source_id for f in figures] + ["bkg_vg5000"]
+    if projects is not None and not projects.empty and "source_id" in projects.columns:
+        ids += [str(s) for s in projects["source_id"].dropna()]
+    return list(dict.fromkeys(ids))
+
+
+def source_lines(source_ids: Sequence[str], sources: pd.DataFrame, registries: pd.DataFrame | None = None) -> list[str]:
+    """'Attribution — Licence: … — URL' per source; imported registries (not in
+    the catalogue) from the registries table."""
+    lines = []
+    for sid in source_ids:
+        if sid in sources.index:
+            s = sources.loc[sid]
+            url = s["attribution_url"] if isinstance(s["attribution_url"], str) and s["attribution_url"] else s["url"]
+            lines.append(f"{s['attribution']} ({t('reference_date')} {s['reference_date']}) — {t('licence')}: {s['licence']} — {url}")
+        elif registries is not None and sid in set(registries["registry_id"]):
+            r = registries.set_index("registry_id").loc[sid]
+            lines.append(f"{r['attribution']} ({t('reference_date')} {r['date']}) — {t('licence')}: {r['licence']}" + (f" — {r['url']}" if isinstance(r["url"], str) and r["url"] else ""))
+    return lines
+
+
+def trend_panels(figures: Sequence[KeyFigure], observations: pd.DataFrame, indicators: pd.DataFrame, regions: pd.DataFrame) -> list:
+    """One small trend chart per figure with at least two periods; rates and
+    means get Germany's line for comparison (an absolute count would not compare)."""
+    from dashboard.charts_steckbrief import TrendPanel
+
+    germany = observations[(observations["region_id"] == GERMANY_ID) & observations["value"].notna()]
+    germany = germany.assign(period=pd.to_datetime(germany["period"]))
+    panels = []
+    for f in figures:
+        if len(f.series) < 2:
+            continue
+        meta = indicators.loc[f.indicator_id]
+        comparison = None
+        if meta["aggregation"] != "sum":
+            comparison = germany[germany["indicator_id"] == f.indicator_id][["period", "value"]]
+        panels.append(
+            TrendPanel(
+                title=f"{short_label(f, meta)} ({meta['unit']})", subtitle=holder_text(f, regions),
+                region=f.series, comparison=comparison,
+                breaks=[(b["date"], t("series_break")) for b in f.breaks], hover_unit=str(meta["unit"]),
+            )
+        )
+    return panels
+
+
+def build_briefing(
+    region_id: str,
+    regions: pd.DataFrame,
+    figures: Sequence[KeyFigure],
+    missing: Sequence[str],
+    peers: PeerGroup,
+    indicators: pd.DataFrame,
+    sources: pd.DataFrame,
+    flags: pd.DataFrame,
+    projects: pd.DataFrame | None,
+    registries: pd.DataFrame | None,
+    permalink: str,
+    built: str,
+) -> Briefing:
+    """Everything the PDF says, in the current language."""
+    c = region_context(region_id, regions)
+    subtitle = [c["type"]]
+    if c["kreis"] and c["kreis"] != c["name"]:
+        subtitle.append(kreis_label(c["kreis"], c["kreis_type"]))
+    if c["land"]:
+        subtitle.append(c["land"])
+    subtitle.append(f"{t('sb_key')} {region_id}")
+    nuts = regions.loc[region_id].get("nuts_id")
+    if isinstance(nuts, str) and nuts and c["level"] != "gemeinde":
+        subtitle.append(f"NUTS {nuts}")
+    periods = sorted(f.period for f in figures)
+    data_note = t("sb_data_note", first=periods[0].year if periods else "–", last=periods[-1].year if periods else "–", built=built)
+    table = figure_table(figures, regions, indicators, with_n=False)
+    ptable = project_table(projects, regions, registries) if projects is not None and not projects.empty else pd.DataFrame()
+    return Briefing(
+        title=t("sb_title", name=c["name"]),
+        subtitle=" · ".join(subtitle),
+        data_note=data_note,
+        table_header=list(table.columns) if not table.empty else [],
+        table_rows=table.astype(str).values.tolist(),
+        notes=[peer_description(peers), t("sb_rank_note"), *figure_notes(figures, missing, regions, indicators, flags)],
+        projects_title=t("sb_projects"),
+        projects=project_lines(ptable) if not ptable.empty else [],
+        projects_empty=t("sb_projects_none") if projects is not None else t("sb_projects_unavailable"),
+        more_projects=t("sb_more", n="{n}"),
+        sources_title=t("sb_sources"),
+        sources=source_lines(source_ids_used(figures, projects), sources, registries),
+        permalink_label=t("permalink"),
+        permalink=permalink,
+        footer=t("sb_pdf_footer", name=c["name"]),
+    )
+
+
+# --------------------------------------------------------------------------
+# Cached readers: the page's access to the warehouse
+# --------------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def cached_search_index(v: str) -> pd.DataFrame:
+    return build_search_index(data.regions(v))
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def cached_search(v: str, query: str) -> pd.DataFrame:
+    return search_regions(cached_search_index(v), query)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def cached_population(v: str, level: str) -> pd.Series:
+    """region_id → inhabitants at one level: regions.population where the
+    warehouse has it, else the latest population observations."""
+    regions = data.regions(v)
+    rows = regions[regions["level"] == level]
+    if "population" in rows and rows["population"].notna().any():
+        return pd.Series(rows["population"].astype("Float64").to_numpy(dtype=float, na_value=np.nan), index=rows["region_id"].to_numpy()).dropna()
+    obs = data._wh(v).sql(
+        """
+        SELECT o.indicator_id, o.region_id, o.period, o.value FROM observations o JOIN regions r USING (region_id)
+        WHERE r.level = ? AND o.indicator_id IN ('population', 'inhabitants_thousand')
+        """,
+        [level],
+    )
+    return latest_population(obs)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_observations(v: str, region_ids: tuple[str, ...]) -> pd.DataFrame:
+    """Every observation of the key-figure indicators for these regions."""
+    return data._wh(v).sql(
+        """
+        SELECT indicator_id, region_id, period, period_type, value, flag, source_id, source_file
+        FROM observations WHERE list_contains(?, region_id) AND list_contains(?, indicator_id)
+        ORDER BY indicator_id, region_id, period
+        """,
+        [list(region_ids), list(FIGURE_INDICATORS)],
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_locator_shapes(v: str, region_id: str) -> tuple[dict, dict]:
+    """The shapes of the locator map: the context units (for exports; the page
+    itself loads them from the app's static map file) and the highlighted
+    region (always inline: one shape is lighter than the 3 MB Gemeinde file)."""
+    regions = data.regions(v)
+    map_level, context_ids = locator_context(region_id, regions)
+    level = str(regions.loc[region_id, "level"])
+    context = subset_geojson(data.shapes_geojson(v, map_level), context_ids)
+    return context, subset_geojson(data.shapes_geojson(v, level), [region_id])

@@ -1,0 +1,299 @@
+"""Sektoren / Sectors: the projects of every registry by sector and by
+registry, round, category, status, Land and type of region — counts, and the
+funding the projects report with how many of them report it; a click on a bar
+or a treemap box lists the projects behind it, each linked to its view on the
+Projekte page."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts_projects, data, i18n, projects, state, ui
+from dashboard.i18n import fmt_number, md_escape, t
+from dashboard.projects import NONE, decode_option, encode_option
+from dashboard.state import Param
+
+i18n.register(
+    {
+        "sk_intro": (
+            "Digitale Projekte der Register nach Sektor. Ein Projekt mit mehreren Sektoren (oder Regionen in mehreren Ländern) zählt in jedem davon; "
+            "die Balken ergeben zusammen daher mehr als die Zahl der Projekte. Klicken Sie auf einen Balken oder ein Feld, um die Projekte dahinter zu sehen.",
+            "Digital projects of the registries by sector. A project with several sectors (or regions in several Länder) counts in each of them, "
+            "so the bars add up to more than the number of projects. Click a bar or a box to see the projects behind it.",
+        ),
+        "sk_filters": ("Filter", "Filters"),
+        "sk_stack": ("Balken unterteilt nach", "Bars split by"),
+        "sk_measure": ("Kennzahl", "Measure"),
+        "sk_tree": ("Felder im Baumdiagramm", "Boxes in the treemap"),
+        "sk_empty": ("Keine Projekte passen zu diesen Filtern. Bitte lockern Sie die Auswahl.", "No project matches these filters. Please widen the selection."),
+        "sk_n_projects": ("Projekte in der Auswahl", "Projects in the selection"),
+        "sk_n_registries": ("Register", "Registries"),
+        "sk_n_assignments": ("Sektor-Zuordnungen", "Sector assignments"),
+        "sk_bars_title": ("{measure} nach Sektor und {dim}", "{measure} by sector and {dim}"),
+        "sk_tree_title": ("{measure}: Sektor → {dim}", "{measure}: sector → {dim}"),
+        "sk_count_note": (
+            "{N} Projekte mit {k} Sektor-Zuordnungen: ein Projekt mit mehreren Sektoren zählt in jedem.",
+            "{N} projects with {k} sector assignments: a project with several sectors counts in each.",
+        ),
+        "sk_funding_note": (
+            "Summe der berichteten Beträge: {n} von {N} Projekten berichten einen; der volle Betrag eines Projekts zählt in jedem seiner Sektoren.",
+            "Sum of reported amounts: {n} of {N} projects report one; a project's full amount counts in each of its sectors.",
+        ),
+        "sk_funding_none": (
+            "Keines der Projekte in der Auswahl berichtet diesen Betrag. Bitte wählen Sie „Anzahl Projekte“ oder andere Filter.",
+            "No project in the selection reports this amount. Please choose 'Number of projects' or other filters.",
+        ),
+        "sk_hover_count": ("%{x:.0f} Projekte", "%{x:.0f} projects"),
+        "sk_hover_funding": (
+            "%{x:,.1f} Mio. EUR<br>%{customdata[1]} von %{customdata[2]} Projekten berichten",
+            "%{x:,.1f} million EUR<br>%{customdata[1]} of %{customdata[2]} projects report one",
+        ),
+        "sk_tree_hover_count": ("%{value:.0f} Projekte", "%{value:.0f} projects"),
+        "sk_tree_hover_funding": (
+            "%{value:,.1f} Mio. EUR<br>%{customdata[0]} von %{customdata[1]} Projekten berichten",
+            "%{value:,.1f} million EUR<br>%{customdata[0]} of %{customdata[1]} projects report one",
+        ),
+        "sk_axis_count": ("Projekte", "Projects"),
+        "sk_axis_funding": ("Mio. EUR (berichtet)", "million EUR (reported)"),
+        "sk_cell": ("Projekte anzeigen für", "Show the projects of"),
+        "sk_cell_none": ("– Balken oder Feld wählen –", "– choose a bar or box –"),
+        "sk_cell_projects": ("{n} Projekte: {cell}", "{n} projects: {cell}"),
+        "sk_cell_empty": ("Für dieses Feld gibt es in der Auswahl keine Projekte.", "There are no projects for this box in the selection."),
+        "sk_open_first": ("Projektansicht öffnen", "Open the project view"),
+        "sk_table": ("Zahlen zum Diagramm", "Numbers behind the chart"),
+        "sk_col_projects": ("Projekte", "Projects"),
+        "sk_col_federal_n": ("mit Bundesförderung", "with federal grant"),
+        "sk_col_federal": ("Bundesförderung berichtet (EUR)", "Federal grant reported (EUR)"),
+        "sk_col_total_n": ("mit Gesamtvolumen", "with total volume"),
+        "sk_col_total": ("Gesamtvolumen berichtet (EUR)", "Total volume reported (EUR)"),
+    }
+)
+
+PAGE = "sektoren"
+FILTER_DIMS = ("registry", "sector", "round", "category", "status", "land", "region_type", "urban_rural")
+FILTER_PARAMS = {
+    "registry": Param("reg", [], "list"),
+    "sector": Param("sec", [], "list"),
+    "round": Param("rnd", [], "list"),
+    "category": Param("cat", [], "list"),
+    "status": Param("status", [], "list"),
+    "land": Param("land", [], "list"),
+    "region_type": Param("rtype", [], "list"),
+    "urban_rural": Param("urt", [], "list"),
+}
+STACK_DIMS = ("registry", "round", "category", "status", "land", "region_type", "urban_rural")
+TREE_DIMS = ("registry", "category", "round", "status")  # single-valued per project: a sector box is the sum of its leaves
+P_STACK = Param("stack", "registry")
+P_MEASURE = Param("measure", "count")
+P_TREE = Param("tree", "registry")
+P_CELL = Param("cell", "")
+PARAMS = [*FILTER_PARAMS.values(), P_STACK, P_MEASURE, P_TREE, P_CELL]
+K_CELL = state.key(PAGE, P_CELL)
+
+v = ui.require_warehouse()
+state.restore(PAGE, PARAMS)
+st.title(t("page_sectors"))
+if not projects.available(v):
+    st.info(t("pj_no_projects"))
+    state.sync(PAGE, PARAMS)
+    st.stop()
+
+all_projects = data.table(v, "projects")
+assign = projects.cached_assignments(v)
+regions = data.regions(v)
+sectors = data.table(v, "sectors")
+registries = data.table(v, "registries")
+sources = data.sources(v)
+sector_order = list(sectors.sort_values("sort_order")["sector_id"]) if sectors is not None else []
+st.caption(t("sk_intro"))
+
+
+def labels_of(dim: str) -> dict[str, str]:
+    return projects.value_labels(dim, projects.dimension_values(assign, dim), sectors, registries, regions)
+
+
+LABELS = {dim: labels_of(dim) for dim in projects.DIMENSIONS}
+
+# ---- filters --------------------------------------------------------------
+selection: dict[str, list[str]] = {}
+any_filter = any(state.get(PAGE, p) for p in FILTER_PARAMS.values())
+with st.expander(t("sk_filters"), expanded=any_filter):
+    cols = st.columns(4)
+    for i, dim in enumerate(FILTER_DIMS):
+        param = FILTER_PARAMS[dim]
+        values = projects.dimension_values(assign, dim)
+        if dim == "sector":
+            values = [s for s in sector_order if s in values] + [s for s in values if s not in sector_order]
+        options = [encode_option(x) for x in values]
+        state.choose(PAGE, param, options)
+        with cols[i % 4]:
+            chosen = st.multiselect(
+                t(f"pj_dim_{dim}"), options, format_func=lambda o, dim=dim: LABELS[dim].get(decode_option(o), decode_option(o)),
+                key=state.key(PAGE, param), placeholder=t("all"),
+            )
+        selection[dim] = [decode_option(o) for o in chosen]
+
+keys = projects.matching_keys(assign, selection)
+sub = projects.restrict(assign, selection, keys)
+chosen_projects = projects.select_projects(all_projects, keys)
+if chosen_projects.empty:
+    ui.empty("sk_empty")
+    state.sync(PAGE, PARAMS)
+    st.stop()
+
+# ---- what to show ---------------------------------------------------------
+c1, c2, c3 = st.columns(3)
+with c1:
+    state.choose(PAGE, P_STACK, STACK_DIMS)
+    stack = st.selectbox(t("sk_stack"), STACK_DIMS, format_func=lambda d: t(f"pj_dim_{d}"), key=state.key(PAGE, P_STACK))
+with c2:
+    state.choose(PAGE, P_MEASURE, projects.MEASURES)
+    measure = st.selectbox(t("sk_measure"), projects.MEASURES, format_func=lambda m: t(f"pj_measure_{m}"), key=state.key(PAGE, P_MEASURE))
+with c3:
+    state.choose(PAGE, P_TREE, TREE_DIMS)
+    tree_dim = st.selectbox(t("sk_tree"), TREE_DIMS, format_func=lambda d: t(f"pj_dim_{d}"), key=state.key(PAGE, P_TREE))
+
+n_sel = len(chosen_projects)
+n_assign = int(((sub["dim"] == "sector") & (sub["value"] != NONE)).sum())
+m1, m2, m3 = st.columns(3)
+m1.metric(t("sk_n_projects"), fmt_number(n_sel, 0))
+m2.metric(t("sk_n_registries"), fmt_number(chosen_projects["registry_id"].nunique(), 0))
+m3.metric(t("sk_n_assignments"), fmt_number(n_assign, 0))
+federal = projects.reported(chosen_projects, projects.FUNDING["federal"])
+total = projects.reported(chosen_projects, projects.FUNDING["total"])
+st.markdown(f"- {md_escape(projects.reported_text(t('pj_federal'), federal))}\n- {md_escape(projects.reported_text(t('pj_total'), total))}")
+st.caption(t("pj_funding_caveat"))
+
+registry_ids = sorted(chosen_projects["registry_id"].unique())
+line = projects.registry_source_line(registry_ids, sources, registries)
+permalink = state.permalink(PAGE, PAGE, PARAMS)
+measure_label = t(f"pj_measure_{measure}")
+if measure == "count":
+    note = t("sk_count_note", N=n_sel, k=n_assign)
+    hover, axis = t("sk_hover_count"), t("sk_axis_count")
+    tree_hover = t("sk_tree_hover_count")
+else:
+    rep = federal if measure == "federal" else total
+    note = t("sk_funding_note", n=rep.n_reporting, N=rep.n_projects)
+    hover, axis = t("sk_hover_funding"), t("sk_axis_funding")
+    tree_hover = t("sk_tree_hover_funding")
+
+
+def export_frame(table: pd.DataFrame, dim_b: str) -> pd.DataFrame:
+    """The numbers behind a chart, with labels, for the CSV/XLSX downloads."""
+    return pd.DataFrame(
+        {
+            "sector_id": table["a"],
+            t("pj_dim_sector"): table["a"].map(LABELS["sector"]),
+            dim_b: table["b"],
+            t(f"pj_dim_{dim_b}"): table["b"].map(LABELS[dim_b]),
+            t("sk_col_projects"): table["n_projects"],
+            t("sk_col_federal_n"): table["federal_n"],
+            t("sk_col_federal"): table["federal_eur"].where(table["federal_n"] > 0),
+            t("sk_col_total_n"): table["total_n"],
+            t("sk_col_total"): table["total_eur"].where(table["total_n"] > 0),
+        }
+    )
+
+
+cells: dict[str, str] = {}  # cell id → label, for the fallback selector
+
+
+def cell_label(a: str, dim_b: str | None = None, b: str | None = None) -> str:
+    text = LABELS["sector"].get(a, a)
+    return text if dim_b is None else f"{text} · {t(f'pj_dim_{dim_b}')}: {LABELS[dim_b].get(b, b)}"
+
+
+# ---- stacked bars ---------------------------------------------------------
+bars = projects.measure_values(projects.crosstab(sub, chosen_projects, "sector", stack), measure)
+bars["cell"] = [projects.cell_id(a, stack, b) for a, b in zip(bars["a"], bars["b"])]
+a_order = projects.order_a(bars, sector_order)
+b_order = [x for x in projects.dimension_values(sub, stack) if x in set(bars["b"])]
+has_values = bool((bars["value"] > 0).any())
+if not has_values:
+    st.info(t("sk_funding_none"))
+else:
+    colours = charts_projects.colour_map(b_order, NONE)
+    fig = charts_projects.stacked_bars(
+        bars, a_order, LABELS["sector"], b_order, LABELS[stack], colours,
+        t("sk_bars_title", measure=measure_label, dim=t(f"pj_dim_{stack}")), line, axis, hover,
+        legend_title=t(f"pj_dim_{stack}"), note=note,
+    )
+    points = projects.selectable_chart_block(fig, export_frame(bars, stack), f"dsr_sectors_{stack}_{measure}", permalink, key=f"{PAGE}.bars")
+    picked = projects.selected_cell(points)
+    if projects.take_new_selection(f"{PAGE}._seen_bars", picked) and picked:
+        st.session_state[K_CELL] = picked
+
+    # ---- treemap ----------------------------------------------------------
+    tree = projects.measure_values(projects.crosstab(sub, chosen_projects, "sector", tree_dim), measure)
+    if (tree["value"] > 0).any():
+        tree_order = projects.order_a(tree, sector_order)
+        tree_colours = charts_projects.colour_map(tree_order, NONE)
+        tree_fig = charts_projects.treemap(
+            tree, tree_order, LABELS["sector"], LABELS[tree_dim], tree_colours, tree_dim,
+            t("sk_tree_title", measure=measure_label, dim=t(f"pj_dim_{tree_dim}")), line, tree_hover, note=note,
+        )
+        points = projects.selectable_chart_block(tree_fig, export_frame(tree, tree_dim), f"dsr_sectors_tree_{tree_dim}_{measure}", permalink, key=f"{PAGE}.tree")
+        picked = projects.selected_cell(points)
+        if projects.take_new_selection(f"{PAGE}._seen_tree", picked) and picked:
+            st.session_state[K_CELL] = picked
+        for a, b in zip(tree["a"], tree["b"]):
+            cells[projects.cell_id(a, tree_dim, b)] = cell_label(a, tree_dim, b)
+
+# ---- the projects behind a bar or box ------------------------------------
+# Every sector and every (sector, split) with projects can be chosen, whatever the measure shows.
+counts = projects.crosstab(sub, chosen_projects, "sector", stack)
+for a, b in zip(counts["a"], counts["b"]):
+    cells.setdefault(a, cell_label(a))
+    cells.setdefault(projects.cell_id(a, stack, b), cell_label(a, stack, b))
+options = ["", *sorted(cells, key=lambda c: (a_order.index(c.split("|")[0]) if c.split("|")[0] in a_order else 99, c))]
+current = st.session_state.get(K_CELL)
+parsed_current = projects.parse_cell(current)
+if parsed_current and current not in options and parsed_current[0] in set(sub.loc[sub["dim"] == "sector", "value"]):
+    # A cell of a chart dimension no longer shown (URL, or the treemap's other split) stays selectable.
+    a, dim_b, b = parsed_current
+    options.append(current)
+    cells[current] = cell_label(a, dim_b, b) if dim_b else cell_label(a)
+state.choose(PAGE, P_CELL, options)
+st.subheader(t("projects"))
+cell = st.selectbox(t("sk_cell"), options, format_func=lambda c: cells.get(c, t("sk_cell_none")) if c else t("sk_cell_none"), key=K_CELL)
+parsed = projects.parse_cell(cell)
+if parsed:
+    cell_projects = projects.select_projects(chosen_projects, projects.cell_keys(sub, "sector", parsed))
+    if cell_projects.empty:
+        st.info(t("sk_cell_empty"))
+    else:
+        base = projects.app_base(PAGE)
+        table = projects.project_table(
+            cell_projects, sub, projects.cached_links(v).merge(cell_projects[projects.KEY], on=projects.KEY), sectors, registries, regions,
+            view_url=lambda k: projects.project_view_url(base, k, i18n.lang()),
+        ).sort_values(["registry", "title"])
+        st.markdown(f"**{md_escape(t('sk_cell_projects', n=len(table), cell=cells.get(cell, cell)))}**")
+        shown = table[["title", "registry", "regions", "round", "category", "year", "funding_federal_eur", "funding_total_eur", "view"]].rename(
+            columns={"title": t("pj_title"), "registry": t("registry"), "regions": t("pj_regions"), "round": t("round"), "category": t("category"),
+                     "year": t("pj_year"), "funding_federal_eur": f"{t('pj_federal')} (EUR)", "funding_total_eur": f"{t('pj_total')} (EUR)"}
+        )
+        st.dataframe(
+            shown, hide_index=True, width="stretch",
+            column_config={
+                "view": st.column_config.LinkColumn(t("pj_view_col"), display_text=t("pj_open")),
+                t("pj_year"): st.column_config.NumberColumn(format="%d"),
+                f"{t('pj_federal')} (EUR)": st.column_config.NumberColumn(format="localized"),
+                f"{t('pj_total')} (EUR)": st.column_config.NumberColumn(format="localized"),
+            },
+        )
+        first = table.iloc[0]
+        query = {"project": first["key"], **({"lang": i18n.lang()} if i18n.lang() != "de" else {})}
+        st.page_link("views/projekte.py", label=f"{t('sk_open_first')}: {md_escape(first['title'])}", query_params=query, icon=":material/open_in_new:")
+
+with st.expander(t("sk_table")):
+    numbers = export_frame(counts, stack).drop(columns=["sector_id", stack])
+    st.dataframe(numbers, hide_index=True, width="stretch")
+
+kit_ids = [r for r in registry_ids if r in sources.index]
+if kit_ids:
+    ui.caption_sources(v, kit_ids)
+for rid in projects.imported_registries(registry_ids, sources):
+    st.caption(projects.registry_caption(rid, registries))
+state.sync(PAGE, PARAMS)

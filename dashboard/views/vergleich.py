@@ -1,0 +1,358 @@
+"""Vergleich / Compare: up to six regions, or one region and its peer group, on
+one indicator: the gap to the peers' median, ranks and rank changes between two
+periods, and the digital projects each of them ran."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts_compare, compare, compare_ui, data, i18n, state, ui
+from dashboard.i18n import fmt_number, lang, md_escape, pick, t
+from dashboard.state import Param
+
+i18n.register(
+    {
+        "cmp_intro": (
+            "Wählen Sie Regionen oder eine Region und ihre Vergleichsgruppe. Die Balken zeigen den Wert zum Zeitpunkt B, die gestrichelte Linie den Median der Gruppe.",
+            "Choose regions, or one region and its peer group. The bars show the value in period B, the dashed line the group's median.",
+        ),
+        "cmp_anchor": ("Bezugsregion", "Anchor region"),
+        "cmp_pop_mode": ("Ähnlichkeit der Einwohnerzahl", "Population similarity"),
+        "cmp_pop_class": ("gleiche Größenklasse", "same size class"),
+        "cmp_pop_pct": ("± Prozent", "± percent"),
+        "cmp_pct": ("Abweichung der Einwohnerzahl höchstens (%)", "Population differs by at most (%)"),
+        "cmp_class_basis": ("Größenklasse von {name}: {cls} Einwohner.", "Size class of {name}: {cls} inhabitants."),
+        "cmp_no_pop_peers": ("Keine andere Region dieser Ebene liegt in diesem Bereich; wählen Sie eine größere Abweichung.", "No other region of this level lies in this range; choose a wider range."),
+        "cmp_no_population": ("Für {name} gibt es keine Einwohnerzahl: keine Gruppe nach Einwohnerzahl möglich.", "{name} has no population figure: no peer group by population."),
+        "cmp_population_basis": ("Einwohnerzahl {name}: {value} (Stand {date}); Gruppe: {lo} bis {hi}.", "Population of {name}: {value} ({date}); group: {lo} to {hi}."),
+        "cmp_no_peers": ("Für {name} gibt es keine Vergleichsregionen dieser Art.", "There are no peers of this kind for {name}."),
+        "cmp_peer_note": ("Vergleichsgruppe „{kind}“ von {name}: {n} Regionen ({level}). Der Median wird ohne die Bezugsregion berechnet.", "Peer group '{kind}' of {name}: {n} regions ({level}). The median leaves out the anchor region."),
+        "cmp_window": ("Im Diagramm: {name} und die {k} im Rang nächsten der {n} Regionen; alle stehen in der Tabelle.", "In the chart: {name} and the {k} nearest in rank of the {n} regions; all are in the table."),
+        "cmp_own_note": ("Der Median ist der Median der gewählten Regionen.", "The median is the median of the chosen regions."),
+        "cmp_mixed_levels": ("Die Auswahl mischt Ebenen ({levels}); Ränge gelten innerhalb der jeweiligen Ebene.", "The selection mixes levels ({levels}); ranks are within each level."),
+        "cmp_period_a": ("Zeitpunkt A", "Period A"),
+        "cmp_period_b": ("Zeitpunkt B", "Period B"),
+        "cmp_gap": ("Abstand zum Median", "Gap to median"),
+        "cmp_gap_pct": ("Abstand zum Median (%)", "Gap to median (%)"),
+        "cmp_median_value": ("Median: {value}", "Median: {value}"),
+        "cmp_rank_a": ("Rang A", "Rank A"),
+        "cmp_rank_b": ("Rang B", "Rank B"),
+        "cmp_rank_of": ("von", "of"),
+        "cmp_change": ("Veränderung (Plätze)", "Change (places)"),
+        "cmp_group_rank_a": ("Rang A in der Gruppe", "Rank A in group"),
+        "cmp_group_rank_b": ("Rang B in der Gruppe", "Rank B in group"),
+        "cmp_group_change": ("Veränderung in der Gruppe", "Change in group"),
+        "cmp_value_a": ("Wert A", "Value A"),
+        "cmp_value_b": ("Wert B", "Value B"),
+        "cmp_ranking": ("Rangliste", "Ranking"),
+        "cmp_rank_help": (
+            "Rang 1 = {best}; Rang unter allen Regionen derselben Ebene mit Wert, und innerhalb der Gruppe. Eine positive Veränderung heißt: von A nach B aufgestiegen.",
+            "Rank 1 = {best}; rank among all regions of the same level with a value, and within the group. A positive change means: moved up from A to B.",
+        ),
+        "cmp_best_higher": ("höchster Wert", "highest value"),
+        "cmp_best_lower": ("niedrigster Wert (niedriger ist besser)", "lowest value (lower is better)"),
+        "cmp_best_neutral": ("höchster Wert (keine Wertung)", "highest value (no judgement)"),
+        "cmp_break_between": ("Zwischen A und B liegt ein Bruch in der Reihe ({date}): {text}", "There is a series break between A and B ({date}): {text}"),
+        "cmp_same_period": ("A und B sind derselbe Zeitpunkt: keine Veränderung.", "A and B are the same period: no change."),
+        "cmp_projects_title": ("Projekte der Regionen", "Projects of the regions"),
+        "cmp_projects_none": ("Keine der Regionen im Diagramm hat ein Projekt in den Registern.", "None of the regions in the chart has a project in the registries."),
+        "cmp_projects_missing": ("Das Datenlager enthält noch keine Projektregister (Tabellen projects, project_regions).", "The warehouse has no project registries yet (tables projects, project_regions)."),
+        "cmp_projects_note": ("Ein Projekt einer Gemeinde zählt auch für ihren Kreis und ihr Land („über“ nennt den verknüpften Schlüssel).", "A project of a municipality also counts for its district and Land ('via' names the linked key)."),
+        "cmp_via": ("über", "via"),
+        "cmp_title_col": ("Titel", "Title"),
+        "cmp_year": ("Jahr", "Year"),
+        "cmp_funding_federal": ("Bundesförderung (EUR, berichtet)", "Federal funding (EUR, reported)"),
+        "cmp_role": ("Rolle", "Role"),
+        "cmp_median_col": ("Median", "Median"),
+        "cmp_values_missing": ("{n} Regionen der Gruppe haben zum Zeitpunkt B keinen Wert.", "{n} regions of the group have no value in period B."),
+    }
+)
+
+PAGE = "vergleich"
+P_REGIONS = Param("regions", [], "list")
+P_PEER = Param("peer", "none")
+P_ANCHOR = Param("anchor", None)
+P_POPMODE = Param("popmode", "class")
+P_PCT = Param("pct", 20, "int")
+P_TOPIC = Param("topic", None)
+P_IND = Param("ind", None)
+P_A = Param("pa", None)
+P_B = Param("pb", None)
+PARAMS = [P_REGIONS, P_PEER, P_ANCHOR, P_POPMODE, P_PCT, P_TOPIC, P_IND, P_A, P_B]
+CHART_ALL_UP_TO = 30  # bars in the chart; a bigger peer group shows the anchor among its nearest in rank
+WINDOW = 15
+PCT_OPTIONS = [5, 10, 15, 20, 25, 30, 40, 50]
+
+
+def _stop() -> None:
+    state.sync(PAGE, PARAMS)
+    st.stop()
+
+
+v = ui.require_warehouse()
+state.restore(PAGE, PARAMS)
+st.title(t("page_compare"))
+st.caption(t("cmp_intro"))
+
+regions = data.regions(v)
+inds = data.indicators(v)
+labels = compare_ui.labels(v)
+
+selected = compare_ui.region_picker(v, PAGE, P_REGIONS)
+c1, c2, c3 = st.columns([1, 1.6, 1.4])
+with c1:
+    state.choose(PAGE, P_PEER, list(compare.PEER_KINDS))
+    kind = st.selectbox(t("peer_group"), compare.PEER_KINDS, format_func={k: t(f"peer_{k}") for k in compare.PEER_KINDS}.get, key=state.key(PAGE, P_PEER))
+anchor = None
+if kind != "none" and selected:
+    state.choose(PAGE, P_ANCHOR, selected, default=selected[0])
+    with c2:
+        anchor = st.selectbox(t("cmp_anchor"), selected, format_func=lambda r: labels.get(r, r), key=state.key(PAGE, P_ANCHOR))
+pop_mode, pct = None, None
+with c3:
+    if kind == "population" and anchor:
+        # Size classes come from the region attributes; without one, only ± X % is possible.
+        modes = ["class", "pct"] if isinstance(regions.loc[anchor, "population_class"], str) else ["pct"]
+        state.choose(PAGE, P_POPMODE, modes)
+        pop_mode = st.radio(t("cmp_pop_mode"), modes, format_func={m: t(f"cmp_pop_{m}") for m in modes}.get, key=state.key(PAGE, P_POPMODE), horizontal=True)
+        if pop_mode == "pct":
+            state.choose(PAGE, P_PCT, PCT_OPTIONS, default=20)
+            pct = st.select_slider(t("cmp_pct"), options=PCT_OPTIONS, key=state.key(PAGE, P_PCT))
+
+if not selected:
+    ui.empty("cmp_pick_regions")
+    _stop()
+
+# --- the group: the selection itself, or the anchor and its peers
+if kind == "none":
+    group = list(selected)
+    median_of = group
+    shown = group
+else:
+    anchor_level = regions.loc[anchor, "level"]
+    population = None
+    if kind == "population":
+        if pop_mode == "class":
+            st.caption(t("cmp_class_basis", name=md_escape(regions.loc[anchor, "name"]), cls=md_escape(regions.loc[anchor, "population_class"])))
+        if pct is not None:
+            latest = compare_ui.latest_population(v, anchor_level).set_index("region_id")
+            population = latest["value"]
+            if anchor not in latest.index:
+                st.info(t("cmp_no_population", name=md_escape(regions.loc[anchor, "name"])))
+                _stop()
+            own = float(latest.loc[anchor, "value"])
+            st.caption(t(
+                "cmp_population_basis", name=md_escape(regions.loc[anchor, "name"]), value=fmt_number(own, 0),
+                date=compare.period_text(latest.loc[anchor, "period"], "year", lang()),
+                lo=fmt_number(own * (1 - pct / 100), 0), hi=fmt_number(own * (1 + pct / 100), 0),
+            ))
+    nb = compare_ui.neighbours(v, anchor_level) if kind == "neighbours" else None
+    peers = compare.peer_group(regions, anchor, kind, population=population, pct=pct, neighbours=nb)
+    if not peers:
+        st.info(t("cmp_no_pop_peers") if kind == "population" and pct is not None else t("cmp_no_peers", name=md_escape(regions.loc[anchor, "name"])))
+        _stop()
+    group = [anchor, *peers]
+    median_of = peers
+    shown = group  # narrowed to a window around the anchor below when the group is big
+    st.caption(t("cmp_peer_note", kind=t(f"peer_{kind}"), name=md_escape(labels.get(anchor, anchor)), n=len(peers), level=t(f"level1_{anchor_level}")))
+
+levels = tuple(lv for lv in compare.LEVEL_ORDER if lv in set(regions.loc[group, "level"]))
+
+# --- indicator and periods
+cov = data.coverage(v)
+cov = cov[(cov["n_values"] > 0) & cov["level"].isin(levels)]
+available = inds[inds["indicator_id"].isin(cov["indicator_id"])]
+if available.empty:
+    ui.empty()
+    _stop()
+from etl.catalogue import TOPICS  # noqa: E402  (labels of topics)
+
+topic_of = dict(zip(available["indicator_id"], available["topic"]))
+preferred = compare.default_indicator(list(available["indicator_id"]), topic_of)
+topics = list(dict.fromkeys(available["topic"]))
+c1, c2, c3, c4 = st.columns([1, 2.6, 1, 1])
+with c1:
+    state.choose(PAGE, P_TOPIC, topics, default=topic_of[preferred])
+    topic = st.selectbox(t("topic"), topics, format_func={k: pick(*TOPICS.get(k, (k, k))) for k in topics}.get, key=state.key(PAGE, P_TOPIC))
+choices = available[available["topic"] == topic]
+ind_labels = {i: ui.indicator_label(choices.loc[i]) for i in choices.index}
+with c2:
+    state.choose(PAGE, P_IND, list(ind_labels), default=preferred)
+    indicator_id = st.selectbox(t("indicator"), list(ind_labels), format_func=ind_labels.get, key=state.key(PAGE, P_IND))
+ind = inds.loc[indicator_id]
+ind_cov = cov[cov["indicator_id"] == indicator_id]
+period_types = dict(zip(ind_cov["period"], ind_cov["period_type"]))
+period_options = sorted(period_types)
+main_level = regions.loc[anchor, "level"] if anchor else levels[0]
+counts = ind_cov[ind_cov["level"] == main_level].groupby("period")["n_values"].sum().sort_index()
+if counts.empty:
+    counts = ind_cov.groupby("period")["n_values"].sum().sort_index()
+# Labels computed now, not in a lambda: the format function must not depend on the session (AppTest calls it outside).
+period_labels = {p: compare.period_text(p, period_types[p], lang()) for p in period_options}
+fmt_period = period_labels.get
+with c4:
+    state.choose(PAGE, P_B, period_options, default=str(counts.index[-1]))
+    period_b = st.selectbox(t("cmp_period_b"), period_options, format_func=fmt_period, key=state.key(PAGE, P_B))
+with c3:
+    state.choose(PAGE, P_A, period_options, default=compare.default_period_a(counts, period_b))
+    period_a = st.selectbox(t("cmp_period_a"), period_options, format_func=fmt_period, key=state.key(PAGE, P_A))
+
+# --- values, median, gaps, ranks
+frame_b = compare_ui.level_values(v, indicator_id, levels, period_b)
+frame_a = compare_ui.level_values(v, indicator_id, levels, period_a)
+by_id_b = frame_b.set_index("region_id")
+values_b = by_id_b["value"].reindex(group)
+median, gaps = compare.gaps_to_median(values_b, median_of)
+ranks = compare.rank_change_table(frame_a, frame_b, group, ind["better"])
+table = gaps.merge(ranks.drop(columns=["value_b"]), on="region_id")
+table.insert(1, "name", [regions.loc[r, "name"] for r in table["region_id"]])
+table.insert(2, "level", [regions.loc[r, "level"] for r in table["region_id"]])
+table["median"] = median
+table["flag_b"] = by_id_b["flag"].reindex(table["region_id"]).to_numpy()
+table = table.sort_values(["group_rank_b", "region_id"], na_position="last").reset_index(drop=True)
+
+if len(group) > CHART_ALL_UP_TO and anchor:
+    ordered = list(table["region_id"])
+    shown = compare.window_around(ordered, anchor, WINDOW)
+    st.caption(t("cmp_window", name=md_escape(regions.loc[anchor, "name"]), k=len(shown) - 1, n=len(group)))
+elif kind == "none":
+    st.caption(t("cmp_own_note"))
+if len(levels) > 1:
+    st.caption(t("cmp_mixed_levels", levels=", ".join(t(f"level1_{lv}") for lv in levels)))
+
+unit = str(ind["unit"])
+decimals = int(ind["decimals"])
+gunit = compare.gap_unit(unit, lang())
+no_value = int(values_b.isna().sum())
+if no_value:
+    st.caption(t("cmp_values_missing", n=no_value))
+
+
+def _signed(x: float, digits: int) -> str:
+    if pd.isna(x):
+        return "–"
+    return ("+" if x > 0 else "") + fmt_number(x, digits)
+
+
+chart_rows = table.set_index("region_id").loc[shown].reset_index()
+chart_rows = chart_rows.sort_values("value", ascending=(ind["better"] == "lower"), na_position="last")
+chart_frame = pd.DataFrame(
+    {
+        "label": [compare_ui.short_name(regions, r) for r in chart_rows["region_id"]],
+        "value": chart_rows["value"].to_numpy(),
+        "text": [f"{fmt_number(x, decimals)} ({_signed(g, decimals)})" for x, g in zip(chart_rows["value"], chart_rows["gap"])],
+        "hover": [
+            f"{t('value')}: {fmt_number(x, decimals)} {unit}<br>{t('cmp_median_col')}: {fmt_number(median, decimals)} {unit}"
+            f"<br>{t('cmp_gap')}: {_signed(g, decimals)} {gunit} ({_signed(p, 1)} %)"
+            for x, g, p in zip(chart_rows["value"], chart_rows["gap"], chart_rows["gap_pct"])
+        ],
+        "highlight": (chart_rows["region_id"] == anchor).to_numpy(),
+    }
+)
+source_ids = [s for s in by_id_b.reindex(group)["source_id"].dropna().unique()] or str(ind["source_ids"]).split(",")
+line = ui.source_line(v, source_ids)
+title = f"{pick(ind['title_de'], ind['title_en'])}, {fmt_period(period_b)}"
+fig = charts_compare.gap_bar_chart(
+    chart_frame, median, title, line, f"{pick(ind['title_de'], ind['title_en'])} ({unit})",
+    t("cmp_median_value", value=f"{fmt_number(median, decimals)} {unit}"), t("no_data"),
+    separators=",." if lang() == "de" else ".,",
+)
+
+# What changes the meaning of the numbers, said above the chart.
+flagged = table[table["flag_b"].notna()]
+if not flagged.empty:
+    fl = data.flags(v)
+    counts_flag = flagged["flag_b"].value_counts()
+    st.caption(t("flagged_note", n=int(counts_flag.sum()), flags=", ".join(
+        f"{pick(fl.loc[f, 'label_de'], fl.loc[f, 'label_en']) if f in fl.index else f} ({n})" for f, n in counts_flag.items())))
+
+export = table.assign(unit=unit, period_a=period_a, period_b=period_b)[
+    ["region_id", "name", "level", "value", "unit", "median", "gap", "gap_pct", "period_b", "value_a", "period_a",
+     "rank_a", "n_a", "rank_b", "n_b", "change", "group_rank_a", "group_rank_b", "group_change", "flag_b"]
+].rename(columns={"value": "value_b"})
+permalink = state.permalink(PAGE, PAGE, PARAMS)
+ui.chart_block(fig, export, f"dsr_vergleich_{indicator_id}_{period_b}", permalink, key="cmp")
+ui.caption_sources(v, source_ids)
+ui.indicator_notes(v, indicator_id)
+
+# --- ranking table
+st.subheader(t("cmp_ranking"))
+st.caption(t("cmp_rank_help", best=t(f"cmp_best_{ind['better']}")))
+breaks = compare.breaks_between(compare.parse_breaks(ind["breaks"]), period_a, period_b)
+for b in breaks:
+    st.warning(t("cmp_break_between", date=md_escape(compare.period_text(b["date"], "year", lang())), text=md_escape(pick(b["explanation_de"], b["explanation_en"]))))
+if period_a == period_b:
+    st.caption(t("cmp_same_period"))
+
+
+def _rank_text(rank: float, n: float) -> str:
+    return "–" if pd.isna(rank) else f"{int(rank)} {t('cmp_rank_of')} {int(n)}"
+
+
+def _change_text(x: float) -> str:
+    if pd.isna(x):
+        return "–"
+    return f"▲ {int(x)}" if x > 0 else (f"▼ {int(-x)}" if x < 0 else "=")
+
+
+shown_table = pd.DataFrame(
+    {
+        t("name"): table["name"],
+        t("key"): table["region_id"],
+        t("cmp_value_b"): [fmt_number(x, decimals) for x in table["value"]],
+        t("cmp_median_col"): fmt_number(median, decimals),
+        f"{t('cmp_gap')} ({gunit})": [_signed(x, decimals) for x in table["gap"]],
+        t("cmp_gap_pct"): [_signed(x, 1) for x in table["gap_pct"]],
+        t("cmp_value_a"): [fmt_number(x, decimals) for x in table["value_a"]],
+        t("cmp_rank_a"): [_rank_text(r, n) for r, n in zip(table["rank_a"], table["n_a"])],
+        t("cmp_rank_b"): [_rank_text(r, n) for r, n in zip(table["rank_b"], table["n_b"])],
+        t("cmp_change"): [_change_text(x) for x in table["change"]],
+        t("cmp_group_rank_a"): [_rank_text(r, len(group) - int(pd.isna(table["value_a"]).sum())) for r in table["group_rank_a"]],
+        t("cmp_group_rank_b"): [_rank_text(r, len(group) - int(pd.isna(table["value"]).sum())) for r in table["group_rank_b"]],
+        t("cmp_group_change"): [_change_text(x) for x in table["group_change"]],
+    }
+)
+st.dataframe(shown_table, hide_index=True, width="stretch", height=min(420, 40 + 35 * len(shown_table)))
+
+# --- projects of the regions in the chart
+st.subheader(t("cmp_projects_title"))
+projects = data.table(v, "projects")
+links = data.table(v, "project_regions")
+if projects is None or links is None:
+    st.caption(t("cmp_projects_missing"))
+else:
+    ran = compare.projects_of_regions(projects, links, shown)
+    if ran.empty:
+        st.caption(t("cmp_projects_none"))
+    else:
+        summary = ran.groupby("region_id").agg(n=("project_id", "size"), registries=("registry_id", lambda s: ", ".join(sorted(set(s)))))
+        summary = summary.reindex(shown).fillna({"n": 0, "registries": ""})
+        st.dataframe(
+            pd.DataFrame({t("name"): [compare_ui.short_name(regions, r) for r in summary.index], t("n_projects"): summary["n"].astype(int).to_numpy(), t("registry"): summary["registries"].to_numpy()}),
+            hide_index=True, width="stretch",
+        )
+        detail = pd.DataFrame(
+            {
+                t("name"): [compare_ui.short_name(regions, r) for r in ran["region_id"]],
+                t("cmp_title_col"): ran["title"].to_numpy() if "title" in ran else ran["project_id"].to_numpy(),
+                t("registry"): ran["registry_id"].to_numpy(),
+                t("round"): ran["round"].to_numpy() if "round" in ran else None,
+                t("category"): ran["category"].to_numpy() if "category" in ran else None,
+                t("cmp_year"): ran["year"].to_numpy() if "year" in ran else None,
+                t("cmp_funding_federal"): ran["funding_federal_eur"].to_numpy() if "funding_federal_eur" in ran else None,
+                t("cmp_role"): ran["role"].to_numpy(),
+                t("cmp_via"): [labels.get(x, x) if isinstance(x, str) else "" for x in ran["via"]],
+            }
+        )
+        st.dataframe(detail, hide_index=True, width="stretch", height=min(420, 40 + 35 * len(detail)))
+        st.caption(t("cmp_projects_note"))
+        registry_sources = [s for s in ran.get("source_id", pd.Series(dtype=str)).dropna().unique()] or sorted(ran["registry_id"].unique())
+        ui.caption_sources(v, registry_sources)
+        registries = data.table(v, "registries")
+        if registries is not None:
+            known = set(data.sources(v).index)
+            for r in registries[registries["registry_id"].isin(ran["registry_id"]) & ~registries["registry_id"].isin(known)].itertuples():
+                st.caption(f"{t('source')}: {md_escape(r.attribution)} ({t('licence')}: {md_escape(r.licence)})")
+
+state.sync(PAGE, PARAMS)

@@ -1,0 +1,658 @@
+"""Region profile (Steckbrief): search, peer groups, key figures, projects,
+the PDF briefing; unit tests on inline frames, then checks on the real build."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dashboard import briefing_pdf, profile
+
+# --------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------
+
+_ESC = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+
+
+def _unescape(lit: bytes) -> bytes:
+    return re.sub(
+        rb"\\([0-7]{1,3}|.)",
+        lambda m: bytes([int(m.group(1), 8)]) if m.group(1)[:1].isdigit() else _ESC.get(m.group(1), m.group(1)),
+        lit, flags=re.S,
+    )
+
+
+def _cmap(stream: bytes) -> dict[int, str]:
+    out = {}
+    for block in re.findall(rb"beginbfchar(.*?)endbfchar", stream, re.S):
+        for src, dst in re.findall(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+            out[int(src, 16)] = bytes.fromhex(dst.decode()).decode("utf-16-be")
+    for block in re.findall(rb"beginbfrange(.*?)endbfrange", stream, re.S):
+        for lo, hi, dst in re.findall(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+            for k in range(int(lo, 16), int(hi, 16) + 1):
+                out[k] = chr(int(dst, 16) + k - int(lo, 16))
+    return out
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of an uncompressed fpdf2 PDF with embedded (subset, Identity-H)
+    fonts: glyph codes mapped back through each font's ToUnicode CMap.
+    pypdf is not installed, and with a TrueType font the bytes hold glyph ids,
+    not the characters, so a plain byte search would find nothing."""
+    objects = {int(n): body for n, body in re.findall(rb"(\d+) 0 obj(.*?)endobj", data, re.S)}
+    fonts = {}
+    for body in objects.values():
+        for block in re.findall(rb"/Font\s*<<(.*?)>>", body, re.S):
+            for name, num in re.findall(rb"/(\w+)\s+(\d+) 0 R", block):
+                uni = re.search(rb"/ToUnicode (\d+) 0 R", objects.get(int(num), b""))
+                if uni:
+                    fonts[name] = _cmap(objects[int(uni.group(1))])
+    token = re.compile(rb"/(\w+)\s+[\d.]+\s+Tf|\(((?:\\.|[^\\)])*)\)\s*Tj|\[((?:\\.|[^\\\]])*)\]\s*TJ|\bET\b", re.S)
+    lines, current, cmap = [], [], {}
+    for body in objects.values():
+        if b"stream" not in body or b"BT" not in body:
+            continue
+        for m in token.finditer(body):
+            if m.group(1):
+                cmap = fonts.get(m.group(1), {})
+            elif m.group(0) == b"ET":
+                if current:
+                    lines.append("".join(current))
+                current = []
+            else:
+                parts = [m.group(2)] if m.group(2) is not None else re.findall(rb"\(((?:\\.|[^\\)])*)\)", m.group(3))
+                for lit in parts:
+                    raw = _unescape(lit)
+                    current.append("".join(cmap.get(int.from_bytes(raw[i:i + 2], "big"), "\ufffd") for i in range(0, len(raw) - 1, 2)))
+    return "\n".join(lines)
+
+
+def flat(text: str) -> str:
+    """Lines joined with spaces: a wrapped source line reads as one again."""
+    return re.sub(r"\s+", " ", text)
+
+
+def page_count(data: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page\b(?!s)", data))
+
+
+def region(rid, level, name, type_, land=None, kreis=None, population=None, pclass=None, nuts=None):
+    return {
+        "region_id": rid, "level": level, "name": name, "type": type_, "land_id": land, "kreis_id": kreis,
+        "ars": rid, "nuts_id": nuts, "population": population, "population_class": pclass,
+    }
+
+
+@pytest.fixture(scope="module")
+def regions() -> pd.DataFrame:
+    rows = [
+        region("DG", "bund", "Deutschland", "Bundesrepublik"),
+        region("09", "land", "Bayern", "Freistaat", "09"),
+        region("08", "land", "Baden-Württemberg", "Land", "08"),
+        region("16", "land", "Thüringen", "Freistaat", "16"),
+        region("12", "land", "Brandenburg", "Land", "12"),
+        region("06", "land", "Hessen", "Land", "06"),
+        region("03", "land", "Niedersachsen", "Land", "03"),
+        region("11", "land", "Berlin", "Land", "11"),
+        region("02", "land", "Hamburg", "Freie und Hansestadt", "02"),
+        region("04", "land", "Bremen", "Freie Hansestadt", "04"),
+        region("09162", "kreis", "München", "Kreisfreie Stadt", "09", "09162", 1_471_508, nuts="DE212"),
+        region("09184", "kreis", "München", "Landkreis", "09", "09184", 348_871, nuts="DE21H"),
+        region("09162000", "gemeinde", "München", "Stadt", "09", "09162", 1_471_508),
+        region("16076049", "gemeinde", "Münchenbernsdorf", "Stadt", "16", "16076", 2_900),
+        region("16076", "kreis", "Greiz", "Landkreis", "16", "16076", 98_000),
+        region("03159", "kreis", "Göttingen", "Landkreis", "03", "03159", 328_000),
+        region("03159016", "gemeinde", "Göttingen", "Stadt", "03", "03159", 118_000),
+        region("12053", "kreis", "Frankfurt (Oder)", "Kreisfreie Stadt", "12", "12053", 57_000),
+        region("06412", "kreis", "Frankfurt am Main", "Kreisfreie Stadt", "06", "06412", 753_000),
+        region("08226", "kreis", "Rhein-Neckar-Kreis", "Landkreis", "08", "08226", 548_000),
+        region("08226054", "gemeinde", "Mühlhausen", "Gemeinde", "08", "08226", 8_500),
+        region("09373", "kreis", "Neumarkt i.d. OPf.", "Landkreis", "09", "09373", 133_000),
+        region("09373146", "gemeinde", "Mühlhausen", "Gemeinde", "09", "09373", 3_700),
+        region("16064", "kreis", "Unstrut-Hainich-Kreis", "Landkreis", "16", "16064", 102_000),
+        region("16064046", "gemeinde", "Mühlhausen/Thüringen", "Stadt", "16", "16064", 36_000),
+        region("08315", "kreis", "Breisgau-Hochschwarzwald", "Landkreis", "08", "08315", 262_000),
+        region("08315003", "gemeinde", "Au", "Gemeinde", "08", "08315", 2_400),
+        region("08111", "kreis", "Stuttgart", "Stadtkreis", "08", "08111", 634_000),
+        region("11000", "kreis", "Berlin", "Kreisfreie Stadt", "11", "11000", 3_644_826),
+        region("11000000", "gemeinde", "Berlin", "Stadt", "11", "11000", 3_644_826),
+    ]
+    frame = pd.DataFrame(rows)
+    frame["population"] = frame["population"].astype("Int64")
+    frame["population_class"] = frame["population_class"].astype("string")
+    return frame.set_index("region_id", drop=False)
+
+
+@pytest.fixture(scope="module")
+def index(regions) -> pd.DataFrame:
+    return profile.build_search_index(regions)
+
+
+# --------------------------------------------------------------------------
+# search
+# --------------------------------------------------------------------------
+
+
+def test_fold_name_writes_umlauts_two_ways_and_drops_punctuation():
+    assert profile.fold_name("Mühlhausen/Thüringen") == "muehlhausen thueringen"
+    assert profile.fold_name("Mühlhausen/Thüringen", "a") == "muhlhausen thuringen"
+    assert profile.fold_name("Frankfurt (Oder)") == "frankfurt oder"
+    assert profile.fold_name("Großheirath") == "grossheirath"
+    assert profile.fold_name("  Neustadt a.d. Aisch ") == "neustadt a d aisch"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("9162", ["09162"]), ("09162", ["09162"]), ("1", ["01"]), ("09162000", ["09162000"]), ("9162000", ["09162000"]), ("abc", []), ("", [])],
+)
+def test_key_candidates_restore_the_leading_zero(query, expected):
+    assert profile.key_candidates(query) == expected
+
+
+@given(st.from_regex(r"0[1-9][0-9]{3}", fullmatch=True))
+def test_a_kreis_key_that_lost_its_zero_is_found_again(key):
+    assert key in profile.key_candidates(key[1:])
+    assert key in profile.key_candidates(key)
+
+
+@pytest.mark.parametrize("query", ["München", "Munchen", "Muenchen", "münchen", "MÜNCHEN"])
+def test_umlauts_typed_any_way_find_munich_first(index, query):
+    hits = profile.search_regions(index, query)
+    assert list(hits["region_id"][:3]) == ["09162", "09184", "09162000"]  # larger unit first
+    assert hits["exact"][:3].all()
+    assert "16076049" in set(hits["region_id"])  # Münchenbernsdorf comes, but after the exact ones
+    assert list(hits["region_id"]).index("16076049") > 2
+
+
+def test_typo_and_punctuation(index):
+    assert profile.search_regions(index, "Göttngen")["region_id"].iloc[0] == "03159"
+    assert profile.search_regions(index, "Gottingen")["region_id"].iloc[0] == "03159"
+    hits = profile.search_regions(index, "frankfurt oder")
+    assert hits["region_id"].iloc[0] == "12053"
+    assert "06412" not in set(hits["region_id"])  # Frankfurt am Main is another town
+
+
+def test_a_place_name_finds_every_town_of_that_name(index):
+    assert {"12053", "06412"} <= set(profile.search_regions(index, "Frankfurt")["region_id"])
+
+
+def test_search_by_key_nuts_and_ars(index):
+    assert list(profile.search_regions(index, "9162")["region_id"]) == ["09162"]
+    assert list(profile.search_regions(index, " 09162 ")["region_id"]) == ["09162"]
+    assert list(profile.search_regions(index, "de212")["region_id"]) == ["09162"]
+    assert profile.search_regions(index, "99999").empty
+
+
+def test_short_query_inside_a_longer_word_is_no_match(index):
+    hits = profile.search_regions(index, "Au")
+    assert hits["region_id"].iloc[0] == "08315003"
+    assert not {"08226054", "09373146"} & set(hits["region_id"])
+
+
+def test_nothing_matches(index):
+    assert profile.search_regions(index, "xyzzy").empty
+    assert profile.search_regions(index, "").empty
+    assert profile.search_regions(index, "   ").empty
+    assert profile.search_regions(index, "!!!").empty
+
+
+def test_ambiguous_names_are_listed_with_type_kreis_and_land(index, regions):
+    hits = profile.search_regions(index, "Muehlhausen")
+    assert profile.ambiguous_name(hits) == "Mühlhausen"
+    exact = hits[hits["exact"]]
+    assert set(exact["region_id"]) == {"08226054", "09373146"}
+    assert "16064046" in set(hits["region_id"])  # Mühlhausen/Thüringen is listed too
+    labels = {rid: profile.match_label(rid, regions) for rid in exact["region_id"]}
+    assert labels["08226054"] == "Mühlhausen — Gemeinde · Rhein-Neckar-Kreis · Baden-Württemberg · 08226054"
+    assert labels["09373146"] == "Mühlhausen — Gemeinde · Landkreis Neumarkt i.d. OPf. · Bayern · 09373146"
+    assert profile.ambiguous_name(profile.search_regions(index, "Göttngen")) is None
+
+
+def test_labels_of_towns_that_are_their_own_kreis(regions):
+    assert profile.match_label("09162000", regions) == "München — Stadt · Bayern · 09162000"
+    assert profile.match_label("09", regions) == "Bayern — Freistaat · 09"
+
+
+# --------------------------------------------------------------------------
+# peers
+# --------------------------------------------------------------------------
+
+
+def test_population_class_bounds():
+    assert profile.population_class(4_999, "gemeinde") == (0, 5_000)
+    assert profile.population_class(5_000, "gemeinde") == (5_000, 20_000)
+    assert profile.population_class(1_500_000, "kreis") == (500_000, None)
+    assert profile.population_class(None, "kreis") is None
+    assert profile.population_class(10, "land") is None
+
+
+def test_peer_type_harmonises_the_bez_of_kreise_and_splits_city_states():
+    assert profile.peer_type("08111", "kreis", "Stadtkreis") == "Kreisfreie Stadt"
+    assert profile.peer_type("05111", "kreis", "Kreis") == "Landkreis"
+    assert profile.peer_type("11", "land", "Land") == "Stadtstaat"
+    assert profile.peer_type("09", "land", "Freistaat") == "Flächenland"
+
+
+def _many_kreise(n_big: int) -> pd.DataFrame:
+    rows = [region("DG", "bund", "Deutschland", "Bundesrepublik"), region("09162", "kreis", "München", "Kreisfreie Stadt", "09", "09162", 1_400_000)]
+    rows += [region(f"05{i:03d}", "kreis", f"Groß {i}", "Kreisfreie Stadt", "05", f"05{i:03d}", 600_000 + i) for i in range(n_big)]
+    rows += [region(f"08{i:03d}", "kreis", f"Klein {i}", "Stadtkreis", "08", f"08{i:03d}", 150_000) for i in range(6)]
+    rows += [region(f"03{i:03d}", "kreis", f"Land {i}", "Landkreis", "03", f"03{i:03d}", 150_000) for i in range(6)]
+    return pd.DataFrame(rows).set_index("region_id", drop=False)
+
+
+def test_peer_group_same_type_and_size_class_without_the_region_itself():
+    regions = _many_kreise(6)
+    pop = regions["population"].astype(float)
+    peers = profile.peer_group("09162", regions, pop)
+    assert peers.criteria == ("level", "type", "population")
+    assert peers.size_class == (500_000, None)
+    assert set(peers.ids) == {f"05{i:03d}" for i in range(6)}
+    assert "09162" not in peers.ids and not peers.relaxed
+
+
+def test_peer_group_widens_when_too_few_share_the_size_class():
+    regions = _many_kreise(2)
+    peers = profile.peer_group("09162", regions, regions["population"].astype(float))
+    assert peers.criteria == ("level", "type") and peers.relaxed
+    # Baden-Württemberg's Stadtkreise are kreisfreie Städte too; Landkreise are not.
+    assert set(peers.ids) == {"05000", "05001", *(f"08{i:03d}" for i in range(6))}
+
+
+def test_peer_group_takes_the_published_class_where_there_is_one():
+    regions = _many_kreise(0)
+    regions["population_class"] = pd.array(["100.000–200.000"] * len(regions), dtype="string")
+    peers = profile.peer_group("08000", regions, None)
+    assert peers.criteria == ("level", "type", "population")
+    assert peers.size_class == "100.000–200.000"
+    assert set(peers.ids) == {"09162", *(f"08{i:03d}" for i in range(1, 6))}
+
+
+def test_city_states_are_peers_of_each_other(regions):
+    peers = profile.peer_group("11", regions, None)
+    assert set(peers.ids) == {"02", "04"} and peers.kind == "Stadtstaat"
+
+
+# --------------------------------------------------------------------------
+# key figures
+# --------------------------------------------------------------------------
+
+INDICATORS = pd.DataFrame(
+    [
+        {"indicator_id": "pop", "title_de": "Bevölkerung", "title_en": "Population", "unit": "Personen", "better": "neutral", "aggregation": "sum", "decimals": 0, "levels": "bund,land,kreis,gemeinde", "breaks": None, "definition_de": "d", "definition_en": "d"},
+        {"indicator_id": "bb", "title_de": "Breitband", "title_en": "Broadband", "unit": "%", "better": "higher", "aggregation": "mean_households", "decimals": 1, "levels": "bund,land,kreis,gemeinde",
+         "breaks": json.dumps([{"date": "2015-12-31", "explanation_de": "Methodenwechsel", "explanation_en": "method change"}]), "definition_de": "d", "definition_en": "d"},
+        {"indicator_id": "gdp", "title_de": "BIP je Einwohner", "title_en": "GDP per inhabitant", "unit": "EUR", "better": "higher", "aggregation": "mean_population", "decimals": 0, "levels": "bund,land,kreis", "breaks": None, "definition_de": "d", "definition_en": "d"},
+        {"indicator_id": "web", "title_de": "Internet", "title_en": "Internet", "unit": "%", "better": "higher", "aggregation": "mean_population", "decimals": 0, "levels": "bund,land", "breaks": None, "definition_de": "d", "definition_en": "d"},
+        {"indicator_id": "cost", "title_de": "Kosten", "title_en": "Cost", "unit": "EUR", "better": "lower", "aggregation": "mean_population", "decimals": 0, "levels": "gemeinde", "breaks": None, "definition_de": "d", "definition_en": "d"},
+        {"indicator_id": "kpop", "title_de": "Kreis-Einwohner", "title_en": "District inhabitants", "unit": "Personen", "better": "neutral", "aggregation": "sum", "decimals": 0, "levels": "kreis", "breaks": None, "definition_de": "d", "definition_en": "d"},
+    ]
+).set_index("indicator_id", drop=False)
+
+SPECS = (
+    profile.FigureSpec("population", ("pop",), "Einwohner", "Population"),
+    profile.FigureSpec("broadband", ("missing_indicator", "bb"), "Breitband", "Broadband"),
+    profile.FigureSpec("gdp", ("gdp",), "BIP", "GDP"),
+    profile.FigureSpec("web", ("web",), "Internet", "Internet"),
+    profile.FigureSpec("cost", ("cost",), "Kosten", "Cost"),
+    profile.FigureSpec("kreis_population", ("kpop",), "Kreis", "District"),
+    profile.FigureSpec("unknown", ("not_in_warehouse",), "x", "x"),
+)
+
+
+def _obs(rows):
+    return pd.DataFrame(
+        [{"indicator_id": i, "region_id": r, "period": p, "period_type": "year", "value": v, "flag": f, "source_id": s} for i, r, p, v, f, s in rows]
+    ).assign(period=lambda d: pd.to_datetime(d["period"]))
+
+
+ALL_VALUES = _obs(
+    [
+        ("pop", "08226054", "2017-12-31", 8514, None, "gv"), ("pop", "09373146", "2017-12-31", 3700, None, "gv"),
+        ("pop", "16064046", "2017-12-31", 36000, None, "gv"), ("pop", "08315003", "2017-12-31", 2400, None, "gv"),
+        ("pop", "08226054", "2016-12-31", 8400, None, "gv"),
+        ("pop", "08", "2017-12-31", 11_000_000, None, "gv"), ("pop", "DG", "2017-12-31", 82_800_000, None, "gv"),
+        ("bb", "08226054", "2014-12-31", 60.0, None, "bba"), ("bb", "08226054", "2016-12-31", 80.0, None, "bba"),
+        ("bb", "08226054", "2021-06-30", 95.3, None, "bba"), ("bb", "09373146", "2021-06-30", 97.0, None, "bba"),
+        ("bb", "16064046", "2021-06-30", 95.3, None, "bba"), ("bb", "08315003", "2021-06-30", 90.0, "estimated", "bba"),
+        ("bb", "08", "2021-06-30", 94.9, None, "bba"), ("bb", "DG", "2021-06-30", 95.1, None, "bba"),
+        ("bb", "08", "2020-12-31", 93.0, None, "bba"),
+        ("gdp", "08226", "2016-12-31", 32963, None, "vgr"), ("gdp", "09373", "2016-12-31", 40000, None, "vgr"),
+        ("gdp", "08", "2016-12-31", 43632, None, "vgr"), ("gdp", "DG", "2016-12-31", 38180, None, "vgr"),
+        ("web", "08", "2019-12-31", 83, None, "eurostat"), ("web", "09", "2019-12-31", 86, None, "eurostat"),
+        ("web", "DG", "2019-12-31", 85, None, "eurostat"),
+        ("cost", "08226054", "2020-12-31", 10, None, "x"), ("cost", "09373146", "2020-12-31", 5, None, "x"),
+        ("cost", "16064046", "2020-12-31", 20, None, "x"), ("cost", "08226054", "2021-12-31", None, "unknown", "x"),
+        ("kpop", "08226", "2018-12-31", 548_000, None, "gv"),
+    ]
+)
+
+
+def _values_at(indicator_id, level, period, regions):
+    ids = regions[regions["level"] == level]["region_id"]
+    rows = ALL_VALUES[(ALL_VALUES["indicator_id"] == indicator_id) & (ALL_VALUES["period"] == pd.Timestamp(period))]
+    return pd.DataFrame({"region_id": ids.to_numpy()}).merge(rows[["region_id", "value", "flag"]], on="region_id", how="left")
+
+
+@pytest.fixture(scope="module")
+def figures(regions):
+    rid = "08226054"
+    obs = ALL_VALUES[ALL_VALUES["region_id"].isin([rid, "08226", "08", "DG"])]
+    peers = profile.PeerGroup(rid, "gemeinde", "Gemeinde", None, ("level", "type"), ("09373146", "08315003"), relaxed=False)
+    figs, missing = profile.key_figures(rid, regions, obs, INDICATORS, lambda i, lv, p: _values_at(i, lv, p, regions), peers, specs=SPECS)
+    return {f.key: f for f in figs}, missing
+
+
+def test_own_values_with_rank_land_germany_and_peer_median(figures):
+    figs, _ = figures
+    bb = figs["broadband"]
+    assert bb.indicator_id == "bb" and bb.holder_id == "08226054" and not bb.fallback
+    assert bb.period == pd.Timestamp("2021-06-30") and bb.value == 95.3
+    # 97.0 > 95.3 = 95.3 > 90.0: ties share the better rank; every Gemeinde with a value counts.
+    assert (bb.rank, bb.n_ranked) == (2, 4)
+    assert bb.land_value == 94.9 and bb.germany_value == 95.1
+    assert bb.peer_median == pytest.approx((97.0 + 90.0) / 2) and bb.n_peers == 2
+    assert list(bb.series["value"]) == [60.0, 80.0, 95.3]
+    assert [b["date"] for b in bb.breaks] == ["2015-12-31"]  # inside the shown span
+
+
+def test_neutral_ranks_by_size_and_lower_is_better_ranks_ascending(figures):
+    figs, _ = figures
+    assert figs["population"].rank == 2  # 36,000 > 8,514 > 3,700 > 2,400
+    assert figs["population"].breaks == []
+    cost = figs["cost"]
+    assert cost.period == pd.Timestamp("2020-12-31")  # the later period has no value (flag only)
+    assert (cost.rank, cost.n_ranked) == (2, 3)  # 5 < 10 < 20
+
+
+def test_a_missing_rate_falls_back_to_the_kreis_then_the_land(figures):
+    figs, missing = figures
+    gdp, web = figs["gdp"], figs["web"]
+    assert gdp.fallback and gdp.holder_id == "08226" and gdp.holder_level == "kreis"
+    assert (gdp.rank, gdp.n_ranked) == (2, 2)  # ranked among the Kreise
+    assert gdp.peer_median is None and gdp.n_peers == 0  # peers are Gemeinden, the value a Kreis'
+    assert gdp.land_value == 43632 and gdp.germany_value == 38180
+    assert web.holder_id == "08" and web.holder_level == "land" and web.land_value is None
+    assert web.germany_value == 85 and (web.rank, web.n_ranked) == (2, 2)
+    # A Kreis' population is not its Gemeinde's: no fallback for sums.
+    assert "kreis_population" in missing and "kreis_population" not in figs
+    # A figure whose indicators the warehouse does not know is left out silently.
+    assert "unknown" not in missing and "unknown" not in figs
+
+
+def test_rank_of_a_region_without_value():
+    frame = pd.DataFrame({"region_id": ["a", "b", "c"], "value": [1.0, None, 3.0]})
+    assert profile.rank_of(frame, "b", "higher") == (None, 2)
+    assert profile.rank_of(frame, "a", "higher") == (2, 2)
+    assert profile.rank_of(frame, "a", "lower") == (1, 2)
+
+
+def test_breaks_within_the_shown_span_only():
+    breaks = json.dumps([{"date": "2011-12-31"}, {"date": "2016-12-31"}, {"date": "2022-01-01"}])
+    got = profile.breaks_within(breaks, pd.Timestamp("2011-12-31"), pd.Timestamp("2021-12-31"))
+    assert [b["date"] for b in got] == ["2016-12-31"]
+    assert profile.breaks_within(None, pd.Timestamp("2000"), pd.Timestamp("2020")) == []
+
+
+def test_figures_frame_is_flat(figures):
+    figs, _ = figures
+    frame = profile.figures_frame(list(figs.values()))
+    assert list(frame["figure"]) == list(figs)
+    assert {"rank", "n_ranked", "land_value", "germany_value", "peer_median", "n_peers", "source_id"} <= set(frame.columns)
+
+
+def test_latest_population_prefers_population_over_vgr_thousands():
+    obs = pd.DataFrame(
+        {
+            "indicator_id": ["population", "population", "inhabitants_thousand", "inhabitants_thousand"],
+            "region_id": ["a", "a", "a", "b"],
+            "period": ["2017-12-31", "2018-12-31", "2016-12-31", "2016-12-31"],
+            "value": [100.0, 110.0, 0.2, 1.5],
+        }
+    )
+    pop = profile.latest_population(obs)
+    assert pop["a"] == 110.0 and pop["b"] == 1500.0
+
+
+# --------------------------------------------------------------------------
+# projects and map
+# --------------------------------------------------------------------------
+
+PROJECTS = pd.DataFrame(
+    {
+        "registry_id": ["mpsc", "mpsc", "codefor", "codefor"],
+        "project_id": ["P1", "P2", "P1", "P3"],
+        "title": ["Smart Rhein-Neckar", "Mühlhausen digital", "Open Data Lab", "Bayern-App"],
+        "round": ["Staffel 3 (2021)", "Staffel 2 (2020)", None, None],
+        "category": [None, None, None, None],
+        "year": pd.array([2021, 2020, 2015, None], dtype="Int64"),
+        "status": [None, None, "Done", None],
+        "status_group": ["unknown", "unknown", "finished", "unknown"],
+        "urls": ["https://example.org/a\nhttps://example.org/b", None, None, None],
+        "source_id": ["mpsc", "mpsc", "codefor", "codefor"],
+    }
+)
+LINKS = pd.DataFrame(
+    {
+        "registry_id": ["mpsc", "mpsc", "mpsc", "codefor", "codefor"],
+        "project_id": ["P1", "P2", "P2", "P1", "P3"],
+        "region_id": ["08226", "08226054", "08226", "08226054", "09"],
+        "role": ["lead", "partner", "lead", "lead", "lead"],
+    }
+)
+
+
+def test_projects_in_and_around_a_region(regions):
+    got = profile.region_projects("08226054", regions, PROJECTS, LINKS)
+    rel = {(r.registry_id, r.project_id): (r.relation, r.linked_region_id, r.role) for r in got.itertuples()}
+    # mpsc P1 and codefor P1 share an id but are different projects (the key is registry + id).
+    assert rel == {("mpsc", "P2"): ("in", "08226054", "partner"), ("codefor", "P1"): ("in", "08226054", "lead"), ("mpsc", "P1"): ("covering", "08226", "lead")}
+    kreis = profile.region_projects("08226", regions, PROJECTS, LINKS)
+    assert set(kreis["relation"]) == {"in"} and len(kreis) == 3  # P2 once, although linked twice
+    assert set(profile.region_projects("09373146", regions, PROJECTS, LINKS)["project_id"]) == {"P3"}
+
+
+def test_projects_absent_tables(regions):
+    assert profile.region_projects("08226054", regions, None, None).empty
+    assert profile.region_projects("08226054", regions, PROJECTS, LINKS.drop(columns=["registry_id"])).empty
+
+
+def test_project_texts(regions):
+    registries = pd.DataFrame({"registry_id": ["mpsc", "codefor"], "title": ["Modellprojekte Smart Cities 2019–2021 (aus Bekanntmachungen)", "Code for Germany: Projekte und Labs"]})
+    table = profile.project_table(profile.region_projects("08226054", regions, PROJECTS, LINKS), regions, registries)
+    assert set(table["Register"]) == {"Modellprojekte Smart Cities 2019–2021", "Code for Germany"}
+    assert "https://example.org/a" in set(table["Link"])
+    assert not any("nan" in str(v) for v in table.to_numpy().ravel())
+    lines = profile.project_lines(table)
+    assert any(line.startswith("Smart Rhein-Neckar — ") and "Rhein-Neckar-Kreis" in line for line in lines)
+
+
+def test_locator_context(regions):
+    level, ids = profile.locator_context("08226054", regions)
+    assert level == "kreis" and set(ids) == {"08226", "08315", "08111"}
+    assert profile.locator_context("11000000", regions)[0] == "land"  # a city state has one Kreis
+    assert profile.locator_context("09", regions)[0] == "land"
+
+
+def test_subset_geojson():
+    geo = {"type": "FeatureCollection", "features": [{"id": "a"}, {"id": "b"}, {"id": "c"}]}
+    assert [f["id"] for f in profile.subset_geojson(geo, ["c", "a"])["features"]] == ["a", "c"]
+
+
+# --------------------------------------------------------------------------
+# PDF briefing
+# --------------------------------------------------------------------------
+
+ATTRIBUTIONS = (
+    "© GeoBasis-DE / BKG 2021 (Daten verändert)",
+    "Breitbandatlas | Gigabit-Grundbuch (https://gigabitgrundbuch.bund.de) (Daten verändert)",
+    "Datenlizenz Deutschland – Namensnennung – Version 2.0 (dl-de/by-2-0)",
+)
+
+
+def _briefing(n_projects: int = 3, n_rows: int = 9) -> briefing_pdf.Briefing:
+    return briefing_pdf.Briefing(
+        title="Steckbrief: Mühlhausen", subtitle="Gemeinde · Rhein-Neckar-Kreis · Baden-Württemberg · Schlüssel 08226054",
+        data_note="Datenstand: Werte von 2016 bis 2025", table_header=["Kennzahl", "Wert", "Stand", "Rang", "Land", "Deutschland", "Median"],
+        table_rows=[[f"Breitband ≥ 50 Mbit/s (%) {i}", "95,3", "Mitte 2021", "4967 von 10907", "94,9", "95,1", "96,5"] for i in range(n_rows)],
+        notes=["Vergleichsgruppe: Gemeinden, Art „Gemeinde“, 5.000–20.000 Einwohner – 1220 Regionen."],
+        projects_title="Projekte", projects=[f"Projekt Nr. {i} — Smart City Rhein-Neckar · Staffel 3 (2021)" for i in range(n_projects)],
+        projects_empty="Keine Projekte.", more_projects="… und {n} weitere",
+        sources_title="Quellen und Lizenzen", sources=[f"{a} — Lizenz: frei — https://example.org/{i}" for i, a in enumerate(ATTRIBUTIONS)],
+        permalink_label="Link zu dieser Ansicht", permalink="http://localhost:8501/steckbrief?region=08226054",
+        footer="DSR Dashboard · Steckbrief Mühlhausen · Seite",
+    )
+
+
+def _png(width=900, height=520) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_pdf_has_title_table_sources_and_permalink():
+    pdf = briefing_pdf.render_briefing(_briefing(), {"map": _png()}, compress=False)
+    assert pdf.startswith(b"%PDF")
+    assert page_count(pdf) <= 2
+    text = flat(pdf_text(pdf))
+    for expected in ("Steckbrief: Mühlhausen", "4967 von 10907", "Projekt Nr. 2", "http://localhost:8501/steckbrief?region=08226054", "Seite 1/", *ATTRIBUTIONS):
+        assert expected in text, expected
+    assert b"/Subtype /Image" in pdf
+
+
+def test_pdf_stays_within_two_pages_when_there_is_a_lot():
+    pdf = briefing_pdf.render_briefing(_briefing(n_projects=300), {"map": _png(), "trends": _png(1200, 1100)}, compress=False)
+    assert page_count(pdf) <= 2
+    text = flat(pdf_text(pdf))
+    assert re.search(r"… und \d+ weitere", text)
+    for expected in ATTRIBUTIONS:  # the sources are never what is cut
+        assert expected in text
+    compressed = briefing_pdf.render_briefing(_briefing(), {})
+    assert compressed.startswith(b"%PDF") and len(compressed) < len(pdf)
+
+
+def test_pdf_without_projects_says_so():
+    text = flat(pdf_text(briefing_pdf.render_briefing(_briefing(n_projects=0, n_rows=0), compress=False)))
+    assert "Keine Projekte." in text
+
+
+def test_registry_short():
+    assert profile.registry_short("Code for Germany: Projekte und Labs (codefor.de)") == "Code for Germany"
+    assert profile.registry_short("Modellprojekte Smart Cities 2019–2021 (aus …)") == "Modellprojekte Smart Cities 2019–2021"
+
+
+# --------------------------------------------------------------------------
+# the real build
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real(warehouse):
+    regions = warehouse.table("regions").set_index("region_id", drop=False)
+    inds = warehouse.table("indicators").set_index("indicator_id", drop=False)
+
+    def values_at(indicator_id, level, period):
+        return warehouse.sql(
+            """SELECT r.region_id, o.value, o.flag FROM regions r LEFT JOIN observations o
+               ON o.region_id = r.region_id AND o.indicator_id = ? AND o.period = CAST(? AS DATE) WHERE r.level = ?""",
+            [indicator_id, period, level],
+        )
+
+    def build(rid):
+        obs = warehouse.sql("SELECT * FROM observations WHERE list_contains(?, region_id)", [[rid, *profile.ancestors(rid, regions), "DG"]])
+        level = regions.loc[rid, "level"]
+        pop = regions[regions["level"] == level].set_index("region_id")["population"].astype("Float64").astype(float)
+        peers = profile.peer_group(rid, regions, pop)
+        figs, missing = profile.key_figures(rid, regions, obs, inds, values_at, peers)
+        return peers, figs, missing
+
+    return warehouse, regions, inds, build
+
+
+def test_real_search(real):
+    _, regions, _, _ = real
+    index = profile.build_search_index(regions)
+    assert profile.search_regions(index, "Munchen")["region_id"].iloc[0] == "09162"
+    assert profile.search_regions(index, "Göttngen")["region_id"].iloc[0] == "03159"
+    assert profile.search_regions(index, "frankfurt oder")["region_id"].iloc[0] == "12053"
+    assert list(profile.search_regions(index, "9162")["region_id"]) == ["09162"]
+    hits = profile.search_regions(index, "Mühlhausen")
+    assert profile.ambiguous_name(hits) == "Mühlhausen" and hits["exact"].sum() >= 3
+
+
+def test_real_munich_figures_agree_with_the_warehouse(real):
+    warehouse, regions, inds, build = real
+    peers, figs, missing = build("09162")
+    by_key = {f.key: f for f in figs}
+    # Every curated figure that the warehouse has is shown for a big city.
+    assert {"population", "broadband_50", "gdp_per_inhabitant", "internet_daily"} <= set(by_key)
+    for f in figs:
+        better = inds.loc[f.indicator_id, "better"]
+        order = "ASC" if better == "lower" else "DESC"
+        expected = warehouse.sql(
+            f"""SELECT rnk, n FROM (SELECT o.region_id, rank() OVER (ORDER BY o.value {order}) AS rnk, count(*) OVER () AS n
+                FROM observations o JOIN regions r USING (region_id)
+                WHERE o.indicator_id = ? AND o.period = ? AND r.level = ? AND o.value IS NOT NULL) WHERE region_id = ?""",
+            [f.indicator_id, f.period.date(), f.holder_level, f.holder_id],
+        )
+        assert (f.rank, f.n_ranked) == (int(expected["rnk"].iloc[0]), int(expected["n"].iloc[0])), f.key
+        de = warehouse.sql("SELECT value FROM observations WHERE indicator_id = ? AND region_id = 'DG' AND period = ?", [f.indicator_id, f.period.date()])
+        if not de.empty:
+            assert f.germany_value == pytest.approx(de["value"].iloc[0])
+    assert by_key["internet_daily"].holder_id == "09"  # published for Länder only
+    assert peers.kind == "Kreisfreie Stadt" and "09162" not in peers.ids and len(peers.ids) >= 5
+
+
+def test_real_briefing_names_every_source(real):
+    import streamlit
+
+    warehouse, regions, inds, build = real
+    peers, figs, missing = build("08226054")
+    projects = profile.region_projects("08226054", regions, warehouse.table("projects"), warehouse.table("project_regions")) if warehouse.has("projects") else None
+    sources = warehouse.table("sources").set_index("source_id", drop=False)
+    flags = warehouse.table("flags").set_index("flag", drop=False)
+    registries = warehouse.table("registries") if warehouse.has("registries") else None
+    for lang, label in (("de", "Quellen und Lizenzen"), ("en", "Sources and licences")):
+        streamlit.session_state["lang"] = lang
+        try:
+            b = profile.build_briefing("08226054", regions, figs, missing, peers, inds, sources, flags, projects, registries, "http://localhost:8501/steckbrief?region=08226054", "2026-01-01")
+        finally:
+            streamlit.session_state["lang"] = "de"
+        pdf = briefing_pdf.render_briefing(b, compress=False)
+        assert pdf.startswith(b"%PDF") and page_count(pdf) <= 2
+        text = flat(pdf_text(pdf))
+        assert label in text and "Mühlhausen" in text and "region=08226054" in text
+        used = profile.source_ids_used(figs, projects)
+        assert "bkg_vg5000" in used and len(used) >= 3
+        for sid in used:
+            if sid in sources.index:
+                assert flat(sources.loc[sid, "attribution"]) in text, sid
+                assert flat(sources.loc[sid, "licence"]) in text, sid
+
+
+def test_real_charts_render_to_png(real):
+    """The kaleido path of the PDF (offline, one session for both images)."""
+    warehouse, regions, inds, build = real
+    from dashboard import charts_steckbrief
+
+    _, figs, _ = build("09162")
+    panels = [charts_steckbrief.TrendPanel(title=f.key, region=f.series, breaks=[(b["date"], "Bruch") for b in f.breaks]) for f in figs if len(f.series) >= 2]
+    trends = charts_steckbrief.trend_grid(panels, "Entwicklung", "Quelle: Test", "München", "Deutschland", "Bruch")
+    shapes = warehouse.shapes("kreis", "map")
+    shapes = shapes[shapes["region_id"].isin(["09162", "09184"])]
+    geo = json.loads(shapes.set_index("region_id")[["geometry"]].to_json())
+    ctx = pd.DataFrame({"region_id": ["09184"], "name": ["München"]})
+    hl = pd.DataFrame({"region_id": ["09162"], "name": ["München"]})
+    locator = charts_steckbrief.locator_map(ctx, geo, hl, geo, "Lage", "Quelle: © GeoBasis-DE / BKG 2021")
+    images = briefing_pdf.render_images({"map": (locator, 600, 400), "trends": (trends, 900, 600)}, scale=1)
+    assert set(images) == {"map", "trends"}
+    assert all(png.startswith(b"\x89PNG") for png in images.values())

@@ -1,0 +1,224 @@
+"""``python -m etl import-registry``: the template, good and bad files, atomic merge.
+
+Fixtures: the shipped template (data/templates/registry_template.csv/.xlsx) as
+the good file; tests/data/registries/import/bad_rows.csv with one problem per
+row (unknown region, an amount "12 Mio", year 1850, ``=HYPERLINK(…)``, ``@`` and
+``-5`` at the start of a cell, a duplicate id with different content, an exact
+copy, a partly unknown region list, a bare "Mühlhausen" with and without Land,
+an end before the start, no id); Latin-1, formula and missing-column files are
+written by the tests. The warehouse is a small one (real regions, the sources
+table, one quarantine row of another source) written with ``write_warehouse``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+
+from etl import paths
+from etl.build import sources_table
+from etl.cli import main
+from etl.errors import InputError
+from etl.extract.registries import read_csv_records, read_xlsx_records
+from etl.load import read_manifest, write_warehouse
+from etl.registry_import import COLUMN_NAMES, REQUIRED, TEMPLATE_COLUMNS, import_registry
+from etl.warehouse import Warehouse
+
+IMPORT_FIXTURES = Path(__file__).parent / "data" / "registries" / "import"
+TEMPLATE_CSV = paths.TEMPLATES_DIR / "registry_template.csv"
+TEMPLATE_XLSX = paths.TEMPLATES_DIR / "registry_template.xlsx"
+
+
+@pytest.fixture(scope="module")
+def base_warehouse(tmp_path_factory, kit_regions) -> Path:
+    out = tmp_path_factory.mktemp("import") / "wh"
+    other = pd.DataFrame([{"source_id": "kba_fz1", "file": "kba_fz1/x.csv", "sheet": None, "line": 3, "column": "a",
+                           "value": "x", "reason": "an earlier entry of another source", "target_table": "observations"}])
+    write_warehouse(out, {"regions": kit_regions, "sources": sources_table(), "quarantine": other}, {"built_at": "test", "notes": {"x": 1}})
+    return out
+
+
+@pytest.fixture
+def wh(base_warehouse, tmp_path) -> Path:
+    target = tmp_path / "wh"
+    shutil.copytree(base_warehouse, target)
+    return target
+
+
+def table(wh: Path, name: str) -> pd.DataFrame:
+    return Warehouse(wh).table(name)
+
+
+# ---------------------------------------------------------------- the template
+
+
+def test_template_imports_and_keeps_the_other_tables(wh):
+    result = import_registry(TEMPLATE_CSV, "verein-test", warehouse=wh, title="Testregister", licence="CC BY 4.0")
+    assert result.written and result.messages == []
+    projects = table(wh, "projects")
+    assert sorted(projects["project_id"]) == ["MPSC-2019-02", "MPSC-2020-39", "MPSC-2021-61"]
+    regions = table(wh, "project_regions").set_index(["project_id", "region_id"])
+    assert regions.loc[("MPSC-2020-39", "02000000"), "role"] == "lead"
+    assert regions.loc[("MPSC-2020-39", "09162000"), "role"] == "partner"
+    assert regions.loc[("MPSC-2021-61", "09763000"), "method"] == "key"
+    assert set(table(wh, "project_sectors")["project_id"]) == set(projects["project_id"])
+    reg = table(wh, "registries").set_index("registry_id").loc["verein-test"]
+    assert reg["origin"] == "import" and reg["projects"] == 3 and reg["title"] == "Testregister"
+    # the rest of the warehouse is as it was
+    assert len(table(wh, "sources")) == len(sources_table())
+    q = table(wh, "quarantine")
+    assert q["reason"].tolist() == ["an earlier entry of another source"]
+    manifest = read_manifest(wh)
+    assert manifest["notes"] == {"x": 1} and manifest["registry_imports"]["verein-test"]["projects"] == 3
+    assert manifest["row_counts"]["projects"] == 3
+
+
+def test_xlsx_template_has_the_csv_rows_and_imports_the_same(wh, tmp_path):
+    csv_rows = read_csv_records(TEMPLATE_CSV, TEMPLATE_CSV.name).drop(columns=["_problem", "line"])
+    xlsx_rows, sheet = read_xlsx_records(TEMPLATE_XLSX, TEMPLATE_XLSX.name, sheet="projects")
+    assert sheet == "projects"
+    pd.testing.assert_frame_equal(csv_rows, xlsx_rows.drop(columns=["_problem", "line"]), check_dtype=False)
+    import_registry(TEMPLATE_CSV, "aus-csv", warehouse=wh)
+    import_registry(TEMPLATE_XLSX, "aus-xlsx", warehouse=wh)
+    pr = table(wh, "project_regions")
+    by = {rid: sorted(zip(g["project_id"], g["region_id"], g["role"])) for rid, g in pr.groupby("registry_id")}
+    assert by["aus-csv"] == by["aus-xlsx"]
+
+
+def test_template_readme_documents_every_column_and_the_attribution():
+    readme = (paths.TEMPLATES_DIR / "README.md").read_text(encoding="utf-8")
+    header = read_csv_records(TEMPLATE_CSV, TEMPLATE_CSV.name).columns
+    assert [c for c in header if c not in ("line", "_problem")] == list(COLUMN_NAMES)
+    for col in TEMPLATE_COLUMNS:
+        assert f"| `{col.name}` | {'yes' if col.required else 'no'} |" in readme, col.name
+    assert "Modellprojekte Smart Cities (BMWSB/KfW), compiled from public notices" in readme
+    assert REQUIRED == ("project_id", "title", "regions")
+
+
+# ---------------------------------------------------------------- bad rows
+
+
+def test_bad_rows_are_quarantined_per_row_and_column_and_valid_rows_load(wh):
+    result = import_registry(IMPORT_FIXTURES / "bad_rows.csv", "verein-bad", warehouse=wh)
+    projects = table(wh, "projects").set_index("project_id")
+    assert sorted(projects.index) == ["P-001", "P-007", "P-008", "P-010"]
+    q = table(wh, "quarantine")
+    q = q[q["source_id"] == "verein-bad"]
+    reasons = {(int(r.line), r.column): r.reason for r in q.itertuples() if not pd.isna(r.column)}
+    assert reasons[(3, "regions")].startswith("no region resolves")
+    assert reasons[(4, "funding_federal_eur")].startswith("amount is not a number")
+    assert reasons[(5, "start_year")].startswith("year out of range 1990–2050")
+    assert "formula injection" in reasons[(6, "title")]
+    assert "different content" in reasons[(7, "project_id")] and "different content" in reasons[(8, "project_id")]
+    assert reasons[(10, "project_id")] == "duplicate project_id: exact copy of line 9, not loaded again"
+    assert reasons[(11, "regions")].startswith("region not linked: unknown region name 'Atlantis'")
+    assert "16064046 Mühlhausen/Thüringen" in reasons[(12, "regions")]  # refused with its candidates
+    assert reasons[(14, "end_year")].startswith("end_year before start_year")
+    assert reasons[(15, "project_id")].startswith("project_id is empty")
+    assert "formula injection" in reasons[(16, "title")] and "formula injection" in reasons[(17, "funding_total_eur")]
+    # partial problems of a loaded row
+    assert reasons[(2, "themes")] == "theme not in sector mapping"
+    assert reasons[(2, "sectors")].startswith("unknown sector")
+    assert reasons[(2, "url")].startswith("not a web address")
+    # a formula is stored neutralised (as text for any spreadsheet that opens an export)
+    assert q.loc[(q["line"] == 6) & (q["column"] == "title"), "value"].iloc[0] == "'=HYPERLINK(\"http://evil.example\",\"klick\")"
+    # messages name file, line and column
+    assert "bad_rows.csv, line 4, column 'funding_federal_eur': amount is not a number" in "\n".join(result.messages)
+    # loaded rows: values as given, Land context, declared sector
+    assert projects.loc["P-001", "funding_total_eur"] == 12000.5 and projects.loc["P-001", "urls"] == "https://example.org/p1"
+    pr = table(wh, "project_regions").set_index("project_id")
+    assert pr.loc["P-010", "region_id"] == "16064046" and pr.loc["P-010", "method"] == "land"
+    assert pr.loc["P-008", "region_id"] == "16053000"
+    ps = table(wh, "project_sectors")
+    assert set(ps.loc[ps["project_id"] == "P-001", "basis"]) == {"theme", "declared"}
+    reg = table(wh, "registries").set_index("registry_id").loc["verein-bad"]
+    assert reg["rows_read"] == 16 and reg["projects"] == 4 and reg["projects_quarantined"] == 12
+
+
+def test_formula_cells_in_xlsx_are_rejected(wh, tmp_path):
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "projects"
+    sheet.append(["project_id", "title", "regions"])
+    sheet.append(["X-1", '=HYPERLINK("http://evil.example","klick")', "Jena"])
+    sheet.append(["X-2", "Gutes Projekt", "16053000"])
+    sheet.append([3, "Zahl als Id", 9162000])  # numbers from a spreadsheet: the key lost its leading zero
+    f = tmp_path / "formel.xlsx"
+    book.save(f)
+    result = import_registry(f, "verein-xlsx", warehouse=wh)
+    loaded = table(wh, "projects")
+    assert sorted(loaded["project_id"]) == ["3", "X-2"]
+    assert any("sheet 'projects', line 2, column 'title'" in m and "formula" in m for m in result.messages)
+    pr = table(wh, "project_regions").set_index("project_id")
+    assert pr.loc["3", "region_id"] == "09162000"
+
+
+# ---------------------------------------------------------------- files that cannot be read
+
+
+def test_latin1_file_is_refused_and_the_warehouse_untouched(wh, tmp_path):
+    before = (wh / "manifest.json").read_text(encoding="utf-8")
+    f = tmp_path / "latin1.csv"
+    f.write_bytes("project_id;title;regions\nP-1;Bürgerportal;Köln\n".encode("latin-1"))
+    with pytest.raises(InputError) as err:
+        import_registry(f, "verein-latin", warehouse=wh)
+    assert err.value.line == 2 and "not UTF-8" in str(err.value) and "CSV UTF-8" in str(err.value)
+    assert (wh / "manifest.json").read_text(encoding="utf-8") == before
+
+
+def test_missing_column_and_wrong_format_are_refused(wh, tmp_path):
+    f = tmp_path / "ohne.csv"
+    f.write_text("project_id,title\nP-1,Test\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        import_registry(f, "verein-x", warehouse=wh)
+    assert err.value.column == "regions" and err.value.line == 1
+    g = tmp_path / "liste.ods"
+    g.write_bytes(b"PK")
+    with pytest.raises(InputError, match="expected a .csv or .xlsx"):
+        import_registry(g, "verein-x", warehouse=wh)
+
+
+def test_ids_of_kit_sources_and_odd_ids_are_refused(wh):
+    with pytest.raises(InputError, match="source of the kit"):
+        import_registry(TEMPLATE_CSV, "mpsc", warehouse=wh)
+    with pytest.raises(InputError, match="lower-case"):
+        import_registry(TEMPLATE_CSV, "Mein Register", warehouse=wh)
+
+
+def test_no_warehouse_is_a_clear_error(tmp_path):
+    with pytest.raises(InputError, match="run `python -m etl build` first"):
+        import_registry(TEMPLATE_CSV, "verein-x", warehouse=tmp_path / "leer")
+
+
+# ---------------------------------------------------------------- re-import, dry run, command line
+
+
+def test_importing_the_same_id_again_replaces_it(wh):
+    import_registry(IMPORT_FIXTURES / "bad_rows.csv", "verein-neu", warehouse=wh)
+    import_registry(TEMPLATE_CSV, "verein-neu", warehouse=wh)
+    assert len(table(wh, "projects")) == 3
+    q = table(wh, "quarantine")
+    assert (q["source_id"] == "verein-neu").sum() == 0  # the old entries of this id are gone
+    assert len(table(wh, "registries")) == 1
+
+
+def test_dry_run_writes_nothing(wh):
+    before = (wh / "manifest.json").read_text(encoding="utf-8")
+    result = import_registry(IMPORT_FIXTURES / "bad_rows.csv", "verein-probe", warehouse=wh, dry_run=True)
+    assert not result.written and result.build.summary()["projects"] == 4
+    assert (wh / "manifest.json").read_text(encoding="utf-8") == before
+
+
+def test_command_line_exit_codes(wh, tmp_path, capsys):
+    assert main(["import-registry", str(TEMPLATE_CSV), "--id", "verein-cli", "--warehouse", str(wh)]) == 0
+    assert main(["import-registry", str(IMPORT_FIXTURES / "bad_rows.csv"), "--id", "verein-cli2", "--warehouse", str(wh)]) == 1
+    err = capsys.readouterr().err
+    assert "bad_rows.csv, line 5, column 'start_year': year out of range" in err
+    f = tmp_path / "latin1.csv"
+    f.write_bytes("project_id,title,regions\nP-1,Straße,Köln\n".encode("latin-1"))
+    assert main(["import-registry", str(f), "--id", "verein-cli3", "--warehouse", str(wh)]) == 2
+    assert "not UTF-8" in capsys.readouterr().err
