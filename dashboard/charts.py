@@ -103,18 +103,22 @@ def choropleth(
 ) -> go.Figure:
     """A classed choropleth: one trace per class (a readable legend), one for "no data".
 
-    ``frame`` has region_id, value, class (index or NaN) and the hover columns
-    name, value_text, unit, rank_text. ``geojson`` is a URL (served by the app,
-    loaded once by the browser) or a FeatureCollection (for exports).
+    ``frame`` has region_id, value, rank and class (index or NaN); missing
+    values have a ``no_data_text``. ``geojson`` is a URL (served by the app,
+    loaded once by the browser) or a FeatureCollection (for exports); its
+    features carry the region's name as ``properties.n``, so a rerun sends only
+    keys and numbers: the hover template reads ``%{properties.n}``,
+    ``%{customdata[0]}`` (value) and ``%{customdata[1]}`` (rank).
     """
     fig = go.Figure()
-    custom_cols = ["name", "value_text", "rank_text", "region_id"]
     for i in range(classes.k):
         part = frame[frame["class"] == i]
-        fig.add_trace(_class_trace(part, geojson, colours[i], labels[i], custom_cols, hover_template))
+        fig.add_trace(_class_trace(part, geojson, colours[i], labels[i], part[["value", "rank"]].to_numpy(), hover_template))
     missing = frame[frame["class"].isna()]
     if not missing.empty:
-        fig.add_trace(_class_trace(missing, geojson, NO_DATA_COLOUR, no_data_label, custom_cols, hover_template))
+        fig.add_trace(
+            _class_trace(missing, geojson, NO_DATA_COLOUR, no_data_label, None, "<b>%{properties.n}</b> (%{location})<br>%{text}<extra></extra>", text=missing["no_data_text"])
+        )
     if outlines is not None and not outlines.empty:
         fig.add_trace(
             go.Choropleth(
@@ -141,7 +145,7 @@ def choropleth(
     return with_title_and_source(fig, title, source_line)
 
 
-def _class_trace(part, geojson, colour, label, custom_cols, hover_template) -> go.Choropleth:
+def _class_trace(part, geojson, colour, label, customdata, hover_template, text=None) -> go.Choropleth:
     return go.Choropleth(
         geojson=geojson,
         locations=part["region_id"],
@@ -152,7 +156,8 @@ def _class_trace(part, geojson, colour, label, custom_cols, hover_template) -> g
         marker_line_width=0.3,
         name=label,
         showlegend=True,
-        customdata=part[custom_cols].to_numpy(),
+        customdata=customdata,
+        text=text,
         hovertemplate=hover_template,
     )
 
@@ -164,9 +169,18 @@ def with_title_and_source(fig: go.Figure, title: str, source_line: str) -> go.Fi
         font=dict(family=FONT, size=12),
         paper_bgcolor="white",
     )
+    text = _wrap(_html_escape(source_line), 150)
+    # Below the x axis' tick labels and title where there are axes; the bottom
+    # margin grows to hold every line of the source.
+    cartesian = any(getattr(tr, "type", "") in ("bar", "scatter", "scattergl", "box", "histogram") for tr in fig.data)
+    gap = 52 if cartesian else 8
+    lines = text.count("<br>") + 1
+    needed = gap + 14 * lines + 10
+    if (fig.layout.margin.b or 0) < needed:
+        fig.update_layout(margin=dict(b=needed))
     fig.add_annotation(
-        text=_wrap(_html_escape(source_line), 150),
-        xref="paper", yref="paper", x=0, y=0, yshift=-8, xanchor="left", yanchor="top",
+        text=text,
+        xref="paper", yref="paper", x=0, y=0, yshift=-gap, xanchor="left", yanchor="top",
         showarrow=False, align="left", font=dict(size=10, color="#555555"),
         name="source_line",
     )

@@ -81,7 +81,7 @@ def stacked_bars(
     fig.update_layout(
         barmode="stack", height=height, margin=dict(l=10, r=10, t=70, b=170),
         legend=dict(title_text=_html_escape(legend_title), orientation="v", x=1.01, y=1, xanchor="left", traceorder="normal"),
-        xaxis_title=_html_escape(value_title), clickmode="event+select", dragmode=False,
+        xaxis_title=_html_escape(value_title), clickmode="event+select",
     )
     fig.update_yaxes(categoryorder="array", categoryarray=[_html_escape(y) for y in y_labels], autorange="reversed")
     # Below the axis title: the note, then the source line.

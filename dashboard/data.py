@@ -3,6 +3,10 @@
 Every cached function takes the warehouse ``version`` (build time and code
 version from the manifest) as its first argument, so a rebuilt warehouse is
 picked up without restarting the app, and nothing is read at import time.
+
+Large, shared, read-only objects (regions, catalogue tables, shapes) are cached
+as resources: one object for all sessions, no copy per rerun (``st.cache_data``
+would unpickle a copy on every call). Callers must not modify them in place.
 """
 
 from __future__ import annotations
@@ -52,34 +56,34 @@ def _wh(v: str) -> Warehouse:
     return _warehouse(v)
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False)
 def manifest(v: str) -> dict:
     return _wh(v).manifest
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False)
 def regions(v: str) -> pd.DataFrame:
     frame = _wh(v).table("regions")
     return frame.set_index("region_id", drop=False)
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False)
 def indicators(v: str) -> pd.DataFrame:
     frame = _wh(v).table("indicators")
     return frame.set_index("indicator_id", drop=False)
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False)
 def sources(v: str) -> pd.DataFrame:
     return _wh(v).table("sources").set_index("source_id", drop=False)
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False)
 def flags(v: str) -> pd.DataFrame:
     return _wh(v).table("flags").set_index("flag", drop=False)
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False)
 def coverage(v: str) -> pd.DataFrame:
     """Which indicator has data at which level and period (for the selectors)."""
     return _wh(v).sql(
@@ -136,15 +140,24 @@ def table(v: str, name: str) -> pd.DataFrame | None:
     return wh.table(name)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+# Decimals of a degree in the map files: 1e-3° is 70–110 m in Germany, below
+# a pixel of a Germany map; the warehouse keeps 1e-4 (a valid coverage).
+MAP_FILE_DECIMALS = 3
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
 def shapes_geojson(v: str, level: str) -> dict:
-    """The map shapes of one level as a GeoJSON FeatureCollection (id = region_id)."""
+    """The map shapes of one level as a GeoJSON FeatureCollection: id = region_id,
+    ``properties.n`` = name (read by the map's hover, so reruns need not send names)."""
+    import numpy as np
     import shapely
 
     shapes = _wh(v).shapes(level, "map")
+    names = regions(v)["name"]
+    rounded = shapely.transform(shapes.geometry.values, lambda c: np.round(c, MAP_FILE_DECIMALS))
     features = [
-        {"type": "Feature", "id": rid, "properties": {}, "geometry": json.loads(geo)}
-        for rid, geo in zip(shapes["region_id"], shapely.to_geojson(shapes.geometry.values))
+        {"type": "Feature", "id": rid, "properties": {"n": str(names.get(rid, rid))}, "geometry": json.loads(geo)}
+        for rid, geo in zip(shapes["region_id"], shapely.to_geojson(rounded))
     ]
     return {"type": "FeatureCollection", "features": features}
 
@@ -162,13 +175,13 @@ def map_geojson_url(v: str, level: str) -> str:
 def _map_file(v: str, level: str) -> str:
     import hashlib
 
-    tag = hashlib.sha1(v.encode()).hexdigest()[:10]
+    tag = hashlib.sha1(f"{v}|{MAP_FILE_DECIMALS}|names".encode()).hexdigest()[:10]
     name = f"{level}-{tag}.json"
     target = MAP_DIR / name
     if not target.exists():
         MAP_DIR.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(shapes_geojson(v, level), separators=(",", ":"))
+        text = json.dumps(shapes_geojson(v, level), separators=(",", ":"), ensure_ascii=False)
         tmp = target.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")  # served as UTF-8 bytes
         os.replace(tmp, target)
     return f"{STATIC_URL}/maps/{name}"

@@ -350,7 +350,7 @@ def crosstab(assign: pd.DataFrame, projects: pd.DataFrame, dim_a: str, dim_b: st
         pairs = a.assign(b="")
     if pairs.empty:
         return pd.DataFrame(columns=cols)
-    money = projects[[*KEY, *FUNDING.values()]]
+    money = projects[KEY].assign(**{c: pd.to_numeric(projects[c], errors="coerce").astype("float64") for c in FUNDING.values()})
     pairs = pairs.drop_duplicates().merge(money, on=KEY, how="left")
     out = pairs.groupby(["a", "b"], sort=False).agg(
         n_projects=("project_id", "size"),
@@ -595,6 +595,33 @@ def markdown_link(url: str) -> str:
     break out of the link (brackets, quotes and spaces percent-encoded)."""
     target = _UNSAFE_IN_URL.sub(lambda m: quote(m.group(0), safe=""), url)
     return f"[{md_escape(url)}]({target})"
+
+
+_TEXT_URL = re.compile(r"https?://[^\s<>\"'`\]\[]+")
+
+
+def _trim_url(url: str) -> str:
+    """Sentence punctuation after a URL is not part of it; a closing bracket only when unbalanced."""
+    while url and url[-1] in ".,;:!?)":
+        if url[-1] == ")" and url.count("(") >= url.count(")"):
+            break
+        url = url[:-1]
+    return url
+
+
+def text_markdown(text: str) -> str:
+    """Published text as safe Markdown: everything escaped, its http(s) URLs as
+    explicit links (escaped text would otherwise be auto-linked with visible
+    backslashes)."""
+    out, last = [], 0
+    for match in _TEXT_URL.finditer(text):
+        url = _trim_url(match.group(0))
+        end = match.start() + len(url)
+        out.append(md_escape(text[last:match.start()]))
+        out.append(markdown_link(url) if safe_urls(url) else md_escape(url))
+        last = end
+    out.append(md_escape(text[last:]))
+    return "".join(out)
 
 
 def years_text(row: pd.Series) -> str:

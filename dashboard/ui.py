@@ -64,6 +64,8 @@ def _export_figure(fig: go.Figure, permalink: str, fmt: str, geojsons: dict | No
 
     configure_kaleido()
     out = charts.with_permalink(fig, permalink)
+    if callable(geojsons):
+        geojsons = geojsons()
     if geojsons:
         for trace in out.data:
             if isinstance(getattr(trace, "geojson", None), str) and trace.geojson in geojsons:
@@ -79,7 +81,7 @@ def chart_block(
     name: str,
     permalink: str,
     key: str,
-    geojsons: dict | None = None,
+    geojsons=None,
 ) -> None:
     """The chart as shown, then its downloads: PNG, SVG, PDF of exactly this
     chart (with the permalink added) and the data behind it as CSV."""

@@ -140,10 +140,6 @@ def build(raw_dir: Path | None = None, out: Path | None = None, only: str | None
             previous = _read_previous(out, name)
             if previous is None:
                 continue
-            for col in TABLES_BY_NAME[name].columns:
-                if col.dtype == "date32":
-                    # As the steps make them (finalize_observations): datetime.date values.
-                    previous[col.name] = pd.to_datetime(previous[col.name]).dt.date
             if name in STACKED:
                 previous_stacked[name] = previous
             ctx.tables[name] = previous

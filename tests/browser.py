@@ -93,12 +93,13 @@ class OfflineBrowser:
         self.browser.close()
 
 
-def wait_for_app(page) -> None:
-    """Until Streamlit has finished running the script (no 'running' status)."""
-    page.wait_for_selector("[data-testid='stApp']")
+def wait_for_app(page, timeout_ms: int = 90_000) -> None:
+    """Until Streamlit has run the page script to its end (the app root's
+    ``data-test-script-state`` is ``notRunning``) and the page has drawn."""
+    page.wait_for_selector("[data-test-script-state]", timeout=timeout_ms)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') || "
-        "!document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.match(/Running|Läuft/)",
-        timeout=60_000,
+        "() => document.querySelector('[data-test-script-state]').getAttribute('data-test-script-state') === 'notRunning'",
+        timeout=timeout_ms,
     )
-    page.wait_for_timeout(500)
+    page.wait_for_selector("h1", timeout=timeout_ms)
+    page.wait_for_timeout(800)

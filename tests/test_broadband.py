@@ -225,6 +225,7 @@ def test_city_districts_are_quarantined_with_their_reason(fixture_run):
     assert sorted(rows["value"]) == ["02000001", "11000001"]
     assert rows["reason"].str.contains("of the city 11000000").any()
     assert rows["file"].str.endswith("gemeinde_bezirke_privat_2021_mitte.csv").all()
+    assert ctx.notes["broadband"]["city_districts_quarantined_by_file"] == {rows["file"].iloc[0]: 2}
     assert _value(obs, "bb_hh_all_50", "11000000", "2021-06-30")["value"] == 97.12  # the city itself
 
 
@@ -317,7 +318,7 @@ def test_firm_count_layout_is_not_loaded_but_recorded(fixture_run):
     assert not obs["source_file"].str.contains("gewerbe_gwg_2019_mitte").any()
     row = quarantine[quarantine["file"].str.endswith("gemeinde_gewerbe_gwg_2019_mitte.csv")]
     assert len(row) == 1 and row["reason"].iloc[0].startswith("file not loaded")
-    assert any(k.startswith("file_not_loaded:") for k in ctx.notes["broadband"])
+    assert list(ctx.notes["broadband"]["files_not_loaded"]) == ["bnetza_breitbandatlas/Paket_3/gemeinde_gewerbe_gwg_2019_mitte.csv"]
 
 
 def test_values_are_shares_and_flags_explain_every_gap(fixture_run):

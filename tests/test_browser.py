@@ -123,3 +123,38 @@ def test_every_page_renders_and_is_screenshotted(browser, app, slug):
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENS / f"{slug}.png", full_page=True)
     page.close()
+
+
+def _inflate(pdf: bytes) -> bytes:
+    """The PDF with every Flate stream decompressed (for reading its text)."""
+    import re
+    import zlib
+
+    def repl(m):
+        try:
+            return m.group(1) + zlib.decompress(m.group(2)) + m.group(3)
+        except zlib.error:
+            return m.group(0)
+
+    return re.sub(rb"(stream\r?\n)(.*?)(\r?\nendstream)", repl, pdf, flags=re.S)
+
+
+def test_a_region_profile_pdf_arrives_with_its_sources(browser, app, warehouse):
+    from test_profile import flat, pdf_text
+
+    page = browser.page()
+    page.goto(f"{app}/steckbrief?region=09162")
+    wait_for_app(page)
+    assert "München" in page.inner_text("body")
+    with page.expect_download(timeout=180_000) as info:
+        page.get_by_role("button", name="Steckbrief als PDF").click()
+    content = Path(info.value.path()).read_bytes()
+    assert content[:5] == b"%PDF-"
+    (ARTIFACTS / "steckbrief_09162.pdf").write_bytes(content)
+    text = flat(pdf_text(_inflate(content)))
+    assert "München" in text
+    for attribution in ("© GeoBasis-DE / BKG 2021", "Statistisches Bundesamt (Destatis)", "Breitbandatlas"):
+        assert attribution in text, attribution
+    assert "Lizenz" in text
+    assert browser.outside_requests == []
+    page.close()

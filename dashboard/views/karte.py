@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, projects_overlay, state, ui
-from dashboard.i18n import fmt_number, md_escape, pick, t
+from dashboard.i18n import fmt_number, lang, pick, t
 from dashboard.state import Param
 
 PAGE = "karte"
@@ -92,12 +92,16 @@ classes = charts.classify(frame["value"], method, k, manual)
 frame["class"] = classes.assign(frame["value"])
 ascending = ind["better"] == "lower"
 frame["rank"] = frame["value"].rank(ascending=ascending, method="min")
+# Send no more digits than the indicator shows: the figure goes over the wire on every rerun.
+frame["value"] = frame["value"].round(int(ind["decimals"]))
 n_ranked = int(has_value.sum())
 decimals = int(ind["decimals"])
 unit = ind["unit"]
-frame["value_text"] = [f"{fmt_number(x, decimals)} {unit}" if pd.notna(x) else t("no_data") for x in frame["value"]]
-frame.loc[frame["flag"].notna() & frame["value"].isna(), "value_text"] = t("no_data") + " (" + frame["flag"].astype(str) + ")"
-frame["rank_text"] = [f"{t('rank')} {int(r)} / {n_ranked}" if pd.notna(r) else "" for r in frame["rank"]]
+fl = data.flags(v)
+flag_label = {f: pick(fl.loc[f, "label_de"], fl.loc[f, "label_en"]) for f in fl.index}
+frame["no_data_text"] = t("no_data")
+flagged_missing = frame["flag"].notna() & frame["value"].isna()
+frame.loc[flagged_missing, "no_data_text"] = t("no_data") + ": " + frame.loc[flagged_missing, "flag"].map(flag_label).astype(str)
 
 source_ids = [s for s in frame["source_id"].dropna().unique()] or ind["source_ids"].split(",")
 source_ids = [*source_ids, "bkg_vg5000"]
@@ -109,17 +113,18 @@ outlines = projects_overlay.outlines(v, overlay, level, frame) if overlay else N
 if outlines is not None and not outlines.empty:
     source_ids += projects_overlay.source_ids(overlay)
 line = ui.source_line(v, source_ids)
-hover = "<b>%{customdata[0]}</b> (%{customdata[3]})<br>%{customdata[1]}<br>%{customdata[2]}<extra></extra>"
+unit_html = unit.replace("&", "&amp;").replace("<", "&lt;")
+hover = f"<b>%{{properties.n}}</b> (%{{location}})<br>%{{customdata[0]:,.{decimals}f}} {unit_html}<br>{t('rank')} %{{customdata[1]}} / {n_ranked}<extra></extra>"
 geo_url = data.map_geojson_url(v, level)
 fig = charts.choropleth(
     frame, geo_url, classes, class_labels, colours, t("no_data"), hover, title, line,
     outlines=outlines, outline_name=t("projects_on_map"),
 )
+fig.update_layout(separators=",." if lang() == "de" else ".,")
 
 # What changes the meaning of the numbers, said above the map.
 flagged = frame[frame["flag"].notna()]
 if not flagged.empty:
-    fl = data.flags(v)
     not_reported = int((flagged["flag"] == "not_reported").sum())
     if not_reported:
         st.warning(t("not_reported_note", n=not_reported))
@@ -129,7 +134,7 @@ if not flagged.empty:
 
 permalink = state.permalink(PAGE, PAGE, PARAMS)
 table = frame.assign(unit=unit)[["region_id", "name", "type", "value", "unit", "rank", "flag", "source_id"]].sort_values(["rank", "region_id"])
-ui.chart_block(fig, table, f"dsr_{indicator_id}_{level}_{period}", permalink, key="map", geojsons={geo_url: data.shapes_geojson(v, level)})
+ui.chart_block(fig, table, f"dsr_{indicator_id}_{level}_{period}", permalink, key="map", geojsons=lambda: {geo_url: data.shapes_geojson(v, level)})
 ui.indicator_notes(v, indicator_id)
 
 st.subheader(t("data_table"))

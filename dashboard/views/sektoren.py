@@ -36,6 +36,10 @@ i18n.register(
             "{N} Projekte mit {k} Sektor-Zuordnungen: ein Projekt mit mehreren Sektoren zählt in jedem.",
             "{N} projects with {k} sector assignments: a project with several sectors counts in each.",
         ),
+        "sk_multi_note": (
+            "Auch nach „{dim}“ zählt ein Projekt mit mehreren Regionen in jedem Wert seiner Regionen.",
+            "By '{dim}', too, a project with several regions counts once for each value of its regions.",
+        ),
         "sk_funding_note": (
             "Summe der berichteten Beträge: {n} von {N} Projekten berichten einen; der volle Betrag eines Projekts zählt in jedem seiner Sektoren.",
             "Sum of reported amounts: {n} of {N} projects report one; a project's full amount counts in each of its sectors.",
@@ -113,7 +117,10 @@ def labels_of(dim: str) -> dict[str, str]:
     return projects.value_labels(dim, projects.dimension_values(assign, dim), sectors, registries, regions)
 
 
+# Labels are looked up, not translated, inside format functions: those may run
+# outside the script (AppTest formats values in the test thread).
 LABELS = {dim: labels_of(dim) for dim in projects.DIMENSIONS}
+DIM_NAMES = {dim: t(f"pj_dim_{dim}") for dim in projects.DIMENSIONS}
 
 # ---- filters --------------------------------------------------------------
 selection: dict[str, list[str]] = {}
@@ -146,13 +153,14 @@ if chosen_projects.empty:
 c1, c2, c3 = st.columns(3)
 with c1:
     state.choose(PAGE, P_STACK, STACK_DIMS)
-    stack = st.selectbox(t("sk_stack"), STACK_DIMS, format_func=lambda d: t(f"pj_dim_{d}"), key=state.key(PAGE, P_STACK))
+    stack = st.selectbox(t("sk_stack"), STACK_DIMS, format_func=DIM_NAMES.get, key=state.key(PAGE, P_STACK))
 with c2:
     state.choose(PAGE, P_MEASURE, projects.MEASURES)
-    measure = st.selectbox(t("sk_measure"), projects.MEASURES, format_func=lambda m: t(f"pj_measure_{m}"), key=state.key(PAGE, P_MEASURE))
+    measure_names = {m: t(f"pj_measure_{m}") for m in projects.MEASURES}
+    measure = st.selectbox(t("sk_measure"), projects.MEASURES, format_func=measure_names.get, key=state.key(PAGE, P_MEASURE))
 with c3:
     state.choose(PAGE, P_TREE, TREE_DIMS)
-    tree_dim = st.selectbox(t("sk_tree"), TREE_DIMS, format_func=lambda d: t(f"pj_dim_{d}"), key=state.key(PAGE, P_TREE))
+    tree_dim = st.selectbox(t("sk_tree"), TREE_DIMS, format_func=DIM_NAMES.get, key=state.key(PAGE, P_TREE))
 
 n_sel = len(chosen_projects)
 n_assign = int(((sub["dim"] == "sector") & (sub["value"] != NONE)).sum())
@@ -178,6 +186,7 @@ else:
     note = t("sk_funding_note", n=rep.n_reporting, N=rep.n_projects)
     hover, axis = t("sk_hover_funding"), t("sk_axis_funding")
     tree_hover = t("sk_tree_hover_funding")
+bar_note = note + (" " + t("sk_multi_note", dim=DIM_NAMES[stack]) if stack in projects.MULTI_VALUED else "")
 
 
 def export_frame(table: pd.DataFrame, dim_b: str) -> pd.DataFrame:
@@ -218,7 +227,7 @@ else:
     fig = charts_projects.stacked_bars(
         bars, a_order, LABELS["sector"], b_order, LABELS[stack], colours,
         t("sk_bars_title", measure=measure_label, dim=t(f"pj_dim_{stack}")), line, axis, hover,
-        legend_title=t(f"pj_dim_{stack}"), note=note,
+        legend_title=t(f"pj_dim_{stack}"), note=bar_note,
     )
     points = projects.selectable_chart_block(fig, export_frame(bars, stack), f"dsr_sectors_{stack}_{measure}", permalink, key=f"{PAGE}.bars")
     picked = projects.selected_cell(points)
@@ -257,7 +266,8 @@ if parsed_current and current not in options and parsed_current[0] in set(sub.lo
     cells[current] = cell_label(a, dim_b, b) if dim_b else cell_label(a)
 state.choose(PAGE, P_CELL, options)
 st.subheader(t("projects"))
-cell = st.selectbox(t("sk_cell"), options, format_func=lambda c: cells.get(c, t("sk_cell_none")) if c else t("sk_cell_none"), key=K_CELL)
+cells[""] = t("sk_cell_none")
+cell = st.selectbox(t("sk_cell"), options, format_func=lambda c: cells.get(c, c), key=K_CELL)
 parsed = projects.parse_cell(cell)
 if parsed:
     cell_projects = projects.select_projects(chosen_projects, projects.cell_keys(sub, "sector", parsed))

@@ -63,7 +63,7 @@ SOURCES: tuple[Source, ...] = (
         licence_url=_BBA,
         attribution="Breitbandatlas | Gigabit-Grundbuch (https://gigabitgrundbuch.bund.de) (Daten verändert)",
         attribution_url="https://gigabitgrundbuch.bund.de",
-        reference_date="2005-12-31/2021-12-31",
+        reference_date="2005-12-31/2021-06-30",
         files=(
             RawFile("bnetza_breitbandatlas/Paket_1/*", _BBA_FILES + "Paket_1.zip", "Paket_1/"),
             RawFile("bnetza_breitbandatlas/Paket_2/*", _BBA_FILES + "Paket_2.zip", "Paket_2/"),
@@ -72,12 +72,14 @@ SOURCES: tuple[Source, ...] = (
         description_de="Anteil der Haushalte (und Gewerbestandorte) mit verfügbarem Breitband nach Technologie und Mindestbandbreite, Deutschland, Länder, Kreise und Gemeinden.",
         description_en="Share of households (and business sites) with broadband available, by technology and minimum speed, for Germany, Länder, districts and municipalities.",
         caveats_de=(
-            "Betreiber und Erhebungsmethoden wechselten (Bruch um 2015; die DSL-Reihe 2005–2009 ist mit den späteren Bandbreitenklassen nicht vergleichbar): keine strenge Zeitreihe.",
+            "Betreiber und Erhebungsmethoden wechselten (Bruch um 2015; die DSL-Reihe 2005–2008 ist mit den späteren Bandbreitenklassen nicht vergleichbar): keine strenge Zeitreihe.",
             "2010–2014 zeigen die meisten Kreise und Gemeinden für hohe Bandbreitenklassen genau 0 %, während der Bundeswert 44–71 % beträgt: diese Nullen gelten als „nicht berichtet“ und werden nicht als Wert gezeigt.",
+            "Die Kreisdaten 2021 entsprechen dem Stand Mitte 2021 (gerundet), nicht Ende 2021.",
         ),
         caveats_en=(
-            "Operators and methods changed (a break around 2015; the 2005–2009 DSL series is not comparable with the later speed classes): not a strict time series.",
+            "Operators and methods changed (a break around 2015; the 2005–2008 DSL series is not comparable with the later speed classes): not a strict time series.",
             "In 2010–2014 most districts and municipalities show exactly 0 % for high speed classes while the national value is 44–71 %: these zeros are treated as 'not reported' and not shown as values.",
+            "The 2021 district file holds the mid-2021 figures (rounded), not end of 2021.",
         ),
     ),
     Source(

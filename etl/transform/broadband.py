@@ -71,10 +71,14 @@ value NaN with flag ``not_reported`` for every class of that year.
 Duplicates
 ----------
 The same (indicator, region, period) from two files: the later package wins
-(Paket_3 over Paket_2 over Paket_1): its files are half-yearly with two
-decimals, the earlier ones round (2021 Kreisdaten to whole percent) or
-summarise. Each dropped group is a row of ``duplicates`` with the count of
-figures and how many differ.
+(Paket_3 over Paket_2 over Paket_1), a fixed rule that keeps the publisher's
+latest release and its half-yearly files (the 2021 Kreisdaten round Paket_3 to
+whole percent). Overlaps in the kit: end 2018 (annual workbook vs. Paket_3: Land
+and Kreis within 1.3 points; Gemeinden differ by more than rounding in about
+10 %, up to 85 points, so the two releases are not the same computation) and
+mid-2021 (Kreisdaten vs. Paket_3, within 0.5). Each (kept file, dropped file,
+indicator, period) is a row of ``duplicates`` with the count of figures and how
+many differ.
 """
 
 from __future__ import annotations
@@ -129,7 +133,7 @@ NATIONAL_NAMES = {"deutschland", "staat"}
 KEY_COLUMNS = ("ags", "staat", "krs")  # read as text: leading zeros
 MOBILE_TEXT_COLUMNS = ("Technologie", "Flaechenart", "Flaechen Gruppe Name")
 NOT_REPORTED_YEARS = range(2010, 2015)
-# Later packages first: half-yearly, two decimals (see module docstring).
+# Where two files give the same figure, the later package wins (module docstring).
 PRIORITY = {"Paket_3": 3, "Paket_2": 2, "Paket_1": 1}
 
 # One categorical dtype for every part: concatenation keeps it, and it makes the
@@ -148,6 +152,11 @@ class Loaded:
 
     parts: list[pd.DataFrame]
     not_loaded_columns: list[str]
+
+
+def _note_by_file(ctx: BuildContext, key: str, file: str, value: object) -> None:
+    """One manifest note per kind, with an entry per file."""
+    ctx.note(STEP_NAME, key, {**ctx.notes.get(STEP_NAME, {}).get(key, {}), file: value})
 
 
 def _period(year: int, month_day: str) -> pd.Timestamp:
@@ -224,7 +233,7 @@ def quarantine_city_districts(ctx: BuildContext, table: RawTable, keys: pd.Serie
             dtype=object,
         )
         _quarantine(ctx, table, mask, table.cells.columns[0], table.cells.iloc[:, 0], reason)
-        ctx.note(STEP_NAME, f"city_districts_quarantined:{table.file}", int(mask.sum()))
+        _note_by_file(ctx, "city_districts_quarantined_by_file", table.file, int(mask.sum()))
     return keys.where(~mask, None)
 
 
@@ -355,7 +364,7 @@ def load_paket3_file(ctx: BuildContext, path: Path, gemeinden: set[str] | None =
             reason="file not loaded: no column with a technology and speed class (layout of firm counts per commercial zone, meaning of 'angeschlossen' not documented)",
             target_table="observations",
         )
-        ctx.note(STEP_NAME, f"file_not_loaded:{file}", "no technology/speed columns (firm counts per commercial zone)")
+        _note_by_file(ctx, "files_not_loaded", file, "no technology/speed columns (firm counts per commercial zone)")
         return Loaded([], [])
     keys = map_keys(ctx, table, key_column, level)
     if m.group(1) == "gemeinde_bezirke":
