@@ -348,7 +348,7 @@ def import_registry(file: Path, registry_id: str, *, warehouse: Path | None = No
         tables[name] = _replace(tables.get(name), frames[name], "registry_id", registry_id, name)
     tables["registries"] = _replace(tables.get("registries"), pd.DataFrame([row]), "registry_id", registry_id, "registries")
     tables["sectors"] = sectors_table()
-    quarantine = build.quarantine_frame().assign(source_id=registry_id)
+    quarantine = build.quarantine_frame().assign(source_id=registry_id, step="import-registry")
     tables["quarantine"] = _replace(tables.get("quarantine"), quarantine, "source_id", registry_id, "quarantine")
 
     manifest = dict(manifest)

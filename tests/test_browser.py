@@ -13,7 +13,16 @@ from browser import OfflineBrowser, running_app, wait_for_app
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SCREENS = ARTIFACTS / "screens"
-PAGES = ["karte", "steckbrief", "vergleich", "trends", "sektoren", "projekte", "quellen"]
+# Each page as a policymaker would open it from a link: with a region or a selection.
+PAGES = {
+    "karte": "",
+    "steckbrief": "steckbrief?region=09162",
+    "vergleich": "vergleich?regions=09162,09564,08111,06412,05315",
+    "trends": "trends?regions=09162,08111,05315&ind=bb_hh_all_50",
+    "sektoren": "sektoren",
+    "projekte": "projekte?project=mpsc:MPSC-2019-02",
+    "quellen": "quellen",
+}
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +126,9 @@ def test_png_download_arrives_and_is_a_png(browser, app, kreis_indicator):
 @pytest.mark.parametrize("slug", PAGES)
 def test_every_page_renders_and_is_screenshotted(browser, app, slug):
     page = browser.page()
-    page.goto(f"{app}/{'' if slug == 'karte' else slug}")
+    page.goto(f"{app}/{PAGES[slug]}")
     wait_for_app(page)
+    page.wait_for_timeout(1500)  # charts draw after the script has run
     assert page.locator("[data-testid='stException']").count() == 0, page.inner_text("body")[:2000]
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENS / f"{slug}.png", full_page=True)

@@ -37,7 +37,7 @@ TEMPLATE_XLSX = paths.TEMPLATES_DIR / "registry_template.xlsx"
 def base_warehouse(tmp_path_factory, kit_regions) -> Path:
     out = tmp_path_factory.mktemp("import") / "wh"
     other = pd.DataFrame([{"source_id": "kba_fz1", "file": "kba_fz1/x.csv", "sheet": None, "line": 3, "column": "a",
-                           "value": "x", "reason": "an earlier entry of another source", "target_table": "observations"}])
+                           "value": "x", "reason": "an earlier entry of another source", "target_table": "observations", "step": "vehicles"}])
     write_warehouse(out, {"regions": kit_regions, "sources": sources_table(), "quarantine": other}, {"built_at": "test", "notes": {"x": 1}})
     return out
 

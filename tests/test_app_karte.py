@@ -1,0 +1,147 @@
+"""AppTest of the map page (Karte) and the Sources page on the warehouse built
+from the real kit: every widget, both languages, empty and impossible
+selections, the permalink round trip, the source line and the projects overlay."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+
+
+@pytest.fixture
+def app(warehouse, monkeypatch):
+    monkeypatch.setenv("DSR_WAREHOUSE", str(warehouse.directory))
+
+    def open_page(page: str | None = None, **params) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=120)
+        for key, value in params.items():
+            at.query_params[key] = value
+        if page:
+            at.switch_page(page)
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    return open_page
+
+
+def _box(at, key):
+    return next(s for s in at.selectbox if s.key == key)
+
+
+def _spec(at) -> dict:
+    return json.loads(at.get("plotly_chart")[0].proto.spec)
+
+
+def _text(at) -> str:
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [w.value for w in at.warning] + [i.value for i in at.info])
+
+
+def test_map_defaults_to_kreise_with_source_line_and_table(app, warehouse):
+    at = app()
+    assert _box(at, "karte.level").value == "kreis"
+    spec = _spec(at)
+    located = sum(len(tr.get("locations", [])) for tr in spec["data"])
+    assert located == 401
+    source = next(a["text"] for a in spec["layout"]["annotations"] if a.get("name") == "source_line")
+    assert "GeoBasis-DE / BKG 2021" in source and "Lizenz" in source
+    assert "Quelle" in _text(at)
+    table = at.dataframe[0].value
+    assert len(table) == 401
+    # The shapes come from the app's own static files, never a CDN.
+    assert spec["data"][0]["geojson"].startswith("app/static/maps/kreis-")
+    assert json.loads(at.get("plotly_chart")[0].proto.config)["topojsonURL"] == "app/static/topojson/"
+
+
+@pytest.mark.parametrize("level,count", [("land", 16), ("gemeinde", 10997)])
+def test_every_level_draws_all_its_regions(app, level, count):
+    at = app(level=level)
+    assert sum(len(tr.get("locations", [])) for tr in _spec(at)["data"]) == count
+
+
+def test_changing_every_widget_updates_the_map_and_the_url(app, warehouse):
+    at = app()
+    _box(at, "karte.level").set_value("land").run()
+    assert not at.exception and at.query_params["level"] == "land"
+    assert len(_box(at, "karte.topic").options) >= 3
+    _box(at, "karte.topic").set_value("economy").run()
+    assert not at.exception and at.query_params["topic"] == "economy"
+    _box(at, "karte.ind").set_value("gdp_per_inhabitant_eur").run()
+    assert not at.exception and at.query_params["ind"] == "gdp_per_inhabitant_eur"
+    _box(at, "karte.period").set_value("2000-12-31").run()
+    assert not at.exception and at.query_params["period"] == "2000-12-31"
+    assert "2000" in _spec(at)["layout"]["title"]["text"]
+    for method in ("equal", "jenks", "quantile"):
+        at.radio(key="karte.cls").set_value(method).run()
+        assert not at.exception
+    at.select_slider(key="karte.k").set_value(3).run()
+    assert not at.exception and at.query_params["k"] == "3"
+    legend = [tr["name"] for tr in _spec(at)["data"] if tr.get("showlegend")]
+    assert 1 <= len(legend) <= 4
+
+
+def test_manual_breaks_and_invalid_ones(app):
+    at = app(level="land", cls="manual")
+    at.text_input(key="karte.breaks").set_value("50; 75,5; 90").run()
+    assert not at.exception
+    assert at.query_params["breaks"] == "50; 75,5; 90"
+    at.text_input(key="karte.breaks").set_value("90; abc; 10").run()
+    assert not at.exception
+    assert any("aufsteigenden Zahlen" in w.value for w in at.warning)
+
+
+def test_not_reported_zeros_are_said_not_shown(app):
+    at = app(level="kreis", topic="broadband", ind="bb_hh_all_50", period="2012-12-31")
+    assert not at.exception
+    assert any("nicht berichtet" in w.value for w in at.warning)
+    no_data = [tr for tr in _spec(at)["data"] if tr["name"] == "keine Daten"]
+    assert no_data and len(no_data[0]["locations"]) > 100
+
+
+def test_permalink_restores_the_view_in_english(app):
+    at = app(lang="en", level="land", topic="population", ind="population", period="2018-12-31", cls="equal", k="4")
+    assert at.radio(key="lang").value == "en"
+    assert _box(at, "karte.level").value == "land"
+    assert _box(at, "karte.ind").value == "population"
+    assert at.radio(key="karte.cls").value == "equal"
+    assert at.title[0].value == "Map"
+    link = next(m.value for m in at.markdown if "Link to this view" in m.value)
+    for part in ("lang=en", "level=land", "ind=population", "cls=equal", "k=4"):
+        assert part in link
+
+
+def test_impossible_selections_fall_back_or_explain(app):
+    at = app(level="nowhere", ind="no_such_indicator", period="1800-01-01", k="99", cls="magic")
+    assert not at.exception
+    assert _box(at, "karte.level").value == "kreis"
+    assert at.select_slider(key="karte.k").value == 5
+    # An indicator without values at the level: a message, not a traceback.
+    at2 = app(level="gemeinde", topic="economy")
+    assert not at2.exception
+
+
+def test_projects_overlay_outlines_regions_with_projects(app):
+    at = app(level="kreis")
+    at.toggle[0].set_value(True).run()
+    assert not at.exception
+    outline = [tr for tr in _spec(at)["data"] if tr["name"] == "Projekte auf der Karte"]
+    assert outline and len(outline[0]["locations"]) > 50
+    source = next(a["text"] for a in _spec(at)["layout"]["annotations"] if a.get("name") == "source_line")
+    assert "Modellprojekte Smart Cities" in source
+
+
+def test_sources_page_lists_every_source_with_licence_and_quarantine(app, warehouse):
+    at = app(page="views/quellen.py")
+    text = _text(at).replace("\\", "")  # Markdown escapes of data texts
+    for sid, attribution, licence in warehouse.sql("SELECT source_id, attribution, licence FROM sources").itertuples(index=False):
+        assert attribution in text and licence in text, sid
+    box = at.selectbox[0]
+    box.set_value("vgrdl_kreise").run()
+    assert not at.exception and "src" in at.query_params
+    at.radio(key="lang").set_value("en").run()
+    assert not at.exception and at.title[0].value == "Sources & method"
