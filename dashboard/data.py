@@ -132,6 +132,11 @@ def region_profile(v: str, region_id: str) -> pd.DataFrame:
     return _wh(v).sql("SELECT * FROM observations WHERE region_id = ? ORDER BY indicator_id, period", [region_id])
 
 
+def has_table(v: str, name: str) -> bool:
+    """Whether the warehouse has this table (from its manifest, nothing read)."""
+    return _wh(v).has(name)
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def table(v: str, name: str) -> pd.DataFrame | None:
     wh = _wh(v)

@@ -810,7 +810,7 @@ def registry_caption(registry_id: str, registries: pd.DataFrame | None) -> str:
 
 
 def available(v: str) -> bool:
-    return all(data.table(v, name) is not None for name in ("projects", "project_regions", "project_sectors"))
+    return all(data.has_table(v, name) for name in ("projects", "project_regions", "project_sectors"))
 
 
 @st.cache_data(max_entries=2, show_spinner=False)

@@ -36,17 +36,17 @@ def controls(v: str, page: str) -> dict | None:
     """Sidebar filters; returns the selection, or None when projects are off."""
     if not available(v):
         return None
-    assign = projects.cached_assignments(v)
-    labels = {
-        dim: projects.value_labels(dim, projects.dimension_values(assign, dim), data.table(v, "sectors"), data.table(v, "registries"), data.regions(v))
-        for dim in ("registry", "sector", "round", "category")
-    }
     st.markdown(f"**{t('projects_on_map')}**")
     k = state.key(page, P_SHOW)
     st.session_state[k] = show_value(st.session_state.get(k))  # a toggle needs a bool, the URL gives text
     show = st.toggle(t("projects_on_map"), key=state.key(page, P_SHOW), label_visibility="collapsed")
     if not show:
-        return None
+        return None  # nothing more to compute on every rerun of the map
+    assign = projects.cached_assignments(v)
+    labels = {
+        dim: projects.value_labels(dim, projects.dimension_values(assign, dim), data.table(v, "sectors"), data.table(v, "registries"), data.regions(v))
+        for dim in ("registry", "sector", "round", "category")
+    }
     chosen: dict[str, list[str]] = {}
     sectors = data.table(v, "sectors")
     sector_order = list(sectors.sort_values("sort_order")["sector_id"]) if sectors is not None else []

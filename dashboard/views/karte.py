@@ -46,7 +46,7 @@ with c2:
     state.choose(PAGE, P_TOPIC, topics, default="broadband")
     topic = st.selectbox(t("topic"), topics, format_func=lambda k: pick(*TOPICS.get(k, (k, k))), key=state.key(PAGE, P_TOPIC))
 choices = available[available["topic"] == topic]
-labels = {i: ui.indicator_label(choices.loc[i]) for i in choices.index}
+labels = {i: f"{pick(de, en)} ({unit})" for i, de, en, unit in zip(choices.index, choices["title_de"], choices["title_en"], choices["unit"])}
 with c3:
     state.choose(PAGE, P_IND, list(labels))
     indicator_id = st.selectbox(t("indicator"), list(labels), format_func=labels.get, key=state.key(PAGE, P_IND))
