@@ -876,33 +876,10 @@ def take_new_selection(seen_key: str, signature: object) -> bool:
 
 
 def selectable_chart_block(fig, frame: pd.DataFrame, name: str, permalink: str, key: str):
-    """``ui.chart_block`` for a chart whose bars or boxes can be clicked: the
-    chart with point selection, then the same downloads (PNG/SVG/PDF of the
-    figure with the permalink, the data as CSV/XLSX) and the permalink.
-    Returns the selected points."""
+    """``ui.chart_block`` for a chart whose bars or boxes can be clicked; returns the selected points."""
     from dashboard import ui
 
-    event = st.plotly_chart(fig, config=ui.PLOTLY_CONFIG, key=f"{key}.chart", width="stretch", on_select="rerun", selection_mode="points")
-    cols = st.columns(5)
-    mimes = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
-    for col, fmt in zip(cols[:3], ("png", "svg", "pdf")):
-        with col:
-            st.download_button(
-                t(f"download_{fmt}"), data=lambda fmt=fmt: ui._export_figure(fig, permalink, fmt, None), file_name=f"{name}.{fmt}",
-                mime=mimes[fmt], key=f"{key}.{fmt}", on_click="ignore", icon=":material/download:",
-            )
-    with cols[3]:
-        st.download_button(t("download_csv"), data=lambda: ui.csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv",
-                           key=f"{key}.csv", on_click="ignore", icon=":material/table:")
-    with cols[4]:
-        st.download_button(t("download_xlsx"), data=lambda: ui.xlsx_bytes(frame), file_name=f"{name}.xlsx",
-                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}.xlsx",
-                           on_click="ignore", icon=":material/grid_on:")
-    ui.show_permalink(permalink)
-    try:
-        return list(event.selection.points)
-    except AttributeError:  # no selection state (e.g. a run without a browser)
-        return []
+    return ui.chart_block(fig, frame, name, permalink, key, selectable=True)
 
 
 def project_view_url(page_url_base: str, key: str, lang: str) -> str:

@@ -37,6 +37,11 @@ def source_line(v: str, source_ids: Iterable[str], with_links: bool = False) -> 
     parts = []
     for sid in dict.fromkeys(source_ids):
         if sid not in srcs.index:
+            # An imported registry: its attribution is in the registries table.
+            regs = data.table(v, "registries") if data.has_table(v, "registries") else None
+            if regs is not None and sid in set(regs["registry_id"]):
+                r = regs[regs["registry_id"] == sid].iloc[0]
+                parts.append(f"{r['attribution']} ({t('reference_date')} {r['date']}; {t('licence')}: {r['licence']})")
             continue
         s = srcs.loc[sid]
         text = f"{s['attribution']} ({t('reference_date')} {s['reference_date']}; {t('licence')}: {s['licence']})"
@@ -82,10 +87,19 @@ def chart_block(
     permalink: str,
     key: str,
     geojsons=None,
-) -> None:
+    selectable: bool = False,
+) -> list:
     """The chart as shown, then its downloads: PNG, SVG, PDF of exactly this
-    chart (with the permalink added) and the data behind it as CSV."""
-    st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{key}.chart", width="stretch")
+    chart (with the permalink added) and the data behind it as CSV and XLSX.
+
+    ``geojsons`` (a dict, or a function returning one, called only on export)
+    replaces shape URLs by the shapes themselves. With ``selectable`` a click
+    on bars or boxes reruns the page; the selected points are returned.
+    """
+    if selectable:
+        event = st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{key}.chart", width="stretch", on_select="rerun", selection_mode="points")
+    else:
+        event = st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{key}.chart", width="stretch")
     cols = st.columns(5)
     mimes = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
     for col, fmt in zip(cols[:3], ("png", "svg", "pdf")):
@@ -120,6 +134,10 @@ def chart_block(
             icon=":material/grid_on:",
         )
     show_permalink(permalink)
+    try:
+        return list(event.selection.points) if selectable else []
+    except AttributeError:  # no selection state (e.g. a run without a browser)
+        return []
 
 
 def show_permalink(permalink: str) -> None:
