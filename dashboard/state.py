@@ -120,6 +120,12 @@ def sync(page: str, params: Sequence[Param]) -> None:
     st.session_state.setdefault("_global_written", {}).update({p.name: wanted.get(p.name) for p in GLOBAL})
 
 
+def stop(page: str, params: Sequence[Param]) -> None:
+    """End the page here (an empty or impossible selection) with its state still in the URL."""
+    sync(page, params)
+    st.stop()
+
+
 def app_base_url(url: str | None, page_path: str) -> str:
     """The app's root URL from the browser's URL of a page (``http://host:port/base``)."""
     if not url:

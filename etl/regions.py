@@ -71,7 +71,6 @@ def _read_layer(ctx: BuildContext, layer: str) -> gpd.GeoDataFrame:
 def build_regions(ctx: BuildContext) -> dict[str, pd.DataFrame]:
     """The ``regions`` and ``region_shapes`` tables from VG5000."""
     frames = []
-    geoms = []
     for level, layer in LAYERS.items():
         raw = _read_layer(ctx, layer)
         land = raw[raw["GF"] == LAND_GF].copy()

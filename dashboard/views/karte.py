@@ -3,7 +3,6 @@ the projects of every registry on the same map and the numbers in a table below.
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, projects_overlay, state, ui
@@ -37,8 +36,7 @@ at_level = cov[cov["level"] == level]
 available = inds[inds["indicator_id"].isin(at_level["indicator_id"])]
 if available.empty:
     ui.empty()
-    state.sync(PAGE, PARAMS)
-    st.stop()
+    state.stop(PAGE, PARAMS)
 topics = list(dict.fromkeys(available["topic"]))
 from etl.catalogue import TOPICS  # noqa: E402  (labels of topics)
 
@@ -74,8 +72,7 @@ frame = data.values(v, indicator_id, level, period).copy()
 has_value = frame["value"].notna()
 if not has_value.any():
     ui.empty()
-    state.sync(PAGE, PARAMS)
-    st.stop()
+    state.stop(PAGE, PARAMS)
 
 manual = None
 if method == "manual":

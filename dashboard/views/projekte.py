@@ -92,8 +92,7 @@ state.restore(PAGE, PARAMS)
 st.title(t("page_projects"))
 if not projects.available(v):
     st.info(t("pj_no_projects"))
-    state.sync(PAGE, PARAMS)
-    st.stop()
+    state.stop(PAGE, PARAMS)
 
 all_projects = data.table(v, "projects")
 assign = projects.cached_assignments(v)

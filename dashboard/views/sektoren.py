@@ -100,8 +100,7 @@ state.restore(PAGE, PARAMS)
 st.title(t("page_sectors"))
 if not projects.available(v):
     st.info(t("pj_no_projects"))
-    state.sync(PAGE, PARAMS)
-    st.stop()
+    state.stop(PAGE, PARAMS)
 
 all_projects = data.table(v, "projects")
 assign = projects.cached_assignments(v)
@@ -146,8 +145,7 @@ sub = projects.restrict(assign, selection, keys)
 chosen_projects = projects.select_projects(all_projects, keys)
 if chosen_projects.empty:
     ui.empty("sk_empty")
-    state.sync(PAGE, PARAMS)
-    st.stop()
+    state.stop(PAGE, PARAMS)
 
 # ---- what to show ---------------------------------------------------------
 c1, c2, c3 = st.columns(3)

@@ -57,8 +57,7 @@ if (query or "").strip() and matches.empty:
 if not options:
     if not (query or "").strip():
         st.info(t("sb_start"))
-    state.sync(PAGE, PARAMS)
-    st.stop()
+    state.stop(PAGE, PARAMS)
 with c2:
     region_id = st.selectbox(t("choose_region"), options, format_func=labels.get, key=K_REGION)
 same_name = profile.ambiguous_name(matches)

@@ -54,11 +54,6 @@ P_CTX = Param("ctx", [], "list")
 PARAMS = [P_REGIONS, P_TOPIC, P_IND, P_MODE, P_BASE, P_CTX]
 
 
-def _stop() -> None:
-    state.sync(PAGE, PARAMS)
-    st.stop()
-
-
 v = ui.require_warehouse()
 state.restore(PAGE, PARAMS)
 st.title(t("page_trends"))
@@ -69,7 +64,7 @@ inds = data.indicators(v)
 selected = compare_ui.region_picker(v, PAGE, P_REGIONS)
 if not selected:
     ui.empty("cmp_pick_regions")
-    _stop()
+    state.stop(PAGE, PARAMS)
 
 levels = tuple(lv for lv in compare.LEVEL_ORDER if lv in set(regions.loc[selected, "level"]))
 cov = data.coverage(v)
@@ -77,7 +72,7 @@ cov = cov[(cov["n_values"] > 0) & cov["level"].isin(levels)]
 available = inds[inds["indicator_id"].isin(cov["indicator_id"])]
 if available.empty:
     ui.empty()
-    _stop()
+    state.stop(PAGE, PARAMS)
 from etl.catalogue import TOPICS  # noqa: E402  (labels of topics)
 
 topic_of = dict(zip(available["indicator_id"], available["topic"]))
@@ -122,7 +117,7 @@ spec_frame["series"] = spec_frame["region_id"]
 frame = spec_frame.merge(obs, on="region_id", how="inner")
 if frame.empty or frame["value"].notna().sum() == 0:
     ui.empty()
-    _stop()
+    state.stop(PAGE, PARAMS)
 empty_series = [lbl for rid, lbl, _ in series_specs if not frame.loc[(frame["region_id"] == rid), "value"].notna().any()]
 periods = frame[["period", "period_type"]].drop_duplicates("period").sort_values("period")
 raw = frame.copy()
@@ -179,7 +174,7 @@ if frame["value"].notna().sum() == 0:
     for note in notes:
         st.caption(note)
     ui.empty()
-    _stop()
+    state.stop(PAGE, PARAMS)
 
 # --- hover texts, breaks, chart
 fl = data.flags(v)

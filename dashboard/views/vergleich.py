@@ -85,11 +85,6 @@ WINDOW = 15
 PCT_OPTIONS = [5, 10, 15, 20, 25, 30, 40, 50]
 
 
-def _stop() -> None:
-    state.sync(PAGE, PARAMS)
-    st.stop()
-
-
 v = ui.require_warehouse()
 state.restore(PAGE, PARAMS)
 st.title(t("page_compare"))
@@ -122,7 +117,7 @@ with c3:
 
 if not selected:
     ui.empty("cmp_pick_regions")
-    _stop()
+    state.stop(PAGE, PARAMS)
 
 # --- the group: the selection itself, or the anchor and its peers
 if kind == "none":
@@ -140,7 +135,7 @@ else:
             population = latest["value"]
             if anchor not in latest.index:
                 st.info(t("cmp_no_population", name=md_escape(regions.loc[anchor, "name"])))
-                _stop()
+                state.stop(PAGE, PARAMS)
             own = float(latest.loc[anchor, "value"])
             st.caption(t(
                 "cmp_population_basis", name=md_escape(regions.loc[anchor, "name"]), value=fmt_number(own, 0),
@@ -151,7 +146,7 @@ else:
     peers = compare.peer_group(regions, anchor, kind, population=population, pct=pct, neighbours=nb)
     if not peers:
         st.info(t("cmp_no_pop_peers") if kind == "population" and pct is not None else t("cmp_no_peers", name=md_escape(regions.loc[anchor, "name"])))
-        _stop()
+        state.stop(PAGE, PARAMS)
     group = [anchor, *peers]
     median_of = peers
     shown = group  # narrowed to a window around the anchor below when the group is big
@@ -165,7 +160,7 @@ cov = cov[(cov["n_values"] > 0) & cov["level"].isin(levels)]
 available = inds[inds["indicator_id"].isin(cov["indicator_id"])]
 if available.empty:
     ui.empty()
-    _stop()
+    state.stop(PAGE, PARAMS)
 from etl.catalogue import TOPICS  # noqa: E402  (labels of topics)
 
 topic_of = dict(zip(available["indicator_id"], available["topic"]))

@@ -186,7 +186,6 @@ def transform_economy(
     rows = rows.assign(level=[c[0] for c in classified], region_id=[c[1] for c in classified])
     cells = cells.merge(rows, on=["eu_code", "key"], how="left")
 
-    row_cols = ["sheet", "line", "eu_code", "key", "name"]
     no_key = cells["region_id"].isna()
     if no_key.any():
         lines = cells[no_key].drop_duplicates(["sheet", "line"])
