@@ -110,31 +110,35 @@ def choropleth(
     keys and numbers: the hover template reads ``%{properties.n}``,
     ``%{customdata[0]}`` (value) and ``%{customdata[1]}`` (rank).
     """
-    fig = go.Figure()
+    traces = []
     for i in range(classes.k):
         part = frame[frame["class"] == i]
-        fig.add_trace(_class_trace(part, geojson, colours[i], labels[i], part[["value", "rank"]].to_numpy(), hover_template))
+        traces.append(_class_trace(part, geojson, colours[i], labels[i], part[["value", "rank"]].to_numpy(), hover_template))
     missing = frame[frame["class"].isna()]
     if not missing.empty:
-        fig.add_trace(
+        traces.append(
             _class_trace(missing, geojson, NO_DATA_COLOUR, no_data_label, None, "<b>%{properties.n}</b> (%{location})<br>%{text}<extra></extra>", text=missing["no_data_text"])
         )
     if outlines is not None and not outlines.empty:
-        fig.add_trace(
-            go.Choropleth(
+        traces.append(
+            dict(
+                type="choropleth",
                 geojson=geojson,
-                locations=outlines["region_id"],
+                locations=outlines["region_id"].tolist(),
                 z=np.zeros(len(outlines)),
                 colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
                 showscale=False,
-                marker_line_color="#cc0000",
-                marker_line_width=1.6,
+                marker=dict(line=dict(color="#cc0000", width=1.6)),
                 name=outline_name,
                 showlegend=True,
                 customdata=outlines[["name", "projects_text"]].to_numpy(),
                 hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
             )
         )
+    # Plain trace dicts without plotly's per-property validation: a map with
+    # 11,000 regions is rebuilt on every rerun, and validating it costs more
+    # than drawing the rest of the page. The attributes are fixed and tested.
+    fig = go.Figure(data=traces, _validate=False)
     fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator", bgcolor="rgba(0,0,0,0)")
     fig.update_layout(
         height=height,
@@ -145,21 +149,24 @@ def choropleth(
     return with_title_and_source(fig, title, source_line)
 
 
-def _class_trace(part, geojson, colour, label, customdata, hover_template, text=None) -> go.Choropleth:
-    return go.Choropleth(
+def _class_trace(part, geojson, colour, label, customdata, hover_template, text=None) -> dict:
+    trace = dict(
+        type="choropleth",
         geojson=geojson,
-        locations=part["region_id"],
+        locations=part["region_id"].tolist(),
         z=np.zeros(len(part)),
         colorscale=[[0, colour], [1, colour]],
         showscale=False,
-        marker_line_color=OUTLINE,
-        marker_line_width=0.3,
+        marker=dict(line=dict(color=OUTLINE, width=0.3)),
         name=label,
         showlegend=True,
-        customdata=customdata,
-        text=text,
         hovertemplate=hover_template,
     )
+    if customdata is not None:
+        trace["customdata"] = customdata
+    if text is not None:
+        trace["text"] = text.tolist()
+    return trace
 
 
 def with_title_and_source(fig: go.Figure, title: str, source_line: str) -> go.Figure:

@@ -96,6 +96,13 @@ def coverage(v: str) -> pd.DataFrame:
     )
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def coverage_at(v: str, level: str) -> pd.DataFrame:
+    """The coverage rows of one level that have values (read-only, shared)."""
+    cov = coverage(v)
+    return cov[(cov["level"] == level) & (cov["n_values"] > 0)]
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def values(v: str, indicator_id: str, level: str, period: str) -> pd.DataFrame:
     """One indicator at one level and period: region_id, name, value, flag, source."""

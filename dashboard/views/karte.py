@@ -25,14 +25,12 @@ state.restore(PAGE, PARAMS)
 st.title(t("page_map"))
 
 inds = data.indicators(v)
-cov = data.coverage(v)
-cov = cov[cov["n_values"] > 0]
 
 c1, c2, c3, c4 = st.columns([1, 1.2, 2.6, 1.2])
 with c1:
     state.choose(PAGE, P_LEVEL, LEVELS)
     level = st.selectbox(t("level"), LEVELS, format_func=lambda lv: t(f"level_{lv}"), key=state.key(PAGE, P_LEVEL))
-at_level = cov[cov["level"] == level]
+at_level = data.coverage_at(v, level)
 available = inds[inds["indicator_id"].isin(at_level["indicator_id"])]
 if available.empty:
     ui.empty()
@@ -46,7 +44,8 @@ with c2:
 choices = available[available["topic"] == topic]
 labels = {i: f"{pick(de, en)} ({unit})" for i, de, en, unit in zip(choices.index, choices["title_de"], choices["title_en"], choices["unit"])}
 with c3:
-    state.choose(PAGE, P_IND, list(labels))
+    # Households with ≥ 50 Mbit/s: the broadband figure policymakers ask for first.
+    state.choose(PAGE, P_IND, list(labels), default="bb_hh_all_50")
     indicator_id = st.selectbox(t("indicator"), list(labels), format_func=labels.get, key=state.key(PAGE, P_IND))
 periods = at_level[at_level["indicator_id"] == indicator_id].sort_values("period")
 period_options = [str(p) for p in periods["period"]]
