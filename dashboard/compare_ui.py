@@ -67,6 +67,18 @@ def latest_population(v: str, level: str) -> pd.DataFrame:
     return compare.latest_values(obs)
 
 
+def indicators_at(v: str, levels: tuple[str, ...]) -> tuple[pd.DataFrame, dict[str, str], str | None, list[str]]:
+    """Indicators with values at any of ``levels``: the frame, each one's topic,
+    the preferred default and the topics in catalogue order (Compare and Trends)."""
+    cov = data.coverage(v)
+    cov = cov[(cov["n_values"] > 0) & cov["level"].isin(levels)]
+    inds = data.indicators(v)
+    available = inds[inds["indicator_id"].isin(cov["indicator_id"])]
+    topic_of = dict(zip(available["indicator_id"], available["topic"]))
+    preferred = compare.default_indicator(list(available["indicator_id"]), topic_of)
+    return available, topic_of, preferred, list(dict.fromkeys(available["topic"]))
+
+
 def region_picker(v: str, page: str, param: Param) -> list[str]:
     """Search (tolerant of umlauts) plus a multiselect of up to six regions.
 

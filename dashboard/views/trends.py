@@ -67,17 +67,12 @@ if not selected:
     state.stop(PAGE, PARAMS)
 
 levels = tuple(lv for lv in compare.LEVEL_ORDER if lv in set(regions.loc[selected, "level"]))
-cov = data.coverage(v)
-cov = cov[(cov["n_values"] > 0) & cov["level"].isin(levels)]
-available = inds[inds["indicator_id"].isin(cov["indicator_id"])]
+available, topic_of, preferred, topics = compare_ui.indicators_at(v, levels)
 if available.empty:
     ui.empty()
     state.stop(PAGE, PARAMS)
 from etl.catalogue import TOPICS  # noqa: E402  (labels of topics)
 
-topic_of = dict(zip(available["indicator_id"], available["topic"]))
-preferred = compare.default_indicator(list(available["indicator_id"]), topic_of)
-topics = list(dict.fromkeys(available["topic"]))
 c1, c2, c3 = st.columns([1, 2.6, 1.4])
 with c1:
     state.choose(PAGE, P_TOPIC, topics, default=topic_of[preferred])

@@ -155,17 +155,12 @@ else:
 levels = tuple(lv for lv in compare.LEVEL_ORDER if lv in set(regions.loc[group, "level"]))
 
 # --- indicator and periods
-cov = data.coverage(v)
-cov = cov[(cov["n_values"] > 0) & cov["level"].isin(levels)]
-available = inds[inds["indicator_id"].isin(cov["indicator_id"])]
+available, topic_of, preferred, topics = compare_ui.indicators_at(v, levels)
 if available.empty:
     ui.empty()
     state.stop(PAGE, PARAMS)
 from etl.catalogue import TOPICS  # noqa: E402  (labels of topics)
 
-topic_of = dict(zip(available["indicator_id"], available["topic"]))
-preferred = compare.default_indicator(list(available["indicator_id"]), topic_of)
-topics = list(dict.fromkeys(available["topic"]))
 c1, c2, c3, c4 = st.columns([1, 2.6, 1, 1])
 with c1:
     state.choose(PAGE, P_TOPIC, topics, default=topic_of[preferred])
@@ -176,7 +171,8 @@ with c2:
     state.choose(PAGE, P_IND, list(ind_labels), default=preferred)
     indicator_id = st.selectbox(t("indicator"), list(ind_labels), format_func=ind_labels.get, key=state.key(PAGE, P_IND))
 ind = inds.loc[indicator_id]
-ind_cov = cov[cov["indicator_id"] == indicator_id]
+cov = data.coverage(v)
+ind_cov = cov[(cov["indicator_id"] == indicator_id) & (cov["n_values"] > 0) & cov["level"].isin(levels)]
 period_types = dict(zip(ind_cov["period"], ind_cov["period_type"]))
 period_options = sorted(period_types)
 main_level = regions.loc[anchor, "level"] if anchor else levels[0]
