@@ -78,15 +78,15 @@ def _map_page(level: str, lang: str = "de"):
 
 
 def app_figures() -> dict:
-    """The figure JSON the app sends on every rerun of the map, per level, and
-    the URL of the shapes file it references (loaded once by the browser)."""
+    """What the app sends on every rerun of the map, per level (the map
+    component's data and code), and the URL of the shapes file it references
+    (loaded once by the browser)."""
     out = {}
     for level in ("gemeinde", "kreis", "land"):
         at = _map_page(level)
-        chart = at.get("plotly_chart")[0]
-        spec = chart.proto.spec.encode("utf-8")
-        out[f"{level}_figure_bytes"] = len(spec)
-        out[f"_{level}_shapes_url"] = json.loads(chart.proto.spec)["data"][0]["geojson"]
+        (component,) = [c for c in at.get("bidi_component") if c.proto.component_name == "dsr_choropleth"]
+        out[f"{level}_rerun_bytes"] = len(component.proto.json.encode("utf-8")) + len(component.proto.js_content.encode("utf-8"))
+        out[f"_{level}_shapes_url"] = json.loads(component.proto.json)["url"]
     return out
 
 
@@ -106,7 +106,7 @@ def shapes_transfer(base: str, figures: dict) -> dict:
         out[f"{level}_shapes_transfer_bytes"] = len(body)
         out[f"{level}_shapes_raw_bytes"] = len(raw)
         out[f"{level}_shapes_encoding"] = encoding or "identity"
-        out[f"{level}_payload_bytes"] = figures[f"{level}_figure_bytes"] + len(body)
+        out[f"{level}_payload_bytes"] = figures[f"{level}_rerun_bytes"] + len(body)
     return out
 
 
@@ -158,8 +158,49 @@ def filter_changes(n: int = 16) -> dict:
     }
 
 
+MAP_DRAWN = '.dsr-map[data-state=drawn][data-drawn="{n}"]'
+
+
+def _open_map(page, base: str, level: str, n: int) -> float:
+    """Milliseconds from navigation to the map's regions drawn."""
+    t0 = time.perf_counter()
+    page.goto(f"{base}/?level={level}")
+    page.locator(MAP_DRAWN.format(n=n)).wait_for(timeout=120_000)
+    return (time.perf_counter() - t0) * 1000
+
+
+def _baseline(browser, warehouse: Path, loads: int) -> dict:
+    """Page load of a bare Streamlit app (a title only) to its title drawn, in a
+    new browser profile and then cached: what any page of any Streamlit app
+    costs on this machine before its own content."""
+    from tests.browser import running_app
+
+    cold, cached = [], []
+    with running_app(warehouse, ROOT / "bench" / "out" / "baseline.log", script="bench/baseline_app.py") as (base, _):
+        for _ in range(loads):
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            for store in (cold, cached):
+                page = context.new_page()
+                t0 = time.perf_counter()
+                page.goto(base)
+                page.locator("h1").wait_for(timeout=60_000)
+                store.append((time.perf_counter() - t0) * 1000)
+                page.close()
+            context.close()
+    return {"streamlit_baseline_first_ms": round(statistics.median(cold)), "streamlit_baseline_cached_ms": round(statistics.median(cached))}
+
+
 def browser_metrics(warehouse: Path, figures: dict, loads: int = 5) -> dict:
-    """First render of the Gemeinde map in headless Chromium; RSS after visiting every page."""
+    """Render times of the Gemeinde map in headless Chromium; RSS after visiting every page.
+
+    - first render: a new browser profile (empty cache), as a first visit;
+    - cached: a new tab of a browser that has visited the app before (its
+      scripts and the shapes file in the HTTP cache), as every later visit;
+    - level switch: the Kreis map is open, the user picks Gemeinden (the
+      Gemeinde shapes are not loaded yet).
+    The component also reports its own share: shapes fetched and decoded, and
+    the canvas drawn (``data-load-ms``, ``data-draw-ms``).
+    """
     from playwright.sync_api import sync_playwright
 
     from tests.browser import CHROMIUM, CHROMIUM_ARGS, running_app, wait_for_app
@@ -168,28 +209,41 @@ def browser_metrics(warehouse: Path, figures: dict, loads: int = 5) -> dict:
     result: dict = {}
     with running_app(warehouse, ROOT / "bench" / "out" / "streamlit.log") as (base, proc), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        # Warm the server caches once (first visit builds the shapes file).
+        # Warm the server caches once (the first visit writes the shapes files).
         warm = browser.new_page()
-        warm.goto(f"{base}/?level=gemeinde")
-        warm.wait_for_function("() => document.querySelectorAll('path.choroplethlocation').length >= 10997", timeout=180_000)
+        for level, n in (("gemeinde", 10997), ("kreis", 401)):
+            _open_map(warm, base, level, n)
         warm.close()
         result.update(shapes_transfer(base, figures))
-        timings, warm_timings = [], []
+        first, cached, switch, load_ms, draw_ms = [], [], [], [], []
         for _ in range(loads):
-            # A new browser context has an empty cache (a first visit); a second
-            # page in it finds the app's bundles and the shapes file cached.
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            for store in (timings, warm_timings):
-                page = context.new_page()
-                t0 = time.perf_counter()
-                page.goto(f"{base}/?level=gemeinde")
-                page.wait_for_function("() => document.querySelectorAll('path.choroplethlocation').length >= 10997", timeout=120_000, polling=50)
-                store.append((time.perf_counter() - t0) * 1000)
-                page.close()
+            page = context.new_page()
+            first.append(_open_map(page, base, "gemeinde", 10997))
+            root = page.locator(MAP_DRAWN.format(n=10997))
+            load_ms.append(float(root.get_attribute("data-load-ms")))
+            draw_ms.append(float(root.get_attribute("data-draw-ms")))
+            page.close()
+            page = context.new_page()
+            cached.append(_open_map(page, base, "gemeinde", 10997))
+            page.close()
             context.close()
-        result["gemeinde_first_render_ms"] = round(statistics.median(timings), 0)
-        result["gemeinde_render_ms_cached_shapes"] = round(statistics.median(warm_timings), 0)
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            _open_map(page, base, "kreis", 401)
+            page.locator("[data-testid=stSelectbox]").first.click()
+            t0 = time.perf_counter()
+            page.get_by_role("option", name="Gemeinden").click()
+            page.locator(MAP_DRAWN.format(n=10997)).wait_for(timeout=120_000)
+            switch.append((time.perf_counter() - t0) * 1000)
+            context.close()
+        result["gemeinde_first_render_ms"] = round(statistics.median(first))
+        result["gemeinde_render_cached_ms"] = round(statistics.median(cached))
+        result["gemeinde_level_switch_ms"] = round(statistics.median(switch))
+        result["gemeinde_shapes_load_ms"] = round(statistics.median(load_ms))
+        result["gemeinde_canvas_draw_ms"] = round(statistics.median(draw_ms))
         result["gemeinde_render_loads"] = loads
+        result.update(_baseline(browser, warehouse, loads))
         page = browser.new_page()
         for slug in pages:
             page.goto(f"{base}/{slug}")
@@ -234,6 +288,8 @@ def main() -> int:
     results.update(filter_changes())
     _log("browser: shapes transfer, first render and memory …")
     results.update(browser_metrics(warehouse, figures, args.loads))
+    results["gemeinde_first_render_above_baseline_ms"] = results["gemeinde_first_render_ms"] - results["streamlit_baseline_first_ms"]
+    results["gemeinde_render_cached_above_baseline_ms"] = results["gemeinde_render_cached_ms"] - results["streamlit_baseline_cached_ms"]
     results["gemeinde_payload_ratio_naive_to_app"] = round(results["naive_gemeinde_payload_bytes"] / results["gemeinde_payload_bytes"], 1)
     results["targets_met"] = {
         k: (results[k] <= limit) for k, (_, limit) in TARGETS.items() if k in results

@@ -197,3 +197,27 @@ def _map_file(v: str, level: str) -> str:
         tmp.write_text(text, encoding="utf-8")  # served as UTF-8 bytes
         os.replace(tmp, target)
     return f"{STATIC_URL}/maps/{name}"
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def map_shapes(v: str, level: str) -> tuple[str, list[str]]:
+    """URL of the level's canvas-map file (see ``dashboard.mapview``), served by
+    the app as a static file, and the region ids in the file's order (each
+    rerun sends its values in that order). Written once per warehouse version."""
+    import hashlib
+
+    from dashboard import mapview
+
+    tag = hashlib.sha1(f"{v}|{mapview.QUANTUM_M}|{mapview.PROJECTION}".encode()).hexdigest()[:10]
+    name = f"{level}-{tag}.map.json"
+    target = MAP_DIR / name
+    if target.exists():
+        ids = json.loads(target.read_text(encoding="utf-8"))["ids"]
+    else:
+        encoded = mapview.encode(_wh(v).shapes(level, "map"), regions(v)["name"])
+        ids = encoded["ids"]
+        MAP_DIR.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(encoded, separators=(",", ":"), ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, target)
+    return f"{STATIC_URL}/maps/{name}", ids

@@ -62,13 +62,13 @@ def empty(message_key: str = "empty_selection", **kwargs) -> None:
     st.info(t(message_key, **kwargs))
 
 
-def _export_figure(fig: go.Figure, permalink: str, fmt: str, geojsons: dict | None) -> bytes:
+def _export_figure(fig, permalink: str, fmt: str, geojsons: dict | None) -> bytes:
     import plotly.io as pio
 
     from dashboard.export import configure_kaleido
 
     configure_kaleido()
-    out = charts.with_permalink(fig, permalink)
+    out = charts.with_permalink(fig() if callable(fig) else fig, permalink)
     if callable(geojsons):
         geojsons = geojsons()
     if geojsons:
@@ -89,17 +89,28 @@ def chart_block(
     geojsons=None,
     selectable: bool = False,
 ) -> list:
-    """The chart as shown, then its downloads: PNG, SVG, PDF of exactly this
-    chart (with the permalink added) and the data behind it as CSV and XLSX.
-
-    ``geojsons`` (a dict, or a function returning one, called only on export)
-    replaces shape URLs by the shapes themselves. With ``selectable`` a click
-    on bars or boxes reruns the page; the selected points are returned.
-    """
+    """The chart as shown, then its downloads (see ``downloads``). With
+    ``selectable`` a click on bars or boxes reruns the page; the selected
+    points are returned."""
     if selectable:
         event = st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{key}.chart", width="stretch", on_select="rerun", selection_mode="points")
     else:
         event = st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{key}.chart", width="stretch")
+    downloads(fig, frame, name, permalink, key, geojsons)
+    try:
+        return list(event.selection.points) if selectable else []
+    except AttributeError:  # no selection state (e.g. a run without a browser)
+        return []
+
+
+def downloads(fig, frame: pd.DataFrame, name: str, permalink: str, key: str, geojsons=None) -> None:
+    """PNG, SVG, PDF of exactly this chart (with the permalink added), the data
+    behind it as CSV and XLSX, and the permalink.
+
+    ``fig`` is a Figure or a function returning one, called only when a file is
+    asked for. ``geojsons`` (a dict, or a function returning one, called only
+    on export) replaces shape URLs by the shapes themselves.
+    """
     cols = st.columns(5)
     mimes = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
     for col, fmt in zip(cols[:3], ("png", "svg", "pdf")):
@@ -134,10 +145,6 @@ def chart_block(
             icon=":material/grid_on:",
         )
     show_permalink(permalink)
-    try:
-        return list(event.selection.points) if selectable else []
-    except AttributeError:  # no selection state (e.g. a run without a browser)
-        return []
 
 
 def show_permalink(permalink: str) -> None:

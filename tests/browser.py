@@ -33,13 +33,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(warehouse: Path, log_path: Path):
+def running_app(warehouse: Path, log_path: Path, script: str = "dashboard/app.py"):
     port = free_port()
     env = dict(os.environ, DSR_WAREHOUSE=str(warehouse))
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port), "--server.address", "127.0.0.1"],
+            [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port), "--server.address", "127.0.0.1"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"

@@ -34,8 +34,14 @@ def _box(at, key):
     return next(s for s in at.selectbox if s.key == key)
 
 
-def _spec(at) -> dict:
-    return json.loads(at.get("plotly_chart")[0].proto.spec)
+def _map(at) -> dict:
+    """What the map component was sent on this run (see dashboard/mapview)."""
+    (component,) = [c for c in at.get("bidi_component") if c.proto.component_name == "dsr_choropleth"]
+    return json.loads(component.proto.json)
+
+
+def _map_file(data: dict) -> dict:
+    return json.loads((Path(APP).parent / "static" / data["url"].removeprefix("app/static/")).read_text(encoding="utf-8"))
 
 
 def _text(at) -> str:
@@ -45,23 +51,46 @@ def _text(at) -> str:
 def test_map_defaults_to_kreise_with_source_line_and_table(app, warehouse):
     at = app()
     assert _box(at, "karte.level").value == "kreis"
-    spec = _spec(at)
-    located = sum(len(tr.get("locations", [])) for tr in spec["data"])
-    assert located == 401
-    source = next(a["text"] for a in spec["layout"]["annotations"] if a.get("name") == "source_line")
-    assert "GeoBasis-DE / BKG 2021" in source and "Lizenz" in source
+    data = _map(at)
+    assert len(data["cls"]) == len(data["val"]) == len(data["rank"]) == 401
+    assert "GeoBasis-DE / BKG 2021" in data["source"] and "Lizenz" in data["source"]
     assert "Quelle" in _text(at)
+    # The shapes come from the app's own static files, never a CDN: one file
+    # per level, whose regions are the warehouse's Kreise in the order of the values.
+    assert data["url"].startswith("app/static/maps/kreis-")
+    shapes = _map_file(data)
+    kreise = warehouse.sql("SELECT region_id FROM regions WHERE level = 'kreis'")["region_id"]
+    assert sorted(shapes["ids"]) == sorted(kreise) and len(shapes["shapes"]) == 401
+    assert not at.get("plotly_chart")
+    # The table of every region loads when its expander is opened.
+    assert not at.dataframe
+    at.session_state["karte.table"] = True
+    at.run()
     table = at.dataframe[0].value
     assert len(table) == 401
-    # The shapes come from the app's own static files, never a CDN.
-    assert spec["data"][0]["geojson"].startswith("app/static/maps/kreis-")
-    assert json.loads(at.get("plotly_chart")[0].proto.config)["topojsonURL"] == "app/static/topojson/"
+
+
+def test_values_ranks_and_classes_reach_the_map_in_the_files_order(app, warehouse):
+    at = app(level="land", ind="bb_hh_all_50")
+    data = _map(at)
+    ids = _map_file(data)["ids"]
+    period = at.query_params["period"]
+    expected = warehouse.sql(
+        f"SELECT region_id, value FROM observations WHERE indicator_id = 'bb_hh_all_50' AND period = DATE '{period}' AND region_id IN ({', '.join(repr(i) for i in ids)})"
+    ).set_index("region_id")["value"]
+    for rid, value, rank, cls in zip(ids, data["val"], data["rank"], data["cls"]):
+        assert value == pytest.approx(round(expected[rid], data["decimals"])), rid
+        assert 0 <= cls < len(data["labels"])
+    # Rank 1 is the highest share of households (higher is better).
+    best = ids[data["rank"].index(1)]
+    assert expected[best] == expected.max()
 
 
 @pytest.mark.parametrize("level,count", [("land", 16), ("gemeinde", 10997)])
 def test_every_level_draws_all_its_regions(app, level, count):
     at = app(level=level)
-    assert sum(len(tr.get("locations", [])) for tr in _spec(at)["data"]) == count
+    data = _map(at)
+    assert len(data["cls"]) == count and len(_map_file(data)["ids"]) == count
 
 
 def test_changing_every_widget_updates_the_map_and_the_url(app, warehouse):
@@ -75,14 +104,13 @@ def test_changing_every_widget_updates_the_map_and_the_url(app, warehouse):
     assert not at.exception and at.query_params["ind"] == "gdp_per_inhabitant_eur"
     _box(at, "karte.period").set_value("2000-12-31").run()
     assert not at.exception and at.query_params["period"] == "2000-12-31"
-    assert "2000" in _spec(at)["layout"]["title"]["text"]
+    assert "2000" in _map(at)["title"]
     for method in ("equal", "jenks", "quantile"):
         at.radio(key="karte.cls").set_value(method).run()
         assert not at.exception
     at.select_slider(key="karte.k").set_value(3).run()
     assert not at.exception and at.query_params["k"] == "3"
-    legend = [tr["name"] for tr in _spec(at)["data"] if tr.get("showlegend")]
-    assert 1 <= len(legend) <= 4
+    assert 1 <= len(_map(at)["labels"]) <= 3
 
 
 def test_manual_breaks_and_invalid_ones(app):
@@ -99,8 +127,10 @@ def test_not_reported_zeros_are_said_not_shown(app):
     at = app(level="kreis", topic="broadband", ind="bb_hh_all_50", period="2012-12-31")
     assert not at.exception
     assert any("nicht berichtet" in w.value for w in at.warning)
-    no_data = [tr for tr in _spec(at)["data"] if tr["name"] == "keine Daten"]
-    assert no_data and len(no_data[0]["locations"]) > 100
+    data = _map(at)
+    assert sum(c < 0 for c in data["cls"]) > 100
+    # The hover says why there is no value.
+    assert any("nicht berichtet" in text for text in data["nd"].values())
 
 
 def test_permalink_restores_the_view_in_english(app):
@@ -129,10 +159,10 @@ def test_projects_overlay_outlines_regions_with_projects(app):
     at = app(level="kreis")
     at.toggle[0].set_value(True).run()
     assert not at.exception
-    outline = [tr for tr in _spec(at)["data"] if tr["name"] == "Projekte auf der Karte"]
-    assert outline and len(outline[0]["locations"]) > 50
-    source = next(a["text"] for a in _spec(at)["layout"]["annotations"] if a.get("name") == "source_line")
-    assert "Modellprojekte Smart Cities" in source
+    outline = _map(at)["outline"]
+    assert outline["label"] == "Projekte auf der Karte" and len(outline["idx"]) > 50
+    assert all("Projekte" in text and "<br>" not in text for text in outline["text"])
+    assert "Modellprojekte Smart Cities" in _map(at)["source"]
 
 
 def test_sources_page_lists_every_source_with_licence_and_quarantine(app, warehouse):

@@ -54,8 +54,40 @@ def kreis_indicator(warehouse):
     return row["indicator_id"], str(row["period"])[:10]
 
 
-def _map_paths(page) -> int:
-    return page.locator("path.choroplethlocation").count()
+MAP = ".dsr-map[data-state=drawn]"
+
+
+def _drawn_map(page, regions: int, timeout: int = 90_000):
+    """The canvas map once it has drawn ``regions`` regions (Playwright's CSS
+    locators reach into the component's shadow root)."""
+    page.locator(f'{MAP}[data-drawn="{regions}"]').wait_for(timeout=timeout)
+    return page.locator(MAP)
+
+
+# The colours actually painted on the map canvas: how many pixels of each
+# legend colour (exact RGB) and how many painted at all.
+PAINTED = """(root) => {
+  const canvas = root.querySelector('canvas');
+  const img = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  const counts = {};
+  let painted = 0;
+  for (let i = 0; i < img.length; i += 4) {
+    if (img[i + 3] === 0) continue;
+    painted++;
+    const hex = '#' + [img[i], img[i + 1], img[i + 2]].map(v => v.toString(16).padStart(2, '0')).join('');
+    counts[hex] = (counts[hex] || 0) + 1;
+  }
+  return {painted, total: img.length / 4, counts};
+}"""
+
+
+def _legend(root) -> list[tuple[str, str]]:
+    return root.evaluate("(r) => [...r.querySelectorAll('.dsr-legend > div')].map(d => [getComputedStyle(d.querySelector('.sw')).backgroundColor, d.textContent])")
+
+
+def _rgb_hex(css: str) -> str:
+    r, g, b = (int(x) for x in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
+    return f"#{r:02x}{g:02x}{b:02x}"
 
 
 def test_the_map_draws_every_kreis_offline(browser, app, kreis_indicator):
@@ -63,16 +95,50 @@ def test_the_map_draws_every_kreis_offline(browser, app, kreis_indicator):
     page = browser.page()
     page.goto(f"{app}/?level=kreis&ind={ind}&period={period}")
     wait_for_app(page)
-    page.wait_for_function("() => document.querySelectorAll('path.choroplethlocation').length >= 401")
-    assert _map_paths(page) >= 401
-    # The regions are really painted: filled paths with a colour, not empty shapes.
-    filled = page.evaluate(
-        "() => [...document.querySelectorAll('path.choroplethlocation')].filter(p => { const f = getComputedStyle(p).fill; return f && f !== 'none' && f !== 'rgba(0, 0, 0, 0)'; }).length"
-    )
-    assert filled >= 401
+    root = _drawn_map(page, 401)
+    # The regions are really painted, in the legend's colours: every class
+    # has pixels on the canvas, and Germany covers a good part of it.
+    paint = root.evaluate(PAINTED)
+    assert paint["painted"] > 0.2 * paint["total"]
+    legend = _legend(root)
+    assert 3 <= len(legend) <= 8
+    for colour, label in legend:
+        if colour != "rgba(0, 0, 0, 0)":
+            assert paint["counts"].get(_rgb_hex(colour), 0) > 0, (label, colour)
+    # The title and the source line with the licence are part of the map.
+    text = root.inner_text()
+    assert "Kreise" in text and "GeoBasis-DE / BKG" in text and "Lizenz" in text
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENS / "karte_kreis.png", full_page=True)
     assert browser.outside_requests == [], f"the app asked outside hosts: {browser.outside_requests[:5]}"
+    page.close()
+
+
+def test_pointing_at_a_region_shows_its_value_and_rank_and_the_map_zooms(browser, app, kreis_indicator):
+    ind, period = kreis_indicator
+    page = browser.page()
+    page.goto(f"{app}/?level=kreis&ind={ind}&period={period}")
+    wait_for_app(page)
+    root = _drawn_map(page, 401)
+    box = page.locator(f"{MAP} canvas").first.bounding_box()
+    # The middle of the canvas is inside Germany (Hesse/Thuringia).
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    tip = page.locator(".dsr-tip")
+    tip.wait_for(state="visible", timeout=10_000)
+    hovered = root.get_attribute("data-hovered")
+    assert hovered and len(hovered) == 5, hovered  # a Kreis key
+    text = tip.inner_text()
+    assert f"({hovered})" in text and ("Rang" in text or "keine Daten" in text), text
+    page.screenshot(path=SCREENS / "karte_hover.png")
+    # Zoom in with the + button: the map redraws, larger.
+    before = root.evaluate(PAINTED)["painted"]
+    page.locator(".dsr-tools button[data-action='+']").click()
+    page.wait_for_timeout(300)
+    after = root.evaluate(PAINTED)["painted"]
+    assert after > before
+    page.locator(".dsr-tools button[data-action='⟲']").click()
+    page.wait_for_timeout(300)
+    assert root.evaluate(PAINTED)["painted"] == before
     page.close()
 
 
@@ -86,8 +152,15 @@ def test_the_gemeinde_map_draws_all_municipalities(browser, app, warehouse):
     page = browser.page()
     page.goto(f"{app}/?level=gemeinde&ind={ind}&period={period}")
     wait_for_app(page)
-    page.wait_for_function("() => document.querySelectorAll('path.choroplethlocation').length >= 10997", timeout=90_000)
+    root = _drawn_map(page, 10997)
+    assert root.evaluate(PAINTED)["painted"] > 0
     page.screenshot(path=SCREENS / "karte_gemeinde.png", full_page=False)
+    # Zoomed in twice on the Ruhr: small Gemeinden are drawn, borders shared.
+    box = page.locator(f"{MAP} canvas").first.bounding_box()
+    for _ in range(2):
+        page.mouse.dblclick(box["x"] + box["width"] * 0.28, box["y"] + box["height"] * 0.47)
+        page.wait_for_timeout(400)
+    page.screenshot(path=SCREENS / "karte_gemeinde_zoom.png", full_page=False)
     page.close()
 
 
@@ -96,13 +169,13 @@ def test_a_permalink_restores_the_view(browser, app, kreis_indicator):
     page = browser.page()
     page.goto(f"{app}/?lang=en&level=land&ind={ind}&period={period}&cls=equal&k=4")
     wait_for_app(page)
-    page.wait_for_function("() => document.querySelectorAll('path.choroplethlocation').length >= 16")
-    body = page.inner_text("body")
-    assert "Map" in body and "Länder" in body  # English, Land level
+    root = _drawn_map(page, 16)
+    assert "Map" in page.inner_text("body")  # English
+    assert "Länder" in root.locator(".dsr-title").inner_text()  # Land level, in the map's title
     assert page.get_by_role("radio", name="Equal intervals").is_checked()
     assert page.locator("[data-testid='stSliderThumbValue']").first.inner_text().strip() == "4"
-    # At most 4 classes in the legend (+ possibly 'no data'); empty classes are not drawn.
-    assert 1 <= page.locator("g.legend g.traces").count() <= 5
+    # At most 4 classes in the legend (+ possibly 'no data').
+    assert 1 <= len(_legend(root)) <= 5
     # The URL keeps the state after the app has run.
     assert "cls=equal" in page.url and "level=land" in page.url and "lang=en" in page.url
     page.close()

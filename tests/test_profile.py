@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dashboard import briefing_pdf, profile
+from dashboard import briefing_pdf, region_profile
 
 # --------------------------------------------------------------------------
 # helpers
@@ -132,7 +132,7 @@ def regions() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def index(regions) -> pd.DataFrame:
-    return profile.build_search_index(regions)
+    return region_profile.build_search_index(regions)
 
 
 # --------------------------------------------------------------------------
@@ -141,11 +141,11 @@ def index(regions) -> pd.DataFrame:
 
 
 def test_fold_name_writes_umlauts_two_ways_and_drops_punctuation():
-    assert profile.fold_name("Mühlhausen/Thüringen") == "muehlhausen thueringen"
-    assert profile.fold_name("Mühlhausen/Thüringen", "a") == "muhlhausen thuringen"
-    assert profile.fold_name("Frankfurt (Oder)") == "frankfurt oder"
-    assert profile.fold_name("Großheirath") == "grossheirath"
-    assert profile.fold_name("  Neustadt a.d. Aisch ") == "neustadt a d aisch"
+    assert region_profile.fold_name("Mühlhausen/Thüringen") == "muehlhausen thueringen"
+    assert region_profile.fold_name("Mühlhausen/Thüringen", "a") == "muhlhausen thuringen"
+    assert region_profile.fold_name("Frankfurt (Oder)") == "frankfurt oder"
+    assert region_profile.fold_name("Großheirath") == "grossheirath"
+    assert region_profile.fold_name("  Neustadt a.d. Aisch ") == "neustadt a d aisch"
 
 
 @pytest.mark.parametrize(
@@ -153,18 +153,18 @@ def test_fold_name_writes_umlauts_two_ways_and_drops_punctuation():
     [("9162", ["09162"]), ("09162", ["09162"]), ("1", ["01"]), ("09162000", ["09162000"]), ("9162000", ["09162000"]), ("abc", []), ("", [])],
 )
 def test_key_candidates_restore_the_leading_zero(query, expected):
-    assert profile.key_candidates(query) == expected
+    assert region_profile.key_candidates(query) == expected
 
 
 @given(st.from_regex(r"0[1-9][0-9]{3}", fullmatch=True))
 def test_a_kreis_key_that_lost_its_zero_is_found_again(key):
-    assert key in profile.key_candidates(key[1:])
-    assert key in profile.key_candidates(key)
+    assert key in region_profile.key_candidates(key[1:])
+    assert key in region_profile.key_candidates(key)
 
 
 @pytest.mark.parametrize("query", ["München", "Munchen", "Muenchen", "münchen", "MÜNCHEN"])
 def test_umlauts_typed_any_way_find_munich_first(index, query):
-    hits = profile.search_regions(index, query)
+    hits = region_profile.search_regions(index, query)
     assert list(hits["region_id"][:3]) == ["09162", "09184", "09162000"]  # larger unit first
     assert hits["exact"][:3].all()
     assert "16076049" in set(hits["region_id"])  # Münchenbernsdorf comes, but after the exact ones
@@ -172,52 +172,52 @@ def test_umlauts_typed_any_way_find_munich_first(index, query):
 
 
 def test_typo_and_punctuation(index):
-    assert profile.search_regions(index, "Göttngen")["region_id"].iloc[0] == "03159"
-    assert profile.search_regions(index, "Gottingen")["region_id"].iloc[0] == "03159"
-    hits = profile.search_regions(index, "frankfurt oder")
+    assert region_profile.search_regions(index, "Göttngen")["region_id"].iloc[0] == "03159"
+    assert region_profile.search_regions(index, "Gottingen")["region_id"].iloc[0] == "03159"
+    hits = region_profile.search_regions(index, "frankfurt oder")
     assert hits["region_id"].iloc[0] == "12053"
     assert "06412" not in set(hits["region_id"])  # Frankfurt am Main is another town
 
 
 def test_a_place_name_finds_every_town_of_that_name(index):
-    assert {"12053", "06412"} <= set(profile.search_regions(index, "Frankfurt")["region_id"])
+    assert {"12053", "06412"} <= set(region_profile.search_regions(index, "Frankfurt")["region_id"])
 
 
 def test_search_by_key_nuts_and_ars(index):
-    assert list(profile.search_regions(index, "9162")["region_id"]) == ["09162"]
-    assert list(profile.search_regions(index, " 09162 ")["region_id"]) == ["09162"]
-    assert list(profile.search_regions(index, "de212")["region_id"]) == ["09162"]
-    assert profile.search_regions(index, "99999").empty
+    assert list(region_profile.search_regions(index, "9162")["region_id"]) == ["09162"]
+    assert list(region_profile.search_regions(index, " 09162 ")["region_id"]) == ["09162"]
+    assert list(region_profile.search_regions(index, "de212")["region_id"]) == ["09162"]
+    assert region_profile.search_regions(index, "99999").empty
 
 
 def test_short_query_inside_a_longer_word_is_no_match(index):
-    hits = profile.search_regions(index, "Au")
+    hits = region_profile.search_regions(index, "Au")
     assert hits["region_id"].iloc[0] == "08315003"
     assert not {"08226054", "09373146"} & set(hits["region_id"])
 
 
 def test_nothing_matches(index):
-    assert profile.search_regions(index, "xyzzy").empty
-    assert profile.search_regions(index, "").empty
-    assert profile.search_regions(index, "   ").empty
-    assert profile.search_regions(index, "!!!").empty
+    assert region_profile.search_regions(index, "xyzzy").empty
+    assert region_profile.search_regions(index, "").empty
+    assert region_profile.search_regions(index, "   ").empty
+    assert region_profile.search_regions(index, "!!!").empty
 
 
 def test_ambiguous_names_are_listed_with_type_kreis_and_land(index, regions):
-    hits = profile.search_regions(index, "Muehlhausen")
-    assert profile.ambiguous_name(hits) == "Mühlhausen"
+    hits = region_profile.search_regions(index, "Muehlhausen")
+    assert region_profile.ambiguous_name(hits) == "Mühlhausen"
     exact = hits[hits["exact"]]
     assert set(exact["region_id"]) == {"08226054", "09373146"}
     assert "16064046" in set(hits["region_id"])  # Mühlhausen/Thüringen is listed too
-    labels = {rid: profile.match_label(rid, regions) for rid in exact["region_id"]}
+    labels = {rid: region_profile.match_label(rid, regions) for rid in exact["region_id"]}
     assert labels["08226054"] == "Mühlhausen — Gemeinde · Rhein-Neckar-Kreis · Baden-Württemberg · 08226054"
     assert labels["09373146"] == "Mühlhausen — Gemeinde · Landkreis Neumarkt i.d. OPf. · Bayern · 09373146"
-    assert profile.ambiguous_name(profile.search_regions(index, "Göttngen")) is None
+    assert region_profile.ambiguous_name(region_profile.search_regions(index, "Göttngen")) is None
 
 
 def test_labels_of_towns_that_are_their_own_kreis(regions):
-    assert profile.match_label("09162000", regions) == "München — Stadt · Bayern · 09162000"
-    assert profile.match_label("09", regions) == "Bayern — Freistaat · 09"
+    assert region_profile.match_label("09162000", regions) == "München — Stadt · Bayern · 09162000"
+    assert region_profile.match_label("09", regions) == "Bayern — Freistaat · 09"
 
 
 # --------------------------------------------------------------------------
@@ -226,18 +226,18 @@ def test_labels_of_towns_that_are_their_own_kreis(regions):
 
 
 def test_population_class_bounds():
-    assert profile.population_class(4_999, "gemeinde") == (0, 5_000)
-    assert profile.population_class(5_000, "gemeinde") == (5_000, 20_000)
-    assert profile.population_class(1_500_000, "kreis") == (500_000, None)
-    assert profile.population_class(None, "kreis") is None
-    assert profile.population_class(10, "land") is None
+    assert region_profile.population_class(4_999, "gemeinde") == (0, 5_000)
+    assert region_profile.population_class(5_000, "gemeinde") == (5_000, 20_000)
+    assert region_profile.population_class(1_500_000, "kreis") == (500_000, None)
+    assert region_profile.population_class(None, "kreis") is None
+    assert region_profile.population_class(10, "land") is None
 
 
 def test_peer_type_harmonises_the_bez_of_kreise_and_splits_city_states():
-    assert profile.peer_type("08111", "kreis", "Stadtkreis") == "Kreisfreie Stadt"
-    assert profile.peer_type("05111", "kreis", "Kreis") == "Landkreis"
-    assert profile.peer_type("11", "land", "Land") == "Stadtstaat"
-    assert profile.peer_type("09", "land", "Freistaat") == "Flächenland"
+    assert region_profile.peer_type("08111", "kreis", "Stadtkreis") == "Kreisfreie Stadt"
+    assert region_profile.peer_type("05111", "kreis", "Kreis") == "Landkreis"
+    assert region_profile.peer_type("11", "land", "Land") == "Stadtstaat"
+    assert region_profile.peer_type("09", "land", "Freistaat") == "Flächenland"
 
 
 def _many_kreise(n_big: int) -> pd.DataFrame:
@@ -251,7 +251,7 @@ def _many_kreise(n_big: int) -> pd.DataFrame:
 def test_peer_group_same_type_and_size_class_without_the_region_itself():
     regions = _many_kreise(6)
     pop = regions["population"].astype(float)
-    peers = profile.peer_group("09162", regions, pop)
+    peers = region_profile.peer_group("09162", regions, pop)
     assert peers.criteria == ("level", "type", "population")
     assert peers.size_class == (500_000, None)
     assert set(peers.ids) == {f"05{i:03d}" for i in range(6)}
@@ -260,7 +260,7 @@ def test_peer_group_same_type_and_size_class_without_the_region_itself():
 
 def test_peer_group_widens_when_too_few_share_the_size_class():
     regions = _many_kreise(2)
-    peers = profile.peer_group("09162", regions, regions["population"].astype(float))
+    peers = region_profile.peer_group("09162", regions, regions["population"].astype(float))
     assert peers.criteria == ("level", "type") and peers.relaxed
     # Baden-Württemberg's Stadtkreise are kreisfreie Städte too; Landkreise are not.
     assert set(peers.ids) == {"05000", "05001", *(f"08{i:03d}" for i in range(6))}
@@ -269,14 +269,14 @@ def test_peer_group_widens_when_too_few_share_the_size_class():
 def test_peer_group_takes_the_published_class_where_there_is_one():
     regions = _many_kreise(0)
     regions["population_class"] = pd.array(["100.000–200.000"] * len(regions), dtype="string")
-    peers = profile.peer_group("08000", regions, None)
+    peers = region_profile.peer_group("08000", regions, None)
     assert peers.criteria == ("level", "type", "population")
     assert peers.size_class == "100.000–200.000"
     assert set(peers.ids) == {"09162", *(f"08{i:03d}" for i in range(1, 6))}
 
 
 def test_city_states_are_peers_of_each_other(regions):
-    peers = profile.peer_group("11", regions, None)
+    peers = region_profile.peer_group("11", regions, None)
     assert set(peers.ids) == {"02", "04"} and peers.kind == "Stadtstaat"
 
 
@@ -297,13 +297,13 @@ INDICATORS = pd.DataFrame(
 ).set_index("indicator_id", drop=False)
 
 SPECS = (
-    profile.FigureSpec("population", ("pop",), "Einwohner", "Population"),
-    profile.FigureSpec("broadband", ("missing_indicator", "bb"), "Breitband", "Broadband"),
-    profile.FigureSpec("gdp", ("gdp",), "BIP", "GDP"),
-    profile.FigureSpec("web", ("web",), "Internet", "Internet"),
-    profile.FigureSpec("cost", ("cost",), "Kosten", "Cost"),
-    profile.FigureSpec("kreis_population", ("kpop",), "Kreis", "District"),
-    profile.FigureSpec("unknown", ("not_in_warehouse",), "x", "x"),
+    region_profile.FigureSpec("population", ("pop",), "Einwohner", "Population"),
+    region_profile.FigureSpec("broadband", ("missing_indicator", "bb"), "Breitband", "Broadband"),
+    region_profile.FigureSpec("gdp", ("gdp",), "BIP", "GDP"),
+    region_profile.FigureSpec("web", ("web",), "Internet", "Internet"),
+    region_profile.FigureSpec("cost", ("cost",), "Kosten", "Cost"),
+    region_profile.FigureSpec("kreis_population", ("kpop",), "Kreis", "District"),
+    region_profile.FigureSpec("unknown", ("not_in_warehouse",), "x", "x"),
 )
 
 
@@ -345,8 +345,8 @@ def _values_at(indicator_id, level, period, regions):
 def figures(regions):
     rid = "08226054"
     obs = ALL_VALUES[ALL_VALUES["region_id"].isin([rid, "08226", "08", "DG"])]
-    peers = profile.PeerGroup(rid, "gemeinde", "Gemeinde", None, ("level", "type"), ("09373146", "08315003"), relaxed=False)
-    figs, missing = profile.key_figures(rid, regions, obs, INDICATORS, lambda i, lv, p: _values_at(i, lv, p, regions), peers, specs=SPECS)
+    peers = region_profile.PeerGroup(rid, "gemeinde", "Gemeinde", None, ("level", "type"), ("09373146", "08315003"), relaxed=False)
+    figs, missing = region_profile.key_figures(rid, regions, obs, INDICATORS, lambda i, lv, p: _values_at(i, lv, p, regions), peers, specs=SPECS)
     return {f.key: f for f in figs}, missing
 
 
@@ -389,21 +389,21 @@ def test_a_missing_rate_falls_back_to_the_kreis_then_the_land(figures):
 
 def test_rank_of_a_region_without_value():
     frame = pd.DataFrame({"region_id": ["a", "b", "c"], "value": [1.0, None, 3.0]})
-    assert profile.rank_of(frame, "b", "higher") == (None, 2)
-    assert profile.rank_of(frame, "a", "higher") == (2, 2)
-    assert profile.rank_of(frame, "a", "lower") == (1, 2)
+    assert region_profile.rank_of(frame, "b", "higher") == (None, 2)
+    assert region_profile.rank_of(frame, "a", "higher") == (2, 2)
+    assert region_profile.rank_of(frame, "a", "lower") == (1, 2)
 
 
 def test_breaks_within_the_shown_span_only():
     breaks = json.dumps([{"date": "2011-12-31"}, {"date": "2016-12-31"}, {"date": "2022-01-01"}])
-    got = profile.breaks_within(breaks, pd.Timestamp("2011-12-31"), pd.Timestamp("2021-12-31"))
+    got = region_profile.breaks_within(breaks, pd.Timestamp("2011-12-31"), pd.Timestamp("2021-12-31"))
     assert [b["date"] for b in got] == ["2016-12-31"]
-    assert profile.breaks_within(None, pd.Timestamp("2000"), pd.Timestamp("2020")) == []
+    assert region_profile.breaks_within(None, pd.Timestamp("2000"), pd.Timestamp("2020")) == []
 
 
 def test_figures_frame_is_flat(figures):
     figs, _ = figures
-    frame = profile.figures_frame(list(figs.values()))
+    frame = region_profile.figures_frame(list(figs.values()))
     assert list(frame["figure"]) == list(figs)
     assert {"rank", "n_ranked", "land_value", "germany_value", "peer_median", "n_peers", "source_id"} <= set(frame.columns)
 
@@ -417,7 +417,7 @@ def test_latest_population_prefers_population_over_vgr_thousands():
             "value": [100.0, 110.0, 0.2, 1.5],
         }
     )
-    pop = profile.latest_population(obs)
+    pop = region_profile.latest_population(obs)
     assert pop["a"] == 110.0 and pop["b"] == 1500.0
 
 
@@ -450,40 +450,40 @@ LINKS = pd.DataFrame(
 
 
 def test_projects_in_and_around_a_region(regions):
-    got = profile.region_projects("08226054", regions, PROJECTS, LINKS)
+    got = region_profile.region_projects("08226054", regions, PROJECTS, LINKS)
     rel = {(r.registry_id, r.project_id): (r.relation, r.linked_region_id, r.role) for r in got.itertuples()}
     # mpsc P1 and codefor P1 share an id but are different projects (the key is registry + id).
     assert rel == {("mpsc", "P2"): ("in", "08226054", "partner"), ("codefor", "P1"): ("in", "08226054", "lead"), ("mpsc", "P1"): ("covering", "08226", "lead")}
-    kreis = profile.region_projects("08226", regions, PROJECTS, LINKS)
+    kreis = region_profile.region_projects("08226", regions, PROJECTS, LINKS)
     assert set(kreis["relation"]) == {"in"} and len(kreis) == 3  # P2 once, although linked twice
-    assert set(profile.region_projects("09373146", regions, PROJECTS, LINKS)["project_id"]) == {"P3"}
+    assert set(region_profile.region_projects("09373146", regions, PROJECTS, LINKS)["project_id"]) == {"P3"}
 
 
 def test_projects_absent_tables(regions):
-    assert profile.region_projects("08226054", regions, None, None).empty
-    assert profile.region_projects("08226054", regions, PROJECTS, LINKS.drop(columns=["registry_id"])).empty
+    assert region_profile.region_projects("08226054", regions, None, None).empty
+    assert region_profile.region_projects("08226054", regions, PROJECTS, LINKS.drop(columns=["registry_id"])).empty
 
 
 def test_project_texts(regions):
     registries = pd.DataFrame({"registry_id": ["mpsc", "codefor"], "title": ["Modellprojekte Smart Cities 2019–2021 (aus Bekanntmachungen)", "Code for Germany: Projekte und Labs"]})
-    table = profile.project_table(profile.region_projects("08226054", regions, PROJECTS, LINKS), regions, registries)
+    table = region_profile.project_table(region_profile.region_projects("08226054", regions, PROJECTS, LINKS), regions, registries)
     assert set(table["Register"]) == {"Modellprojekte Smart Cities 2019–2021", "Code for Germany"}
     assert "https://example.org/a" in set(table["Link"])
     assert not any("nan" in str(v) for v in table.to_numpy().ravel())
-    lines = profile.project_lines(table)
+    lines = region_profile.project_lines(table)
     assert any(line.startswith("Smart Rhein-Neckar — ") and "Rhein-Neckar-Kreis" in line for line in lines)
 
 
 def test_locator_context(regions):
-    level, ids = profile.locator_context("08226054", regions)
+    level, ids = region_profile.locator_context("08226054", regions)
     assert level == "kreis" and set(ids) == {"08226", "08315", "08111"}
-    assert profile.locator_context("11000000", regions)[0] == "land"  # a city state has one Kreis
-    assert profile.locator_context("09", regions)[0] == "land"
+    assert region_profile.locator_context("11000000", regions)[0] == "land"  # a city state has one Kreis
+    assert region_profile.locator_context("09", regions)[0] == "land"
 
 
 def test_subset_geojson():
     geo = {"type": "FeatureCollection", "features": [{"id": "a"}, {"id": "b"}, {"id": "c"}]}
-    assert [f["id"] for f in profile.subset_geojson(geo, ["c", "a"])["features"]] == ["a", "c"]
+    assert [f["id"] for f in region_profile.subset_geojson(geo, ["c", "a"])["features"]] == ["a", "c"]
 
 
 # --------------------------------------------------------------------------
@@ -546,8 +546,8 @@ def test_pdf_without_projects_says_so():
 
 
 def test_registry_short():
-    assert profile.registry_short("Code for Germany: Projekte und Labs (codefor.de)") == "Code for Germany"
-    assert profile.registry_short("Modellprojekte Smart Cities 2019–2021 (aus …)") == "Modellprojekte Smart Cities 2019–2021"
+    assert region_profile.registry_short("Code for Germany: Projekte und Labs (codefor.de)") == "Code for Germany"
+    assert region_profile.registry_short("Modellprojekte Smart Cities 2019–2021 (aus …)") == "Modellprojekte Smart Cities 2019–2021"
 
 
 # --------------------------------------------------------------------------
@@ -568,11 +568,11 @@ def real(warehouse):
         )
 
     def build(rid):
-        obs = warehouse.sql("SELECT * FROM observations WHERE list_contains(?, region_id)", [[rid, *profile.ancestors(rid, regions), "DG"]])
+        obs = warehouse.sql("SELECT * FROM observations WHERE list_contains(?, region_id)", [[rid, *region_profile.ancestors(rid, regions), "DG"]])
         level = regions.loc[rid, "level"]
         pop = regions[regions["level"] == level].set_index("region_id")["population"].astype("Float64").astype(float)
-        peers = profile.peer_group(rid, regions, pop)
-        figs, missing = profile.key_figures(rid, regions, obs, inds, values_at, peers)
+        peers = region_profile.peer_group(rid, regions, pop)
+        figs, missing = region_profile.key_figures(rid, regions, obs, inds, values_at, peers)
         return peers, figs, missing
 
     return warehouse, regions, inds, build
@@ -580,13 +580,13 @@ def real(warehouse):
 
 def test_real_search(real):
     _, regions, _, _ = real
-    index = profile.build_search_index(regions)
-    assert profile.search_regions(index, "Munchen")["region_id"].iloc[0] == "09162"
-    assert profile.search_regions(index, "Göttngen")["region_id"].iloc[0] == "03159"
-    assert profile.search_regions(index, "frankfurt oder")["region_id"].iloc[0] == "12053"
-    assert list(profile.search_regions(index, "9162")["region_id"]) == ["09162"]
-    hits = profile.search_regions(index, "Mühlhausen")
-    assert profile.ambiguous_name(hits) == "Mühlhausen" and hits["exact"].sum() >= 3
+    index = region_profile.build_search_index(regions)
+    assert region_profile.search_regions(index, "Munchen")["region_id"].iloc[0] == "09162"
+    assert region_profile.search_regions(index, "Göttngen")["region_id"].iloc[0] == "03159"
+    assert region_profile.search_regions(index, "frankfurt oder")["region_id"].iloc[0] == "12053"
+    assert list(region_profile.search_regions(index, "9162")["region_id"]) == ["09162"]
+    hits = region_profile.search_regions(index, "Mühlhausen")
+    assert region_profile.ambiguous_name(hits) == "Mühlhausen" and hits["exact"].sum() >= 3
 
 
 def test_real_munich_figures_agree_with_the_warehouse(real):
@@ -617,21 +617,21 @@ def test_real_briefing_names_every_source(real):
 
     warehouse, regions, inds, build = real
     peers, figs, missing = build("08226054")
-    projects = profile.region_projects("08226054", regions, warehouse.table("projects"), warehouse.table("project_regions")) if warehouse.has("projects") else None
+    projects = region_profile.region_projects("08226054", regions, warehouse.table("projects"), warehouse.table("project_regions")) if warehouse.has("projects") else None
     sources = warehouse.table("sources").set_index("source_id", drop=False)
     flags = warehouse.table("flags").set_index("flag", drop=False)
     registries = warehouse.table("registries") if warehouse.has("registries") else None
     for lang, label in (("de", "Quellen und Lizenzen"), ("en", "Sources and licences")):
         streamlit.session_state["lang"] = lang
         try:
-            b = profile.build_briefing("08226054", regions, figs, missing, peers, inds, sources, flags, projects, registries, "http://localhost:8501/steckbrief?region=08226054", "2026-01-01")
+            b = region_profile.build_briefing("08226054", regions, figs, missing, peers, inds, sources, flags, projects, registries, "http://localhost:8501/steckbrief?region=08226054", "2026-01-01")
         finally:
             streamlit.session_state["lang"] = "de"
         pdf = briefing_pdf.render_briefing(b, compress=False)
         assert pdf.startswith(b"%PDF") and page_count(pdf) <= 2
         text = flat(pdf_text(pdf))
         assert label in text and "Mühlhausen" in text and "region=08226054" in text
-        used = profile.source_ids_used(figs, projects)
+        used = region_profile.source_ids_used(figs, projects)
         assert "bkg_vg5000" in used and len(used) >= 3
         for sid in used:
             if sid in sources.index:

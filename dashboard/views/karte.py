@@ -5,9 +5,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, projects_overlay, state, ui
-from dashboard.i18n import fmt_number, lang, pick, t
+from dashboard import charts, data, mapview, projects_overlay, state, ui
+from dashboard.i18n import fmt_number, lang, pick, register, t
 from dashboard.state import Param
+
+register({
+    "map_zoom_in": ("Hineinzoomen", "Zoom in"),
+    "map_zoom_out": ("Herauszoomen", "Zoom out"),
+    "map_zoom_reset": ("Ganz Deutschland", "All of Germany"),
+    "map_error": ("Die Karte konnte nicht geladen werden", "The map could not be loaded"),
+    "map_hint": (
+        "Zeigen Sie auf eine Region für Wert und Rang. Verschieben durch Ziehen; zoomen mit + und −, Doppelklick oder Strg + Mausrad.",
+        "Point at a region for its value and rank. Drag to move; zoom with + and −, a double click or Ctrl + mouse wheel.",
+    ),
+})
 
 PAGE = "karte"
 LEVELS = ("land", "kreis", "gemeinde")
@@ -88,7 +99,7 @@ classes = charts.classify(frame["value"], method, k, manual)
 frame["class"] = classes.assign(frame["value"])
 ascending = ind["better"] == "lower"
 frame["rank"] = frame["value"].rank(ascending=ascending, method="min")
-# Send no more digits than the indicator shows: the figure goes over the wire on every rerun.
+# Send no more digits than the indicator shows: the values go over the wire on every rerun.
 frame["value"] = frame["value"].round(int(ind["decimals"]))
 n_ranked = int(has_value.sum())
 decimals = int(ind["decimals"])
@@ -109,14 +120,26 @@ outlines = projects_overlay.outlines(v, overlay, level, frame) if overlay else N
 if outlines is not None and not outlines.empty:
     source_ids += projects_overlay.source_ids(overlay)
 line = ui.source_line(v, source_ids)
-unit_html = unit.replace("&", "&amp;").replace("<", "&lt;")
-hover = f"<b>%{{properties.n}}</b> (%{{location}})<br>%{{customdata[0]:,.{decimals}f}} {unit_html}<br>{t('rank')} %{{customdata[1]}} / {n_ranked}<extra></extra>"
-geo_url = data.map_geojson_url(v, level)
-fig = charts.choropleth(
-    frame, geo_url, classes, class_labels, colours, t("no_data"), hover, title, line,
-    outlines=outlines, outline_name=t("projects_on_map"),
+map_url, map_ids = data.map_shapes(v, level)
+shown_map = mapview.payload(
+    frame, map_ids, map_url,
+    colours=colours, labels=class_labels, no_data_colour=charts.NO_DATA_COLOUR,
+    title=title, source=line, unit=unit, decimals=decimals, locale="de-DE" if lang() == "de" else "en-GB",
+    n_ranked=n_ranked,
+    text={"no_data": t("no_data"), "rank": t("rank"), "zoom_in": t("map_zoom_in"), "zoom_out": t("map_zoom_out"), "zoom_reset": t("map_zoom_reset"), "error": t("map_error")},
+    outlines=outlines, outline_label=t("projects_on_map"),
 )
-fig.update_layout(separators=",." if lang() == "de" else ".,")
+
+
+def export_figure():
+    """The same map as a plotly figure, for the PNG, SVG and PDF downloads."""
+    unit_html = unit.replace("&", "&amp;").replace("<", "&lt;")
+    hover = f"<b>%{{properties.n}}</b> (%{{location}})<br>%{{customdata[0]:,.{decimals}f}} {unit_html}<br>{t('rank')} %{{customdata[1]}} / {n_ranked}<extra></extra>"
+    fig = charts.choropleth(
+        frame, data.shapes_geojson(v, level), classes, class_labels, colours, t("no_data"), hover, title, line,
+        outlines=outlines, outline_name=t("projects_on_map"),
+    )
+    return fig.update_layout(separators=",." if lang() == "de" else ".,")
 
 # What changes the meaning of the numbers, said above the map.
 flagged = frame[frame["flag"].notna()]
@@ -130,12 +153,17 @@ if not flagged.empty:
 
 permalink = state.permalink(PAGE, PAGE, PARAMS)
 table = frame.assign(unit=unit)[["region_id", "name", "type", "value", "unit", "rank", "flag", "source_id"]].sort_values(["rank", "region_id"])
-ui.chart_block(fig, table, f"dsr_{indicator_id}_{level}_{period}", permalink, key="map", geojsons=lambda: {geo_url: data.shapes_geojson(v, level)})
+mapview.show(shown_map, key="karte.map")
+st.caption(t("map_hint"))
+ui.downloads(export_figure, table, f"dsr_{indicator_id}_{level}_{period}", permalink, key="map")
 ui.indicator_notes(v, indicator_id)
 
-st.subheader(t("data_table"))
-shown = table.rename(columns={"region_id": t("key"), "name": t("name"), "type": t("type"), "value": t("value"), "unit": t("unit"), "rank": t("rank"), "flag": t("flag"), "source_id": t("source")})
-st.dataframe(shown, hide_index=True, width="stretch", height=360)
+# The table loads when opened: at Gemeinde level it has 11,000 rows, and
+# neither the wire nor the browser should pay for them before the map shows.
+with st.expander(t("data_table"), icon=":material/table:", key="karte.table", on_change="rerun") as table_box:
+    if table_box.open:
+        shown = table.rename(columns={"region_id": t("key"), "name": t("name"), "type": t("type"), "value": t("value"), "unit": t("unit"), "rank": t("rank"), "flag": t("flag"), "source_id": t("source")})
+        st.dataframe(shown, hide_index=True, width="stretch", height=360)
 ui.caption_sources(v, source_ids)
 if outlines is not None and not outlines.empty:
     projects_overlay.table(outlines)

@@ -9,7 +9,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from dashboard import briefing_pdf, charts_steckbrief, data, profile, state, ui
+from dashboard import briefing_pdf, charts_steckbrief, data, region_profile, state, ui
 from dashboard.i18n import md_escape, pick, t
 from dashboard.state import Param
 from etl.catalogue import GERMANY_ID
@@ -28,7 +28,7 @@ regions = data.regions(v)
 
 def _pick_best_match() -> None:
     """A new search selects its best match; the list below offers the others."""
-    hits = profile.cached_search(v, st.session_state.get(K_Q) or "")
+    hits = region_profile.cached_search(v, st.session_state.get(K_Q) or "")
     if not hits.empty:
         st.session_state[K_REGION] = hits["region_id"].iloc[0]
 
@@ -37,18 +37,18 @@ def _pick_best_match() -> None:
 current = st.session_state.get(K_REGION)
 unknown_key = None
 if isinstance(current, str) and current not in regions.index:
-    fixed = [k for k in profile.key_candidates(current) if k in regions.index]
+    fixed = [k for k in region_profile.key_candidates(current) if k in regions.index]
     unknown_key = None if fixed else current
     st.session_state[K_REGION] = current = fixed[0] if fixed else None
 
 c1, c2 = st.columns([1, 2])
 with c1:
     query = st.text_input(t("search_region"), key=K_Q, on_change=_pick_best_match, placeholder=t("sb_placeholder"))
-matches = profile.cached_search(v, query or "")
+matches = region_profile.cached_search(v, query or "")
 options = list(matches["region_id"])
-if isinstance(current, str) and current not in options and regions.loc[current, "level"] in profile.SEARCH_LEVELS:
+if isinstance(current, str) and current not in options and regions.loc[current, "level"] in region_profile.SEARCH_LEVELS:
     options.insert(0, current)
-labels = {rid: profile.match_label(rid, regions) for rid in options}
+labels = {rid: region_profile.match_label(rid, regions) for rid in options}
 state.choose(PAGE, P_REGION, options)
 if unknown_key:
     st.warning(t("sb_unknown_region", region=md_escape(unknown_key)))
@@ -60,43 +60,43 @@ if not options:
     state.stop(PAGE, PARAMS)
 with c2:
     region_id = st.selectbox(t("choose_region"), options, format_func=labels.get, key=K_REGION)
-same_name = profile.ambiguous_name(matches)
+same_name = region_profile.ambiguous_name(matches)
 if same_name:
     st.info(t("sb_ambiguous", n=int(matches["exact"].sum()), name=md_escape(same_name)))
 
 # ---- the profile ----------------------------------------------------------
 row = regions.loc[region_id]
 level = str(row["level"])
-ctx = profile.region_context(region_id, regions)
+ctx = region_profile.region_context(region_id, regions)
 inds = data.indicators(v)
-holders = (region_id, *profile.ancestors(region_id, regions), GERMANY_ID)
-obs = profile.cached_observations(v, holders)
-peers = profile.peer_group(region_id, regions, profile.cached_population(v, level))
-figures, missing = profile.key_figures(region_id, regions, obs, inds, lambda i, lv, p: data.values(v, i, lv, p), peers)
+holders = (region_id, *region_profile.ancestors(region_id, regions), GERMANY_ID)
+obs = region_profile.cached_observations(v, holders)
+peers = region_profile.peer_group(region_id, regions, region_profile.cached_population(v, level))
+figures, missing = region_profile.key_figures(region_id, regions, obs, inds, lambda i, lv, p: data.values(v, i, lv, p), peers)
 projects_tbl, links_tbl, registries = data.table(v, "projects"), data.table(v, "project_regions"), data.table(v, "registries")
 has_projects = projects_tbl is not None and links_tbl is not None
-projects = profile.region_projects(region_id, regions, projects_tbl, links_tbl) if has_projects else None
+projects = region_profile.region_projects(region_id, regions, projects_tbl, links_tbl) if has_projects else None
 permalink = state.permalink(PAGE, PAGE, PARAMS)
 
 st.header(md_escape(t("sb_title", name=ctx["name"])))
 subtitle = [ctx["type"]]
 if ctx["kreis"] and ctx["kreis"] != ctx["name"]:
-    subtitle.append(profile.kreis_label(ctx["kreis"], ctx["kreis_type"]))
+    subtitle.append(region_profile.kreis_label(ctx["kreis"], ctx["kreis_type"]))
 if ctx["land"]:
     subtitle.append(ctx["land"])
 subtitle.append(f"{t('key')} {region_id}")
 st.caption(" · ".join(md_escape(s) for s in subtitle))
 
 # ---- charts (built once: shown on the page and rendered into the PDF) -----
-panels = profile.trend_panels(figures, obs, inds, regions)
+panels = region_profile.trend_panels(figures, obs, inds, regions)
 trend_sources = list(dict.fromkeys(f.source_id for f in figures if len(f.series) >= 2))
 trend_fig = (
     charts_steckbrief.trend_grid(panels, t("sb_trends_title", name=ctx["name"]), ui.source_line(v, trend_sources), ctx["name"], t("germany"), t("series_break"))
     if panels else None
 )
-map_level, context_ids = profile.locator_context(region_id, regions)
+map_level, context_ids = region_profile.locator_context(region_id, regions)
 context_url = data.map_geojson_url(v, map_level)
-context_shapes, highlight_shape = profile.cached_locator_shapes(v, region_id)
+context_shapes, highlight_shape = region_profile.cached_locator_shapes(v, region_id)
 export_shapes = {context_url: context_shapes}  # kaleido cannot fetch the app's URL
 highlight_frame = regions.loc[[region_id], ["region_id", "name"]]
 map_fig = charts_steckbrief.locator_map(
@@ -105,7 +105,7 @@ map_fig = charts_steckbrief.locator_map(
 )
 
 # The texts now (the language lives in this session); images and PDF on click.
-briefing = profile.build_briefing(
+briefing = region_profile.build_briefing(
     region_id, regions, figures, missing, peers, inds, data.sources(v), data.flags(v),
     projects, registries, permalink, str(data.manifest(v).get("built_at", ""))[:10],
 )
@@ -139,20 +139,20 @@ else:
         meta = inds.loc[f.indicator_id]
         with columns[i % 3]:
             st.metric(
-                md_escape(profile.short_label(f, meta)), profile.card_value(f, meta),
+                md_escape(region_profile.short_label(f, meta)), region_profile.card_value(f, meta),
                 chart_data=f.series["value"].tolist() if len(f.series) >= 2 else None, chart_type="line", border=True,
-                help=md_escape(f"{profile.figure_title(meta)} ({meta['unit']}): {pick(meta['definition_de'], meta['definition_en'])}"),
+                help=md_escape(f"{region_profile.figure_title(meta)} ({meta['unit']}): {pick(meta['definition_de'], meta['definition_en'])}"),
             )
-            details = [profile.holder_text(f, regions), profile.rank_text(f, meta), f"{t('reference_date')} {profile.period_text(f.period, f.period_type)}"]
+            details = [region_profile.holder_text(f, regions), region_profile.rank_text(f, meta), f"{t('reference_date')} {region_profile.period_text(f.period, f.period_type)}"]
             st.caption(md_escape(" · ".join(d for d in details if d)))
 
     st.subheader(t("sb_comparison"))
-    st.caption(md_escape(profile.peer_description(peers)))
-    table = profile.figure_table(figures, regions, inds)
+    st.caption(md_escape(region_profile.peer_description(peers)))
+    table = region_profile.figure_table(figures, regions, inds)
     st.dataframe(table, hide_index=True, width="stretch")
-    notes = [t("sb_rank_note"), *profile.figure_notes(figures, missing, regions, inds, data.flags(v))]
+    notes = [t("sb_rank_note"), *region_profile.figure_notes(figures, missing, regions, inds, data.flags(v))]
     st.caption("\n".join(f"- {md_escape(note)}" for note in notes))
-    numbers = profile.figures_frame(figures).assign(title=[profile.figure_title(inds.loc[f.indicator_id]) for f in figures], unit=[inds.loc[f.indicator_id, "unit"] for f in figures])
+    numbers = region_profile.figures_frame(figures).assign(title=[region_profile.figure_title(inds.loc[f.indicator_id]) for f in figures], unit=[inds.loc[f.indicator_id, "unit"] for f in figures])
     d1, d2, _ = st.columns([1, 1, 3])
     with d1:
         st.download_button(t("sb_figures_download"), data=lambda: ui.csv_bytes(numbers), file_name=f"steckbrief_{region_id}.csv", mime="text/csv", key=f"{PAGE}.csv", on_click="ignore", icon=":material/table:")
@@ -181,7 +181,7 @@ elif projects.empty:
     st.info(t("sb_projects_none"))
 else:
     st.dataframe(
-        profile.project_table(projects, regions, registries), hide_index=True, width="stretch",
+        region_profile.project_table(projects, regions, registries), hide_index=True, width="stretch",
         column_config={
             t("sb_title_col"): st.column_config.TextColumn(width="large"),
             t("registry"): st.column_config.TextColumn(width="small"),
@@ -193,5 +193,5 @@ else:
 with st.expander(t("definition")):
     for f in figures:
         meta = inds.loc[f.indicator_id]
-        st.markdown(f"**{md_escape(profile.figure_title(meta))}** ({md_escape(meta['unit'])}): {md_escape(pick(meta['definition_de'], meta['definition_en']))}")
+        st.markdown(f"**{md_escape(region_profile.figure_title(meta))}** ({md_escape(meta['unit'])}): {md_escape(pick(meta['definition_de'], meta['definition_en']))}")
 state.sync(PAGE, PARAMS)

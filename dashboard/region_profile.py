@@ -8,7 +8,7 @@ Out: plain frames and small dataclasses that the page, the charts and the PDF
 briefing render. The search, peer, key-figure, project and map functions are
 pure (frames in, frames out); the "Texts" section formats them in the
 session's language (i18n); only the "Cached readers" at the end read the
-warehouse. Unit tests: tests/test_profile.py.
+warehouse. Unit tests: tests/test_profile.py. (Not named profile.py: `streamlit run` puts dashboard/ on sys.path, where that name would hide the standard library module.)
 """
 
 from __future__ import annotations

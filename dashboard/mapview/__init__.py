@@ -1,0 +1,137 @@
+"""The Karte page's map: a classed choropleth drawn on a canvas in the browser.
+
+A plotly map of 11,000 Gemeinden costs the browser a 4.7 MB library and an
+SVG path per region, seconds before anything shows. This component draws the
+same map on a canvas with a few hundred lines of JavaScript (``mapview.js``):
+
+- the shapes of a level are one static file per warehouse version, projected
+  to ETRS89-LAEA (EPSG:3035, equal-area, the projection of EU statistical maps),
+  quantised to a 100 m grid and delta-encoded, fetched once by the browser;
+- every rerun sends only class, value and rank per region, in the file's order.
+
+Exports (PNG, SVG, PDF) still come from the plotly figure of ``charts.choropleth``
+rendered by kaleido on the server, so an exported map looks like before.
+"""
+
+from __future__ import annotations
+
+import html
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).parent
+# Metres per unit of the map file: a tenth of the simplification tolerance
+# (2 km), far below a pixel of a Germany map (about 1.2 km).
+QUANTUM_M = 100.0
+PROJECTION = "EPSG:3035"
+NAME = "dsr_choropleth"
+
+
+def encode(shapes, names: pd.Series) -> dict:
+    """The map file of one level from its shapes (a GeoDataFrame in any CRS with
+    ``region_id``): ``ids``, ``names``, ``width``/``height`` in units and, per
+    region, rings as ``[x0, y0, dx1, dy1, …]`` in units from the top-left corner
+    (y grows downwards, as on a screen).
+
+    Neighbours share their border vertices in the warehouse's map layer; the
+    same coordinates round to the same units, so shared borders stay shared
+    (no gaps or slivers).
+    """
+    projected = shapes.to_crs(PROJECTION)
+    minx, miny, maxx, maxy = projected.total_bounds
+    out = []
+    for geom in projected.geometry.values:
+        rings = []
+        for poly in getattr(geom, "geoms", [geom]):
+            for ring in (poly.exterior, *poly.interiors):
+                xy = np.asarray(ring.coords)[:-1]  # the closing point is implied
+                q = np.column_stack([(xy[:, 0] - minx) / QUANTUM_M, (maxy - xy[:, 1]) / QUANTUM_M])
+                q = np.round(q).astype(np.int64)
+                rings.append(np.vstack([q[:1], np.diff(q, axis=0)]).ravel().tolist())
+        out.append(rings)
+    ids = projected["region_id"].tolist()
+    return {
+        "ids": ids,
+        "names": [str(names.get(rid, rid)) for rid in ids],
+        "width": round((maxx - minx) / QUANTUM_M),  # the largest x of any vertex
+        "height": round((maxy - miny) / QUANTUM_M),
+        "projection": PROJECTION,
+        "quantum_m": QUANTUM_M,
+        "shapes": out,
+    }
+
+
+def payload(
+    frame: pd.DataFrame,
+    ids: list[str],
+    url: str,
+    *,
+    colours: list[str],
+    labels: list[str],
+    no_data_colour: str,
+    title: str,
+    source: str,
+    unit: str,
+    decimals: int,
+    locale: str,
+    n_ranked: int,
+    text: dict[str, str],
+    outlines: pd.DataFrame | None = None,
+    outline_label: str = "",
+    height: int = 640,
+) -> dict:
+    """What a rerun sends: per region of the map file (in its order) the class
+    (-1 = no data), the value and the rank, plus legend and labels.
+
+    ``frame`` has region_id, class, value, rank and no_data_text; regions of
+    the file that are missing from it are drawn as "no data".
+    """
+    by_id = frame.set_index("region_id").reindex(ids)
+    cls = by_id["class"].fillna(-1).to_numpy(dtype=np.int64)
+    values = by_id["value"].to_numpy(dtype=float, na_value=np.nan).round(decimals)
+    ranks = by_id["rank"].to_numpy(dtype=float, na_value=np.nan)
+    missing = np.flatnonzero(cls < 0)
+    reasons = by_id["no_data_text"].to_numpy(dtype=object)[missing]
+    default_no_data = text["no_data"]
+    # Only the reasons that say more than "no data" (e.g. a value marker).
+    no_data = {str(i): str(msg) for i, msg in zip(missing.tolist(), reasons) if isinstance(msg, str) and msg != default_no_data}
+    data = {
+        "url": url,
+        "cls": cls.tolist(),
+        "val": [None if v != v else v for v in values.tolist()],  # NaN is not JSON
+        "rank": [None if r != r else int(r) for r in ranks.tolist()],
+        "nd": no_data,
+        "colours": list(colours),
+        "labels": list(labels),
+        "no_data_colour": no_data_colour,
+        "title": title,
+        "source": source,
+        "unit": unit,
+        "decimals": int(decimals),
+        "locale": locale,
+        "n_ranked": int(n_ranked),
+        "height": int(height),
+        "line_width": 0.3 if len(ids) > 2000 else 0.6,
+        "text": dict(text),
+        "outline": None,
+    }
+    if outlines is not None and not outlines.empty:
+        position = {rid: i for i, rid in enumerate(ids)}
+        rows = [(position[rid], str(txt)) for rid, txt in zip(outlines["region_id"], outlines["projects_text"]) if rid in position]
+        data["outline"] = {"idx": [i for i, _ in rows], "text": [html.unescape(t.replace("<br>", "\n")) for _, t in rows], "label": outline_label}
+    return data
+
+
+@cache
+def _component():
+    import streamlit as st
+
+    return st.components.v2.component(NAME, js=(HERE / "mapview.js").read_text(encoding="utf-8"))
+
+
+def show(data: dict, key: str) -> None:
+    """Mount the map (the component is registered on first use, not at import)."""
+    _component()(data=data, key=key, height="content")

@@ -1,0 +1,120 @@
+"""The canvas map's file format and per-rerun payload (dashboard/mapview)."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import MultiPolygon, Polygon, box
+
+from dashboard import mapview
+
+
+def decode(rings: list[list[int]]) -> list[list[tuple[int, int]]]:
+    """Delta-encoded rings back to absolute units (what mapview.js does)."""
+    out = []
+    for ring in rings:
+        x = y = 0
+        points = []
+        for dx, dy in zip(ring[::2], ring[1::2]):
+            x, y = x + dx, y + dy
+            points.append((x, y))
+        out.append(points)
+    return out
+
+
+@pytest.fixture
+def shapes():
+    # Metres in EPSG:3035: two neighbours sharing a border, a Gemeinde with an
+    # enclave (a hole) and an island, and the enclave itself.
+    origin_x, origin_y = 4_000_000.0, 3_000_000.0
+    a = box(0, 0, 1000, 1000)
+    b = box(1000, 0, 2000, 1000)
+    ring = Polygon([(0, 2000), (3000, 2000), (3000, 4000), (0, 4000)], [[(1000, 2500), (1000, 3500), (2000, 3500), (2000, 2500)]])
+    island = box(2500, 0, 2900, 400)
+    enclave = box(1000, 2500, 2000, 3500)
+
+    def shift(geom):
+        from shapely import affinity
+
+        return affinity.translate(geom, origin_x, origin_y)
+
+    frame = gpd.GeoDataFrame(
+        {"region_id": ["01001", "01002", "01003", "01004"]},
+        geometry=[shift(a), shift(b), shift(MultiPolygon([ring, island])), shift(enclave)],
+        crs="EPSG:3035",
+    )
+    return frame
+
+
+def test_the_file_is_quantised_flipped_and_keeps_shared_borders_shared(shapes):
+    names = pd.Series({"01001": "Aach", "01002": "Bach", "01003": "Cach"})
+    out = mapview.encode(shapes, names)
+    assert out["ids"] == ["01001", "01002", "01003", "01004"]
+    # A name missing from the regions falls back to the key.
+    assert out["names"] == ["Aach", "Bach", "Cach", "01004"]
+    assert (out["width"], out["height"]) == (30, 40)  # 3 km × 4 km in 100 m units
+    a, b, c, d = (decode(rings) for rings in out["shapes"])
+    # y grows downwards: the bottom edge of A (y = 0 m) is at 40 units.
+    assert set(a[0]) == {(0, 40), (10, 40), (10, 30), (0, 30)}
+    # The border of A and B has the same units in both (no gap, no sliver).
+    assert {p for p in a[0] if p[0] == 10} == {p for p in b[0] if p[0] == 10}
+    # C: exterior, hole, island; the hole is exactly the enclave D.
+    assert len(c) == 3 and len(d) == 1
+    assert set(c[1]) == set(d[0])
+    # The closing point is implied, not repeated.
+    assert all(len(ring) == len(set(ring)) for ring in a + b + c + d)
+
+
+def test_a_file_in_degrees_is_projected_to_laea(shapes):
+    in_degrees = shapes.to_crs("EPSG:4326")
+    out = mapview.encode(in_degrees, pd.Series(dtype=str))
+    # The round trip through degrees moves a vertex by far less than a unit.
+    assert (out["width"], out["height"]) == (30, 40)
+    assert set(decode(out["shapes"][0])[0]) == {(0, 40), (10, 40), (10, 30), (0, 30)}
+
+
+def _frame():
+    return pd.DataFrame(
+        {
+            "region_id": ["01003", "01001", "01002"],
+            "class": [1.0, 0.0, math.nan],
+            "value": [75.26, 50.04, math.nan],
+            "rank": [1.0, 2.0, math.nan],
+            "no_data_text": ["keine Daten", "keine Daten", "keine Daten: nicht berichtet"],
+        }
+    )
+
+
+def _payload(frame, ids, **kw):
+    return mapview.payload(
+        frame, ids, "app/static/maps/x.map.json",
+        colours=["#eff3ff", "#084594"], labels=["50,0 – 60,0", "60,0 – 75,3"], no_data_colour="#d9d9d9",
+        title="T", source="Quelle: X", unit="%", decimals=1, locale="de-DE", n_ranked=2,
+        text={"no_data": "keine Daten", "rank": "Rang"}, **kw,
+    )
+
+
+def test_the_payload_follows_the_files_order_and_marks_missing_regions():
+    ids = ["01001", "01002", "01003", "01004"]
+    data = _payload(_frame(), ids)
+    assert data["cls"] == [0, -1, 1, -1]
+    assert data["val"] == [50.0, None, 75.3, None]
+    assert data["rank"] == [2, None, 1, None]
+    # Only the reasons that differ from plain "no data" are sent.
+    assert data["nd"] == {"1": "keine Daten: nicht berichtet"}
+    assert data["outline"] is None
+    import json
+
+    json.dumps(data, allow_nan=False)  # valid JSON: no NaN reaches the browser
+
+
+def test_project_outlines_are_sent_as_positions_with_plain_text():
+    outlines = pd.DataFrame(
+        {"region_id": ["01003", "09999"], "name": ["Cach", "Nowhere"], "projects_text": ["Projekte: 2<br>A &amp; B<br>C", "Projekte: 1<br>D"]}
+    )
+    data = _payload(_frame(), ["01001", "01002", "01003"], outlines=outlines, outline_label="Projekte auf der Karte")
+    # A region that is not on the map (here 09999) is left out.
+    assert data["outline"] == {"idx": [2], "text": ["Projekte: 2\nA & B\nC"], "label": "Projekte auf der Karte"}
