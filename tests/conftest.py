@@ -39,6 +39,32 @@ def warehouse(tmp_path_factory, kit_dir):
     return Warehouse(out)
 
 
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+
+
+@pytest.fixture
+def open_app(warehouse, monkeypatch):
+    """Opens the app in Streamlit's AppTest on the session's warehouse:
+    ``open_app(page, check=True, **query_params)`` runs it once and, with
+    ``check``, fails on an exception shown by the app."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("DSR_WAREHOUSE", str(warehouse.directory))
+
+    def open_page(page: str | None = None, check: bool = True, **params) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=120)
+        for key, value in params.items():
+            at.query_params[key] = value
+        if page:
+            at.switch_page(page)
+        at.run()
+        if check:
+            assert not at.exception, at.exception
+        return at
+
+    return open_page
+
+
 @pytest.fixture(scope="session")
 def kit_regions(kit_dir) -> pd.DataFrame:
     """The regions table built from the real VG5000 (for unit tests that need keys)."""

@@ -5,29 +5,12 @@ selections, the permalink round trip, the source line and the projects overlay."
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
-
 
 @pytest.fixture
-def app(warehouse, monkeypatch):
-    monkeypatch.setenv("DSR_WAREHOUSE", str(warehouse.directory))
-
-    def open_page(page: str | None = None, **params) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=120)
-        for key, value in params.items():
-            at.query_params[key] = value
-        if page:
-            at.switch_page(page)
-        at.run()
-        assert not at.exception, at.exception
-        return at
-
-    return open_page
+def app(open_app):
+    return open_app
 
 
 def _box(at, key):
@@ -41,7 +24,9 @@ def _map(at) -> dict:
 
 
 def _map_file(data: dict) -> dict:
-    return json.loads((Path(APP).parent / "static" / data["url"].removeprefix("app/static/")).read_text(encoding="utf-8"))
+    from dashboard.data import STATIC_DIR
+
+    return json.loads((STATIC_DIR / data["url"].removeprefix("app/static/")).read_text(encoding="utf-8"))
 
 
 def _text(at) -> str:

@@ -4,28 +4,17 @@ key figures, attribution), closing it, English, and the permalink."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")  # AppTest resolves relative paths against this file
 PAGE = "views/projekte.py"
 FILTER_KEYS = ("projekte.reg", "projekte.sec", "projekte.status", "projekte.rnd", "projekte.cat", "projekte.land")
 
 
 @pytest.fixture()
-def app(warehouse, monkeypatch):
-    monkeypatch.setenv("DSR_WAREHOUSE", str(warehouse.directory))
-
-    def make(params: dict | None = None) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=120)
-        for k, val in (params or {}).items():
-            at.query_params[k] = val
-        at.switch_page(PAGE)
-        return at.run()
-
-    return make
+def app(open_app):
+    return lambda params=None: open_app(PAGE, check=False, **(params or {}))
 
 
 def count_line(at: AppTest) -> str:

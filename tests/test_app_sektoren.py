@@ -3,12 +3,10 @@ selections, the click-through to the projects, English, and the permalink."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")  # AppTest resolves relative paths against this file
 PAGE = "views/sektoren.py"
 STACK_DIMS = ("registry", "round", "category", "status", "land", "region_type", "urban_rural")
 TREE_DIMS = ("registry", "category", "round", "status")
@@ -16,17 +14,8 @@ FILTER_KEYS = ("sektoren.reg", "sektoren.sec", "sektoren.rnd", "sektoren.cat", "
 
 
 @pytest.fixture()
-def app(warehouse, monkeypatch):
-    monkeypatch.setenv("DSR_WAREHOUSE", str(warehouse.directory))
-
-    def make(params: dict | None = None) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=120)
-        for k, val in (params or {}).items():
-            at.query_params[k] = val
-        at.switch_page(PAGE)
-        return at.run()
-
-    return make
+def app(open_app):
+    return lambda params=None: open_app(PAGE, check=False, **(params or {}))
 
 
 def texts(at: AppTest) -> str:

@@ -4,39 +4,16 @@ breaks and flagged gaps, English, empty and invalid selections, permalink."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from apptest_helpers import captions, widget
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 PAGE = "views/trends.py"
 
 
 @pytest.fixture
-def app(warehouse, monkeypatch):
-    monkeypatch.setenv("DSR_WAREHOUSE", str(warehouse.directory))
-
-    def open_page(**params) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=120)
-        for key, value in params.items():
-            at.query_params[key] = value
-        at.switch_page(PAGE)
-        at.run()
-        assert not at.exception, at.exception
-        return at
-
-    return open_page
-
-
-def _widget(elements, label):
-    matches = [e for e in elements if e.label == label]
-    assert matches, f"no widget {label!r} in {[e.label for e in elements]}"
-    return matches[0]
-
-
-def _captions(at) -> str:
-    return "\n".join(c.value for c in at.caption)
+def app(open_app):
+    return lambda **params: open_app(PAGE, **params)
 
 
 def _markdown(at) -> str:
@@ -50,53 +27,53 @@ def test_empty_selection_asks_for_regions(app):
 
 def test_select_broadband_with_breaks_gaps_and_half_years(app):
     at = app()
-    _widget(at.text_input, "Region suchen (Name oder Schlüssel)").set_value("koeln").run()
-    _widget(at.multiselect, "Regionen").select("05315").run()
+    widget(at.text_input, "Region suchen (Name oder Schlüssel)").set_value("koeln").run()
+    widget(at.multiselect, "Regionen").select("05315").run()
     assert not at.exception
-    assert _widget(at.selectbox, "Indikator").value == "bb_hh_all_50"
+    assert widget(at.selectbox, "Indikator").value == "bb_hh_all_50"
     assert at.query_params["regions"] == "05315"
     # The 2015 change of method is a dashed line, explained under the chart.
     md = _markdown(at)
     assert "Brüche in der Reihe (gestrichelte Linien)" in md and "Bruch 1" in md and "2015" in md
     assert any(c.value.startswith("Quelle") and "Breitbandatlas" in c.value for c in at.caption)
     # Indexed: half-years keep their labels in the base-period choice.
-    _widget(at.radio, "Darstellung").set_value("index").run()
+    widget(at.radio, "Darstellung").set_value("index").run()
     assert not at.exception
-    base = _widget(at.selectbox, "Basiszeitpunkt")
+    base = widget(at.selectbox, "Basiszeitpunkt")
     assert "Mitte 2019" in base.options and "Ende 2019" in base.options and "2016" in base.options
     base.set_value("2019-06-30").run()
     assert not at.exception
     assert at.query_params["mode"] == "index" and at.query_params["base"] == "2019-06-30"
     # Per inhabitant makes no sense for a share: not offered.
-    assert _widget(at.radio, "Darstellung").options == ["absolut", "indexiert (Basis = 100)"]
+    assert widget(at.radio, "Darstellung").options == ["absolut", "indexiert (Basis = 100)"]
 
 
 def test_not_reported_values_are_gaps_with_a_note(app):
     # Thüringen's Kreise were "not reported" 2010–2014 (see the broadband caveats).
     at = app(regions="16051", ind="bb_hh_all_50", topic="broadband")
-    assert "Lücken: nicht berichtet" in _captions(at)
+    assert "Lücken: nicht berichtet" in captions(at)
 
 
 def test_context_lines_and_base_without_value(app):
     at = app(regions="16051,09162", ind="bb_hh_all_50", topic="broadband")
-    pills = _widget(at.pills, "Vergleichslinien")
+    pills = widget(at.pills, "Vergleichslinien")
     pills.set_value(["bund", "land"]).run()
     assert not at.exception
     assert at.query_params["ctx"] == "bund,land"
-    _widget(at.radio, "Darstellung").set_value("index").run()
+    widget(at.radio, "Darstellung").set_value("index").run()
     # Base 2012: Erfurt has no value then (not reported), Germany and the Länder have.
-    _widget(at.selectbox, "Basiszeitpunkt").set_value("2012-12-31").run()
+    widget(at.selectbox, "Basiszeitpunkt").set_value("2012-12-31").run()
     assert not at.exception
     assert any("Ohne Wert zum Basiszeitpunkt 2012" in w.value and "Erfurt" in w.value for w in at.warning)
 
 
 def test_per_inhabitant(app):
     at = app(regions="09162,05315", topic="economy", ind="gdp_mio_eur")
-    radio = _widget(at.radio, "Darstellung")
+    radio = widget(at.radio, "Darstellung")
     assert radio.options == ["absolut", "indexiert (Basis = 100)", "je Einwohner"]
     radio.set_value("per_capita").run()
     assert not at.exception
-    caps = _captions(at)
+    caps = captions(at)
     assert "Je Einwohner: geteilt durch die Einwohnerzahl" in caps
     # VGRdL starts in 1992, the population in 2009 (Kreise, GENESIS): earlier values have none.
     assert "ohne Einwohnerzahl" in caps
@@ -104,29 +81,29 @@ def test_per_inhabitant(app):
     # E-mobility counts: per 10,000 inhabitants, with Germany and the Land.
     at = app(regions="09162", topic="emobility", ind="ev_points", mode="per_capita", ctx="bund,land")
     assert not at.exception
-    assert "Bevölkerung vom" in _captions(at)
+    assert "Bevölkerung vom" in captions(at)
 
 
 def test_english(app):
     at = app(lang="en", regions="09162", ind="bb_hh_all_50", topic="broadband")
     assert at.title[0].value == "Trends"
-    assert _widget(at.radio, "Mode").value == "absolute"
+    assert widget(at.radio, "Mode").value == "absolute"
     assert any(c.value.startswith("Source") for c in at.caption)
     assert "Series breaks (dashed lines)" in _markdown(at)
-    _widget(at.radio, "Mode").set_value("index").run()
+    widget(at.radio, "Mode").set_value("index").run()
     assert not at.exception
-    assert "mid 2019" in _widget(at.selectbox, "Base period").options
-    _widget(at.pills, "Context lines").set_value(["bund"]).run()
+    assert "mid 2019" in widget(at.selectbox, "Base period").options
+    widget(at.pills, "Context lines").set_value(["bund"]).run()
     assert not at.exception and at.query_params["lang"] == "en"
 
 
 def test_permalink_restores_the_view(app):
     at = app(regions="09162,05315", topic="economy", ind="gdp_mio_eur", mode="index", base="2000-12-31", ctx="bund")
-    assert _widget(at.multiselect, "Regionen").value == ["09162", "05315"]
-    assert _widget(at.selectbox, "Indikator").value == "gdp_mio_eur"
-    assert _widget(at.radio, "Darstellung").value == "index"
-    assert _widget(at.selectbox, "Basiszeitpunkt").value == "2000-12-31"
-    assert _widget(at.pills, "Vergleichslinien").value == ["bund"]
+    assert widget(at.multiselect, "Regionen").value == ["09162", "05315"]
+    assert widget(at.selectbox, "Indikator").value == "gdp_mio_eur"
+    assert widget(at.radio, "Darstellung").value == "index"
+    assert widget(at.selectbox, "Basiszeitpunkt").value == "2000-12-31"
+    assert widget(at.pills, "Vergleichslinien").value == ["bund"]
     link = [m.value for m in at.markdown if "Link zu dieser Ansicht" in m.value]
     assert link and "base=2000-12-31" in link[0] and "ctx=bund" in link[0]
 
@@ -134,13 +111,13 @@ def test_permalink_restores_the_view(app):
 def test_invalid_parameters_fall_back(app):
     at = app(regions="09162,nope", ind="bb_hh_all_50", topic="broadband", mode="per_capita", base="1700-01-01", ctx="mars")
     assert not at.exception
-    assert _widget(at.multiselect, "Regionen").value == ["09162"]
-    assert _widget(at.radio, "Darstellung").value == "absolute"  # per inhabitant is not offered for a share
-    assert _widget(at.pills, "Vergleichslinien").value == []
+    assert widget(at.multiselect, "Regionen").value == ["09162"]
+    assert widget(at.radio, "Darstellung").value == "absolute"  # per inhabitant is not offered for a share
+    assert widget(at.pills, "Vergleichslinien").value == []
     # A Land only: no "Land" context line to offer.
     at = app(regions="09")
-    assert _widget(at.pills, "Vergleichslinien").options == ["Deutschland"]
+    assert widget(at.pills, "Vergleichslinien").options == ["Deutschland"]
     # Internet use exists for Germany and the Länder only: not offered for a Kreis.
     at = app(regions="09162", topic="internet", ind="internet_daily_users_pct")
-    assert _widget(at.selectbox, "Thema").value == "broadband"
-    assert "internet" not in _widget(at.selectbox, "Thema").options
+    assert widget(at.selectbox, "Thema").value == "broadband"
+    assert "internet" not in widget(at.selectbox, "Thema").options

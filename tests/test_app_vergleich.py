@@ -4,43 +4,20 @@ English, empty and invalid selections, and the permalink."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from apptest_helpers import captions, widget
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 PAGE = "views/vergleich.py"
 
 
 @pytest.fixture
-def app(warehouse, monkeypatch):
-    monkeypatch.setenv("DSR_WAREHOUSE", str(warehouse.directory))
-
-    def open_page(**params) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=120)
-        for key, value in params.items():
-            at.query_params[key] = value
-        at.switch_page(PAGE)
-        at.run()
-        assert not at.exception, at.exception
-        return at
-
-    return open_page
-
-
-def _widget(elements, label):
-    matches = [e for e in elements if e.label == label]
-    assert matches, f"no widget {label!r} in {[e.label for e in elements]}"
-    return matches[0]
-
-
-def _captions(at) -> str:
-    return "\n".join(c.value for c in at.caption)
+def app(open_app):
+    return lambda **params: open_app(PAGE, **params)
 
 
 def _assert_source_line(at, word="Quelle"):
-    assert any(c.value.startswith(f"{word}") for c in at.caption), _captions(at)
+    assert any(c.value.startswith(f"{word}") for c in at.caption), captions(at)
 
 
 def test_empty_selection_asks_for_regions(app):
@@ -51,83 +28,83 @@ def test_empty_selection_asks_for_regions(app):
 
 def test_search_without_umlauts_then_select(app):
     at = app()
-    _widget(at.text_input, "Region suchen (Name oder Schlüssel)").set_value("Muenchen").run()
-    regions = _widget(at.multiselect, "Regionen")
+    widget(at.text_input, "Region suchen (Name oder Schlüssel)").set_value("Muenchen").run()
+    regions = widget(at.multiselect, "Regionen")
     assert "München (Kreisfreie Stadt, Bayern; 09162)" in regions.options
     assert "München (Landkreis, Bayern; 09184)" in regions.options
     regions.select("09162").select("09184").run()
     assert not at.exception
-    assert _widget(at.multiselect, "Regionen").value == ["09162", "09184"]
+    assert widget(at.multiselect, "Regionen").value == ["09162", "09184"]
     # Default: a broadband indicator, B the latest period, A an earlier one.
-    assert _widget(at.selectbox, "Thema").value == "broadband"
-    assert _widget(at.selectbox, "Indikator").value == "bb_hh_all_50"
-    assert _widget(at.selectbox, "Zeitpunkt A").value < _widget(at.selectbox, "Zeitpunkt B").value
+    assert widget(at.selectbox, "Thema").value == "broadband"
+    assert widget(at.selectbox, "Indikator").value == "bb_hh_all_50"
+    assert widget(at.selectbox, "Zeitpunkt A").value < widget(at.selectbox, "Zeitpunkt B").value
     assert at.query_params["regions"] == "09162,09184"
     _assert_source_line(at)
-    assert "Der Median ist der Median der gewählten Regionen." in _captions(at)
+    assert "Der Median ist der Median der gewählten Regionen." in captions(at)
     assert len(at.dataframe) >= 1  # the ranking
     # The search box: a query that matches nothing says so.
-    _widget(at.text_input, "Region suchen (Name oder Schlüssel)").set_value("xyzxyzxyz").run()
-    assert "Keine Region passt" in _captions(at)
+    widget(at.text_input, "Region suchen (Name oder Schlüssel)").set_value("xyzxyzxyz").run()
+    assert "Keine Region passt" in captions(at)
 
 
 def test_peer_groups(app):
     at = app(regions="09162,05315")
-    peer = _widget(at.selectbox, "Vergleichsgruppe")
+    peer = widget(at.selectbox, "Vergleichsgruppe")
     peer.set_value("neighbours").run()
     assert not at.exception
-    assert _widget(at.selectbox, "Bezugsregion").value == "09162"
-    assert "„Nachbarn“ von München" in _captions(at)
-    _widget(at.selectbox, "Bezugsregion").set_value("05315").run()
-    assert "„Nachbarn“ von Köln" in _captions(at)
+    assert widget(at.selectbox, "Bezugsregion").value == "09162"
+    assert "„Nachbarn“ von München" in captions(at)
+    widget(at.selectbox, "Bezugsregion").set_value("05315").run()
+    assert "„Nachbarn“ von Köln" in captions(at)
     assert at.query_params["anchor"] == "05315"
 
-    _widget(at.selectbox, "Vergleichsgruppe").set_value("type").run()
+    widget(at.selectbox, "Vergleichsgruppe").set_value("type").run()
     assert not at.exception
-    caps = _captions(at)
+    caps = captions(at)
     assert "„gleiche Art“ von Köln" in caps and "im Rang nächsten" in caps  # 98 Kreisfreie Städte: a window in the chart
 
-    _widget(at.selectbox, "Vergleichsgruppe").set_value("land").run()
-    assert not at.exception and "„gleiches Land“ von Köln" in _captions(at)
+    widget(at.selectbox, "Vergleichsgruppe").set_value("land").run()
+    assert not at.exception and "„gleiches Land“ von Köln" in captions(at)
 
-    _widget(at.selectbox, "Vergleichsgruppe").set_value("population").run()
+    widget(at.selectbox, "Vergleichsgruppe").set_value("population").run()
     assert not at.exception
-    mode = _widget(at.radio, "Ähnlichkeit der Einwohnerzahl")
+    mode = widget(at.radio, "Ähnlichkeit der Einwohnerzahl")
     assert mode.value == "class"
-    assert "Größenklasse von Köln" in _captions(at)
+    assert "Größenklasse von Köln" in captions(at)
     mode.set_value("pct").run()
     assert not at.exception
-    slider = _widget(at.select_slider, "Abweichung der Einwohnerzahl höchstens (%)")
+    slider = widget(at.select_slider, "Abweichung der Einwohnerzahl höchstens (%)")
     assert slider.value == 20
     slider.set_value(5).run()
     assert not at.exception
     # Köln (about 1.1 million) has no other Kreis within ± 5 %: said, not a traceback.
     assert any("größere Abweichung" in i.value for i in at.info)
-    _widget(at.select_slider, "Abweichung der Einwohnerzahl höchstens (%)").set_value(50).run()
-    assert not at.exception and "„ähnliche Einwohnerzahl“ von Köln" in _captions(at)
+    widget(at.select_slider, "Abweichung der Einwohnerzahl höchstens (%)").set_value(50).run()
+    assert not at.exception and "„ähnliche Einwohnerzahl“ von Köln" in captions(at)
     assert at.query_params["pct"] == "50" and at.query_params["popmode"] == "pct"
 
-    _widget(at.selectbox, "Vergleichsgruppe").set_value("none").run()
+    widget(at.selectbox, "Vergleichsgruppe").set_value("none").run()
     assert not at.exception
     assert "peer" not in at.query_params  # the default is left out of the URL
-    assert "Der Median ist der Median der gewählten Regionen." in _captions(at)
+    assert "Der Median ist der Median der gewählten Regionen." in captions(at)
 
 
 def test_indicator_and_periods(app):
     at = app(regions="09162,09184,05315")
-    _widget(at.selectbox, "Thema").set_value("economy").run()
+    widget(at.selectbox, "Thema").set_value("economy").run()
     assert not at.exception
-    _widget(at.selectbox, "Indikator").set_value("gdp_per_inhabitant_eur").run()
-    a = _widget(at.selectbox, "Zeitpunkt A")
+    widget(at.selectbox, "Indikator").set_value("gdp_per_inhabitant_eur").run()
+    a = widget(at.selectbox, "Zeitpunkt A")
     a.set_value("2005-12-31").run()
-    _widget(at.selectbox, "Zeitpunkt B").set_value("2010-12-31").run()
+    widget(at.selectbox, "Zeitpunkt B").set_value("2010-12-31").run()
     assert not at.exception
     assert at.query_params["ind"] == "gdp_per_inhabitant_eur"
     assert (at.query_params["pa"], at.query_params["pb"]) == ("2005-12-31", "2010-12-31")
     _assert_source_line(at)
     # Same period in A and B: said.
-    _widget(at.selectbox, "Zeitpunkt A").set_value("2010-12-31").run()
-    assert "derselbe Zeitpunkt" in _captions(at)
+    widget(at.selectbox, "Zeitpunkt A").set_value("2010-12-31").run()
+    assert "derselbe Zeitpunkt" in captions(at)
     # A series break between A and B is pointed out.
     at2 = app(regions="09162", ind="bb_hh_all_50", topic="broadband", pa="2010-12-31", pb="2018-12-31")
     assert any("Bruch in der Reihe" in w.value for w in at2.warning)
@@ -136,7 +113,7 @@ def test_indicator_and_periods(app):
 def test_projects_of_the_regions(app):
     at = app(regions="09162,05315,03101")
     assert any(s.value == "Projekte der Regionen" for s in at.subheader)
-    caps = _captions(at)
+    caps = captions(at)
     assert "Ein Projekt einer Gemeinde zählt auch für ihren Kreis" in caps
     # Summary and detail tables besides the ranking; the registries' source line.
     assert len(at.dataframe) == 3
@@ -148,34 +125,34 @@ def test_projects_of_the_regions(app):
 def test_mixed_levels_and_gemeinde_neighbours(app):
     at = app(regions="09,09162,09162000")
     assert not at.exception
-    assert "mischt Ebenen" in _captions(at)
+    assert "mischt Ebenen" in captions(at)
     at = app(regions="09162000", peer="neighbours")
     assert not at.exception
-    assert "„Nachbarn“ von München" in _captions(at)
+    assert "„Nachbarn“ von München" in captions(at)
 
 
 def test_english(app):
     at = app(lang="en", regions="09162,09184")
     assert at.title[0].value == "Compare"
-    assert _widget(at.selectbox, "Peer group").value == "none"
+    assert widget(at.selectbox, "Peer group").value == "none"
     _assert_source_line(at, "Source")
     assert any(s.value == "Ranking" for s in at.subheader)
-    _widget(at.selectbox, "Peer group").set_value("type").run()
+    widget(at.selectbox, "Peer group").set_value("type").run()
     assert not at.exception
-    _widget(at.selectbox, "Period A").set_value("2018-06-30").run()
+    widget(at.selectbox, "Period A").set_value("2018-06-30").run()
     assert not at.exception
-    assert "mid 2018" in _widget(at.selectbox, "Period A").options
+    assert "mid 2018" in widget(at.selectbox, "Period A").options
     assert any("'same type'" in c.value for c in at.caption)
 
 
 def test_permalink_restores_the_view(app):
     at = app(regions="09162,05315", peer="neighbours", anchor="05315", topic="economy", ind="gdp_mio_eur", pa="2001-12-31", pb="2015-12-31")
-    assert _widget(at.multiselect, "Regionen").value == ["09162", "05315"]
-    assert _widget(at.selectbox, "Vergleichsgruppe").value == "neighbours"
-    assert _widget(at.selectbox, "Bezugsregion").value == "05315"
-    assert _widget(at.selectbox, "Indikator").value == "gdp_mio_eur"
-    assert _widget(at.selectbox, "Zeitpunkt A").value == "2001-12-31"
-    assert _widget(at.selectbox, "Zeitpunkt B").value == "2015-12-31"
+    assert widget(at.multiselect, "Regionen").value == ["09162", "05315"]
+    assert widget(at.selectbox, "Vergleichsgruppe").value == "neighbours"
+    assert widget(at.selectbox, "Bezugsregion").value == "05315"
+    assert widget(at.selectbox, "Indikator").value == "gdp_mio_eur"
+    assert widget(at.selectbox, "Zeitpunkt A").value == "2001-12-31"
+    assert widget(at.selectbox, "Zeitpunkt B").value == "2015-12-31"
     link = [m.value for m in at.markdown if "Link zu dieser Ansicht" in m.value]
     assert link and "anchor=05315" in link[0] and "pb=2015-12-31" in link[0]
 
@@ -183,8 +160,8 @@ def test_permalink_restores_the_view(app):
 def test_invalid_and_too_many_regions(app):
     at = app(regions="99999,foo,09162,09184,05315,05117,11000,02000,01001", ind="no_such_indicator", pa="1800-01-01", peer="bogus")
     assert not at.exception
-    assert _widget(at.multiselect, "Regionen").value == ["09162", "09184", "05315", "05117", "11000", "02000"]
+    assert widget(at.multiselect, "Regionen").value == ["09162", "09184", "05315", "05117", "11000", "02000"]
     assert any("Nicht übernommen" in w.value and "99999" in w.value and "01001" in w.value for w in at.warning)
-    assert _widget(at.selectbox, "Indikator").value == "bb_hh_all_50"
-    assert _widget(at.selectbox, "Vergleichsgruppe").value == "none"
+    assert widget(at.selectbox, "Indikator").value == "bb_hh_all_50"
+    assert widget(at.selectbox, "Vergleichsgruppe").value == "none"
     assert at.query_params["regions"] == "09162,09184,05315,05117,11000,02000"

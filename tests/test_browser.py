@@ -64,6 +64,14 @@ def _drawn_map(page, regions: int, timeout: int = 90_000):
     return page.locator(MAP)
 
 
+def _open_map(browser, url: str, regions: int):
+    """A new page at ``url`` once the app has run and its map is drawn."""
+    page = browser.page()
+    page.goto(url)
+    wait_for_app(page)
+    return page, _drawn_map(page, regions)
+
+
 # The colours actually painted on the map canvas: how many pixels of each
 # legend colour (exact RGB) and how many painted at all.
 PAINTED = """(root) => {
@@ -92,10 +100,7 @@ def _rgb_hex(css: str) -> str:
 
 def test_the_map_draws_every_kreis_offline(browser, app, kreis_indicator):
     ind, period = kreis_indicator
-    page = browser.page()
-    page.goto(f"{app}/?level=kreis&ind={ind}&period={period}")
-    wait_for_app(page)
-    root = _drawn_map(page, 401)
+    page, root = _open_map(browser, f"{app}/?level=kreis&ind={ind}&period={period}", 401)
     # The regions are really painted, in the legend's colours: every class
     # has pixels on the canvas, and Germany covers a good part of it.
     paint = root.evaluate(PAINTED)
@@ -116,10 +121,7 @@ def test_the_map_draws_every_kreis_offline(browser, app, kreis_indicator):
 
 def test_pointing_at_a_region_shows_its_value_and_rank_and_the_map_zooms(browser, app, kreis_indicator):
     ind, period = kreis_indicator
-    page = browser.page()
-    page.goto(f"{app}/?level=kreis&ind={ind}&period={period}")
-    wait_for_app(page)
-    root = _drawn_map(page, 401)
+    page, root = _open_map(browser, f"{app}/?level=kreis&ind={ind}&period={period}", 401)
     box = page.locator(f"{MAP} canvas").first.bounding_box()
     # The middle of the canvas is inside Germany (Hesse/Thuringia).
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
@@ -149,10 +151,7 @@ def test_the_gemeinde_map_draws_all_municipalities(browser, app, warehouse):
     if row.empty:
         pytest.fail("no Gemeinde-level indicator in the warehouse")
     ind, period = row.iloc[0]["indicator_id"], str(row.iloc[0]["p"])[:10]
-    page = browser.page()
-    page.goto(f"{app}/?level=gemeinde&ind={ind}&period={period}")
-    wait_for_app(page)
-    root = _drawn_map(page, 10997)
+    page, root = _open_map(browser, f"{app}/?level=gemeinde&ind={ind}&period={period}", 10997)
     assert root.evaluate(PAINTED)["painted"] > 0
     page.screenshot(path=SCREENS / "karte_gemeinde.png", full_page=False)
     # Zoomed in twice on the Ruhr: small Gemeinden are drawn, borders shared.
@@ -166,10 +165,7 @@ def test_the_gemeinde_map_draws_all_municipalities(browser, app, warehouse):
 
 def test_a_permalink_restores_the_view(browser, app, kreis_indicator):
     ind, period = kreis_indicator
-    page = browser.page()
-    page.goto(f"{app}/?lang=en&level=land&ind={ind}&period={period}&cls=equal&k=4")
-    wait_for_app(page)
-    root = _drawn_map(page, 16)
+    page, root = _open_map(browser, f"{app}/?lang=en&level=land&ind={ind}&period={period}&cls=equal&k=4", 16)
     assert "Map" in page.inner_text("body")  # English
     assert "Länder" in root.locator(".dsr-title").inner_text()  # Land level, in the map's title
     assert page.get_by_role("radio", name="Equal intervals").is_checked()

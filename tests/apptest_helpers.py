@@ -1,0 +1,14 @@
+"""Small readers of an AppTest run, shared by the page tests."""
+
+from __future__ import annotations
+
+
+def widget(elements, label):
+    """The widget with this label, or a failure listing the labels there are."""
+    matches = [e for e in elements if e.label == label]
+    assert matches, f"no widget {label!r} in {[e.label for e in elements]}"
+    return matches[0]
+
+
+def captions(at) -> str:
+    return "\n".join(c.value for c in at.caption)
