@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from dashboard.text import fold
 
 LEVEL_ORDER = ("bund", "land", "rbz", "kreis", "gemeinde")
 KEY_LENGTH = {"bund": 0, "land": 2, "rbz": 3, "kreis": 5, "gemeinde": 8}
@@ -26,25 +27,6 @@ PEER_KINDS = ("none", "type", "land", "population", "neighbours")
 PREFERRED_INDICATOR = "bb_hh_all_50"  # households, all technologies, >= 50 Mbit/s: the longest broadband series
 
 # ---------------------------------------------------------------- search
-
-_TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe"})
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
-
-
-def fold(text: object, transliterate: bool = True) -> str:
-    """Lower case without accents or punctuation, for tolerant matching.
-
-    ``transliterate`` writes umlauts as the Germans do without them (ü → ue);
-    without it they lose their dots (ü → u). Searching both forms lets
-    "Muenchen", "Munchen" and "München" find the same place.
-    """
-    text = str(text).casefold()
-    if transliterate:
-        text = text.translate(_TRANSLIT)
-    text = unicodedata.normalize("NFKD", text.replace("ß", "ss"))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return _NON_ALNUM.sub(" ", text).strip()
-
 
 def region_labels(regions: pd.DataFrame) -> dict[str, str]:
     """A label per region that tells apart places with the same name:
@@ -71,7 +53,7 @@ def search_index(regions: pd.DataFrame) -> pd.DataFrame:
     """The regions with their folded names (computed once, then searched often)."""
     idx = regions[["region_id", "level", "name"]].reset_index(drop=True).copy()
     idx["fold_a"] = [fold(n) for n in idx["name"]]
-    idx["fold_b"] = [fold(n, transliterate=False) for n in idx["name"]]
+    idx["fold_b"] = [fold(n, "a") for n in idx["name"]]
     idx["level_rank"] = idx["level"].map({lv: i for i, lv in enumerate(LEVEL_ORDER)}).fillna(len(LEVEL_ORDER))
     return idx
 
@@ -93,7 +75,7 @@ def search_regions(index: pd.DataFrame, query: str, limit: int = 30, fuzzy_cutof
         ids = index["region_id"].str.upper()
         scores[ids == digits.upper()] = 0
         scores[(ids.str.startswith(digits.upper())) & (scores > 0)] = 1
-    qa, qb = fold(q), fold(q, transliterate=False)
+    qa, qb = fold(q), fold(q, "a")
     if qa:
         for col in ("fold_a", "fold_b"):
             names = index[col]

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
@@ -34,6 +33,7 @@ import streamlit as st
 
 from dashboard import data, i18n
 from dashboard.i18n import fmt_number, md_escape, pick, t
+from dashboard.text import fold
 
 i18n.register(
     {
@@ -264,19 +264,6 @@ def parse_year_range(text: object, bounds: tuple[int, int]) -> tuple[int, int]:
 
 def dump_year_range(years: Sequence[int], bounds: tuple[int, int]) -> str:
     return "" if tuple(years) == tuple(bounds) else f"{int(years[0])}-{int(years[1])}"
-
-
-_UMLAUTS_AE = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-_UMLAUTS_A = str.maketrans({"ß": "ss"})
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
-
-
-def fold(text: object, umlaut: str = "ae") -> str:
-    """Lower case, umlauts written out (``ae``) or without dots (``a``), other
-    accents stripped, punctuation as single spaces."""
-    lowered = str(text).lower().translate(_UMLAUTS_AE if umlaut == "ae" else _UMLAUTS_A)
-    plain = "".join(c for c in unicodedata.normalize("NFKD", lowered) if not unicodedata.combining(c))
-    return _NON_ALNUM.sub(" ", plain).strip()
 
 
 def search_haystack(projects: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -25,6 +24,7 @@ import streamlit as st
 from rapidfuzz import fuzz, process
 
 from dashboard import data, i18n
+from dashboard.text import fold
 from dashboard.briefing_pdf import Briefing
 from dashboard.i18n import fmt_number, pick, t
 from etl.catalogue import GERMANY_ID
@@ -111,27 +111,6 @@ SCORE_CUTOFF = 80.0
 MAX_MATCHES = 12
 PREFIX_MIN, PREFIX_SCORE = 3, 95.0
 
-_UMLAUTS_AE = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-_UMLAUTS_A = str.maketrans({"ß": "ss"})
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
-
-
-def _strip_accents(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
-def fold_name(text: object, umlaut: str = "ae") -> str:
-    """A name in a form that survives keyboards without umlauts.
-
-    ``umlaut="ae"`` writes ä as ae ("Muenchen"), ``umlaut="a"`` drops the dots
-    ("Munchen"); both lower-case, strip other accents and turn punctuation into
-    single spaces, so "Frankfurt (Oder)" and "frankfurt oder" fold alike.
-    """
-    lowered = str(text).lower()
-    lowered = lowered.translate(_UMLAUTS_AE if umlaut == "ae" else _UMLAUTS_A)
-    return _NON_ALNUM.sub(" ", _strip_accents(lowered)).strip()
-
-
 def build_search_index(regions: pd.DataFrame) -> pd.DataFrame:
     """The searchable regions (Land to Gemeinde) with both folded forms of their names."""
     frame = regions[regions["level"].isin(SEARCH_LEVELS)]
@@ -140,8 +119,8 @@ def build_search_index(regions: pd.DataFrame) -> pd.DataFrame:
             "region_id": frame["region_id"].astype(str).to_numpy(),
             "level": frame["level"].to_numpy(),
             "name": frame["name"].to_numpy(),
-            "fold_ae": [fold_name(n, "ae") for n in frame["name"]],
-            "fold_a": [fold_name(n, "a") for n in frame["name"]],
+            "fold_ae": [fold(n, "ae") for n in frame["name"]],
+            "fold_a": [fold(n, "a") for n in frame["name"]],
             "ars": frame["ars"].astype("string").fillna("").to_numpy() if "ars" in frame else "",
             "nuts_id": frame["nuts_id"].astype("string").fillna("").to_numpy() if "nuts_id" in frame else "",
         }
@@ -180,7 +159,7 @@ def search_regions(index: pd.DataFrame, query: str, limit: int = MAX_MATCHES, cu
     if not nuts.empty:
         return nuts.assign(score=100.0, exact=True).head(limit)[columns]
 
-    q_ae, q_a = fold_name(query, "ae"), fold_name(query, "a")
+    q_ae, q_a = fold(query, "ae"), fold(query, "a")
     if not q_ae:
         return pd.DataFrame(columns=columns)
     scores = np.zeros(len(index))

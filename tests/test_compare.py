@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from shapely.geometry import box
 
 from dashboard import charts_compare, compare
+from dashboard.text import fold
 
 # A few real keys with invented attributes; enough to tell apart same-named places.
 REGIONS = pd.DataFrame(
@@ -46,11 +47,12 @@ def index():
 
 
 def test_fold_writes_umlauts_both_ways():
-    assert compare.fold("München") == "muenchen"
-    assert compare.fold("München", transliterate=False) == "munchen"
-    assert compare.fold("Groß-Gerau") == "gross gerau"
-    assert compare.fold("  Garching b.München ") == "garching b muenchen"
-    assert compare.fold("Île-de-France") == "ile de france"
+    assert fold("München") == "muenchen"
+    assert fold("München", "a") == "munchen"
+    assert fold("Groß-Gerau") == "gross gerau"
+    assert fold("  Garching b.München ") == "garching b muenchen"
+    assert fold("Île-de-France") == "ile de france"
+    assert fold("Ærø") == "aeroe" and fold("Ærø", "a") == "aero"
 
 
 @pytest.mark.parametrize("query", ["München", "Muenchen", "munchen", "MÜNCHEN", "münchen "])

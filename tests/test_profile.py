@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dashboard import briefing_pdf, region_profile
+from dashboard.text import fold
 
 # --------------------------------------------------------------------------
 # helpers
@@ -141,11 +142,11 @@ def index(regions) -> pd.DataFrame:
 
 
 def test_fold_name_writes_umlauts_two_ways_and_drops_punctuation():
-    assert region_profile.fold_name("Mühlhausen/Thüringen") == "muehlhausen thueringen"
-    assert region_profile.fold_name("Mühlhausen/Thüringen", "a") == "muhlhausen thuringen"
-    assert region_profile.fold_name("Frankfurt (Oder)") == "frankfurt oder"
-    assert region_profile.fold_name("Großheirath") == "grossheirath"
-    assert region_profile.fold_name("  Neustadt a.d. Aisch ") == "neustadt a d aisch"
+    assert fold("Mühlhausen/Thüringen") == "muehlhausen thueringen"
+    assert fold("Mühlhausen/Thüringen", "a") == "muhlhausen thuringen"
+    assert fold("Frankfurt (Oder)") == "frankfurt oder"
+    assert fold("Großheirath") == "grossheirath"
+    assert fold("  Neustadt a.d. Aisch ") == "neustadt a d aisch"
 
 
 @pytest.mark.parametrize(
