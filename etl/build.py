@@ -208,6 +208,13 @@ def build(raw_dir: Path | None = None, out: Path | None = None, only: str | None
     on_disk.update(stage_seconds={**manifest["stage_seconds"], **timings}, total_seconds=total)
     manifest_file.write_text(json.dumps(on_disk, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     ctx.log(f"warehouse written to {out} in {total} s; quarantined rows: {len(quarantine)}")
+    if only is None:
+        # A full build starts from the raw kit; the associations' registries
+        # kept by import-registry go back in (a partial build keeps them anyway).
+        from etl.registry_import import restore_registries
+
+        if restore_registries(out, ctx.log):
+            on_disk = json.loads(manifest_file.read_text(encoding="utf-8"))
     return on_disk
 
 

@@ -6,6 +6,10 @@ Nothing else in the code base builds paths to raw data or to the warehouse:
   when that is missing or empty, ``../shared/data/`` beside the project (the kit).
 - ``DSR_WAREHOUSE``: where the build writes and the app reads. Default
   ``data/warehouse/`` (ignored by git).
+
+Imported registries are kept in ``DSR_REGISTRIES`` (default ``data/registries/``,
+ignored by git: they are the associations' data) so that a full build can add
+them again.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_RAW_DIR = DATA_DIR / "raw"
 KIT_RAW_DIR = PROJECT_ROOT.parent / "shared" / "data"
 DEFAULT_WAREHOUSE = DATA_DIR / "warehouse"
+DEFAULT_REGISTRIES = DATA_DIR / "registries"
 
 # Reviewed, hand-written inputs that belong to the project (not raw data).
 SECTOR_MAPPING_FILE = DATA_DIR / "sector_mapping.csv"
@@ -48,6 +53,14 @@ def warehouse_dir() -> Path:
     if configured:
         return Path(configured).expanduser().resolve()
     return DEFAULT_WAREHOUSE
+
+
+def registries_dir() -> Path:
+    """Where imported registries are kept: ``DSR_REGISTRIES``, else data/registries/."""
+    configured = os.environ.get("DSR_REGISTRIES")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    return DEFAULT_REGISTRIES
 
 
 def table_path(warehouse: Path, table: str) -> Path:

@@ -6,8 +6,10 @@ Out: the same warehouse with one more registry in ``projects``,
 ``project_regions``, ``project_sectors`` and ``registries``, its rejected rows
 and cells in ``quarantine``, written atomically (``etl.load.write_warehouse``):
 every other table is kept as it was. Importing the same id again replaces that
-registry's rows. A full ``python -m etl build`` starts from the raw kit and does
-not keep imported registries: import them again after a rebuild.
+registry's rows. The file and its metadata are kept in the registry store
+(``DSR_REGISTRIES``, default ``data/registries/<id>/``): a full
+``python -m etl build`` starts from the raw kit and then imports every kept
+registry again (``restore_registries``), so no import is lost by a rebuild.
 
 Checks, each with a message naming line and column and a quarantine entry:
 the file must be UTF-8 (a Latin-1 export is refused with the line of the first
@@ -26,6 +28,7 @@ import argparse
 import datetime as dt
 import json
 import re
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -322,8 +325,11 @@ def _replace(previous: pd.DataFrame | None, new: pd.DataFrame, key: str, registr
 
 def import_registry(file: Path, registry_id: str, *, warehouse: Path | None = None, title: str | None = None,
                     publisher: str | None = None, licence: str | None = None, attribution: str | None = None,
-                    url: str | None = None, dry_run: bool = False) -> ImportResult:
-    """Validate a filled-in template and add it to the warehouse as one more registry."""
+                    url: str | None = None, dry_run: bool = False, keep: bool = True) -> ImportResult:
+    """Validate a filled-in template and add it to the warehouse as one more registry.
+
+    With ``keep`` (not for a dry run) the file and the metadata given here are
+    kept in the registry store, for the next full build."""
     if not _ID.match(registry_id):
         raise InputError(file.name, f"--id {registry_id!r}: use 2–40 lower-case letters, digits, '-' or '_' (e.g. 'verein-xy')")
     if registry_id in SOURCES_BY_ID:
@@ -357,7 +363,54 @@ def import_registry(file: Path, registry_id: str, *, warehouse: Path | None = No
     manifest["registry_imports"] = imports
     write_warehouse(warehouse, tables, manifest)
     result.written = True
+    if keep:
+        _keep(file, registry_id, {"title": title, "publisher": publisher, "licence": None if licence == "not stated" else licence,
+                                  "attribution": attribution, "url": url})
     return result
+
+
+STORE_META = "import.json"
+
+
+def _keep(file: Path, registry_id: str, meta: dict) -> None:
+    """The imported file and its metadata into ``<store>/<id>/`` (replacing an earlier import of that id)."""
+    target = paths.registries_dir() / registry_id
+    staging = target.with_name(f".{registry_id}.tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    shutil.copy2(file, staging / file.name)
+    meta = {"file": file.name, **{k: v for k, v in meta.items() if v}}
+    (staging / STORE_META).write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+
+
+def kept_registries(store: Path | None = None) -> list[tuple[str, Path, dict]]:
+    """(id, file, metadata) of every registry in the store, by id."""
+    store = store or paths.registries_dir()
+    out = []
+    for meta_file in sorted(store.glob(f"*/{STORE_META}")):
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        out.append((meta_file.parent.name, meta_file.parent / meta.pop("file"), meta))
+    return out
+
+
+def restore_registries(warehouse: Path, log=print) -> dict[str, str]:
+    """Import every kept registry into ``warehouse`` again (after a full build).
+
+    Each import is atomic on its own; one that fails is reported and the others
+    still load. Returns id → "imported" or the error."""
+    status = {}
+    for registry_id, file, meta in kept_registries():
+        try:
+            result = import_registry(file, registry_id, warehouse=warehouse, keep=False, **meta)
+        except (InputError, OSError) as err:
+            status[registry_id] = f"failed: {err}"
+            log(f"registry {registry_id}: not imported again: {err}")
+            continue
+        status[registry_id] = "imported"
+        log(f"registry {registry_id}: imported again from {file} ({result.build.summary()['projects']} projects)")
+    return status
 
 
 def write_template_xlsx(csv_path: Path = paths.TEMPLATES_DIR / "registry_template.csv",

@@ -19,6 +19,26 @@ from etl.context import BuildContext
 FIXTURES = Path(__file__).parent / "data"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_registry_store(tmp_path_factory):
+    """No test reads or writes the developer's kept registries (data/registries/)."""
+    import os
+
+    previous = os.environ.get("DSR_REGISTRIES")
+    os.environ["DSR_REGISTRIES"] = str(tmp_path_factory.mktemp("registries"))
+    yield
+    if previous is None:
+        os.environ.pop("DSR_REGISTRIES", None)
+    else:
+        os.environ["DSR_REGISTRIES"] = previous
+
+
+@pytest.fixture(autouse=True)
+def _registry_store(tmp_path, monkeypatch):
+    """Each test its own, empty registry store."""
+    monkeypatch.setenv("DSR_REGISTRIES", str(tmp_path / "registries"))
+
+
 @pytest.fixture(scope="session")
 def kit_dir() -> Path:
     """The real raw kit (../shared/data or DSR_RAW_DIR). CI has it beside the clone."""

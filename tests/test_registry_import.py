@@ -25,7 +25,7 @@ from etl.cli import main
 from etl.errors import InputError
 from etl.extract.registries import read_csv_records, read_xlsx_records
 from etl.load import read_manifest, write_warehouse
-from etl.registry_import import COLUMN_NAMES, REQUIRED, TEMPLATE_COLUMNS, import_registry
+from etl.registry_import import COLUMN_NAMES, REQUIRED, TEMPLATE_COLUMNS, import_registry, kept_registries, restore_registries
 from etl.warehouse import Warehouse
 
 IMPORT_FIXTURES = Path(__file__).parent / "data" / "registries" / "import"
@@ -211,6 +211,57 @@ def test_dry_run_writes_nothing(wh):
     result = import_registry(IMPORT_FIXTURES / "bad_rows.csv", "verein-probe", warehouse=wh, dry_run=True)
     assert not result.written and result.build.summary()["projects"] == 4
     assert (wh / "manifest.json").read_text(encoding="utf-8") == before
+    assert kept_registries() == []
+
+
+def test_an_import_is_kept_and_a_rebuilt_warehouse_gets_it_again(wh, base_warehouse, tmp_path):
+    import_registry(IMPORT_FIXTURES / "bad_rows.csv", "verein-alt", warehouse=wh)
+    import_registry(TEMPLATE_CSV, "verein-keep", warehouse=wh, title="Testregister", licence="CC BY 4.0", url="https://example.org/register")
+    (registry_id_a, file_a, meta_a), (registry_id_b, file_b, meta_b) = kept_registries()
+    assert (registry_id_a, file_a.name) == ("verein-alt", "bad_rows.csv")
+    assert (registry_id_b, file_b.name, meta_b) == ("verein-keep", TEMPLATE_CSV.name, {"title": "Testregister", "licence": "CC BY 4.0", "url": "https://example.org/register"})
+    assert file_b.read_bytes() == TEMPLATE_CSV.read_bytes()
+    # Importing an id again replaces what is kept of it.
+    import_registry(TEMPLATE_CSV, "verein-alt", warehouse=wh)
+    assert [(rid, f.name) for rid, f, _ in kept_registries()] == [("verein-alt", TEMPLATE_CSV.name), ("verein-keep", TEMPLATE_CSV.name)]
+    assert not (paths.registries_dir() / "verein-alt" / "bad_rows.csv").exists()
+
+    # A fresh build has none of them; restoring puts both back, as imported.
+    rebuilt = tmp_path / "rebuilt"
+    shutil.copytree(base_warehouse, rebuilt)
+    log = []
+    assert restore_registries(rebuilt, log.append) == {"verein-alt": "imported", "verein-keep": "imported"}
+    assert len(log) == 2 and "verein-keep: imported again" in log[1]
+    for name in ("projects", "project_regions", "project_sectors", "registries"):
+        before, after = table(wh, name), table(rebuilt, name)
+        assert len(after) == len(before), name
+    reg = table(rebuilt, "registries").set_index("registry_id").loc["verein-keep"]
+    assert reg["title"] == "Testregister" and reg["licence"] == "CC BY 4.0"
+    assert set(read_manifest(rebuilt)["registry_imports"]) == {"verein-alt", "verein-keep"}
+
+
+def test_a_kept_registry_that_can_no_longer_be_read_is_reported_and_the_others_load(wh, base_warehouse, tmp_path):
+    import_registry(TEMPLATE_CSV, "verein-a", warehouse=wh)
+    import_registry(TEMPLATE_CSV, "verein-b", warehouse=wh)
+    (paths.registries_dir() / "verein-a" / TEMPLATE_CSV.name).write_bytes("project_id;title\nP-1;Stra\xdfe\n".encode("latin-1"))
+    rebuilt = tmp_path / "rebuilt"
+    shutil.copytree(base_warehouse, rebuilt)
+    status = restore_registries(rebuilt, lambda m: None)
+    assert status["verein-b"] == "imported" and status["verein-a"].startswith("failed:")
+    assert set(table(rebuilt, "registries")["registry_id"]) == {"verein-b"}
+
+
+def test_a_full_build_imports_the_kept_registries_again(monkeypatch, tmp_path):
+    """build() hands the finished warehouse to restore_registries; a partial build does not."""
+    from etl import build as build_module
+    from etl import registry_import
+
+    calls = []
+    monkeypatch.setattr(registry_import, "restore_registries", lambda out, log: calls.append(out) or {})
+    monkeypatch.setattr(build_module, "discover_steps", lambda: [])
+    target = tmp_path / "wh"
+    build_module.build(raw_dir=tmp_path, out=target, log=lambda m: None)
+    assert calls == [target.resolve()]
 
 
 def test_command_line_exit_codes(wh, tmp_path, capsys):
