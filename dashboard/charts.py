@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 BLUES = ["#eff3ff", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#084594"]
 NO_DATA_COLOUR = "#d9d9d9"
 OUTLINE = "#ffffff"
+HIGHLIGHT = "#d94801"  # a region chosen on the map (outlined in this colour on the canvas map too)
 FONT = "DejaVu Sans, Arial, sans-serif"
 CATEGORY_COLOURS = ["#0b5394", "#e69138", "#6aa84f", "#cc0000", "#674ea7", "#45818e", "#bf9000", "#a64d79", "#3d85c6", "#93c47d", "#999999"]
 
@@ -99,6 +100,7 @@ def choropleth(
     source_line: str,
     outlines: pd.DataFrame | None = None,
     outline_name: str = "",
+    highlight: tuple[str, str] | None = None,
     height: int = 720,
 ) -> go.Figure:
     """A classed choropleth: one trace per class (a readable legend), one for "no data".
@@ -109,6 +111,7 @@ def choropleth(
     features carry the region's name as ``properties.n``, so a rerun sends only
     keys and numbers: the hover template reads ``%{properties.n}``,
     ``%{customdata[0]}`` (value) and ``%{customdata[1]}`` (rank).
+    ``highlight`` (key, name) outlines one region, named in the legend.
     """
     traces = []
     for i in range(classes.k):
@@ -133,6 +136,15 @@ def choropleth(
                 showlegend=True,
                 customdata=outlines[["name", "projects_text"]].to_numpy(),
                 hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
+            )
+        )
+    if highlight is not None:
+        traces.append(
+            dict(
+                type="choropleth", geojson=geojson, locations=[highlight[0]], z=[0],
+                colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], showscale=False,
+                marker=dict(line=dict(color=HIGHLIGHT, width=2.5)),
+                name=_html_escape(highlight[1]), showlegend=True, hoverinfo="skip",
             )
         )
     # Plain trace dicts without plotly's per-property validation: a map with

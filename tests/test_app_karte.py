@@ -160,3 +160,28 @@ def test_sources_page_lists_every_source_with_licence_and_quarantine(app, wareho
     assert not at.exception and "src" in at.query_params
     at.radio(key="lang").set_value("en").run()
     assert not at.exception and at.title[0].value == "Sources & method"
+
+
+def test_a_region_chosen_on_the_map_gets_its_figure_and_links(app):
+    at = app(level="kreis", sel="09162")
+    data = _map(at)
+    assert _map_file(data)["ids"][data["selected"]] == "09162"
+    text = _text(at)
+    assert "Gewählt: München" in text and "(09162)" in text and "Rang" in text
+    links = {link.label: link.proto.page for link in at.get("page_link")}
+    assert any("Steckbrief von München" in label for label in links)
+    assert any("München vergleichen" in label for label in links)
+    assert at.query_params["sel"] == "09162"
+    # At Land level the choice becomes its Land; at Gemeinde level a Kreis has no single Gemeinde.
+    at2 = app(level="land", sel="09162")
+    assert _map_file(_map(at2))["ids"][_map(at2)["selected"]] == "09"
+    at3 = app(level="gemeinde", sel="09162")
+    assert _map(at3)["selected"] is None and "sel" not in at3.query_params
+    # Clearing the choice.
+    at.button(key="karte.clear").click().run()
+    assert not at.exception and _map(at)["selected"] is None and "sel" not in at.query_params
+
+
+def test_an_unknown_choice_is_dropped(app):
+    at = app(level="kreis", sel="99999")
+    assert _map(at)["selected"] is None and "sel" not in at.query_params

@@ -132,6 +132,14 @@ def test_pointing_at_a_region_shows_its_value_and_rank_and_the_map_zooms(browser
     text = tip.inner_text()
     assert f"({hovered})" in text and ("Rang" in text or "keine Daten" in text), text
     page.screenshot(path=SCREENS / "karte_hover.png")
+    # A click chooses the region: outlined on the map, named under it with
+    # links to its profile and to the comparison.
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.get_by_text(f"({hovered})").first.wait_for(timeout=30_000)
+    wait_for_app(page)
+    assert root.get_attribute("data-selected") == hovered
+    assert f"sel={hovered}" in page.url
+    page.screenshot(path=SCREENS / "karte_selected.png", full_page=True)
     # Zoom in with the + button: the map redraws, larger.
     before = root.evaluate(PAINTED)["painted"]
     page.locator(".dsr-tools button[data-action='+']").click()
@@ -141,6 +149,11 @@ def test_pointing_at_a_region_shows_its_value_and_rank_and_the_map_zooms(browser
     page.locator(".dsr-tools button[data-action='⟲']").click()
     page.wait_for_timeout(300)
     assert root.evaluate(PAINTED)["painted"] == before
+    # The profile link opens the Steckbrief of the chosen region.
+    page.get_by_role("link", name="Steckbrief von").click()
+    wait_for_app(page)
+    assert "steckbrief" in page.url and f"region={hovered}" in page.url
+    assert page.locator("[data-testid='stException']").count() == 0
     page.close()
 
 

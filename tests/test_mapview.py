@@ -118,3 +118,26 @@ def test_project_outlines_are_sent_as_positions_with_plain_text():
     data = _payload(_frame(), ["01001", "01002", "01003"], outlines=outlines, outline_label="Projekte auf der Karte")
     # A region that is not on the map (here 09999) is left out.
     assert data["outline"] == {"idx": [2], "text": ["Projekte: 2\nA & B\nC"], "label": "Projekte auf der Karte"}
+
+
+def test_a_selection_follows_the_level_of_the_map():
+    kreise = {"09162", "09184"}
+    assert mapview.selection_at("09162", kreise) == "09162"
+    assert mapview.selection_at("09162000", kreise) == "09162"  # a Gemeinde: its Kreis
+    assert mapview.selection_at("09162", {"09", "08"}) == "09"  # a Kreis: its Land
+    assert mapview.selection_at("09", kreise) is None  # a Land has no single Kreis
+    assert mapview.selection_at("", kreise) is None and mapview.selection_at(None, kreise) is None
+    data = _payload(_frame(), ["01001", "01002", "01003"], selected="01003")
+    assert data["selected"] == 2
+    assert _payload(_frame(), ["01001"], selected="01003")["selected"] is None
+
+
+def test_the_exported_map_outlines_the_chosen_region_too():
+    from dashboard import charts
+
+    frame = _frame().assign(value=[75.3, 50.0, math.nan])
+    classes = charts.classify(frame["value"], "equal", 2)
+    geojson = {"type": "FeatureCollection", "features": []}
+    fig = charts.choropleth(frame, geojson, classes, ["a", "b"], ["#eff3ff", "#084594"], "keine Daten", "", "T", "Quelle: X", highlight=("01003", "Cach & Co"))
+    (trace,) = [tr for tr in fig.data if tr.name == "Cach &amp; Co"]
+    assert list(trace.locations) == ["01003"] and trace.marker.line.color == charts.HIGHLIGHT

@@ -72,6 +72,7 @@ def payload(
     colours: list[str],
     labels: list[str],
     no_data_colour: str,
+    highlight_colour: str = "#d94801",
     title: str,
     source: str,
     unit: str,
@@ -81,13 +82,15 @@ def payload(
     text: dict[str, str],
     outlines: pd.DataFrame | None = None,
     outline_label: str = "",
+    selected: str | None = None,
     height: int = 640,
 ) -> dict:
     """What a rerun sends: per region of the map file (in its order) the class
     (-1 = no data), the value and the rank, plus legend and labels.
 
     ``frame`` has region_id, class, value, rank and no_data_text; regions of
-    the file that are missing from it are drawn as "no data".
+    the file that are missing from it are drawn as "no data". ``selected`` (a
+    key of the file) is outlined.
     """
     by_id = frame.set_index("region_id").reindex(ids)
     cls = by_id["class"].fillna(-1).to_numpy(dtype=np.int64)
@@ -107,6 +110,7 @@ def payload(
         "colours": list(colours),
         "labels": list(labels),
         "no_data_colour": no_data_colour,
+        "highlight_colour": highlight_colour,
         "title": title,
         "source": source,
         "unit": unit,
@@ -117,12 +121,26 @@ def payload(
         "line_width": 0.3 if len(ids) > 2000 else 0.6,
         "text": dict(text),
         "outline": None,
+        "selected": ids.index(selected) if selected in ids else None,
     }
     if outlines is not None and not outlines.empty:
         position = {rid: i for i, rid in enumerate(ids)}
         rows = [(position[rid], str(txt)) for rid, txt in zip(outlines["region_id"], outlines["projects_text"]) if rid in position]
         data["outline"] = {"idx": [i for i, _ in rows], "text": [html.unescape(t.replace("<br>", "\n")) for _, t in rows], "label": outline_label}
     return data
+
+
+def selection_at(selected: str | None, ids) -> str | None:
+    """The selected region if the map shows it, else the region of the map that
+    contains it (a Gemeinde's Kreis or Land), else None."""
+    if not selected:
+        return None
+    if selected in ids:
+        return selected
+    for length in (5, 2):  # its Kreis, its Land
+        if len(selected) > length and selected[:length] in ids:
+            return selected[:length]
+    return None
 
 
 @cache
@@ -132,6 +150,15 @@ def _component():
     return st.components.v2.component(NAME, js=(HERE / "mapview.js").read_text(encoding="utf-8"))
 
 
-def show(data: dict, key: str) -> None:
-    """Mount the map (the component is registered on first use, not at import)."""
-    _component()(data=data, key=key, height="content")
+def show(data: dict, key: str, on_click=None) -> None:
+    """Mount the map (the component is registered on first use, not at import).
+
+    ``on_click(region_id)`` runs before the rerun a click on the map causes,
+    with the key of the clicked region ("" for a click beside every region)."""
+    import streamlit as st
+
+    def clicked() -> None:
+        if on_click is not None:
+            on_click(st.session_state[key].get("clicked") or "")
+
+    _component()(data=data, key=key, height="content", on_clicked_change=clicked)

@@ -57,7 +57,7 @@ const CSS = `
 .dsr-map { font-family: "Source Sans", "DejaVu Sans", Arial, sans-serif; color: #262730; position: relative; }
 .dsr-title { font-size: 17px; margin: 4px 0 6px 6px; }
 .dsr-stage { position: relative; }
-.dsr-stage canvas { position: absolute; left: 0; top: 0; touch-action: pan-y; }
+.dsr-stage canvas { position: absolute; left: 0; top: 0; touch-action: pan-y; cursor: pointer; }
 .dsr-stage canvas.dsr-hover { pointer-events: none; }
 .dsr-legend { position: absolute; left: 6px; top: 6px; background: rgba(255,255,255,0.85); padding: 4px 8px; font-size: 12px; line-height: 18px; pointer-events: none; }
 .dsr-legend span.sw { display: inline-block; width: 22px; height: 12px; margin-right: 6px; vertical-align: -1px; border: 1px solid #bbb; box-sizing: border-box; }
@@ -93,6 +93,7 @@ class ChoroplethMap {
     this.hitCtx = document.createElement("canvas").getContext("2d");
     this.view = { z: 1, px: 0, py: 0 };
     this.hovered = -1;
+    this.selected = -1;
     this.shapes = null;
     this.data = null;
     this.width = 0;
@@ -107,8 +108,9 @@ class ChoroplethMap {
     new ResizeObserver(() => this.resize()).observe(this.root);
   }
 
-  async update(data) {
+  async update(data, setTriggerValue) {
     this.data = data;
+    this.setTriggerValue = setTriggerValue;
     for (const old of this.stage.querySelectorAll(".dsr-message")) old.remove();
     this.root.dataset.state = "loading";
     this.root.dataset.drawn = "0";
@@ -139,7 +141,11 @@ class ChoroplethMap {
     if (this.shapes !== shapes) {
       this.shapes = shapes;
       this.view = { z: 1, px: 0, py: 0 };
+      this.hovered = -1;
     }
+    // The selection is Python's (the URL's): a click shows at once, and the
+    // rerun it causes sends it back.
+    this.selected = data.selected ?? -1;
     this.outlined = new Map((data.outline ? data.outline.idx : []).map((i, j) => [i, data.outline.text[j]]));
     this.noData = new Map(Object.entries(data.nd || {}).map(([i, text]) => [Number(i), text]));
     this.numberFormat = new Intl.NumberFormat(data.locale, { minimumFractionDigits: data.decimals, maximumFractionDigits: data.decimals });
@@ -233,11 +239,24 @@ class ChoroplethMap {
     const ctx = this.hoverCanvas.getContext("2d");
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, this.hoverCanvas.width, this.hoverCanvas.height);
-    if (this.hovered < 0) return;
+    this.root.dataset.selected = this.selected < 0 ? "" : this.shapes.ids[this.selected];
+    if (this.hovered < 0 && this.selected < 0) return;
     const k = this.transform(ctx);
-    ctx.strokeStyle = "#222222";
-    ctx.lineWidth = 1.8 * this.dpr / k;
-    ctx.stroke(this.shapes.paths[this.hovered]);
+    if (this.selected >= 0) {
+      // The chosen region: a dark outline with a white halo, readable on every class colour.
+      ctx.lineJoin = "round";
+      ctx.strokeStyle = "#ffffff";
+      ctx.lineWidth = 5 * this.dpr / k;
+      ctx.stroke(this.shapes.paths[this.selected]);
+      ctx.strokeStyle = this.data.highlight_colour;
+      ctx.lineWidth = 2.5 * this.dpr / k;
+      ctx.stroke(this.shapes.paths[this.selected]);
+    }
+    if (this.hovered >= 0) {
+      ctx.strokeStyle = "#222222";
+      ctx.lineWidth = 1.8 * this.dpr / k;
+      ctx.stroke(this.shapes.paths[this.hovered]);
+    }
   }
 
   toMap(cx, cy) {
@@ -294,6 +313,13 @@ class ChoroplethMap {
     this.tip.style.top = `${Math.max(0, cy - 10)}px`;
   }
 
+  choose(i) {
+    if (this.data.cls.length !== this.shapes.paths.length || i === this.selected) return;
+    this.selected = i;
+    this.drawHover();
+    if (this.setTriggerValue) this.setTriggerValue("clicked", i < 0 ? "" : this.shapes.ids[i]);
+  }
+
   zoomBy(factor, cx = this.width / 2, cy = this.data.height / 2) {
     const z = Math.min(64, Math.max(1, this.view.z * factor));
     const f = z / this.view.z;
@@ -333,10 +359,15 @@ class ChoroplethMap {
       }
       this.hover(x, y);
     });
-    const end = () => {
+    const end = (e) => {
       if (drag && drag.moved) {
         c.style.transform = this.hoverCanvas.style.transform = "";
         this.draw();
+      } else if (drag && e.type === "pointerup" && e.detail < 2) {
+        // A click (not a drag, not the second click of a double click)
+        // chooses the region under the pointer; a click beside the map clears.
+        const [x, y] = at(e);
+        this.choose(this.regionAt(x, y));
       }
       drag = null;
     };
@@ -363,11 +394,11 @@ class ChoroplethMap {
 }
 
 export default function (component) {
-  const { parentElement, data } = component;
+  const { parentElement, data, setTriggerValue } = component;
   let map = instances.get(parentElement);
   if (!map) {
     map = new ChoroplethMap(parentElement);
     instances.set(parentElement, map);
   }
-  map.update(data);
+  map.update(data, setTriggerValue);
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, data, mapview, projects_overlay, state, ui
-from dashboard.i18n import fmt_number, lang, pick, register, t
+from dashboard.i18n import fmt_number, lang, md_escape, pick, register, t
 from dashboard.state import Param
 
 register({
@@ -15,9 +15,13 @@ register({
     "map_zoom_reset": ("Ganz Deutschland", "All of Germany"),
     "map_error": ("Die Karte konnte nicht geladen werden", "The map could not be loaded"),
     "map_hint": (
-        "Zeigen Sie auf eine Region für Wert und Rang. Verschieben durch Ziehen; zoomen mit + und −, Doppelklick oder Strg + Mausrad.",
-        "Point at a region for its value and rank. Drag to move; zoom with + and −, a double click or Ctrl + mouse wheel.",
+        "Zeigen Sie auf eine Region für Wert und Rang, klicken Sie sie an für Steckbrief und Vergleich. Verschieben durch Ziehen; zoomen mit + und −, Doppelklick oder Strg + Mausrad.",
+        "Point at a region for its value and rank, click it for its profile and comparison. Drag to move; zoom with + and −, a double click or Ctrl + mouse wheel.",
     ),
+    "map_selected": ("Gewählt", "Selected"),
+    "map_open_profile": ("Steckbrief von {name}", "Profile of {name}"),
+    "map_compare": ("{name} vergleichen", "Compare {name}"),
+    "map_clear": ("Auswahl aufheben", "Clear selection"),
 })
 
 PAGE = "karte"
@@ -29,7 +33,9 @@ P_PERIOD = Param("period", None)
 P_CLS = Param("cls", "quantile")
 P_K = Param("k", 5, "int")
 P_BREAKS = Param("breaks", "")
-PARAMS = [P_LEVEL, P_TOPIC, P_IND, P_PERIOD, P_CLS, P_K, P_BREAKS, *projects_overlay.PARAMS]
+P_SEL = Param("sel", None)  # a region chosen on the map
+PARAMS = [P_LEVEL, P_TOPIC, P_IND, P_PERIOD, P_CLS, P_K, P_BREAKS, P_SEL, *projects_overlay.PARAMS]
+K_SEL = state.key(PAGE, P_SEL)
 
 v = ui.require_warehouse()
 state.restore(PAGE, PARAMS)
@@ -121,13 +127,15 @@ if outlines is not None and not outlines.empty:
     source_ids += projects_overlay.source_ids(overlay)
 line = ui.source_line(v, source_ids)
 map_url, map_ids = data.map_shapes(v, level)
+# A region chosen at another level stays chosen as the region containing it.
+selected = st.session_state[K_SEL] = mapview.selection_at(st.session_state.get(K_SEL), set(map_ids))
 shown_map = mapview.payload(
     frame, map_ids, map_url,
-    colours=colours, labels=class_labels, no_data_colour=charts.NO_DATA_COLOUR,
+    colours=colours, labels=class_labels, no_data_colour=charts.NO_DATA_COLOUR, highlight_colour=charts.HIGHLIGHT,
     title=title, source=line, unit=unit, decimals=decimals, locale="de-DE" if lang() == "de" else "en-GB",
     n_ranked=n_ranked,
     text={"no_data": t("no_data"), "rank": t("rank"), "zoom_in": t("map_zoom_in"), "zoom_out": t("map_zoom_out"), "zoom_reset": t("map_zoom_reset"), "error": t("map_error")},
-    outlines=outlines, outline_label=t("projects_on_map"),
+    outlines=outlines, outline_label=t("projects_on_map"), selected=selected,
 )
 
 
@@ -138,6 +146,7 @@ def export_figure():
     fig = charts.choropleth(
         frame, data.shapes_geojson(v, level), classes, class_labels, colours, t("no_data"), hover, title, line,
         outlines=outlines, outline_name=t("projects_on_map"),
+        highlight=(selected, str(data.regions(v)["name"].get(selected, selected))) if selected else None,
     )
     return fig.update_layout(separators=",." if lang() == "de" else ".,")
 
@@ -151,10 +160,29 @@ if not flagged.empty:
     if not other.empty:
         st.caption(t("flagged_note", n=int(other.sum()), flags=", ".join(f"{pick(fl.loc[f, 'label_de'], fl.loc[f, 'label_en'])} ({n})" for f, n in other.items())))
 
+def choose_region(region_id: str) -> None:
+    st.session_state[K_SEL] = region_id or None
+
+
 permalink = state.permalink(PAGE, PAGE, PARAMS)
 table = frame.assign(unit=unit)[["region_id", "name", "type", "value", "unit", "rank", "flag", "source_id"]].sort_values(["rank", "region_id"])
-mapview.show(shown_map, key="karte.map")
+mapview.show(shown_map, key="karte.map", on_click=choose_region)
 st.caption(t("map_hint"))
+if selected:
+    chosen = frame.set_index("region_id").loc[selected] if selected in set(frame["region_id"]) else None
+    name = str(data.regions(v)["name"].get(selected, selected))
+    if chosen is not None and chosen["value"] == chosen["value"]:
+        figure = f"{fmt(chosen['value'])} {md_escape(unit)} · {t('rank')} {int(chosen['rank'])} / {n_ranked}"
+    else:
+        figure = md_escape(t("no_data") if chosen is None else chosen["no_data_text"])
+    st.markdown(f"**{t('map_selected')}: {md_escape(name)}** ({selected}) · {figure}")
+    c1, c2, c3 = st.columns([2, 2, 1])
+    with c1:
+        st.page_link("views/steckbrief.py", label=t("map_open_profile", name=md_escape(name)), query_params={"region": selected}, icon=":material/article:")
+    with c2:
+        st.page_link("views/vergleich.py", label=t("map_compare", name=md_escape(name)), query_params={"regions": selected}, icon=":material/compare_arrows:")
+    with c3:
+        st.button(t("map_clear"), key="karte.clear", on_click=choose_region, args=("",), type="tertiary", icon=":material/close:")
 ui.downloads(export_figure, table, f"dsr_{indicator_id}_{level}_{period}", permalink, key="map")
 ui.indicator_notes(v, indicator_id)
 
