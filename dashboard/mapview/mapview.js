@@ -150,6 +150,7 @@ class ChoroplethMap {
     this.noData = new Map(Object.entries(data.nd || {}).map(([i, text]) => [Number(i), text]));
     this.numberFormat = new Intl.NumberFormat(data.locale, { minimumFractionDigits: data.decimals, maximumFractionDigits: data.decimals });
     this.intFormat = new Intl.NumberFormat(data.locale, { maximumFractionDigits: 0 });
+    this.renderLegend();
     this.resize(true);
   }
 
@@ -164,12 +165,14 @@ class ChoroplethMap {
     this.legend.replaceChildren();
     const entries = d.labels.map((label, i) => [d.colours[i], label, false]);
     if (d.cls.some((c) => c < 0)) entries.push([d.no_data_colour, d.text.no_data, false]);
-    if (d.outline && d.outline.idx.length) entries.push(["transparent", d.outline.label, true]);
+    if (d.outline && d.outline.idx.length) entries.push(["transparent", d.outline.label, "#cc0000"]);
+    // The chosen region, by name, once the shapes (with the names) are loaded.
+    if (this.shapes && this.selected >= 0) entries.push(["transparent", this.shapes.names[this.selected], d.highlight_colour]);
     for (const [colour, label, outline] of entries) {
       const row = el("div", null, this.legend);
       const sw = el("span", "sw", row);
       sw.style.background = colour;
-      if (outline) sw.style.border = "2px solid #cc0000";
+      if (outline) sw.style.border = `2px solid ${outline}`;
       row.appendChild(document.createTextNode(label));
     }
   }
@@ -186,7 +189,7 @@ class ChoroplethMap {
       c.style.width = `${width}px`;
       c.style.height = `${height}px`;
     }
-    // Fit Germany into the stage, leaving room for the legend on the left.
+    // Fit Germany into the stage, centred (the legend sits on top, at the left).
     const s = this.shapes;
     const pad = 8;
     const scale = Math.min((width - 2 * pad) / s.width, (height - 2 * pad) / s.height);
@@ -317,6 +320,7 @@ class ChoroplethMap {
     if (this.data.cls.length !== this.shapes.paths.length || i === this.selected) return;
     this.selected = i;
     this.drawHover();
+    this.renderLegend();
     if (this.setTriggerValue) this.setTriggerValue("clicked", i < 0 ? "" : this.shapes.ids[i]);
   }
 
