@@ -38,6 +38,7 @@ import pandas as pd
 import python_calamine
 
 from etl.errors import InputError
+from etl.extract.cells import as_text, is_empty, parse_cell
 
 # Zeichenerklärung of Destatis (GENESIS and Gemeindeverzeichnis): "." unknown or
 # secret, "x" not meaningful, "/" no figure because not reliable enough. "-" means
@@ -49,48 +50,11 @@ GV_MARKERS: dict[str, str] = {**MARKERS, "-": "zero", "–": "zero"}
 GENESIS_MARKERS: dict[str, str] = {**MARKERS, "-": "no_value"}
 
 CELL_COLUMNS = ["line", "column", "raw", "value", "flag", "problem"]
-_NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?$")
 _FOOTNOTE_MARK = re.compile(r"\s*(\d+\))+\s*$")
 _DATE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4})$")
 
 
 # --- cells ------------------------------------------------------------------------
-
-
-def is_empty(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip()) or (isinstance(value, float) and math.isnan(value))
-
-
-def as_text(value: object) -> str:
-    """A cell as text; whole numbers without ".0" (keys and counts come as floats from calamine)."""
-    if is_empty(value):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def parse_cell(value: object, markers: dict[str, str]) -> tuple[float, str | None, str | None]:
-    """(value, flag, problem) of one data cell.
-
-    A number passes; a marker becomes its flag (value 0 for "zero", else NaN); a
-    number written as text (decimal comma or point) is read; anything else is a
-    problem. An empty cell gives NaN without flag and problem: the caller decides.
-    """
-    if is_empty(value):
-        return math.nan, None, None
-    if isinstance(value, bool):
-        return math.nan, None, f"unexpected boolean cell {value!r}"
-    if isinstance(value, (int, float)):
-        return float(value), None, None
-    text = str(value).strip()
-    if text in markers:
-        flag = markers[text]
-        return (0.0 if flag == "zero" else math.nan), flag, None
-    compact = text.replace("\u202f", "").replace("\xa0", "").replace(" ", "")
-    if _NUMBER.match(compact):
-        return float(compact.replace(",", ".")), None, None
-    return math.nan, None, f"neither a number nor a known marker: {text!r}"
 
 
 def parse_decimal_comma(value: object) -> float:

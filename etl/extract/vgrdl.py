@@ -25,6 +25,8 @@ import pandas as pd
 import python_calamine
 
 from etl.errors import InputError
+from etl.extract import cells
+from etl.extract.cells import as_text, is_empty
 
 # Zeichenerklärung of the publication (sheet "Definitionen"): "–" nothing (exactly
 # zero), "." unknown or secret, "…" figure follows later, "x" not meaningful. The
@@ -54,7 +56,6 @@ ID_COLUMNS = {
 REQUIRED_ID_COLUMNS = {"eu_code": "EU-Code", "key": "Regional-schlüssel", "nuts3": "NUTS 3", "name": "Gebietseinheit"}
 HEADER_SEARCH_ROWS = 20
 _FOOTNOTE = re.compile(r"^\s*(\d+\)|\*)")
-_NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?$")
 _FOOTNOTE_MARK = re.compile(r"\s*\d+\)\s*$")
 
 LONG_COLUMNS = ["sheet", "line", "column", "eu_code", "key", "nuts3", "name", "year", "raw", "value", "flag", "problem"]
@@ -78,19 +79,6 @@ def _norm_header(value: object) -> str:
     return re.sub(r"[\s\-]+", "", str(value)).lower()
 
 
-def _is_empty(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip()) or (isinstance(value, float) and math.isnan(value))
-
-
-def _as_text(value: object) -> str:
-    """A cell as text; whole numbers without ".0" (keys stored as numbers)."""
-    if _is_empty(value):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 def parse_year(value: object) -> int | None:
     """The year of a header cell (1992, 1992.0, "1992"), else None."""
     if isinstance(value, bool):
@@ -105,26 +93,8 @@ def parse_year(value: object) -> int | None:
 
 
 def parse_cell(value: object) -> tuple[float, str | None, str | None]:
-    """(value, flag, problem) of one data cell.
-
-    Numbers pass; the publisher's markers become a flag (``-`` gives 0); a number
-    written as text (decimal comma or point) is read; anything else is a problem.
-    An empty cell gives NaN without flag: the caller decides what that means.
-    """
-    if _is_empty(value):
-        return math.nan, None, None
-    if isinstance(value, bool):
-        return math.nan, None, f"unexpected boolean cell {value!r}"
-    if isinstance(value, (int, float)):
-        return float(value), None, None
-    text = str(value).strip()
-    if text in MARKERS:
-        flag = MARKERS[text]
-        return (0.0 if flag == "zero" else math.nan), flag, None
-    compact = text.replace("\u202f", "").replace("\xa0", "").replace(" ", "")
-    if _NUMBER.match(compact):
-        return float(compact.replace(",", ".")), None, None
-    return math.nan, None, f"unknown value marker {text!r}"
+    """(value, flag, problem) of one data cell, with the VGRdL's markers (``-`` gives 0)."""
+    return cells.parse_cell(value, MARKERS)
 
 
 def list_sheets(path: Path) -> list[str]:
@@ -133,7 +103,7 @@ def list_sheets(path: Path) -> list[str]:
 
 def _find_header(rows: list[list], relpath: str, sheet: str) -> int:
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        if any(_norm_header(c) == "regionalschlüssel" for c in row if not _is_empty(c)):
+        if any(_norm_header(c) == "regionalschlüssel" for c in row if not is_empty(c)):
             return i
     raise InputError(relpath, f"no header row with 'Regional-schlüssel' in the first {HEADER_SEARCH_ROWS} lines", sheet=sheet)
 
@@ -150,7 +120,7 @@ def extract_vgrdl_sheet(
     id_cols: dict[str, int] = {}
     year_cols: dict[int, int] = {}
     for j, cell in enumerate(header):
-        if _is_empty(cell):
+        if is_empty(cell):
             continue
         year = parse_year(cell)
         if year is not None:
@@ -162,11 +132,11 @@ def extract_vgrdl_sheet(
         if role is None:
             raise InputError(
                 relpath,
-                f"column header {_as_text(cell)!r} is neither a year nor one of the known columns "
+                f"column header {as_text(cell)!r} is neither a year nor one of the known columns "
                 "(Lfd. Nr., EU-Code, Regional-schlüssel, Land, NUTS 1–3, Gebietseinheit)",
                 sheet=sheet,
                 line=header_line,
-                column=_as_text(cell),
+                column=as_text(cell),
             )
         id_cols[role] = j
     for role, wanted in REQUIRED_ID_COLUMNS.items():
@@ -182,10 +152,10 @@ def extract_vgrdl_sheet(
             column=str(missing[0]),
         )
 
-    title = [_as_text(r[0]) for r in rows[:h] if r and not _is_empty(r[0])]
+    title = [as_text(r[0]) for r in rows[:h] if r and not is_empty(r[0])]
     unit_line, unit_line_number = None, None
     for i, r in enumerate(rows[:h]):
-        text = _as_text(r[0]) if r else ""
+        text = as_text(r[0]) if r else ""
         if text.lower().startswith("in "):
             unit_line, unit_line_number = text, i + 1
             break
@@ -199,11 +169,11 @@ def extract_vgrdl_sheet(
     for i in range(h + 1, len(rows)):
         row = list(rows[i]) + [None] * max(0, width - len(rows[i]))
         line = i + 1
-        key = _as_text(row[id_cols["key"]])
-        eu_code = _as_text(row[id_cols["eu_code"]])
-        has_values = any(not _is_empty(row[j]) for j in year_cols.values())
+        key = as_text(row[id_cols["key"]])
+        eu_code = as_text(row[id_cols["eu_code"]])
+        has_values = any(not is_empty(row[j]) for j in year_cols.values())
         if not key and not eu_code:
-            first = next((_as_text(c) for c in row if not _is_empty(c)), "")
+            first = next((as_text(c) for c in row if not is_empty(c)), "")
             if first and _FOOTNOTE.match(first) and not has_values:
                 footnotes.append(first)
             elif has_values:
@@ -211,8 +181,8 @@ def extract_vgrdl_sheet(
             else:
                 layout += 1
             continue
-        name = _FOOTNOTE_MARK.sub("", _as_text(row[id_cols["name"]]))
-        nuts3 = _as_text(row[id_cols["nuts3"]])
+        name = _FOOTNOTE_MARK.sub("", as_text(row[id_cols["name"]]))
+        nuts3 = as_text(row[id_cols["nuts3"]])
         for year in years:
             cell = row[year_cols[year]]
             value, flag, problem = parse_cell(cell)
@@ -226,7 +196,7 @@ def extract_vgrdl_sheet(
                     "nuts3": nuts3,
                     "name": name,
                     "year": year,
-                    "raw": _as_text(cell),
+                    "raw": as_text(cell),
                     "value": value,
                     "flag": flag,
                     "problem": problem,
