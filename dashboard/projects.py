@@ -26,6 +26,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
 import pandas as pd
@@ -798,6 +799,31 @@ def registry_caption(registry_id: str, registries: pd.DataFrame | None) -> str:
 
 def available(v: str) -> bool:
     return all(data.has_table(v, name) for name in ("projects", "project_regions", "project_sectors"))
+
+
+class PageTables(NamedTuple):
+    """What the Projekte and Sektoren pages both start from."""
+
+    projects: pd.DataFrame
+    assign: pd.DataFrame
+    regions: pd.DataFrame
+    sectors: pd.DataFrame | None
+    registries: pd.DataFrame | None
+    sources: pd.DataFrame
+    sector_order: list[str]
+
+
+def page_tables(v: str) -> PageTables:
+    sectors = data.table(v, "sectors")
+    return PageTables(
+        projects=data.table(v, "projects"),
+        assign=cached_assignments(v),
+        regions=data.regions(v),
+        sectors=sectors,
+        registries=data.table(v, "registries"),
+        sources=data.sources(v),
+        sector_order=list(sectors.sort_values("sort_order")["sector_id"]) if sectors is not None else [],
+    )
 
 
 @st.cache_data(max_entries=2, show_spinner=False)

@@ -94,14 +94,8 @@ if not projects.available(v):
     st.info(t("pj_no_projects"))
     state.stop(PAGE, PARAMS)
 
-all_projects = data.table(v, "projects")
-assign = projects.cached_assignments(v)
+all_projects, assign, regions, sectors, registries, sources, sector_order = projects.page_tables(v)
 links = projects.cached_links(v)
-regions = data.regions(v)
-sectors = data.table(v, "sectors")
-registries = data.table(v, "registries")
-sources = data.sources(v)
-sector_order = list(sectors.sort_values("sort_order")["sector_id"]) if sectors is not None else []
 all_keys = projects.key_series(all_projects)
 by_key = all_projects.assign(key=all_keys.to_numpy()).set_index("key")
 LABELS = {dim: projects.value_labels(dim, projects.dimension_values(assign, dim), sectors, registries, regions) for dim in projects.DIMENSIONS}

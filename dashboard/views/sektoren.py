@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_projects, data, i18n, projects, state, ui
+from dashboard import charts_projects, i18n, projects, state, ui
 from dashboard.i18n import fmt_number, md_escape, t
 from dashboard.projects import NONE, decode_option, encode_option
 from dashboard.state import Param
@@ -102,13 +102,7 @@ if not projects.available(v):
     st.info(t("pj_no_projects"))
     state.stop(PAGE, PARAMS)
 
-all_projects = data.table(v, "projects")
-assign = projects.cached_assignments(v)
-regions = data.regions(v)
-sectors = data.table(v, "sectors")
-registries = data.table(v, "registries")
-sources = data.sources(v)
-sector_order = list(sectors.sort_values("sort_order")["sector_id"]) if sectors is not None else []
+all_projects, assign, regions, sectors, registries, sources, sector_order = projects.page_tables(v)
 st.caption(t("sk_intro"))
 
 
