@@ -14,6 +14,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Each page as a policymaker would open it from a link: with a region or a selection.
+PAGES = {
+    "karte": "",
+    "steckbrief": "steckbrief?region=09162",
+    "vergleich": "vergleich?regions=09162,09564,08111,06412,05315",
+    "trends": "trends?regions=09162,08111,05315&ind=bb_hh_all_50",
+    "sektoren": "sektoren",
+    "projekte": "projekte?project=mpsc:MPSC-2019-02",
+    "quellen": "quellen",
+}
+# What Streamlit shows when a page script raised.
+ERROR_BOX = "[data-testid='stException']"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -93,13 +105,62 @@ class OfflineBrowser:
         self.browser.close()
 
 
+SCRIPT_DONE = "() => document.querySelector('[data-test-script-state]').getAttribute('data-test-script-state') === 'notRunning'"
+
+
 def wait_for_app(page, timeout_ms: int = 90_000) -> None:
     """Until Streamlit has run the page script to its end (the app root's
     ``data-test-script-state`` is ``notRunning``) and the page has drawn."""
     page.wait_for_selector("[data-test-script-state]", timeout=timeout_ms)
-    page.wait_for_function(
-        "() => document.querySelector('[data-test-script-state]').getAttribute('data-test-script-state') === 'notRunning'",
-        timeout=timeout_ms,
-    )
+    page.wait_for_function(SCRIPT_DONE, timeout=timeout_ms)
     page.wait_for_selector("h1", timeout=timeout_ms)
     page.wait_for_timeout(800)
+
+
+async def walk_pages_async(context, base: str, rounds: int = 1, timeout_ms: int = 240_000) -> list[dict]:
+    """One browser session (a Playwright async context) opening every page
+    ``rounds`` times in a row, as a user who moves on as soon as a page has run.
+    Returns per page load: slug, milliseconds, error-box texts."""
+    page = await context.new_page()
+    page.set_default_timeout(timeout_ms)
+    loads = []
+    for _ in range(rounds):
+        for slug, path in PAGES.items():
+            t0 = time.perf_counter()
+            await page.goto(f"{base}/{path}")
+            await page.wait_for_selector("[data-test-script-state]")
+            await page.wait_for_function(SCRIPT_DONE)
+            await page.wait_for_selector("h1")
+            ms = (time.perf_counter() - t0) * 1000
+            errors = await page.locator(ERROR_BOX).all_inner_texts()
+            loads.append({"slug": slug, "ms": ms, "errors": errors})
+    await page.close()
+    return loads
+
+
+def run_sessions(base: str, sessions: int, rounds: int = 1) -> list[dict]:
+    """``sessions`` browser sessions (separate contexts, so separate Streamlit
+    sessions) walking every page at the same time."""
+    import asyncio
+
+    from playwright.async_api import async_playwright
+
+    async def main():
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            contexts = [await browser.new_context(viewport={"width": 1200, "height": 900}) for _ in range(sessions)]
+            try:
+                results = await asyncio.gather(*(walk_pages_async(c, base, rounds) for c in contexts))
+            finally:
+                await browser.close()
+            return [dict(load, session=i) for i, loads in enumerate(results) for load in loads]
+
+    return asyncio.run(main())
+
+
+# Lines of the server log that mean a page script failed.
+LOG_ERRORS = ("Traceback", "Exception", "Error:")
+
+
+def log_errors(log_path: Path) -> list[str]:
+    return [line for line in log_path.read_text(errors="replace").splitlines() if any(m in line for m in LOG_ERRORS)]

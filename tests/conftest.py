@@ -50,10 +50,18 @@ def kit_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def warehouse(tmp_path_factory, kit_dir):
-    """A full build of the warehouse from the real kit, shared by all end-to-end tests."""
+    """A full build of the warehouse from the real kit, shared by all end-to-end tests.
+
+    ``DSR_TEST_WAREHOUSE`` names an existing build of the kit to reuse instead
+    (a developer's shortcut for app tests on a busy machine; CI always builds)."""
+    import os
+
     from etl.build import build
     from etl.warehouse import Warehouse
 
+    reuse = os.environ.get("DSR_TEST_WAREHOUSE")
+    if reuse and not os.environ.get("CI"):
+        return Warehouse(Path(reuse))
     out = tmp_path_factory.mktemp("warehouse") / "wh"
     build(raw_dir=kit_dir, out=out, log=lambda m: None)
     return Warehouse(out)

@@ -8,21 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from browser import OfflineBrowser, running_app, wait_for_app
+from browser import ERROR_BOX, PAGES, OfflineBrowser, running_app, wait_for_app
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SCREENS = ARTIFACTS / "screens"
-# Each page as a policymaker would open it from a link: with a region or a selection.
-PAGES = {
-    "karte": "",
-    "steckbrief": "steckbrief?region=09162",
-    "vergleich": "vergleich?regions=09162,09564,08111,06412,05315",
-    "trends": "trends?regions=09162,08111,05315&ind=bb_hh_all_50",
-    "sektoren": "sektoren",
-    "projekte": "projekte?project=mpsc:MPSC-2019-02",
-    "quellen": "quellen",
-}
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +143,7 @@ def test_pointing_at_a_region_shows_its_value_and_rank_and_the_map_zooms(browser
     page.get_by_role("link", name="Steckbrief von").click()
     wait_for_app(page)
     assert "steckbrief" in page.url and f"region={hovered}" in page.url
-    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.locator(ERROR_BOX).count() == 0
     page.close()
 
 
@@ -211,7 +201,7 @@ def test_every_page_renders_and_is_screenshotted(browser, app, slug):
     page.goto(f"{app}/{PAGES[slug]}")
     wait_for_app(page)
     page.wait_for_timeout(1500)  # charts draw after the script has run
-    assert page.locator("[data-testid='stException']").count() == 0, page.inner_text("body")[:2000]
+    assert page.locator(ERROR_BOX).count() == 0, page.inner_text("body")[:2000]
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENS / f"{slug}.png", full_page=True)
     page.close()
