@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -193,7 +194,7 @@ def _map_file(v: str, level: str) -> str:
     if not target.exists():
         MAP_DIR.mkdir(parents=True, exist_ok=True)
         text = json.dumps(shapes_geojson(v, level), separators=(",", ":"), ensure_ascii=False)
-        tmp = target.with_suffix(f".tmp{os.getpid()}")
+        tmp = target.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
         tmp.write_text(text, encoding="utf-8")  # served as UTF-8 bytes
         os.replace(tmp, target)
     return f"{STATIC_URL}/maps/{name}"
@@ -217,7 +218,7 @@ def map_shapes(v: str, level: str) -> tuple[str, list[str]]:
         encoded = mapview.encode(_wh(v).shapes(level, "map"), regions(v)["name"])
         ids = encoded["ids"]
         MAP_DIR.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".tmp{os.getpid()}")
+        tmp = target.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
         tmp.write_text(json.dumps(encoded, separators=(",", ":"), ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, target)
     return f"{STATIC_URL}/maps/{name}", ids

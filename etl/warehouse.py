@@ -46,7 +46,12 @@ class Warehouse:
         return table in self.manifest.get("tables", [])
 
     def sql(self, query: str, params: list | dict | None = None) -> pd.DataFrame:
-        return self.con.execute(query, params or []).df()
+        """Runs one query on its own cursor. A DuckDB connection runs one call at
+        a time; the app's sessions share this object from several threads, so no
+        query may run on the shared connection itself (a cursor is a new
+        connection to the same in-memory catalogue: it sees the same views)."""
+        with self.con.cursor() as cur:
+            return cur.execute(query, params or []).df()
 
     def table(self, name: str) -> pd.DataFrame:
         return self.sql(f"SELECT * FROM {name}")
