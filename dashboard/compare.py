@@ -18,12 +18,10 @@ import numpy as np
 import pandas as pd
 
 from dashboard.text import fold
+from etl.catalogue import GERMANY_ID
+from etl.catalogue import LEVELS as LEVEL_ORDER
 
-LEVEL_ORDER = ("bund", "land", "rbz", "kreis", "gemeinde")
-KEY_LENGTH = {"bund": 0, "land": 2, "rbz": 3, "kreis": 5, "gemeinde": 8}
-GERMANY_ID = "DG"
 MAX_REGIONS = 6
-PEER_KINDS = ("none", "type", "land", "population", "neighbours")
 PREFERRED_INDICATOR = "bb_hh_all_50"  # households, all technologies, >= 50 Mbit/s: the longest broadband series
 
 # ---------------------------------------------------------------- search
@@ -117,94 +115,6 @@ def clean_selection(selected: Iterable[str], known: Iterable[str], limit: int = 
         else:
             kept.append(rid)
     return kept, dropped
-
-
-# ---------------------------------------------------------------- peer groups
-
-
-def peer_group(
-    regions: pd.DataFrame,
-    anchor: str,
-    kind: str,
-    *,
-    population: pd.Series | None = None,
-    pct: float | None = None,
-    neighbours: pd.DataFrame | None = None,
-) -> list[str]:
-    """The peers of ``anchor`` (without the anchor) at the anchor's level.
-
-    - ``type``: same type (BEZ: Kreisfreie Stadt, Landkreis, Stadt …);
-    - ``land``: same Land (empty for Länder and Germany);
-    - ``population``: same population class (``pct`` None) or a population
-      within ±``pct`` % of the anchor's (``population``: region_id → inhabitants);
-    - ``neighbours``: sharing a border (``neighbours`` from ``compute_neighbours``).
-    """
-    regs = regions.set_index("region_id", drop=False) if regions.index.name != "region_id" else regions
-    if anchor not in regs.index:
-        return []
-    me = regs.loc[anchor]
-    same_level = regs[(regs["level"] == me["level"]) & (regs["region_id"] != anchor)]
-    if kind == "type":
-        out = same_level[same_level["type"] == me["type"]]
-    elif kind == "land":
-        if me["level"] in ("bund", "land"):
-            return []
-        out = same_level[same_level["land_id"] == me["land_id"]]
-    elif kind == "population":
-        if pct is None:
-            cls = me.get("population_class")
-            if not isinstance(cls, str) or not cls:
-                return []
-            out = same_level[same_level["population_class"] == cls]
-        else:
-            if population is None or anchor not in population.index or pd.isna(population[anchor]):
-                return []
-            own = float(population[anchor])
-            pop = population.reindex(same_level["region_id"]).astype(float)
-            close = (pop - own).abs() <= own * pct / 100
-            out = same_level[close.to_numpy()]
-    elif kind == "neighbours":
-        if neighbours is None or neighbours.empty:
-            return []
-        ids = set(neighbours.loc[neighbours["region_id"] == anchor, "neighbour_id"])
-        out = same_level[same_level["region_id"].isin(ids)]
-    else:
-        return []
-    return sorted(out["region_id"])
-
-
-def compute_neighbours(shapes) -> pd.DataFrame:
-    """Pairs of regions that share a border of positive length (both directions).
-
-    ``shapes`` is a GeoDataFrame with region_id and geometry of one level (the
-    'map' resolution: a coverage whose shared borders were simplified once, so
-    neighbours meet exactly). Candidates come from an R-tree; a pair counts when
-    the two boundaries intersect in a line (DE-9IM boundary/boundary of
-    dimension 1): regions meeting in a single point are not neighbours.
-    """
-    import shapely
-
-    cols = ["region_id", "neighbour_id"]
-    if shapes is None or len(shapes) == 0:
-        return pd.DataFrame(columns=cols, dtype="string")
-    geoms = np.asarray(shapes.geometry.values)
-    ids = np.asarray(shapes["region_id"], dtype=object)
-    tree = shapely.STRtree(geoms)
-    a, b = tree.query(geoms, predicate="intersects")
-    keep = a < b
-    a, b = a[keep], b[keep]
-    if len(a) == 0:
-        return pd.DataFrame(columns=cols, dtype="string")
-    shared = shapely.relate_pattern(geoms[a], geoms[b], "****1****")
-    a, b = a[shared], b[shared]
-    out = pd.DataFrame({"region_id": np.concatenate([ids[a], ids[b]]), "neighbour_id": np.concatenate([ids[b], ids[a]])})
-    return out.astype("string").sort_values(cols).reset_index(drop=True)
-
-
-def latest_values(obs: pd.DataFrame) -> pd.DataFrame:
-    """Per region the latest period with a value: region_id, value, period."""
-    have = obs[obs["value"].notna()].sort_values(["region_id", "period"])
-    return have.groupby("region_id", as_index=False).last()[["region_id", "value", "period"]]
 
 
 # ---------------------------------------------------------------- ranks and gaps

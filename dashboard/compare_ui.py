@@ -1,6 +1,7 @@
 """The Streamlit side shared by the Compare and Trends pages: their labels,
-cached warehouse readers (search index, neighbours, level values, population)
-and the region picker. The logic itself lives in ``dashboard.compare``.
+cached readers (search index, level values), the region picker and the words
+for a peer group (also used by the Steckbrief). The logic itself lives in
+``dashboard.compare`` and ``dashboard.peers``.
 """
 
 from __future__ import annotations
@@ -8,9 +9,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import compare, data, i18n, state
+from dashboard import compare, data, i18n, peers, state
 from dashboard.i18n import md_escape, t
 from dashboard.state import Param
+from etl.catalogue import GERMANY_ID
 
 i18n.register(
     {
@@ -22,6 +24,16 @@ i18n.register(
         "cmp_regions_placeholder": ("Regionen wählen", "Choose regions"),
         "cmp_dropped": ("Nicht übernommen (unbekannt oder mehr als {n}): {ids}", "Not taken (unknown or more than {n}): {ids}"),
         "cmp_pick_regions": ("Bitte wählen Sie mindestens eine Region (Suche oben).", "Please choose at least one region (search above)."),
+        "peer_desc_group": ("Vergleichsgruppe: {desc} – {n} Regionen.", "Peer group: {desc} – {n} regions."),
+        "peer_desc_kind": ("Art „{kind}“", "type '{kind}'"),
+        "peer_desc_size": ("{size} Einwohner", "{size} inhabitants"),
+        "peer_desc_land": ("Land {land}", "Land {land}"),
+        "peer_desc_neighbours": ("Nachbarn", "neighbours"),
+        "peer_desc_relaxed": (
+            "(zu wenige Regionen mit allen Merkmalen: Gruppe erweitert)",
+            "(too few regions sharing every attribute: group widened)",
+        ),
+        "peer_open_compare": ("Diese Gruppe im Vergleich öffnen", "Open this group in the comparison"),
         "cmp_hits": ("{n} Treffer für „{q}“ stehen in der Auswahlliste.", "{n} matches for '{q}' are in the list."),
     }
 )
@@ -39,32 +51,11 @@ def labels(v: str) -> dict[str, str]:
     return compare.region_labels(data.regions(v))
 
 
-@st.cache_data(max_entries=8, show_spinner="…")
-def neighbours(v: str, level: str) -> pd.DataFrame:
-    """Border-sharing pairs of one level, from the map shapes (about 1 s for Gemeinden, once)."""
-    if level == "bund":
-        return pd.DataFrame(columns=["region_id", "neighbour_id"], dtype="string")
-    return compare.compute_neighbours(data._wh(v).shapes(level, "map"))
-
-
 @st.cache_data(max_entries=64, show_spinner=False)
 def level_values(v: str, indicator_id: str, levels: tuple[str, ...], period: str) -> pd.DataFrame:
     """Every region of the levels with its value (NaN where none) in one period."""
     frames = [data.values(v, indicator_id, level, period).assign(level=level) for level in levels]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["region_id", "level", "value"])
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def latest_population(v: str, level: str) -> pd.DataFrame:
-    """Latest population per region of a level: region_id, value, period."""
-    obs = data._wh(v).sql(
-        """
-        SELECT o.region_id, o.period, o.value FROM observations o JOIN regions r USING (region_id)
-        WHERE o.indicator_id = 'population' AND r.level = ? AND o.value IS NOT NULL
-        """,
-        [level],
-    )
-    return compare.latest_values(obs)
 
 
 def indicators_at(v: str, levels: tuple[str, ...]) -> tuple[pd.DataFrame, dict[str, str], str | None, list[str]]:
@@ -113,4 +104,40 @@ def short_name(regions: pd.DataFrame, region_id: str) -> str:
     if region_id not in regions.index:
         return region_id
     name = regions.loc[region_id, "name"]
-    return str(name) if region_id == compare.GERMANY_ID else f"{name} ({region_id})"
+    return str(name) if region_id == GERMANY_ID else f"{name} ({region_id})"
+
+
+def peer_group(v: str, region_id: str, criteria=peers.DEFAULT, relax: bool = True) -> peers.PeerGroup:
+    """The peer group of a region from the build's attributes (one rule for every page)."""
+    regions = data.regions(v)
+    level = str(regions.at[region_id, "level"])
+    nb = data.neighbours(v, level) if "neighbours" in criteria else None
+    return peers.peer_group(regions, region_id, criteria, neighbours=nb, relax=relax)
+
+
+def peer_description(group: peers.PeerGroup, regions: pd.DataFrame) -> str:
+    """'Kreise, Art „Landkreis“, 300.000–500.000 Einwohner – 33 Regionen.' (what the group shares)."""
+    parts = [t(f"level_{group.level}")]
+    if "type" in group.criteria:
+        parts.append(t("peer_desc_kind", kind=group.kind))
+    if "size" in group.criteria and group.size_class:
+        parts.append(t("peer_desc_size", size=group.size_class))
+    if "land" in group.criteria:
+        land = regions.at[group.region_id, "land_id"]
+        parts.append(t("peer_desc_land", land=regions.at[land, "name"] if land in regions.index else land))
+    if "neighbours" in group.criteria:
+        parts.append(t("peer_desc_neighbours"))
+    desc = ", ".join(parts)
+    if group.relaxed:
+        desc = f"{desc} {t('peer_desc_relaxed')}"
+    return t("peer_desc_group", desc=desc, n=len(group.ids))
+
+
+def peer_link(group: peers.PeerGroup, lang: str) -> str:
+    """Relative URL of the Vergleich page showing exactly this group (its criteria as used)."""
+    from urllib.parse import urlencode
+
+    query = {"regions": group.region_id, "peers": ",".join(group.criteria) or "none"}
+    if lang != "de":
+        query["lang"] = lang
+    return f"vergleich?{urlencode(query, safe=',')}"

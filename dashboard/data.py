@@ -1,12 +1,20 @@
-"""Cached readers of the warehouse: the only place the app reads files.
+"""The app's data layer: the only code of the app that touches the warehouse.
 
-Every cached function takes the warehouse ``version`` (build time and code
-version from the manifest) as its first argument, so a rebuilt warehouse is
-picked up without restarting the app, and nothing is read at import time.
+Every reader takes the warehouse ``version`` (its path and the manifest's
+mtime) as its first argument, so a rebuilt warehouse is picked up without
+restarting the app, and nothing is read at import time.
 
-Large, shared, read-only objects (regions, catalogue tables, shapes) are cached
-as resources: one object for all sessions, no copy per rerun (``st.cache_data``
-would unpickle a copy on every call). Callers must not modify them in place.
+Concurrency: every session's script thread shares one ``Warehouse`` object;
+each query runs on its own DuckDB cursor (``Warehouse.sql``), so sessions never
+share a connection that is busy.
+
+The contract of what is returned: tables and frames are cached as resources,
+one object for all sessions and reruns (``st.cache_data`` would unpickle a copy
+on every call). They are read-only by contract: pandas' copy-on-write (pandas
+≥ 3) makes every frame derived from them (a filter, a column, ``assign``) a
+new object, and no caller may assign into a returned frame itself. The test
+``test_data_layer_frames_are_shared_and_never_modified`` walks every page and
+checks that the cached frames are unchanged afterwards.
 """
 
 from __future__ import annotations
@@ -145,12 +153,48 @@ def has_table(v: str, name: str) -> bool:
     return _wh(v).has(name)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False)
 def table(v: str, name: str) -> pd.DataFrame | None:
+    """A whole table (shared, read-only), or None when the warehouse has none."""
     wh = _wh(v)
     if not wh.has(name):
         return None
     return wh.table(name)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def neighbours(v: str, level: str) -> pd.DataFrame:
+    """Border-sharing pairs of one level (region_id, neighbour_id), computed by the build."""
+    return _wh(v).sql("SELECT region_id, neighbour_id FROM region_neighbours WHERE level = ? ORDER BY 1, 2", [level])
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def latest_level_values(v: str, indicator_id: str, level: str) -> pd.DataFrame:
+    """One indicator at one level, at the latest period with any value there."""
+    return _wh(v).sql(
+        """
+        WITH lv AS (
+            SELECT o.region_id, o.value, o.period, o.period_type, o.flag, o.source_id
+            FROM observations o JOIN regions r USING (region_id)
+            WHERE o.indicator_id = ? AND r.level = ? AND o.value IS NOT NULL
+        )
+        SELECT * FROM lv WHERE period = (SELECT max(period) FROM lv) ORDER BY region_id
+        """,
+        [indicator_id, level],
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def observations_of(v: str, region_ids: tuple[str, ...], indicator_ids: tuple[str, ...]) -> pd.DataFrame:
+    """Every observation of these indicators for these regions."""
+    return _wh(v).sql(
+        """
+        SELECT indicator_id, region_id, period, period_type, value, flag, source_id, source_file
+        FROM observations WHERE list_contains(?, region_id) AND list_contains(?, indicator_id)
+        ORDER BY indicator_id, region_id, period
+        """,
+        [list(region_ids), list(indicator_ids)],
+    )
 
 
 # Decimals of a degree in the map files: 1e-3° is 70–110 m in Germany, below

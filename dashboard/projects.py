@@ -34,6 +34,7 @@ import streamlit as st
 
 from dashboard import data, i18n
 from dashboard.i18n import fmt_number, md_escape, pick, t
+from dashboard.peers import peer_group
 from dashboard.text import fold
 
 i18n.register(
@@ -88,11 +89,10 @@ i18n.register(
             "Das Datenlager enthält noch keine Projektregister (Tabellen projects, project_regions, project_sectors).",
             "The warehouse has no project registries yet (tables projects, project_regions, project_sectors).",
         ),
-        "pj_peer_median": ("Median gleicher Art", "Median of the same type"),
         "pj_national_median": ("Median Deutschland", "Median Germany"),
         "pj_level_median_help": (
-            "Median aller Regionen derselben Ebene ({level}) in Deutschland; Vergleichsgruppe: gleiche Ebene und gleiche Art (ohne die Region selbst).",
-            "Median of all regions of the same level ({level}) in Germany; peers: same level and same type (the region itself excluded).",
+            "Median aller Regionen derselben Ebene ({level}) in Deutschland; Vergleichsgruppe: dieselbe wie im Steckbrief (gleiche Ebene, Art und Größenklasse, ohne die Region selbst; siehe die Gruppe je Zeile).",
+            "Median of all regions of the same level ({level}) in Germany; peer group: the same as on the Steckbrief (same level, type and size class, the region itself excluded; see each row's group).",
         ),
     }
 )
@@ -678,17 +678,6 @@ def intersects(a: tuple[float, float, float, float], b: tuple[float, float, floa
 
 # The indicators of the profile, in this order; each where it exists at the region's level.
 PROFILE_INDICATORS = ("bb_hh_all_50", "population", "gdp_per_inhabitant_eur", "ev_points_per_10k")
-# The BEZ differs by Land for the same kind of Kreis (VG5000, attribute BEZ):
-# Baden-Württemberg's "Stadtkreis" is a kreisfreie Stadt, Schleswig-Holstein's
-# and NRW's "Kreis" a Landkreis. Peers are compared by kind.
-TYPE_SYNONYMS = {"Stadtkreis": "Kreisfreie Stadt", "Kreis": "Landkreis"}
-
-
-def peer_kind(level: str, bez: object) -> str:
-    text = str(bez) if isinstance(bez, str) else ""
-    return TYPE_SYNONYMS.get(text, text) if level == "kreis" else text
-
-
 def profile_regions(region_ids: Sequence[str], regions: pd.DataFrame) -> list[str]:
     """The regions to profile: the project's, and for a Gemeinde that is a
     kreisfreie Stadt (its Kreis has only it: key = Kreis key + "000") also that
@@ -699,7 +688,7 @@ def profile_regions(region_ids: Sequence[str], regions: pd.DataFrame) -> list[st
         if rid not in regions.index or regions.at[rid, "level"] != "gemeinde":
             continue
         kreis = regions.at[rid, "kreis_id"]
-        if isinstance(kreis, str) and kreis in regions.index and rid == f"{kreis}000" and peer_kind("kreis", regions.at[kreis, "type"]) == "Kreisfreie Stadt":
+        if isinstance(kreis, str) and kreis in regions.index and rid == f"{kreis}000" and regions.at[kreis, "peer_type"] == "Kreisfreie Stadt":
             out.append(kreis)
     return list(dict.fromkeys(out))
 
@@ -709,26 +698,25 @@ def indicator_profile(
     regions: pd.DataFrame,
     level_values: Callable[[str, str], pd.DataFrame],
     indicators: Sequence[str] = PROFILE_INDICATORS,
+    min_peers: int | None = None,
 ) -> pd.DataFrame:
     """Each region's latest value of the key indicators beside the national
-    median (all regions of its level) and the peer median (same level and kind,
-    the region itself excluded).
+    median (all regions of its level) and the median of its peer group (the
+    default group of ``dashboard.peers``, as on the Steckbrief).
 
     ``level_values(indicator_id, level)`` gives region_id, value, period,
     source_id of the latest period with data at that level (empty when the
     indicator does not exist there). Regions without a value get a row with
     value NaN; indicators that do not exist at the level get no row.
     """
-    cols = ["region_id", "indicator_id", "period", "period_type", "value", "median_de", "n_de", "median_peer", "n_peer", "peer_kind", "source_id"]
+    cols = ["region_id", "indicator_id", "period", "period_type", "value", "median_de", "n_de", "median_peer", "n_peer", "peer_group", "source_id"]
     rows = []
     for rid in region_ids:
         if rid not in regions.index:
             continue
         level = str(regions.at[rid, "level"])
-        kind = peer_kind(level, regions.at[rid, "type"])
-        same_level = regions[regions["level"] == level]
-        kinds = pd.Series([peer_kind(level, b) for b in same_level["type"]], index=same_level.index)
-        peers = set(same_level.index[(kinds == kind).to_numpy()]) - {rid}
+        group = peer_group(regions, rid, min_peers=min_peers)
+        peers = set(group.ids)
         for ind in indicators:
             vals = level_values(ind, level)
             if vals is None or vals.empty:
@@ -747,7 +735,7 @@ def indicator_profile(
                     "n_de": int(len(vals)),
                     "median_peer": float(peer_vals.median()) if len(peer_vals) else math.nan,
                     "n_peer": int(len(peer_vals)),
-                    "peer_kind": kind,
+                    "peer_group": group,
                     "source_id": str(vals["source_id"].iloc[0]) if len(vals) and "source_id" in vals else "",
                 }
             )
@@ -839,22 +827,6 @@ def cached_assignments(v: str) -> pd.DataFrame:
 @st.cache_data(max_entries=2, show_spinner=False)
 def cached_haystack(v: str) -> pd.DataFrame:
     return search_haystack(data.table(v, "projects"), cached_links(v))
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def cached_level_values(v: str, indicator_id: str, level: str) -> pd.DataFrame:
-    """One indicator at one level, at the latest period with any value there."""
-    return data._wh(v).sql(
-        """
-        WITH lv AS (
-            SELECT o.region_id, o.value, o.period, o.period_type, o.flag, o.source_id
-            FROM observations o JOIN regions r USING (region_id)
-            WHERE o.indicator_id = ? AND r.level = ? AND o.value IS NOT NULL
-        )
-        SELECT * FROM lv WHERE period = (SELECT max(period) FROM lv) ORDER BY region_id
-        """,
-        [indicator_id, level],
-    )
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

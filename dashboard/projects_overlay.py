@@ -16,6 +16,7 @@ from dashboard import data, projects, state
 from dashboard.i18n import md_escape, t
 from dashboard.projects import KEY, decode_option, encode_option
 from dashboard.state import Param
+from etl.catalogue import KEY_LENGTH
 
 P_SHOW = Param("proj", False)  # the URL says proj=True; parsed back as text
 P_REG = Param("reg", [], "list")
@@ -24,7 +25,6 @@ P_RND = Param("rnd", [], "list")
 P_CAT = Param("cat", [], "list")
 PARAMS = [P_SHOW, P_REG, P_SEC, P_RND, P_CAT]
 
-LEVEL_KEY_LENGTH = {"land": 2, "kreis": 5, "gemeinde": 8}
 MAX_TITLES = 8  # project titles listed in a region's hover text
 
 
@@ -91,7 +91,7 @@ def outlines_frame(chosen: pd.DataFrame, links: pd.DataFrame, level: str, names:
     region_id, name, n_projects, project_ids ("registry:project", …) and the hover text."""
     columns = ["region_id", "name", "n_projects", "project_ids", "projects_text"]
     links = links.merge(chosen[KEY].drop_duplicates(), on=KEY, how="inner")
-    length = LEVEL_KEY_LENGTH[level]
+    length = KEY_LENGTH[level]
     links = links[links["region_id"].str.len() >= length]
     if links.empty:
         return pd.DataFrame(columns=columns)

@@ -23,7 +23,8 @@ import pandas as pd
 import streamlit as st
 from rapidfuzz import fuzz, process
 
-from dashboard import data, i18n
+from dashboard import compare_ui, data, i18n
+from dashboard import peers as peers_mod
 from dashboard.text import fold
 from dashboard.briefing_pdf import Briefing
 from dashboard.i18n import fmt_number, pick, t
@@ -59,13 +60,6 @@ i18n.register(
         "sb_rank_note": (
             "Rang 1 = bester Wert unter allen Regionen derselben Ebene mit Wert zum selben Zeitpunkt (bei Einwohnerzahl, Fläche und anderen neutralen Größen: der größte Wert).",
             "Rank 1 = best value among all regions of the same level with a value at the same date (for population, area and other neutral figures: the largest).",
-        ),
-        "sb_peer_group": ("Vergleichsgruppe: {desc} – {n} Regionen.", "Peer group: {desc} – {n} regions."),
-        "sb_peer_kind": ("Art „{kind}“", "type '{kind}'"),
-        "sb_peer_size": ("{size} Einwohner", "{size} inhabitants"),
-        "sb_peer_relaxed": (
-            "(zu wenige Regionen gleicher Art und Größe: Gruppe erweitert)",
-            "(too few regions of the same type and size: group widened)",
         ),
         "sb_trends": ("Entwicklung", "Trends"),
         "sb_trends_title": ("Entwicklung der Kennzahlen: {name}", "Key figures over time: {name}"),
@@ -241,95 +235,6 @@ def ancestors(region_id: str, regions: pd.DataFrame) -> list[str]:
 
 
 # --------------------------------------------------------------------------
-# Peer group
-# --------------------------------------------------------------------------
-
-CITY_STATES = ("02", "04", "11")  # Hamburg, Bremen, Berlin
-# The BEZ differs by Land for the same kind of unit: Baden-Württemberg's
-# "Stadtkreis" is a kreisfreie Stadt, Schleswig-Holstein's and NRW's "Kreis" a
-# Landkreis (VG5000 documentation, attribute BEZ). Peers are compared by kind.
-TYPE_SYNONYMS = {"Stadtkreis": "Kreisfreie Stadt", "Kreis": "Landkreis"}
-# Population classes (lower bounds, inhabitants) for a warehouse whose regions
-# have no population_class yet: the same fixed breaks as
-# etl/transform/region_attributes.py (the usual German size classes of towns;
-# Kreise in five classes), so a peer group means the same either way.
-POPULATION_BOUNDS = {
-    "gemeinde": (0, 5_000, 20_000, 50_000, 100_000, 500_000),
-    "kreis": (0, 100_000, 200_000, 300_000, 500_000),
-}
-MIN_PEERS = {"land": 2}
-MIN_PEERS_DEFAULT = 5
-
-
-def peer_type(region_id: str, level: str, bez: str) -> str:
-    """The kind of unit peers must share: city state or Flächenland for Länder,
-    the harmonised BEZ for Kreise, the BEZ otherwise."""
-    if level == "land":
-        return "Stadtstaat" if region_id in CITY_STATES else "Flächenland"
-    if level == "kreis":
-        return TYPE_SYNONYMS.get(bez, bez)
-    return bez
-
-
-def population_class(population: float | None, level: str) -> tuple[int, int | None] | None:
-    """(lower, upper) bound of the size class, upper None for the open top class."""
-    bounds = POPULATION_BOUNDS.get(level)
-    if bounds is None or population is None or pd.isna(population):
-        return None
-    i = int(np.searchsorted(bounds, float(population), side="right")) - 1
-    upper = bounds[i + 1] if i + 1 < len(bounds) else None
-    return (bounds[i], upper)
-
-
-@dataclass(frozen=True)
-class PeerGroup:
-    region_id: str
-    level: str
-    kind: str  # peer_type of the region
-    size_class: object | None  # (lower, upper), a published class label, or None
-    criteria: tuple[str, ...]  # what the peers share: "level", "type", "population"
-    ids: tuple[str, ...]  # peers, the region itself excluded
-    relaxed: bool  # the stricter group was too small
-
-
-def peer_group(region_id: str, regions: pd.DataFrame, population: pd.Series | None = None) -> PeerGroup:
-    """Regions of the same level, the same kind (BEZ) and a similar population.
-
-    The size class comes from ``regions.population_class`` where the warehouse
-    has one, else from ``population`` (region_id → inhabitants). When fewer
-    than MIN_PEERS regions share all three, the size class is dropped, then the
-    kind (``relaxed`` says so).
-    """
-    row = regions.loc[region_id]
-    level = str(row["level"])
-    same_level = regions[(regions["level"] == level) & (regions["region_id"] != region_id)]
-    kinds = pd.Series([peer_type(r, level, b) for r, b in zip(same_level["region_id"], same_level["type"])], index=same_level.index)
-    kind = peer_type(region_id, level, str(row["type"]))
-
-    classes: pd.Series | None = None
-    own_class = None
-    published = regions.get("population_class")
-    if published is not None and pd.notna(published.get(region_id)) and level in POPULATION_BOUNDS:
-        own_class = published.get(region_id)
-        classes = published.reindex(same_level.index)
-    elif population is not None and level in POPULATION_BOUNDS and region_id in population.index:
-        own_class = population_class(population.get(region_id), level)
-        classes = pd.Series([population_class(population.get(r), level) for r in same_level["region_id"]], index=same_level.index, dtype=object)
-
-    minimum = MIN_PEERS.get(level, MIN_PEERS_DEFAULT)
-    attempts: list[tuple[tuple[str, ...], pd.Series]] = []
-    if own_class is not None and classes is not None:
-        attempts.append((("level", "type", "population"), (kinds == kind) & classes.map(lambda c: c == own_class).astype(bool)))
-    attempts.append((("level", "type"), kinds == kind))
-    attempts.append((("level",), pd.Series(True, index=same_level.index)))
-    for i, (criteria, mask) in enumerate(attempts):
-        ids = tuple(same_level.loc[mask.to_numpy(), "region_id"])
-        if len(ids) >= minimum or i == len(attempts) - 1:
-            return PeerGroup(region_id, level, kind, own_class if "population" in criteria else None, criteria, ids, relaxed=i > 0)
-    raise AssertionError("unreachable: the last attempt always returns")
-
-
-# --------------------------------------------------------------------------
 # Key figures
 # --------------------------------------------------------------------------
 
@@ -420,7 +325,7 @@ def key_figures(
     observations: pd.DataFrame,
     indicators: pd.DataFrame,
     values_at: ValuesAt,
-    peers: PeerGroup | None,
+    peers: peers_mod.PeerGroup | None,
     specs: Sequence[FigureSpec] = KEY_FIGURES,
 ) -> tuple[list[KeyFigure], list[str]]:
     """The key figures of a region and the figure keys without a value.
@@ -494,18 +399,6 @@ def figures_frame(figures: Sequence[KeyFigure]) -> pd.DataFrame:
         for f in figures
     ]
     return pd.DataFrame(rows, columns=["figure", "indicator_id", "region_id", "level", "period", "value", "flag", "rank", "n_ranked", "land_value", "germany_value", "peer_median", "n_peers", "source_id"])
-
-
-def latest_population(observations: pd.DataFrame) -> pd.Series:
-    """region_id → latest population from observations of ``population`` (or
-    ``inhabitants_thousand`` × 1,000 where a region has no ``population``)."""
-    obs = observations[observations["value"].notna()].assign(period=lambda d: pd.to_datetime(d["period"]))
-    parts = []
-    for ind, factor in (("population", 1.0), ("inhabitants_thousand", 1000.0)):
-        rows = obs[obs["indicator_id"] == ind].sort_values("period").drop_duplicates("region_id", keep="last")
-        parts.append(pd.Series(rows["value"].to_numpy() * factor, index=rows["region_id"].to_numpy()))
-    first, second = parts
-    return first.combine_first(second)
 
 
 # --------------------------------------------------------------------------
@@ -610,23 +503,6 @@ def rank_text(fig: KeyFigure, meta: pd.Series, short: bool = False) -> str:
         return "–"
     text = t("sb_rank_short" if short else "sb_rank", rank=fig.rank, n=fig.n_ranked)
     return f"{text} ({t('sb_by_size')})" if meta["better"] == "neutral" and not short else text
-
-
-def peer_description(peers: PeerGroup) -> str:
-    """'Kreise, type "Kreisfreie Stadt", 100.000–200.000 inhabitants – 23 regions.'"""
-    parts = [t(f"level_{peers.level}")]
-    if "type" in peers.criteria:
-        parts.append(t("sb_peer_kind", kind=peers.kind))
-    if "population" in peers.criteria and peers.size_class is not None:
-        size = peers.size_class
-        if isinstance(size, tuple):
-            lo, hi = size
-            size = f"≥ {fmt_number(lo, 0)}" if hi is None else (f"< {fmt_number(hi, 0)}" if lo == 0 else f"{fmt_number(lo, 0)}–{fmt_number(hi, 0)}")
-        parts.append(t("sb_peer_size", size=size))
-    desc = ", ".join(parts)
-    if peers.relaxed:
-        desc = f"{desc} {t('sb_peer_relaxed')}"
-    return t("sb_peer_group", desc=desc, n=len(peers.ids))
 
 
 def figure_table(figures: Sequence[KeyFigure], regions: pd.DataFrame, indicators: pd.DataFrame, with_n: bool = True) -> pd.DataFrame:
@@ -782,7 +658,7 @@ def build_briefing(
     regions: pd.DataFrame,
     figures: Sequence[KeyFigure],
     missing: Sequence[str],
-    peers: PeerGroup,
+    peers: peers_mod.PeerGroup,
     indicators: pd.DataFrame,
     sources: pd.DataFrame,
     flags: pd.DataFrame,
@@ -812,7 +688,7 @@ def build_briefing(
         data_note=data_note,
         table_header=list(table.columns) if not table.empty else [],
         table_rows=table.astype(str).values.tolist(),
-        notes=[peer_description(peers), t("sb_rank_note"), *figure_notes(figures, missing, regions, indicators, flags)],
+        notes=[compare_ui.peer_description(peers, regions), t("sb_rank_note"), *figure_notes(figures, missing, regions, indicators, flags)],
         projects_title=t("sb_projects"),
         projects=project_lines(ptable) if not ptable.empty else [],
         projects_empty=t("sb_projects_none") if projects is not None else t("sb_projects_unavailable"),
@@ -838,37 +714,6 @@ def cached_search_index(v: str) -> pd.DataFrame:
 @st.cache_data(max_entries=256, show_spinner=False)
 def cached_search(v: str, query: str) -> pd.DataFrame:
     return search_regions(cached_search_index(v), query)
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def cached_population(v: str, level: str) -> pd.Series:
-    """region_id → inhabitants at one level: regions.population where the
-    warehouse has it, else the latest population observations."""
-    regions = data.regions(v)
-    rows = regions[regions["level"] == level]
-    if "population" in rows and rows["population"].notna().any():
-        return pd.Series(rows["population"].astype("Float64").to_numpy(dtype=float, na_value=np.nan), index=rows["region_id"].to_numpy()).dropna()
-    obs = data._wh(v).sql(
-        """
-        SELECT o.indicator_id, o.region_id, o.period, o.value FROM observations o JOIN regions r USING (region_id)
-        WHERE r.level = ? AND o.indicator_id IN ('population', 'inhabitants_thousand')
-        """,
-        [level],
-    )
-    return latest_population(obs)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def cached_observations(v: str, region_ids: tuple[str, ...]) -> pd.DataFrame:
-    """Every observation of the key-figure indicators for these regions."""
-    return data._wh(v).sql(
-        """
-        SELECT indicator_id, region_id, period, period_type, value, flag, source_id, source_file
-        FROM observations WHERE list_contains(?, region_id) AND list_contains(?, indicator_id)
-        ORDER BY indicator_id, region_id, period
-        """,
-        [list(region_ids), list(FIGURE_INDICATORS)],
-    )
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

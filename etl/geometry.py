@@ -50,3 +50,29 @@ def build_shapes(frame: gpd.GeoDataFrame, log: Callable[[str], None] = print) ->
         parts.append(gpd.GeoDataFrame({"region_id": group["region_id"].values, "level": level, "resolution": "map"}, geometry=rounded, crs=4326))
     out = pd.concat(parts, ignore_index=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=4326)
+
+
+def compute_neighbours(shapes) -> pd.DataFrame:
+    """Pairs of regions that share a border of positive length (both directions).
+
+    ``shapes`` is a GeoDataFrame with region_id and geometry of one level (the
+    'map' resolution: a coverage whose shared borders were simplified once, so
+    neighbours meet exactly). Candidates come from an R-tree; a pair counts when
+    the two boundaries intersect in a line (DE-9IM boundary/boundary of
+    dimension 1): regions meeting in a single point are not neighbours.
+    """
+    cols = ["region_id", "neighbour_id"]
+    if shapes is None or len(shapes) == 0:
+        return pd.DataFrame(columns=cols, dtype="string")
+    geoms = np.asarray(shapes.geometry.values)
+    ids = np.asarray(shapes["region_id"], dtype=object)
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(geoms, predicate="intersects")
+    keep = a < b
+    a, b = a[keep], b[keep]
+    if len(a) == 0:
+        return pd.DataFrame(columns=cols, dtype="string")
+    shared = shapely.relate_pattern(geoms[a], geoms[b], "****1****")
+    a, b = a[shared], b[shared]
+    out = pd.DataFrame({"region_id": np.concatenate([ids[a], ids[b]]), "neighbour_id": np.concatenate([ids[b], ids[a]])})
+    return out.astype("string").sort_values(cols).reset_index(drop=True)

@@ -95,7 +95,8 @@ def test_project_view(app, warehouse):
     assert "](https://" in body  # links rendered as links
     assert "Median aller Regionen derselben Ebene" in body
     profile = at.dataframe[0].value
-    assert {"Kennzahl", "Wert", "Median Deutschland", "Median gleicher Art"} <= set(profile.columns)
+    assert {"Kennzahl", "Wert", "Median Deutschland", "Median der Vergleichsgruppe"} <= set(profile.columns)
+    assert ": Vergleichsgruppe: " in body.replace("\\", "")  # the same group as on the Steckbrief
     assert profile["Kennzahl"].str.contains("Breitband").any()
     assert "Modellprojekte Smart Cities (BMWSB/KfW)" in body.replace("\\", "") and "Lizenz" in body
     # Close it.

@@ -16,6 +16,11 @@ def app(open_app):
     return lambda **params: open_app(PAGE, **params)
 
 
+def plain(at) -> str:
+    """The captions without Markdown escapes."""
+    return captions(at).replace("\\", "")
+
+
 def _assert_source_line(at, word="Quelle"):
     assert any(c.value.startswith(f"{word}") for c in at.caption), captions(at)
 
@@ -50,44 +55,59 @@ def test_search_without_umlauts_then_select(app):
 
 def test_peer_groups(app):
     at = app(regions="09162,05315")
-    peer = widget(at.selectbox, "Vergleichsgruppe")
-    peer.set_value("neighbours").run()
+    peer = widget(at.multiselect, "Vergleichsgruppe")
+    assert peer.value == []
+    peer.set_value(["neighbours"]).run()
     assert not at.exception
     assert widget(at.selectbox, "Bezugsregion").value == "09162"
-    assert "„Nachbarn“ von München" in captions(at)
+    assert "Vergleichsgruppe: Kreise, Nachbarn" in plain(at) and "Bezugsregion München" in plain(at)
     widget(at.selectbox, "Bezugsregion").set_value("05315").run()
-    assert "„Nachbarn“ von Köln" in captions(at)
-    assert at.query_params["anchor"] == "05315"
+    assert "Bezugsregion Köln" in plain(at)
+    assert at.query_params["anchor"] == "05315" and at.query_params["peers"] == "neighbours"
 
-    widget(at.selectbox, "Vergleichsgruppe").set_value("type").run()
+    widget(at.multiselect, "Vergleichsgruppe").set_value(["type"]).run()
     assert not at.exception
-    caps = captions(at)
-    assert "„gleiche Art“ von Köln" in caps and "im Rang nächsten" in caps  # 98 Kreisfreie Städte: a window in the chart
+    caps = plain(at)
+    assert "Art „Kreisfreie Stadt“" in caps and "im Rang nächsten" in caps  # 107 kreisfreie Städte: a window in the chart
 
-    widget(at.selectbox, "Vergleichsgruppe").set_value("land").run()
-    assert not at.exception and "„gleiches Land“ von Köln" in captions(at)
+    widget(at.multiselect, "Vergleichsgruppe").set_value(["land"]).run()
+    assert not at.exception and "Kreise, Land Nordrhein-Westfalen" in plain(at)
 
-    widget(at.selectbox, "Vergleichsgruppe").set_value("population").run()
+    widget(at.multiselect, "Vergleichsgruppe").set_value(["type", "size", "land"]).run()
     assert not at.exception
-    mode = widget(at.radio, "Ähnlichkeit der Einwohnerzahl")
-    assert mode.value == "class"
-    assert "Größenklasse von Köln" in captions(at)
-    mode.set_value("pct").run()
-    assert not at.exception
-    slider = widget(at.select_slider, "Abweichung der Einwohnerzahl höchstens (%)")
-    assert slider.value == 20
-    slider.set_value(5).run()
-    assert not at.exception
-    # Köln (about 1.1 million) has no other Kreis within ± 5 %: said, not a traceback.
-    assert any("größere Abweichung" in i.value for i in at.info)
-    widget(at.select_slider, "Abweichung der Einwohnerzahl höchstens (%)").set_value(50).run()
-    assert not at.exception and "„ähnliche Einwohnerzahl“ von Köln" in captions(at)
-    assert at.query_params["pct"] == "50" and at.query_params["popmode"] == "pct"
+    assert "Kreise, Art „Kreisfreie Stadt“, ≥ 500.000 Einwohner, Land Nordrhein-Westfalen" in plain(at)
 
-    widget(at.selectbox, "Vergleichsgruppe").set_value("none").run()
+    widget(at.multiselect, "Vergleichsgruppe").set_value([]).run()
     assert not at.exception
-    assert "peer" not in at.query_params  # the default is left out of the URL
-    assert "Der Median ist der Median der gewählten Regionen." in captions(at)
+    assert "peers" not in at.query_params  # the default is left out of the URL
+    assert "Der Median ist der Median der gewählten Regionen." in plain(at)
+
+
+def test_the_steckbrief_group_opens_as_the_same_group(app, open_app, warehouse):
+    """Landkreis Göttingen: the Steckbrief names its group (type and size class)
+    and links to Vergleich, which shows exactly that group."""
+    import re
+
+    from dashboard.peers import peer_group
+
+    profile = open_app("views/steckbrief.py", region="03159")
+    caption = next(c.value for c in profile.caption if c.value.startswith("Vergleichsgruppe")).replace("\\", "")
+    assert "Art „Landkreis“, 300.000–500.000 Einwohner – 33 Regionen" in caption
+    link = re.search(r"\((vergleich\?[^)]+)\)", caption).group(1)
+    assert link == "vergleich?regions=03159&peers=type,size"
+    at = app(regions="03159", peers="type,size")
+    assert not at.exception
+    assert "Kreise, Art „Landkreis“, 300.000–500.000 Einwohner – 33 Regionen" in plain(at)
+    ranking = at.dataframe[0].value
+    regions = warehouse.table("regions").set_index("region_id", drop=False)
+    expected = {"03159", *peer_group(regions, "03159").ids}
+    assert set(ranking["Schlüssel"]) == expected and len(ranking) == 34
+
+
+def test_links_with_the_former_peer_parameter_still_open_a_group(app):
+    at = app(regions="09162", peer="population")
+    assert not at.exception
+    assert widget(at.multiselect, "Vergleichsgruppe").value == ["size"]
 
 
 def test_indicator_and_periods(app):
@@ -126,29 +146,29 @@ def test_mixed_levels_and_gemeinde_neighbours(app):
     at = app(regions="09,09162,09162000")
     assert not at.exception
     assert "mischt Ebenen" in captions(at)
-    at = app(regions="09162000", peer="neighbours")
+    at = app(regions="09162000", peers="neighbours")
     assert not at.exception
-    assert "„Nachbarn“ von München" in captions(at)
+    assert "Vergleichsgruppe: Gemeinden, Nachbarn" in plain(at) and "Bezugsregion München" in plain(at)
 
 
 def test_english(app):
     at = app(lang="en", regions="09162,09184")
     assert at.title[0].value == "Compare"
-    assert widget(at.selectbox, "Peer group").value == "none"
+    assert widget(at.multiselect, "Peer group").value == []
     _assert_source_line(at, "Source")
     assert any(s.value == "Ranking" for s in at.subheader)
-    widget(at.selectbox, "Peer group").set_value("type").run()
+    widget(at.multiselect, "Peer group").set_value(["type"]).run()
     assert not at.exception
     widget(at.selectbox, "Period A").set_value("2018-06-30").run()
     assert not at.exception
     assert "mid 2018" in widget(at.selectbox, "Period A").options
-    assert any("'same type'" in c.value for c in at.caption)
+    assert any("type 'Kreisfreie Stadt'" in c.value for c in at.caption)
 
 
 def test_permalink_restores_the_view(app):
-    at = app(regions="09162,05315", peer="neighbours", anchor="05315", topic="economy", ind="gdp_mio_eur", pa="2001-12-31", pb="2015-12-31")
+    at = app(regions="09162,05315", peers="neighbours", anchor="05315", topic="economy", ind="gdp_mio_eur", pa="2001-12-31", pb="2015-12-31")
     assert widget(at.multiselect, "Regionen").value == ["09162", "05315"]
-    assert widget(at.selectbox, "Vergleichsgruppe").value == "neighbours"
+    assert widget(at.multiselect, "Vergleichsgruppe").value == ["neighbours"]
     assert widget(at.selectbox, "Bezugsregion").value == "05315"
     assert widget(at.selectbox, "Indikator").value == "gdp_mio_eur"
     assert widget(at.selectbox, "Zeitpunkt A").value == "2001-12-31"
@@ -158,10 +178,10 @@ def test_permalink_restores_the_view(app):
 
 
 def test_invalid_and_too_many_regions(app):
-    at = app(regions="99999,foo,09162,09184,05315,05117,11000,02000,01001", ind="no_such_indicator", pa="1800-01-01", peer="bogus")
+    at = app(regions="99999,foo,09162,09184,05315,05117,11000,02000,01001", ind="no_such_indicator", pa="1800-01-01", peers="bogus")
     assert not at.exception
     assert widget(at.multiselect, "Regionen").value == ["09162", "09184", "05315", "05117", "11000", "02000"]
     assert any("Nicht übernommen" in w.value and "99999" in w.value and "01001" in w.value for w in at.warning)
     assert widget(at.selectbox, "Indikator").value == "bb_hh_all_50"
-    assert widget(at.selectbox, "Vergleichsgruppe").value == "none"
+    assert widget(at.multiselect, "Vergleichsgruppe").value == []
     assert at.query_params["regions"] == "09162,09184,05315,05117,11000,02000"

@@ -97,77 +97,6 @@ def test_clean_selection_drops_unknown_duplicates_and_extra():
     assert dropped == ["x", "05315", "99999"]
 
 
-# ---------------------------------------------------------------- peer groups
-
-
-def test_peer_group_same_type_and_land():
-    assert compare.peer_group(REGIONS, "09162", "type") == ["05117", "05315"]
-    assert compare.peer_group(REGIONS, "09162", "land") == ["09174", "09179", "09184"]
-    assert compare.peer_group(REGIONS, "09162000", "type") == ["09184119", "09184147"]
-    # A Land has no "same Land" peers; unknown anchors and kinds give nothing.
-    assert compare.peer_group(REGIONS, "09", "land") == []
-    assert compare.peer_group(REGIONS, "12345", "type") == []
-    assert compare.peer_group(REGIONS, "09162", "none") == []
-
-
-def test_peer_group_population_class_and_percent():
-    assert compare.peer_group(REGIONS, "09162", "population") == ["05315"]
-    population = pd.Series({"09162": 1_000_000, "09184": 900_000, "09179": 790_000, "05315": 1_100_000, "05117": np.nan, "09174": 1_250_000})
-    assert compare.peer_group(REGIONS, "09162", "population", population=population, pct=20) == ["05315", "09184"]
-    assert compare.peer_group(REGIONS, "09162", "population", population=population, pct=25) == ["05315", "09174", "09179", "09184"]
-    # No population for the anchor: no group.
-    assert compare.peer_group(REGIONS, "05117", "population", population=population, pct=50) == []
-    # No size class for the anchor: no group by class.
-    no_class = REGIONS.assign(population_class=None)
-    assert compare.peer_group(no_class, "09162", "population") == []
-
-
-def test_peer_group_neighbours():
-    pairs = pd.DataFrame({"region_id": ["09162", "09162", "09184"], "neighbour_id": ["09184", "09179", "09162"]})
-    assert compare.peer_group(REGIONS, "09162", "neighbours", neighbours=pairs) == ["09179", "09184"]
-    assert compare.peer_group(REGIONS, "05315", "neighbours", neighbours=pairs) == []
-    assert compare.peer_group(REGIONS, "09162", "neighbours", neighbours=None) == []
-
-
-def _grid() -> gpd.GeoDataFrame:
-    """A 3×3 grid of unit squares (ids r{row}c{col}) and a separate island."""
-    rows = [(f"r{r}c{c}", box(c, r, c + 1, r + 1)) for r in range(3) for c in range(3)]
-    rows.append(("island", box(10, 10, 11, 11)))
-    return gpd.GeoDataFrame({"region_id": [r for r, _ in rows]}, geometry=[g for _, g in rows], crs=4326)
-
-
-def test_compute_neighbours_shared_border_only():
-    pairs = compare.compute_neighbours(_grid())
-    of = lambda rid: sorted(pairs.loc[pairs["region_id"] == rid, "neighbour_id"])  # noqa: E731
-    # The centre shares a border with four squares; the diagonal ones meet it in a point only.
-    assert of("r1c1") == ["r0c1", "r1c0", "r1c2", "r2c1"]
-    assert of("r0c0") == ["r0c1", "r1c0"]
-    assert of("island") == []
-    # Symmetric, no self pairs.
-    forward = set(zip(pairs["region_id"], pairs["neighbour_id"]))
-    assert forward == {(b, a) for a, b in forward}
-    assert not any(a == b for a, b in forward)
-    assert len(pairs) == 2 * 12
-
-
-def test_compute_neighbours_empty():
-    empty = gpd.GeoDataFrame({"region_id": []}, geometry=[], crs=4326)
-    assert compare.compute_neighbours(empty).empty
-
-
-def test_latest_values():
-    obs = pd.DataFrame(
-        {
-            "region_id": ["a", "a", "a", "b"],
-            "period": pd.to_datetime(["2016-12-31", "2018-12-31", "2019-12-31", "2017-12-31"]),
-            "value": [1.0, 2.0, np.nan, 5.0],
-        }
-    )
-    out = compare.latest_values(obs).set_index("region_id")
-    assert out.loc["a", "value"] == 2.0 and out.loc["a", "period"] == pd.Timestamp("2018-12-31")
-    assert out.loc["b", "value"] == 5.0
-
-
 # ---------------------------------------------------------------- ranks and gaps
 
 
@@ -516,24 +445,3 @@ def test_trend_chart_gaps_context_breaks_and_ticks():
 # ---------------------------------------------------------------- end to end on the real kit
 
 
-@pytest.fixture(scope="module")
-def kit_neighbours(warehouse):
-    return {level: compare.compute_neighbours(warehouse.shapes(level, "map")) for level in ("land", "kreis")}
-
-
-def test_neighbours_of_laender_on_the_kit(kit_neighbours):
-    pairs = kit_neighbours["land"]
-    of = lambda rid: set(pairs.loc[pairs["region_id"] == rid, "neighbour_id"])  # noqa: E731
-    assert of("11") == {"12"}  # Berlin lies inside Brandenburg
-    assert of("02") == {"01", "03"}  # Hamburg: Schleswig-Holstein and Niedersachsen
-    assert of("04") == {"03"}  # Bremen (both parts) inside Niedersachsen
-    assert of("09") == {"06", "08", "14", "16"}  # Bayern: Hessen, Baden-Württemberg, Sachsen, Thüringen
-
-
-def test_neighbours_of_kreise_on_the_kit(kit_neighbours, warehouse):
-    pairs = kit_neighbours["kreis"]
-    kreise = set(warehouse.sql("SELECT region_id FROM regions WHERE level = 'kreis'")["region_id"])
-    assert set(pairs["region_id"]) == kreise  # every Kreis has a neighbour (no Kreis is an island of its own)
-    of = lambda rid: set(pairs.loc[pairs["region_id"] == rid, "neighbour_id"])  # noqa: E731
-    assert {"09184", "09174", "09179"} <= of("09162")  # München: Landkreis München, Dachau, Fürstenfeldbruck
-    assert of("09162") <= {r for r in kreise if r.startswith("09")}

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dashboard.peers import PeerGroup, peer_group
 from dashboard import briefing_pdf, region_profile
 from dashboard.text import fold
 
@@ -226,61 +227,6 @@ def test_labels_of_towns_that_are_their_own_kreis(regions):
 # --------------------------------------------------------------------------
 
 
-def test_population_class_bounds():
-    assert region_profile.population_class(4_999, "gemeinde") == (0, 5_000)
-    assert region_profile.population_class(5_000, "gemeinde") == (5_000, 20_000)
-    assert region_profile.population_class(1_500_000, "kreis") == (500_000, None)
-    assert region_profile.population_class(None, "kreis") is None
-    assert region_profile.population_class(10, "land") is None
-
-
-def test_peer_type_harmonises_the_bez_of_kreise_and_splits_city_states():
-    assert region_profile.peer_type("08111", "kreis", "Stadtkreis") == "Kreisfreie Stadt"
-    assert region_profile.peer_type("05111", "kreis", "Kreis") == "Landkreis"
-    assert region_profile.peer_type("11", "land", "Land") == "Stadtstaat"
-    assert region_profile.peer_type("09", "land", "Freistaat") == "Flächenland"
-
-
-def _many_kreise(n_big: int) -> pd.DataFrame:
-    rows = [region("DG", "bund", "Deutschland", "Bundesrepublik"), region("09162", "kreis", "München", "Kreisfreie Stadt", "09", "09162", 1_400_000)]
-    rows += [region(f"05{i:03d}", "kreis", f"Groß {i}", "Kreisfreie Stadt", "05", f"05{i:03d}", 600_000 + i) for i in range(n_big)]
-    rows += [region(f"08{i:03d}", "kreis", f"Klein {i}", "Stadtkreis", "08", f"08{i:03d}", 150_000) for i in range(6)]
-    rows += [region(f"03{i:03d}", "kreis", f"Land {i}", "Landkreis", "03", f"03{i:03d}", 150_000) for i in range(6)]
-    return pd.DataFrame(rows).set_index("region_id", drop=False)
-
-
-def test_peer_group_same_type_and_size_class_without_the_region_itself():
-    regions = _many_kreise(6)
-    pop = regions["population"].astype(float)
-    peers = region_profile.peer_group("09162", regions, pop)
-    assert peers.criteria == ("level", "type", "population")
-    assert peers.size_class == (500_000, None)
-    assert set(peers.ids) == {f"05{i:03d}" for i in range(6)}
-    assert "09162" not in peers.ids and not peers.relaxed
-
-
-def test_peer_group_widens_when_too_few_share_the_size_class():
-    regions = _many_kreise(2)
-    peers = region_profile.peer_group("09162", regions, regions["population"].astype(float))
-    assert peers.criteria == ("level", "type") and peers.relaxed
-    # Baden-Württemberg's Stadtkreise are kreisfreie Städte too; Landkreise are not.
-    assert set(peers.ids) == {"05000", "05001", *(f"08{i:03d}" for i in range(6))}
-
-
-def test_peer_group_takes_the_published_class_where_there_is_one():
-    regions = _many_kreise(0)
-    regions["population_class"] = pd.array(["100.000–200.000"] * len(regions), dtype="string")
-    peers = region_profile.peer_group("08000", regions, None)
-    assert peers.criteria == ("level", "type", "population")
-    assert peers.size_class == "100.000–200.000"
-    assert set(peers.ids) == {"09162", *(f"08{i:03d}" for i in range(1, 6))}
-
-
-def test_city_states_are_peers_of_each_other(regions):
-    peers = region_profile.peer_group("11", regions, None)
-    assert set(peers.ids) == {"02", "04"} and peers.kind == "Stadtstaat"
-
-
 # --------------------------------------------------------------------------
 # key figures
 # --------------------------------------------------------------------------
@@ -346,7 +292,7 @@ def _values_at(indicator_id, level, period, regions):
 def figures(regions):
     rid = "08226054"
     obs = ALL_VALUES[ALL_VALUES["region_id"].isin([rid, "08226", "08", "DG"])]
-    peers = region_profile.PeerGroup(rid, "gemeinde", "Gemeinde", None, ("level", "type"), ("09373146", "08315003"), relaxed=False)
+    peers = PeerGroup(rid, "gemeinde", ("type",), ("type",), "Gemeinde", None, ("09373146", "08315003"))
     figs, missing = region_profile.key_figures(rid, regions, obs, INDICATORS, lambda i, lv, p: _values_at(i, lv, p, regions), peers, specs=SPECS)
     return {f.key: f for f in figs}, missing
 
@@ -407,19 +353,6 @@ def test_figures_frame_is_flat(figures):
     frame = region_profile.figures_frame(list(figs.values()))
     assert list(frame["figure"]) == list(figs)
     assert {"rank", "n_ranked", "land_value", "germany_value", "peer_median", "n_peers", "source_id"} <= set(frame.columns)
-
-
-def test_latest_population_prefers_population_over_vgr_thousands():
-    obs = pd.DataFrame(
-        {
-            "indicator_id": ["population", "population", "inhabitants_thousand", "inhabitants_thousand"],
-            "region_id": ["a", "a", "a", "b"],
-            "period": ["2017-12-31", "2018-12-31", "2016-12-31", "2016-12-31"],
-            "value": [100.0, 110.0, 0.2, 1.5],
-        }
-    )
-    pop = region_profile.latest_population(obs)
-    assert pop["a"] == 110.0 and pop["b"] == 1500.0
 
 
 # --------------------------------------------------------------------------
@@ -570,9 +503,7 @@ def real(warehouse):
 
     def build(rid):
         obs = warehouse.sql("SELECT * FROM observations WHERE list_contains(?, region_id)", [[rid, *region_profile.ancestors(rid, regions), "DG"]])
-        level = regions.loc[rid, "level"]
-        pop = regions[regions["level"] == level].set_index("region_id")["population"].astype("Float64").astype(float)
-        peers = region_profile.peer_group(rid, regions, pop)
+        peers = peer_group(regions, rid)
         figs, missing = region_profile.key_figures(rid, regions, obs, inds, values_at, peers)
         return peers, figs, missing
 

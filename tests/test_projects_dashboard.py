@@ -12,6 +12,8 @@ import streamlit as st
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
+from dashboard.peers import peer_group
+from etl.transform.region_attributes import peer_types
 from dashboard import charts_projects, projects, projects_overlay
 from dashboard.projects import KEY, NONE
 
@@ -42,6 +44,8 @@ def regions_frame() -> pd.DataFrame:
     ]
     frame = pd.DataFrame(rows, columns=["region_id", "level", "name", "type", "land_id", "kreis_id", "urban_rural_type"])
     frame["urban_rural_type"] = frame["urban_rural_type"].astype("Int64")
+    frame["peer_type"] = peer_types(frame)
+    frame["population_class"] = pd.array([None] * len(frame), dtype="string")
     return frame.set_index("region_id", drop=False)
 
 
@@ -424,16 +428,19 @@ def test_indicator_profile_medians_and_peers():
             return kreis_values
         return pd.DataFrame(columns=["region_id", "value", "period", "period_type", "source_id"])
 
-    profile = projects.indicator_profile(["06611", "06633001"], regions, level_values, ("gdp",)).set_index("region_id")
+    profile = projects.indicator_profile(["06611", "06633001"], regions, level_values, ("gdp",), min_peers=2).set_index("region_id")
     # The Gemeinde has no GDP at its level: no row. The Kreis: median of all 5,
-    # peers = the other kreisfreie Städte incl. the Stadtkreis Stuttgart (same kind).
+    # peers = its peer group (dashboard.peers, as on the Steckbrief): the other
+    # kreisfreie Städte incl. the Stadtkreis Stuttgart (same kind).
     assert list(profile.index) == ["06611"]
     row = profile.loc["06611"]
     assert row["value"] == 30.0 and row["median_de"] == 30.0 and row["n_de"] == 5
     assert row["n_peer"] == 2 and row["median_peer"] == 30.0  # München 10, Stuttgart 50
-    assert row["peer_kind"] == "Kreisfreie Stadt" and row["period_type"] == "half_year"
+    assert row["peer_group"].kind == "Kreisfreie Stadt" and row["period_type"] == "half_year"
+    assert row["peer_group"] == peer_group(regions, "06611", min_peers=2)
     missing = projects.indicator_profile(["06633"], regions, lambda i, lv: kreis_values[kreis_values["region_id"] != "06633"], ("gdp",)).iloc[0]
-    assert math.isnan(missing["value"]) and missing["n_peer"] == 1 and missing["median_peer"] == 20.0  # Landkreis München
+    # Too few Landkreise (the default minimum is 5): the group widens to every Kreis, and says so.
+    assert math.isnan(missing["value"]) and missing["peer_group"].relaxed and missing["n_peer"] == 4 and missing["median_peer"] == 25.0  # 10, 20, 30, 50
 
 
 def test_profile_regions_add_the_kreis_of_a_kreisfreie_stadt():

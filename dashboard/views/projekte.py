@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_projects, data, i18n, projects, state, ui
+from dashboard import charts_projects, compare_ui, data, i18n, projects, state, ui
 from dashboard.i18n import fmt_number, md_escape, pick, t
 from dashboard.projects import decode_option, encode_option
 from dashboard.state import Param
@@ -56,7 +56,7 @@ i18n.register(
         "pj_col_period": ("Stand", "Period"),
         "pj_col_value": ("Wert", "Value"),
         "pj_col_median_de": ("Median Deutschland", "Median Germany"),
-        "pj_col_median_peer": ("Median gleicher Art", "Median, same type"),
+        "pj_col_median_peer": ("Median der Vergleichsgruppe", "Peer median"),
         "pj_n": ("{value} (n = {n})", "{value} (n = {n})"),
         "pj_registry_block": ("Register, Namensnennung und Lizenz", "Registry, attribution and licence"),
         "pj_entry_licence": ("Lizenz des Eintrags", "Licence of the entry"),
@@ -249,7 +249,7 @@ def render_profile(region_ids: list[str]) -> None:
     st.markdown(f"**{t('pj_profile')}**")
     inds = data.indicators(v)
     wanted = [i for i in projects.PROFILE_INDICATORS if i in inds.index]
-    profile = projects.indicator_profile(projects.profile_regions(region_ids, regions), regions, lambda i, lv: projects.cached_level_values(v, i, lv), wanted)
+    profile = projects.indicator_profile(projects.profile_regions(region_ids, regions), regions, lambda i, lv: data.latest_level_values(v, i, lv), wanted)
     if profile.empty or profile["value"].isna().all():
         st.info(t("pj_profile_none"))
         return
@@ -265,14 +265,15 @@ def render_profile(region_ids: list[str]) -> None:
             t("pj_col_value"): [fmt(x, i) for x, i in zip(profile["value"], profile["indicator_id"])],
             t("pj_col_median_de"): [t("pj_n", value=fmt(x, i), n=n) for x, i, n in zip(profile["median_de"], profile["indicator_id"], profile["n_de"])],
             t("pj_col_median_peer"): [
-                t("pj_n", value=fmt(x, i), n=n) + (f" · {k}" if k else "")
-                for x, i, n, k in zip(profile["median_peer"], profile["indicator_id"], profile["n_peer"], profile["peer_kind"])
+                t("pj_n", value=fmt(x, i), n=n) for x, i, n in zip(profile["median_peer"], profile["indicator_id"], profile["n_peer"])
             ],
         }
     )
     st.dataframe(shown, hide_index=True, width="stretch")
     levels = list(dict.fromkeys(str(regions.at[r, "level"]) for r in profile["region_id"]))
     st.caption(t("pj_level_median_help", level=", ".join(t(f"level1_{lv}") for lv in levels)))
+    groups = {g.region_id: g for g in profile["peer_group"]}
+    st.caption("\n".join(f"- {md_escape(regions.at[r, 'name'])}: {md_escape(compare_ui.peer_description(g, regions))}" for r, g in groups.items()))
     ui.caption_sources(v, [s for s in dict.fromkeys(profile["source_id"]) if s])
 
 

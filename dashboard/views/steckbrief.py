@@ -9,8 +9,8 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from dashboard import briefing_pdf, charts_steckbrief, data, region_profile, state, ui
-from dashboard.i18n import md_escape, pick, t
+from dashboard import briefing_pdf, charts_steckbrief, compare_ui, data, region_profile, state, ui
+from dashboard.i18n import lang, md_escape, pick, t
 from dashboard.state import Param
 from etl.catalogue import GERMANY_ID
 
@@ -70,8 +70,8 @@ level = str(row["level"])
 ctx = region_profile.region_context(region_id, regions)
 inds = data.indicators(v)
 holders = (region_id, *region_profile.ancestors(region_id, regions), GERMANY_ID)
-obs = region_profile.cached_observations(v, holders)
-peers = region_profile.peer_group(region_id, regions, region_profile.cached_population(v, level))
+obs = data.observations_of(v, holders, region_profile.FIGURE_INDICATORS)
+peers = compare_ui.peer_group(v, region_id)
 figures, missing = region_profile.key_figures(region_id, regions, obs, inds, lambda i, lv, p: data.values(v, i, lv, p), peers)
 projects_tbl, links_tbl, registries = data.table(v, "projects"), data.table(v, "project_regions"), data.table(v, "registries")
 has_projects = projects_tbl is not None and links_tbl is not None
@@ -147,7 +147,7 @@ else:
             st.caption(md_escape(" · ".join(d for d in details if d)))
 
     st.subheader(t("sb_comparison"))
-    st.caption(md_escape(region_profile.peer_description(peers)))
+    st.caption(f"{md_escape(compare_ui.peer_description(peers, regions))} [{t('peer_open_compare')}]({compare_ui.peer_link(peers, lang())})")
     table = region_profile.figure_table(figures, regions, inds)
     st.dataframe(table, hide_index=True, width="stretch")
     notes = [t("sb_rank_note"), *region_profile.figure_notes(figures, missing, regions, inds, data.flags(v))]

@@ -10,6 +10,7 @@ import streamlit as st
 from dashboard import charts_compare, compare, compare_ui, data, i18n, state, ui
 from dashboard.i18n import fmt_number, lang, md_escape, pick, t
 from dashboard.state import Param
+from etl.catalogue import GERMANY_ID, LEVELS, TOPICS
 
 i18n.register(
     {
@@ -66,12 +67,11 @@ if not selected:
     ui.empty("cmp_pick_regions")
     state.stop(PAGE, PARAMS)
 
-levels = tuple(lv for lv in compare.LEVEL_ORDER if lv in set(regions.loc[selected, "level"]))
+levels = tuple(lv for lv in LEVELS if lv in set(regions.loc[selected, "level"]))
 available, topic_of, preferred, topics = compare_ui.indicators_at(v, levels)
 if available.empty:
     ui.empty()
     state.stop(PAGE, PARAMS)
-from etl.catalogue import TOPICS  # noqa: E402  (labels of topics)
 
 c1, c2, c3 = st.columns([1, 2.6, 1.4])
 with c1:
@@ -100,8 +100,8 @@ state.choose(PAGE, P_CTX, ctx_options)
 context = st.pills(t("trd_context"), ctx_options, selection_mode="multi", format_func={c: t(f"trd_ctx_{c}") for c in ctx_options}.get, key=state.key(PAGE, P_CTX)) or []
 
 series_specs = [(r, compare_ui.short_name(regions, r), "region") for r in selected]
-if "bund" in context and compare.GERMANY_ID not in selected:
-    series_specs.append((compare.GERMANY_ID, t("germany"), "bund"))
+if "bund" in context and GERMANY_ID not in selected:
+    series_specs.append((GERMANY_ID, t("germany"), "bund"))
 if "land" in context:
     series_specs += [(lid, t("trd_land_line", name=regions.loc[lid, "name"]), "land") for lid in land_ids if lid not in selected]
 ids = tuple(dict.fromkeys(r for r, _, _ in series_specs))

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_compare, compare, compare_ui, data, i18n, state, ui
+from dashboard import charts_compare, compare, compare_ui, data, i18n, peers, state, ui
 from dashboard.i18n import fmt_number, lang, md_escape, pick, t
 from dashboard.state import Param
+from etl.catalogue import LEVELS, TOPICS
 
 i18n.register(
     {
@@ -18,16 +19,12 @@ i18n.register(
             "Choose regions, or one region and its peer group. The bars show the value in period B, the dashed line the group's median.",
         ),
         "cmp_anchor": ("Bezugsregion", "Anchor region"),
-        "cmp_pop_mode": ("Ähnlichkeit der Einwohnerzahl", "Population similarity"),
-        "cmp_pop_class": ("gleiche Größenklasse", "same size class"),
-        "cmp_pop_pct": ("± Prozent", "± percent"),
-        "cmp_pct": ("Abweichung der Einwohnerzahl höchstens (%)", "Population differs by at most (%)"),
-        "cmp_class_basis": ("Größenklasse von {name}: {cls} Einwohner.", "Size class of {name}: {cls} inhabitants."),
-        "cmp_no_pop_peers": ("Keine andere Region dieser Ebene liegt in diesem Bereich; wählen Sie eine größere Abweichung.", "No other region of this level lies in this range; choose a wider range."),
-        "cmp_no_population": ("Für {name} gibt es keine Einwohnerzahl: keine Gruppe nach Einwohnerzahl möglich.", "{name} has no population figure: no peer group by population."),
-        "cmp_population_basis": ("Einwohnerzahl {name}: {value} (Stand {date}); Gruppe: {lo} bis {hi}.", "Population of {name}: {value} ({date}); group: {lo} to {hi}."),
-        "cmp_no_peers": ("Für {name} gibt es keine Vergleichsregionen dieser Art.", "There are no peers of this kind for {name}."),
-        "cmp_peer_note": ("Vergleichsgruppe „{kind}“ von {name}: {n} Regionen ({level}). Der Median wird ohne die Bezugsregion berechnet.", "Peer group '{kind}' of {name}: {n} regions ({level}). The median leaves out the anchor region."),
+        "cmp_no_peers": ("Für {name} gibt es keine Vergleichsregionen mit diesen Merkmalen.", "There are no peers sharing these attributes with {name}."),
+        "cmp_peer_note": ("Bezugsregion {name}. Der Median wird ohne die Bezugsregion berechnet.", "Anchor region {name}. The median leaves out the anchor region."),
+        "cmp_peers_help": (
+            "Leer: nur die gewählten Regionen. Sonst die Bezugsregion und alle Regionen ihrer Ebene, die jedes gewählte Merkmal mit ihr teilen (ohne Merkmal: die ganze Ebene). Dieselbe Regel bildet die Vergleichsgruppe im Steckbrief.",
+            "Empty: the chosen regions only. Otherwise the anchor and every region of its level sharing each chosen attribute (no attribute: the whole level). The Steckbrief's peer group follows the same rule.",
+        ),
         "cmp_window": ("Im Diagramm: {name} und die {k} im Rang nächsten der {n} Regionen; alle stehen in der Tabelle.", "In the chart: {name} and the {k} nearest in rank of the {n} regions; all are in the table."),
         "cmp_own_note": ("Der Median ist der Median der gewählten Regionen.", "The median is the median of the chosen regions."),
         "cmp_mixed_levels": ("Die Auswahl mischt Ebenen ({levels}); Ränge gelten innerhalb der jeweiligen Ebene.", "The selection mixes levels ({levels}); ranks are within each level."),
@@ -71,21 +68,25 @@ i18n.register(
 
 PAGE = "vergleich"
 P_REGIONS = Param("regions", [], "list")
-P_PEER = Param("peer", "none")
+P_PEERS = Param("peers", [], "list")
 P_ANCHOR = Param("anchor", None)
-P_POPMODE = Param("popmode", "class")
-P_PCT = Param("pct", 20, "int")
 P_TOPIC = Param("topic", None)
 P_IND = Param("ind", None)
 P_A = Param("pa", None)
 P_B = Param("pb", None)
-PARAMS = [P_REGIONS, P_PEER, P_ANCHOR, P_POPMODE, P_PCT, P_TOPIC, P_IND, P_A, P_B]
+PARAMS = [P_REGIONS, P_PEERS, P_ANCHOR, P_TOPIC, P_IND, P_A, P_B]
 CHART_ALL_UP_TO = 30  # bars in the chart; a bigger peer group shows the anchor among its nearest in rank
 WINDOW = 15
-PCT_OPTIONS = [5, 10, 15, 20, 25, 30, 40, 50]
+# "level" alone: every region of the anchor's level; the others narrow it (dashboard.peers).
+PEER_OPTIONS = ["level", *peers.CRITERIA]
 
 
 v = ui.require_warehouse()
+# Links made before criteria could be combined (?peer=type, ?peer=population) open the same group.
+if "peer" in st.query_params and "peers" not in st.query_params:
+    former = st.query_params.pop("peer")
+    if former in PEER_OPTIONS or former == "population":
+        st.query_params["peers"] = "size" if former == "population" else former
 state.restore(PAGE, PARAMS)
 st.title(t("page_compare"))
 st.caption(t("cmp_intro"))
@@ -95,71 +96,46 @@ inds = data.indicators(v)
 labels = compare_ui.labels(v)
 
 selected = compare_ui.region_picker(v, PAGE, P_REGIONS)
-c1, c2, c3 = st.columns([1, 1.6, 1.4])
+c1, c2 = st.columns([1.6, 1.4])
 with c1:
-    state.choose(PAGE, P_PEER, list(compare.PEER_KINDS))
-    kind = st.selectbox(t("peer_group"), compare.PEER_KINDS, format_func={k: t(f"peer_{k}") for k in compare.PEER_KINDS}.get, key=state.key(PAGE, P_PEER))
+    state.choose(PAGE, P_PEERS, PEER_OPTIONS)
+    criteria = st.multiselect(
+        t("peer_group"), PEER_OPTIONS, format_func={k: t(f"peer_{k}") for k in PEER_OPTIONS}.get,
+        key=state.key(PAGE, P_PEERS), help=t("cmp_peers_help"), placeholder=t("peer_none"),
+    )
 anchor = None
-if kind != "none" and selected:
+if criteria and selected:
     state.choose(PAGE, P_ANCHOR, selected, default=selected[0])
     with c2:
         anchor = st.selectbox(t("cmp_anchor"), selected, format_func=lambda r: labels.get(r, r), key=state.key(PAGE, P_ANCHOR))
-pop_mode, pct = None, None
-with c3:
-    if kind == "population" and anchor:
-        # Size classes come from the region attributes; without one, only ± X % is possible.
-        modes = ["class", "pct"] if isinstance(regions.loc[anchor, "population_class"], str) else ["pct"]
-        state.choose(PAGE, P_POPMODE, modes)
-        pop_mode = st.radio(t("cmp_pop_mode"), modes, format_func={m: t(f"cmp_pop_{m}") for m in modes}.get, key=state.key(PAGE, P_POPMODE), horizontal=True)
-        if pop_mode == "pct":
-            state.choose(PAGE, P_PCT, PCT_OPTIONS, default=20)
-            pct = st.select_slider(t("cmp_pct"), options=PCT_OPTIONS, key=state.key(PAGE, P_PCT))
 
 if not selected:
     ui.empty("cmp_pick_regions")
     state.stop(PAGE, PARAMS)
 
-# --- the group: the selection itself, or the anchor and its peers
-if kind == "none":
+# --- the group: the selection itself, or the anchor and its peers (dashboard.peers, no relaxing:
+# the group is exactly what the criteria say, so a Steckbrief's link rebuilds its group)
+if not criteria:
     group = list(selected)
     median_of = group
     shown = group
 else:
-    anchor_level = regions.loc[anchor, "level"]
-    population = None
-    if kind == "population":
-        if pop_mode == "class":
-            st.caption(t("cmp_class_basis", name=md_escape(regions.loc[anchor, "name"]), cls=md_escape(regions.loc[anchor, "population_class"])))
-        if pct is not None:
-            latest = compare_ui.latest_population(v, anchor_level).set_index("region_id")
-            population = latest["value"]
-            if anchor not in latest.index:
-                st.info(t("cmp_no_population", name=md_escape(regions.loc[anchor, "name"])))
-                state.stop(PAGE, PARAMS)
-            own = float(latest.loc[anchor, "value"])
-            st.caption(t(
-                "cmp_population_basis", name=md_escape(regions.loc[anchor, "name"]), value=fmt_number(own, 0),
-                date=compare.period_text(latest.loc[anchor, "period"], "year", lang()),
-                lo=fmt_number(own * (1 - pct / 100), 0), hi=fmt_number(own * (1 + pct / 100), 0),
-            ))
-    nb = compare_ui.neighbours(v, anchor_level) if kind == "neighbours" else None
-    peers = compare.peer_group(regions, anchor, kind, population=population, pct=pct, neighbours=nb)
-    if not peers:
-        st.info(t("cmp_no_pop_peers") if kind == "population" and pct is not None else t("cmp_no_peers", name=md_escape(regions.loc[anchor, "name"])))
+    peer_group = compare_ui.peer_group(v, anchor, peers.clean_criteria(criteria), relax=False)
+    if not peer_group.ids:
+        st.info(t("cmp_no_peers", name=md_escape(regions.loc[anchor, "name"])))
         state.stop(PAGE, PARAMS)
-    group = [anchor, *peers]
-    median_of = peers
+    group = [anchor, *peer_group.ids]
+    median_of = list(peer_group.ids)
     shown = group  # narrowed to a window around the anchor below when the group is big
-    st.caption(t("cmp_peer_note", kind=t(f"peer_{kind}"), name=md_escape(labels.get(anchor, anchor)), n=len(peers), level=t(f"level1_{anchor_level}")))
+    st.caption(f"{md_escape(compare_ui.peer_description(peer_group, regions))} {t('cmp_peer_note', name=md_escape(labels.get(anchor, anchor)))}")
 
-levels = tuple(lv for lv in compare.LEVEL_ORDER if lv in set(regions.loc[group, "level"]))
+levels = tuple(lv for lv in LEVELS if lv in set(regions.loc[group, "level"]))
 
 # --- indicator and periods
 available, topic_of, preferred, topics = compare_ui.indicators_at(v, levels)
 if available.empty:
     ui.empty()
     state.stop(PAGE, PARAMS)
-from etl.catalogue import TOPICS  # noqa: E402  (labels of topics)
 
 c1, c2, c3, c4 = st.columns([1, 2.6, 1, 1])
 with c1:
@@ -207,7 +183,7 @@ if len(group) > CHART_ALL_UP_TO and anchor:
     ordered = list(table["region_id"])
     shown = compare.window_around(ordered, anchor, WINDOW)
     st.caption(t("cmp_window", name=md_escape(regions.loc[anchor, "name"]), k=len(shown) - 1, n=len(group)))
-elif kind == "none":
+elif not criteria:
     st.caption(t("cmp_own_note"))
 if len(levels) > 1:
     st.caption(t("cmp_mixed_levels", levels=", ".join(t(f"level1_{lv}") for lv in levels)))

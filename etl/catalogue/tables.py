@@ -36,6 +36,7 @@ TABLES: tuple[Table, ...] = (
             C("degurba", "Int64", "Degree of urbanisation of the Gemeinde (1 cities, 2 towns and suburbs, 3 rural areas), from the Gemeindeverzeichnis 2017."),
             C("population", "Int64", "Latest population in the warehouse for this region (see population_date)."),
             C("population_date", "date32", "Reference date of population."),
+            C("peer_type", "string", "The kind of unit peers must share: 'Stadtstaat' or 'Flächenland' for Länder; for Kreise the BEZ harmonised across Länder (Stadtkreis → Kreisfreie Stadt, Kreis → Landkreis); the BEZ otherwise.", nullable=False),
             C("population_class", "string", "Size class of population, for peer groups: fixed breaks per level, lower bound included (Gemeinden < 5.000 … ≥ 500.000; Kreise < 100.000 … ≥ 500.000; Länder and Regierungsbezirke < 2 Mio. … ≥ 10 Mio.; none for Germany), see etl/transform/region_attributes.py."),
             C("lat", "float64", "Latitude of a point inside the region (EPSG:4326).", nullable=False),
             C("lon", "float64", "Longitude of a point inside the region (EPSG:4326).", nullable=False),
@@ -53,6 +54,16 @@ TABLES: tuple[Table, ...] = (
         ),
         ("region_id", "resolution"),
         geo=True,
+    ),
+    Table(
+        "region_neighbours",
+        "Pairs of regions of the same level that share a border of positive length (both directions), from the 'map' shapes (a coverage, so neighbours meet exactly); regions touching in a single point are not neighbours.",
+        (
+            C("region_id", "string", "Key of regions.region_id.", nullable=False),
+            C("neighbour_id", "string", "Key of the neighbouring region (same level).", nullable=False),
+            C("level", "string", "Level of both regions.", nullable=False, allowed=LEVELS),
+        ),
+        ("region_id", "neighbour_id"),
     ),
     Table(
         "sources",

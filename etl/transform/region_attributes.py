@@ -4,8 +4,9 @@ urbanisation, latest population and a population size class.
 In: ``regions`` (status 2021-01-01), the ``observations`` of earlier steps
 (indicator ``population``), GISCO NUTS 2024 (layer ``nuts_2024``, column
 ``URBN_TYPE``) and the Gemeindeverzeichnis 31.12.2017 (DEGURBA key).
-Out: ``regions`` with ``urban_rural_type``, ``degurba``, ``population``,
-``population_date`` and ``population_class`` filled.
+Out: ``regions`` with ``peer_type``, ``urban_rural_type``, ``degurba``,
+``population``, ``population_date`` and ``population_class`` filled, and
+``region_neighbours`` (border-sharing pairs per level, from the map shapes).
 
 Decisions, with the evidence:
 - ``urban_rural_type`` is the Eurostat typology of NUTS 3 regions, i.e. of the
@@ -46,6 +47,7 @@ import pandas as pd
 from etl.context import BuildContext
 from etl.errors import InputError
 from etl.extract.destatis import GEMEINDEN_HEADER, extract_gv_gemeinden
+from etl.geometry import compute_neighbours
 from etl.steps import Step
 
 STEP_NAME = "region_attributes"
@@ -90,6 +92,36 @@ CLASSES: dict[str, list[tuple[float, str]]] = {
     ],
 }
 CLASSES["rbz"] = CLASSES["land"]
+
+
+# Peer kinds. The BEZ differs by Land for the same kind of Kreis (VG5000
+# documentation, attribute BEZ): Baden-Württemberg's "Stadtkreis" is a
+# kreisfreie Stadt, Schleswig-Holstein's and NRW's "Kreis" a Landkreis.
+KREIS_TYPE_SYNONYMS = {"Stadtkreis": "Kreisfreie Stadt", "Kreis": "Landkreis"}
+CITY_STATES = ("02", "04", "11")  # Hamburg, Bremen, Berlin
+
+
+def peer_types(regions: pd.DataFrame) -> pd.Series:
+    """The kind of unit peers must share: 'Stadtstaat' or 'Flächenland' for
+    Länder, the harmonised BEZ for Kreise, the BEZ otherwise ('Bund' for Germany)."""
+    bez = regions["type"].astype("string").fillna("")
+    kinds = bez.where(regions["level"] != "kreis", bez.replace(KREIS_TYPE_SYNONYMS))
+    is_land = regions["level"] == "land"
+    kinds = kinds.mask(is_land, regions["region_id"].isin(CITY_STATES).map({True: "Stadtstaat", False: "Flächenland"}))
+    return kinds.mask(regions["level"] == "bund", "Bund").astype("string")
+
+
+def region_neighbours(shapes: pd.DataFrame | None) -> pd.DataFrame:
+    """Border-sharing pairs per level from the 'map' shapes (computed once here; the app reads them)."""
+    cols = ["region_id", "neighbour_id", "level"]
+    if shapes is None or len(shapes) == 0:
+        return pd.DataFrame(columns=cols)
+    frames = []
+    for level, part in shapes[shapes["resolution"] == "map"].groupby("level", sort=True):
+        if level == "bund":
+            continue
+        frames.append(compute_neighbours(part).assign(level=level))
+    return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
 
 
 def classify_population(population: float | None, level: str) -> str | None:
@@ -242,6 +274,8 @@ def run(ctx: BuildContext) -> dict[str, pd.DataFrame]:
     degurba = match_degurba(ctx, regions)
     regions["degurba"] = pd.array(regions["region_id"].map(degurba).where(regions["level"] == "gemeinde"), dtype="Int64")
 
+    regions["peer_type"] = peer_types(regions)
+
     latest = latest_population(ctx, regions).set_index("region_id")
     regions["population"] = pd.array(regions["region_id"].map(latest["population"]).round(), dtype="Int64")
     regions["population_date"] = regions["region_id"].map(latest["population_date"])
@@ -266,7 +300,9 @@ def run(ctx: BuildContext) -> dict[str, pd.DataFrame]:
     ctx.note(STEP_NAME, "filled_by_level", filled)
     ctx.note(STEP_NAME, "population_classes", {lvl: [label for _, label in classes] for lvl, classes in CLASSES.items()})
     ctx.note(STEP_NAME, "population_dates", {str(d.date()): int(n) for d, n in regions["population_date"].value_counts().items()})
-    return {"regions": regions}
+    neighbours = region_neighbours(ctx.tables.get("region_shapes"))
+    ctx.note(STEP_NAME, "neighbour_pairs_by_level", {lvl: int(n) // 2 for lvl, n in neighbours.groupby("level").size().items()})
+    return {"regions": regions, "region_neighbours": neighbours}
 
 
 STEP = Step(
@@ -274,5 +310,5 @@ STEP = Step(
     order=80,
     source_ids=(SOURCE_GISCO, SOURCE_GV_GEMEINDEN),
     run=run,
-    owns_tables=("regions",),
+    owns_tables=("regions", "region_neighbours"),
 )
