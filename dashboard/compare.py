@@ -10,96 +10,18 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from dashboard.text import fold
 from etl.catalogue import GERMANY_ID
-from etl.catalogue import LEVELS as LEVEL_ORDER
 
 MAX_REGIONS = 6
 PREFERRED_INDICATOR = "bb_hh_all_50"  # households, all technologies, >= 50 Mbit/s: the longest broadband series
 
 # ---------------------------------------------------------------- search
-
-def region_labels(regions: pd.DataFrame) -> dict[str, str]:
-    """A label per region that tells apart places with the same name:
-    'München (Kreisfreie Stadt, Bayern; 09162)', 'Neustadt (Stadt, Kreisname; 0…)'."""
-    names = dict(zip(regions["region_id"], regions["name"]))
-    out = {}
-    for rid, level, name, typ, land_id, kreis_id in zip(
-        regions["region_id"], regions["level"], regions["name"], regions["type"], regions["land_id"], regions["kreis_id"]
-    ):
-        if level == "bund":
-            out[rid] = str(name)
-            continue
-        parent = None
-        if level == "gemeinde" and isinstance(kreis_id, str):
-            parent = names.get(kreis_id)
-        elif level in ("rbz", "kreis") and isinstance(land_id, str):
-            parent = names.get(land_id)
-        inner = ", ".join(str(p) for p in (typ, parent) if isinstance(p, str) and p)
-        out[rid] = f"{name} ({inner}; {rid})" if inner else f"{name} ({rid})"
-    return out
-
-
-def search_index(regions: pd.DataFrame) -> pd.DataFrame:
-    """The regions with their folded names (computed once, then searched often)."""
-    idx = regions[["region_id", "level", "name"]].reset_index(drop=True).copy()
-    idx["fold_a"] = [fold(n) for n in idx["name"]]
-    idx["fold_b"] = [fold(n, "a") for n in idx["name"]]
-    idx["level_rank"] = idx["level"].map({lv: i for i, lv in enumerate(LEVEL_ORDER)}).fillna(len(LEVEL_ORDER))
-    return idx
-
-
-def search_regions(index: pd.DataFrame, query: str, limit: int = 30, fuzzy_cutoff: int = 85) -> list[str]:
-    """Region keys matching ``query`` (a name, part of a name or a key), best first.
-
-    Order: exact key, key prefix, exact name, name start, word start, contained;
-    then near misses (typos) by rapidfuzz when there are few direct hits. Within
-    a score, Länder come before Kreise before Gemeinden, then by key (for key
-    hits) or name.
-    """
-    q = (query or "").strip()
-    if not q:
-        return []
-    scores = pd.Series(np.inf, index=index.index)
-    digits = q.replace(" ", "")
-    if digits.isdigit() or digits.upper() == GERMANY_ID:
-        ids = index["region_id"].str.upper()
-        scores[ids == digits.upper()] = 0
-        scores[(ids.str.startswith(digits.upper())) & (scores > 0)] = 1
-    qa, qb = fold(q), fold(q, "a")
-    if qa:
-        for col in ("fold_a", "fold_b"):
-            names = index[col]
-            for needle in {qa, qb}:
-                if not needle:
-                    continue
-                exact = names == needle
-                start = names.str.startswith(needle)
-                word = names.str.contains(rf"\b{re.escape(needle)}", regex=True)
-                contains = names.str.contains(needle, regex=False)
-                for score, hit in ((2, exact), (3, start), (4, word), (5, contains)):
-                    scores[hit & (scores > score)] = score
-    found = scores[np.isfinite(scores)]
-    if len(found) < limit and len(qa) >= 4:
-        from rapidfuzz import fuzz, process
-
-        rest = index.loc[~index.index.isin(found.index)]
-        hits = process.extract(qa, dict(zip(rest.index, rest["fold_a"])), scorer=fuzz.WRatio, score_cutoff=fuzzy_cutoff, limit=limit - len(found))
-        for _, score, i in hits:
-            scores[i] = 6 + (100 - score) / 100
-    found = index.assign(score=scores)[np.isfinite(scores)]
-    # Key hits in key order (the user typed a key), name hits by level, then name.
-    found = found.assign(order=np.where(found["score"] <= 1, found["region_id"], found["fold_a"]))
-    found = found.sort_values(["score", "level_rank", "order", "region_id"])
-    return list(found["region_id"].head(limit))
-
 
 def clean_selection(selected: Iterable[str], known: Iterable[str], limit: int = MAX_REGIONS) -> tuple[list[str], list[str]]:
     """The selection with unknown keys and duplicates removed, cut to ``limit``;

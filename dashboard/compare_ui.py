@@ -41,14 +41,8 @@ i18n.register(
 P_QUERY_SUFFIX = "q"
 
 
-@st.cache_data(max_entries=2, show_spinner=False)
-def search_index(v: str) -> pd.DataFrame:
-    return compare.search_index(data.regions(v))
-
-
-@st.cache_data(max_entries=2, show_spinner=False)
 def labels(v: str) -> dict[str, str]:
-    return compare.region_labels(data.regions(v))
+    return data.region_labels(v)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -83,7 +77,7 @@ def region_picker(v: str, page: str, param: Param) -> list[str]:
     kept, dropped = compare.clean_selection(wanted, regions.index, compare.MAX_REGIONS)
     st.session_state[key] = kept
     query = st.text_input(t("search_region"), key=f"{page}.{P_QUERY_SUFFIX}", help=t("cmp_search_help"))
-    hits = compare.search_regions(search_index(v), query) if query else []
+    hits = list(data.search_regions(v, query)["region_id"]) if query else []
     options = kept + [h for h in hits if h not in kept]
     chosen = st.multiselect(
         t("regions"), options, format_func=lambda r: names.get(r, r), key=key,

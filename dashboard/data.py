@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from etl import paths
+from etl import gazetteer, paths
 from etl.warehouse import Warehouse, WarehouseMissing
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -74,6 +74,23 @@ def manifest(v: str) -> dict:
 def regions(v: str) -> pd.DataFrame:
     frame = _wh(v).table("regions")
     return frame.set_index("region_id", drop=False)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _search_index(v: str) -> pd.DataFrame:
+    return gazetteer.search_index(regions(v))
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def search_regions(v: str, query: str) -> pd.DataFrame:
+    """The gazetteer's answer to a search box (the same on every page)."""
+    return gazetteer.search(_search_index(v), query)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def region_labels(v: str) -> dict[str, str]:
+    """The gazetteer's label of every region, for lists and search boxes."""
+    return gazetteer.labels(regions(v))
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -160,6 +177,14 @@ def table(v: str, name: str) -> pd.DataFrame | None:
     if not wh.has(name):
         return None
     return wh.table(name)
+
+
+def quarantine(v: str, source_id: str | None = None, limit: int | None = None) -> pd.DataFrame:
+    """Quarantined rows, of one source or all, in file and line order (not
+    cached: read when shown or downloaded, filtered by DuckDB)."""
+    where, params = ("WHERE source_id = ?", [source_id]) if source_id else ("", [])
+    cap = f"LIMIT {int(limit)}" if limit else ""
+    return _wh(v).sql(f"SELECT * FROM quarantine {where} ORDER BY source_id, file, line {cap}", params)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

@@ -35,7 +35,7 @@ import streamlit as st
 from dashboard import data, i18n
 from dashboard.i18n import fmt_number, md_escape, pick, t
 from dashboard.peers import peer_group
-from dashboard.text import fold
+from dashboard.text import cell_text, fold
 
 i18n.register(
     {
@@ -516,25 +516,25 @@ def project_table(
                 "key": key,
                 "registry_id": p.registry_id,
                 "project_id": p.project_id,
-                "title": _text(p.title) or str(p.project_id),
+                "title": cell_text(p.title) or str(p.project_id),
                 "registry": short_registry_title(r["title"]) if r is not None else str(p.registry_id),
                 "sectors": sec_text.get(k, ""),
                 "regions": region_text.get(k, ""),
                 "lands": land_text.get(k, ""),
-                "round": _text(p.round),
-                "category": _text(p.category),
-                "status": _text(p.status),
-                "status_group": t(f"pj_status_{p.status_group}") if p.status_group in STATUS_GROUPS else _text(p.status_group),
+                "round": cell_text(p.round),
+                "category": cell_text(p.category),
+                "status": cell_text(p.status),
+                "status_group": t(f"pj_status_{p.status_group}") if p.status_group in STATUS_GROUPS else cell_text(p.status_group),
                 "year": _int(p.year),
                 "start_year": _int(p.start_year),
                 "end_year": _int(p.end_year),
                 "funding_federal_eur": _float(p.funding_federal_eur),
                 "funding_total_eur": _float(p.funding_total_eur),
-                "funding_note": _text(p.funding_note),
-                "themes": _text(p.themes),
+                "funding_note": cell_text(p.funding_note),
+                "themes": cell_text(p.themes),
                 "urls": " ".join(safe_urls(p.urls)),
-                "licence": _text(p.licence) or (_text(r["licence"]) if r is not None else ""),
-                "attribution": _text(r["attribution"]) if r is not None else "",
+                "licence": cell_text(p.licence) or (cell_text(r["licence"]) if r is not None else ""),
+                "attribution": cell_text(r["attribution"]) if r is not None else "",
                 "view": view_url(key) if view_url else "",
             }
         )
@@ -546,9 +546,6 @@ def project_table(
         out[col] = out[col].astype("Int64")
     return out
 
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""
 
 
 def _int(value: object) -> int | None:

@@ -18,18 +18,16 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 import streamlit as st
-from rapidfuzz import fuzz, process
 
 from dashboard import compare_ui, data, i18n
 from dashboard import peers as peers_mod
-from dashboard.text import fold
+from dashboard.text import cell_text
 from dashboard.briefing_pdf import Briefing
 from dashboard.i18n import fmt_number, pick, t
+from etl import gazetteer
 from etl.catalogue import GERMANY_ID
-from etl.regions import normalise_key
 
 i18n.register(
     {
@@ -97,94 +95,8 @@ i18n.register(
 # Search
 # --------------------------------------------------------------------------
 
+# The Steckbrief profiles every level but Germany as a whole (its search drops that hit).
 SEARCH_LEVELS = ("land", "rbz", "kreis", "gemeinde")
-# Equal scores list the larger unit first: "München" finds the kreisfreie Stadt
-# before the Landkreis and the Gemeinde of the same name.
-LEVEL_ORDER = {"land": 0, "kreis": 1, "rbz": 2, "gemeinde": 3}
-SCORE_CUTOFF = 80.0
-MAX_MATCHES = 12
-PREFIX_MIN, PREFIX_SCORE = 3, 95.0
-
-def build_search_index(regions: pd.DataFrame) -> pd.DataFrame:
-    """The searchable regions (Land to Gemeinde) with both folded forms of their names."""
-    frame = regions[regions["level"].isin(SEARCH_LEVELS)]
-    return pd.DataFrame(
-        {
-            "region_id": frame["region_id"].astype(str).to_numpy(),
-            "level": frame["level"].to_numpy(),
-            "name": frame["name"].to_numpy(),
-            "fold_ae": [fold(n, "ae") for n in frame["name"]],
-            "fold_a": [fold(n, "a") for n in frame["name"]],
-            "ars": frame["ars"].astype("string").fillna("").to_numpy() if "ars" in frame else "",
-            "nuts_id": frame["nuts_id"].astype("string").fillna("").to_numpy() if "nuts_id" in frame else "",
-        }
-    )
-
-
-def key_candidates(query: str) -> list[str]:
-    """Region keys a digit string can mean, leading zeros restored ("9162" → "09162").
-
-    A key can have lost one leading zero (Länder 01–09), so "9162" is a Kreis
-    and "11" the Land Berlin (or Regierungsbezirk "011", if one existed).
-    """
-    text = re.sub(r"\s+", "", query)
-    if not text.isdigit():
-        return []
-    found = [normalise_key(text, level) for level in SEARCH_LEVELS]
-    return [k for k in dict.fromkeys(found) if k]
-
-
-def search_regions(index: pd.DataFrame, query: str, limit: int = MAX_MATCHES, cutoff: float = SCORE_CUTOFF) -> pd.DataFrame:
-    """Regions matching ``query`` by key (AGS with or without leading zero, ARS,
-    NUTS) or by name (umlaut- and typo-tolerant), best first.
-
-    Returns index rows plus ``score`` (0–100) and ``exact`` (folded name equal).
-    """
-    columns = [*index.columns, "score", "exact"]
-    query = (query or "").strip()
-    if not query:
-        return pd.DataFrame(columns=columns)
-    keys = key_candidates(query)
-    if keys or query.replace(" ", "").isdigit():
-        text = re.sub(r"\s+", "", query)
-        hit = index[index["region_id"].isin(keys) | (index["ars"] == text)]
-        return hit.assign(score=100.0, exact=True).sort_values("level", key=lambda s: s.map(LEVEL_ORDER)).head(limit)[columns]
-    nuts = index[(index["level"] != "gemeinde") & (index["nuts_id"].str.upper() == query.upper().replace(" ", ""))]
-    if not nuts.empty:
-        return nuts.assign(score=100.0, exact=True).head(limit)[columns]
-
-    q_ae, q_a = fold(query, "ae"), fold(query, "a")
-    if not q_ae:
-        return pd.DataFrame(columns=columns)
-    scores = np.zeros(len(index))
-    for q, col in ((q_ae, "fold_ae"), (q_a, "fold_a")):
-        for _, score, pos in process.extract(q, index[col].tolist(), scorer=fuzz.token_set_ratio, limit=limit * 20, score_cutoff=cutoff):
-            scores[pos] = max(scores[pos], score)
-    # A name that begins with what was typed so far ("Münch") is nearly a hit.
-    prefix = index["fold_ae"].str.startswith(q_ae) | index["fold_a"].str.startswith(q_a)
-    if len(q_a) >= PREFIX_MIN:
-        scores = np.where(prefix.to_numpy(), np.maximum(scores, PREFIX_SCORE), scores)
-    hit = index.assign(score=scores)
-    hit = hit[hit["score"] >= cutoff]
-    hit = hit.assign(exact=(hit["fold_ae"] == q_ae) | (hit["fold_a"] == q_a))
-    # token_set_ratio scores a name containing every word of the query as 100
-    # ("Frankfurt" → "Frankfurt am Main"), a typo by edit distance ("Göttngen"),
-    # and ignores a short query hidden inside a longer word ("Au" ≠ "Mühlhausen").
-    # An exact folded name comes first, then the larger unit, then the shorter name.
-    hit = hit.assign(_order=hit["level"].map(LEVEL_ORDER), _len=hit["name"].str.len())
-    hit = hit.sort_values(["exact", "score", "_order", "_len", "region_id"], ascending=[False, False, True, True, True])
-    return hit.head(limit)[columns]
-
-
-def ambiguous_name(matches: pd.DataFrame) -> str | None:
-    """The name when the best matches are several regions of that exact name
-    (several "Mühlhausen"), else None. "München" as Stadt and Landkreis counts too."""
-    if matches.empty:
-        return None
-    exact = matches[matches["exact"]]
-    if len(exact) > 1 and exact["fold_ae"].nunique() == 1:
-        return str(exact["name"].iloc[0])
-    return None
 
 
 def region_context(region_id: str, regions: pd.DataFrame) -> dict[str, str]:
@@ -202,25 +114,6 @@ def region_context(region_id: str, regions: pd.DataFrame) -> dict[str, str]:
         "kreis_type": str(regions["type"].get(kreis, "")) if isinstance(kreis, str) and kreis != region_id else "",
         "land": str(names.get(land, "")) if isinstance(land, str) and land != region_id else "",
     }
-
-
-def kreis_label(name: str, bez: str) -> str:
-    """'Landkreis Cham', but 'Rhein-Neckar-Kreis' and 'München' as they are."""
-    if bez in ("Landkreis", "Kreis") and not any(w in name.lower() for w in ("kreis", "region")):
-        return f"{bez} {name}"
-    return name
-
-
-def match_label(region_id: str, regions: pd.DataFrame) -> str:
-    """'Mühlhausen — Gemeinde · Rhein-Neckar-Kreis · Baden-Württemberg · 08226054'."""
-    c = region_context(region_id, regions)
-    parts = [c["type"]]
-    if c["kreis"] and c["kreis"] != c["name"]:
-        parts.append(kreis_label(c["kreis"], c["kreis_type"]))
-    if c["land"]:
-        parts.append(c["land"])
-    parts.append(region_id)
-    return f"{c['name']} — " + " · ".join(parts)
 
 
 def ancestors(region_id: str, regions: pd.DataFrame) -> list[str]:
@@ -573,27 +466,23 @@ def project_table(projects: pd.DataFrame, regions: pd.DataFrame, registries: pd.
     for p in projects.itertuples(index=False):
         p = p._asdict()
         relation = t("sb_rel_in") if p["relation"] == "in" else t("sb_rel_covering", name=str(regions["name"].get(p["linked_region_id"], p["linked_region_id"])))
-        role = {"lead": t("sb_role_lead"), "partner": t("sb_role_partner")}.get(_text(p.get("role")), "")
-        detail = " · ".join(x for x in (_text(p.get("round")), _text(p.get("category"))) if x)
-        urls = _text(p.get("urls")).strip()
+        role = {"lead": t("sb_role_lead"), "partner": t("sb_role_partner")}.get(cell_text(p.get("role")), "")
+        detail = " · ".join(x for x in (cell_text(p.get("round")), cell_text(p.get("category"))) if x)
+        urls = cell_text(p.get("urls")).strip()
         year = p.get("year")
         rows.append(
             {
-                t("sb_title_col"): _text(p.get("title")) or str(p["project_id"]),
+                t("sb_title_col"): cell_text(p.get("title")) or str(p["project_id"]),
                 t("registry"): str(titles.get(p["registry_id"], p["registry_id"])),
                 t("category"): detail,
                 t("sb_year"): "" if year is None or pd.isna(year) else str(int(year)),
-                t("sb_status"): _text(p.get("status")) or STATUS_GROUPS.get(_text(p.get("status_group")), ("", ""))[i18n.lang() == "en"],
+                t("sb_status"): cell_text(p.get("status")) or STATUS_GROUPS.get(cell_text(p.get("status_group")), ("", ""))[i18n.lang() == "en"],
                 t("sb_relation"): f"{relation} ({role})" if role else relation,
                 t("link"): urls.splitlines()[0] if urls else "",
             }
         )
     return pd.DataFrame(rows)
 
-
-def _text(value: object) -> str:
-    """A text cell, '' for missing values (NaN, None, pd.NA)."""
-    return value if isinstance(value, str) else ""
 
 
 def project_lines(table: pd.DataFrame) -> list[str]:
@@ -671,7 +560,7 @@ def build_briefing(
     c = region_context(region_id, regions)
     subtitle = [c["type"]]
     if c["kreis"] and c["kreis"] != c["name"]:
-        subtitle.append(kreis_label(c["kreis"], c["kreis_type"]))
+        subtitle.append(gazetteer.kreis_label(c["kreis"], c["kreis_type"]))
     if c["land"]:
         subtitle.append(c["land"])
     subtitle.append(f"{t('sb_key')} {region_id}")
@@ -704,16 +593,6 @@ def build_briefing(
 # --------------------------------------------------------------------------
 # Cached readers: the page's access to the warehouse
 # --------------------------------------------------------------------------
-
-
-@st.cache_data(max_entries=2, show_spinner=False)
-def cached_search_index(v: str) -> pd.DataFrame:
-    return build_search_index(data.regions(v))
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def cached_search(v: str, query: str) -> pd.DataFrame:
-    return search_regions(cached_search_index(v), query)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

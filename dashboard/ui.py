@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import charts, data
+from dashboard.text import cell_text
 from dashboard.i18n import lang, md_escape, pick, t
 
 TOPOJSON_URL = f"{data.STATIC_URL}/topojson/"
@@ -192,9 +193,9 @@ def indicator_notes(v: str, indicator_id: str) -> None:
     ind = data.indicators(v).loc[indicator_id]
     with st.expander(f"{t('definition')}: {pick(ind['title_de'], ind['title_en'])}"):
         st.markdown(md_escape(pick(ind["definition_de"], ind["definition_en"])))
-        if ind["derived"] and _text(ind["formula"]):
+        if ind["derived"] and cell_text(ind["formula"]):
             st.markdown(t("derived_formula", formula=f"`{ind['formula']}`"))
-        caveats = pick(_text(ind["caveats_de"]), _text(ind["caveats_en"]))
+        caveats = pick(cell_text(ind["caveats_de"]), cell_text(ind["caveats_en"]))
         if caveats:
             st.markdown(f"**{t('caveats')}:**\n" + "\n".join(f"- {md_escape(c)}" for c in caveats.split("\n") if c))
         if isinstance(ind["breaks"], str) and ind["breaks"]:
@@ -206,6 +207,3 @@ def multiselect_regions(label: str, options: Sequence[str], labels: dict[str, st
     return st.multiselect(label, options=list(options), format_func=lambda r: labels.get(r, r), key=key, max_selections=max_selections)
 
 
-def _text(value) -> str:
-    """A text cell from the warehouse, '' for missing values."""
-    return value if isinstance(value, str) else ""

@@ -155,9 +155,16 @@ def test_sources_page_lists_every_source_with_licence_and_quarantine(app, wareho
     text = _text(at).replace("\\", "")  # Markdown escapes of data texts
     for sid, attribution, licence in warehouse.sql("SELECT source_id, attribution, licence FROM sources").itertuples(index=False):
         assert attribution in text and licence in text, sid
+    # The summary is the build's count (manifest), and adds up to the quarantine table.
+    summary = next(d.value for d in at.dataframe if "Grund" in d.value.columns)
+    total = warehouse.sql("SELECT count(*) AS n FROM quarantine")["n"].iloc[0]
+    assert summary["Zeilen"].sum() == total
     box = at.selectbox[0]
     box.set_value("vgrdl_kreise").run()
     assert not at.exception and "src" in at.query_params
+    shown = next(d.value for d in at.dataframe if "source_id" in d.value.columns)
+    n_vgrdl = warehouse.sql("SELECT count(*) AS n FROM quarantine WHERE source_id = 'vgrdl_kreise'")["n"].iloc[0]
+    assert set(shown["source_id"]) == {"vgrdl_kreise"} and len(shown) == min(n_vgrdl, 5000)
     at.radio(key="lang").set_value("en").run()
     assert not at.exception and at.title[0].value == "Sources & method"
 

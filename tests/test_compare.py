@@ -1,22 +1,19 @@
 """The logic of the Compare and Trends pages (dashboard.compare, dashboard.charts_compare):
-search, peer groups, neighbours, ranks, gaps, index and per-inhabitant series,
-breaks, projects; and end-to-end checks of the neighbours on the real kit."""
+selection, ranks, gaps, index and per-inhabitant series,
+breaks, projects."""
 
 from __future__ import annotations
 
 import json
 import math
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from shapely.geometry import box
 
 from dashboard import charts_compare, compare
-from dashboard.text import fold
 
 # A few real keys with invented attributes; enough to tell apart same-named places.
 REGIONS = pd.DataFrame(
@@ -36,59 +33,6 @@ REGIONS = pd.DataFrame(
     ],
     columns=["region_id", "level", "name", "type", "land_id", "kreis_id", "population_class"],
 )
-
-
-@pytest.fixture(scope="module")
-def index():
-    return compare.search_index(REGIONS)
-
-
-# ---------------------------------------------------------------- search
-
-
-def test_fold_writes_umlauts_both_ways():
-    assert fold("München") == "muenchen"
-    assert fold("München", "a") == "munchen"
-    assert fold("Groß-Gerau") == "gross gerau"
-    assert fold("  Garching b.München ") == "garching b muenchen"
-    assert fold("Île-de-France") == "ile de france"
-    assert fold("Ærø") == "aeroe" and fold("Ærø", "a") == "aero"
-
-
-@pytest.mark.parametrize("query", ["München", "Muenchen", "munchen", "MÜNCHEN", "münchen "])
-def test_search_is_tolerant_of_umlauts(index, query):
-    hits = compare.search_regions(index, query)
-    # Exact names first: Kreise before the Gemeinde, then places that contain the name.
-    assert hits[:3] == ["09162", "09184", "09162000"]
-    assert "09184147" in hits  # "Garching b.München" contains it
-    assert "05117" not in hits
-
-
-def test_search_by_key_exact_then_prefix(index):
-    assert compare.search_regions(index, "09162")[:2] == ["09162", "09162000"]
-    assert compare.search_regions(index, "0918") == ["09184", "09184119", "09184147"]
-    assert compare.search_regions(index, "dg") == ["DG"]
-
-
-def test_search_finds_typos_and_parts(index):
-    assert compare.search_regions(index, "Muenchn")[:2] == ["09162", "09184"]
-    assert compare.search_regions(index, "ruhr") == ["05117"]
-    assert compare.search_regions(index, "schleiss") == ["09184119"]
-    assert compare.search_regions(index, "") == []
-    assert compare.search_regions(index, "zzzzqqq") == []
-
-
-def test_search_limit(index):
-    assert len(compare.search_regions(index, "m", limit=2)) == 2
-
-
-def test_region_labels_tell_apart_same_names():
-    labels = compare.region_labels(REGIONS)
-    assert labels["09162"] == "München (Kreisfreie Stadt, Bayern; 09162)"
-    assert labels["09184"] == "München (Landkreis, Bayern; 09184)"
-    assert labels["09162000"] == "München (Stadt, München; 09162000)"
-    assert labels["09"] == "Bayern (Freistaat; 09)"
-    assert labels["DG"] == "Deutschland"
 
 
 def test_clean_selection_drops_unknown_duplicates_and_extra():

@@ -9,12 +9,9 @@ import re
 
 import pandas as pd
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from dashboard.peers import PeerGroup, peer_group
 from dashboard import briefing_pdf, region_profile
-from dashboard.text import fold
 
 # --------------------------------------------------------------------------
 # helpers
@@ -130,101 +127,6 @@ def regions() -> pd.DataFrame:
     frame["population"] = frame["population"].astype("Int64")
     frame["population_class"] = frame["population_class"].astype("string")
     return frame.set_index("region_id", drop=False)
-
-
-@pytest.fixture(scope="module")
-def index(regions) -> pd.DataFrame:
-    return region_profile.build_search_index(regions)
-
-
-# --------------------------------------------------------------------------
-# search
-# --------------------------------------------------------------------------
-
-
-def test_fold_name_writes_umlauts_two_ways_and_drops_punctuation():
-    assert fold("Mühlhausen/Thüringen") == "muehlhausen thueringen"
-    assert fold("Mühlhausen/Thüringen", "a") == "muhlhausen thuringen"
-    assert fold("Frankfurt (Oder)") == "frankfurt oder"
-    assert fold("Großheirath") == "grossheirath"
-    assert fold("  Neustadt a.d. Aisch ") == "neustadt a d aisch"
-
-
-@pytest.mark.parametrize(
-    ("query", "expected"),
-    [("9162", ["09162"]), ("09162", ["09162"]), ("1", ["01"]), ("09162000", ["09162000"]), ("9162000", ["09162000"]), ("abc", []), ("", [])],
-)
-def test_key_candidates_restore_the_leading_zero(query, expected):
-    assert region_profile.key_candidates(query) == expected
-
-
-@given(st.from_regex(r"0[1-9][0-9]{3}", fullmatch=True))
-def test_a_kreis_key_that_lost_its_zero_is_found_again(key):
-    assert key in region_profile.key_candidates(key[1:])
-    assert key in region_profile.key_candidates(key)
-
-
-@pytest.mark.parametrize("query", ["München", "Munchen", "Muenchen", "münchen", "MÜNCHEN"])
-def test_umlauts_typed_any_way_find_munich_first(index, query):
-    hits = region_profile.search_regions(index, query)
-    assert list(hits["region_id"][:3]) == ["09162", "09184", "09162000"]  # larger unit first
-    assert hits["exact"][:3].all()
-    assert "16076049" in set(hits["region_id"])  # Münchenbernsdorf comes, but after the exact ones
-    assert list(hits["region_id"]).index("16076049") > 2
-
-
-def test_typo_and_punctuation(index):
-    assert region_profile.search_regions(index, "Göttngen")["region_id"].iloc[0] == "03159"
-    assert region_profile.search_regions(index, "Gottingen")["region_id"].iloc[0] == "03159"
-    hits = region_profile.search_regions(index, "frankfurt oder")
-    assert hits["region_id"].iloc[0] == "12053"
-    assert "06412" not in set(hits["region_id"])  # Frankfurt am Main is another town
-
-
-def test_a_place_name_finds_every_town_of_that_name(index):
-    assert {"12053", "06412"} <= set(region_profile.search_regions(index, "Frankfurt")["region_id"])
-
-
-def test_search_by_key_nuts_and_ars(index):
-    assert list(region_profile.search_regions(index, "9162")["region_id"]) == ["09162"]
-    assert list(region_profile.search_regions(index, " 09162 ")["region_id"]) == ["09162"]
-    assert list(region_profile.search_regions(index, "de212")["region_id"]) == ["09162"]
-    assert region_profile.search_regions(index, "99999").empty
-
-
-def test_short_query_inside_a_longer_word_is_no_match(index):
-    hits = region_profile.search_regions(index, "Au")
-    assert hits["region_id"].iloc[0] == "08315003"
-    assert not {"08226054", "09373146"} & set(hits["region_id"])
-
-
-def test_nothing_matches(index):
-    assert region_profile.search_regions(index, "xyzzy").empty
-    assert region_profile.search_regions(index, "").empty
-    assert region_profile.search_regions(index, "   ").empty
-    assert region_profile.search_regions(index, "!!!").empty
-
-
-def test_ambiguous_names_are_listed_with_type_kreis_and_land(index, regions):
-    hits = region_profile.search_regions(index, "Muehlhausen")
-    assert region_profile.ambiguous_name(hits) == "Mühlhausen"
-    exact = hits[hits["exact"]]
-    assert set(exact["region_id"]) == {"08226054", "09373146"}
-    assert "16064046" in set(hits["region_id"])  # Mühlhausen/Thüringen is listed too
-    labels = {rid: region_profile.match_label(rid, regions) for rid in exact["region_id"]}
-    assert labels["08226054"] == "Mühlhausen — Gemeinde · Rhein-Neckar-Kreis · Baden-Württemberg · 08226054"
-    assert labels["09373146"] == "Mühlhausen — Gemeinde · Landkreis Neumarkt i.d. OPf. · Bayern · 09373146"
-    assert region_profile.ambiguous_name(region_profile.search_regions(index, "Göttngen")) is None
-
-
-def test_labels_of_towns_that_are_their_own_kreis(regions):
-    assert region_profile.match_label("09162000", regions) == "München — Stadt · Bayern · 09162000"
-    assert region_profile.match_label("09", regions) == "Bayern — Freistaat · 09"
-
-
-# --------------------------------------------------------------------------
-# peers
-# --------------------------------------------------------------------------
 
 
 # --------------------------------------------------------------------------
@@ -508,17 +410,6 @@ def real(warehouse):
         return peers, figs, missing
 
     return warehouse, regions, inds, build
-
-
-def test_real_search(real):
-    _, regions, _, _ = real
-    index = region_profile.build_search_index(regions)
-    assert region_profile.search_regions(index, "Munchen")["region_id"].iloc[0] == "09162"
-    assert region_profile.search_regions(index, "Göttngen")["region_id"].iloc[0] == "03159"
-    assert region_profile.search_regions(index, "frankfurt oder")["region_id"].iloc[0] == "12053"
-    assert list(region_profile.search_regions(index, "9162")["region_id"]) == ["09162"]
-    hits = region_profile.search_regions(index, "Mühlhausen")
-    assert region_profile.ambiguous_name(hits) == "Mühlhausen" and hits["exact"].sum() >= 3
 
 
 def test_real_munich_figures_agree_with_the_warehouse(real):

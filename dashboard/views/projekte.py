@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts_projects, compare_ui, data, i18n, projects, state, ui
+from dashboard.text import cell_text
 from dashboard.i18n import fmt_number, md_escape, pick, t
 from dashboard.projects import decode_option, encode_option
 from dashboard.state import Param
@@ -292,13 +293,13 @@ with view_box:
 
         st.header(md_escape(row["title"]))
         status = row["status"] or (row["status_group"] if p.get("status_group") != "unknown" else "")
-        facts = [row["registry"], projects._text(p.get("programme")), row["round"], row["category"], status, projects.years_text(p)]
+        facts = [row["registry"], cell_text(p.get("programme")), row["round"], row["category"], status, projects.years_text(p)]
         st.caption(" · ".join(md_escape(x) for x in dict.fromkeys(facts) if x))
         st.button(t("pj_close"), on_click=close_view, key=f"{PAGE}.close", icon=":material/close:")
         left, right = st.columns([1, 1], gap="large")
         with left:
             st.markdown(f"**{t('pj_description')}**")
-            description = projects._text(p.get("description"))
+            description = cell_text(p.get("description"))
             st.markdown(projects.text_markdown(description) if description else f"_{t('pj_no_description')}_")
             if row["themes"]:
                 st.markdown(f"**{t('pj_themes')}:** {md_escape(row['themes'])}")
@@ -345,7 +346,7 @@ with view_box:
         if row["licence"]:
             details.append(f"{t('pj_entry_licence')}: {md_escape(row['licence'])}")
         line_no = f", {t('pj_line')} {int(p['line'])}" if pd.notna(p.get("line")) else ""
-        details.append(f"{t('pj_source_file')}: {md_escape(projects._text(p.get('source_file')))}{line_no}")
+        details.append(f"{t('pj_source_file')}: {md_escape(cell_text(p.get('source_file')))}{line_no}")
         st.caption(" · ".join(details))
         st.divider()
 

@@ -10,7 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, state, ui
-from dashboard.i18n import md_escape, pick, register, t
+from dashboard.text import cell_text
+from dashboard.i18n import fmt_number, md_escape, pick, register, t
 from dashboard.state import Param
 from etl.catalogue import TOPICS
 
@@ -32,6 +33,7 @@ register(
         "q_rows": ("Zeilen", "Rows"),
         "q_filter": ("Quelle filtern", "Filter by source"),
         "q_reason": ("Grund", "Reason"),
+        "q_shown": ("Die Tabelle zeigt höchstens {n} Zeilen; der Download enthält alle.", "The table shows at most {n} rows; the download has them all."),
         "dups": ("Doppelt veröffentlichte Werte", "Figures published twice"),
         "stage_times": ("Laufzeit je Schritt (s)", "Time per step (s)"),
         "row_counts": ("Zeilen je Tabelle", "Rows per table"),
@@ -51,6 +53,7 @@ register(
 PAGE = "quellen"
 P_SRC = Param("src", "")
 PARAMS = [P_SRC]
+QUARANTINE_SHOWN = 5000  # rows in the table on the page; the download has them all
 
 v = ui.require_warehouse()
 state.restore(PAGE, PARAMS)
@@ -71,7 +74,7 @@ with tab_src:
                 f"- **{t('src_attribution')}:** [{md_escape(s['attribution'])}]({s['attribution_url'] or s['url']})\n"
                 f"- **{t('link')}:** [{md_escape(s['url'])}]({s['url']})"
             )
-            caveats = pick(ui._text(s["caveats_de"]), ui._text(s["caveats_en"]))
+            caveats = pick(cell_text(s["caveats_de"]), cell_text(s["caveats_en"]))
             if caveats:
                 st.markdown(f"**{t('caveats')}:**\n" + "\n".join(f"- {md_escape(c)}" for c in caveats.split("\n") if c))
             with st.expander(t("src_files")):
@@ -109,24 +112,26 @@ with tab_ind:
     )
 
 with tab_q:
-    q = data.table(v, "quarantine")
-    if q is None or q.empty:
+    # The build counted the quarantine by source and reason (manifest): nothing recomputed per rerun.
+    by_source = data.manifest(v).get("quarantine_by_source_and_reason", {})
+    if not by_source:
         st.info(t("empty_selection"))
     else:
         st.subheader(t("q_summary"))
-        summary = (
-            q.assign(reason_kind=q["reason"].str.replace(r"\b\d{2,12}\b", "…", regex=True))
-            .groupby(["source_id", "reason_kind"]).size().reset_index(name=t("q_rows"))
-            .rename(columns={"source_id": t("source"), "reason_kind": t("q_reason")})
-            .sort_values(t("q_rows"), ascending=False)
-        )
+        summary = pd.DataFrame(
+            [(sid, reason, n) for sid, reasons in by_source.items() for reason, n in reasons.items()],
+            columns=[t("source"), t("q_reason"), t("q_rows")],
+        ).sort_values(t("q_rows"), ascending=False)
         st.dataframe(summary, hide_index=True, width="stretch")
-        options = [""] + sorted(q["source_id"].unique())
+        options = ["", *sorted(by_source)]
         state.choose(PAGE, P_SRC, options)
         src = st.selectbox(t("q_filter"), options, format_func=lambda s: s or t("all"), key=state.key(PAGE, P_SRC))
-        rows = q if not src else q[q["source_id"] == src]
-        st.dataframe(rows.head(5000), hide_index=True, width="stretch", height=360)
-        st.download_button(t("download_csv"), data=lambda: ui.csv_bytes(rows), file_name="dsr_quarantine.csv", mime="text/csv", on_click="ignore", key="q.csv")
+        st.dataframe(data.quarantine(v, src or None, limit=QUARANTINE_SHOWN), hide_index=True, width="stretch", height=360)
+        st.caption(t("q_shown", n=fmt_number(QUARANTINE_SHOWN, 0)))
+        st.download_button(
+            t("download_csv"), data=lambda: ui.csv_bytes(data.quarantine(v, src or None)), file_name=f"dsr_quarantine{'_' + src if src else ''}.csv",
+            mime="text/csv", on_click="ignore", key="q.csv",
+        )
     dups = data.table(v, "duplicates")
     if dups is not None and not dups.empty:
         st.subheader(t("dups"))

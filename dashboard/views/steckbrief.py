@@ -12,6 +12,7 @@ import streamlit as st
 from dashboard import briefing_pdf, charts_steckbrief, compare_ui, data, region_profile, state, ui
 from dashboard.i18n import lang, md_escape, pick, t
 from dashboard.state import Param
+from etl import gazetteer
 from etl.catalogue import GERMANY_ID
 
 PAGE = "steckbrief"
@@ -26,9 +27,15 @@ st.title(t("page_profile"))
 regions = data.regions(v)
 
 
+def _matches(query: str) -> pd.DataFrame:
+    """The gazetteer's hits (as on every page), without Germany as a whole."""
+    hits = data.search_regions(v, query)
+    return hits[hits["level"].isin(region_profile.SEARCH_LEVELS)]
+
+
 def _pick_best_match() -> None:
     """A new search selects its best match; the list below offers the others."""
-    hits = region_profile.cached_search(v, st.session_state.get(K_Q) or "")
+    hits = _matches(st.session_state.get(K_Q) or "")
     if not hits.empty:
         st.session_state[K_REGION] = hits["region_id"].iloc[0]
 
@@ -37,18 +44,18 @@ def _pick_best_match() -> None:
 current = st.session_state.get(K_REGION)
 unknown_key = None
 if isinstance(current, str) and current not in regions.index:
-    fixed = [k for k in region_profile.key_candidates(current) if k in regions.index]
+    fixed = [k for k in gazetteer.key_candidates(current) if k in regions.index]
     unknown_key = None if fixed else current
     st.session_state[K_REGION] = current = fixed[0] if fixed else None
 
 c1, c2 = st.columns([1, 2])
 with c1:
     query = st.text_input(t("search_region"), key=K_Q, on_change=_pick_best_match, placeholder=t("sb_placeholder"))
-matches = region_profile.cached_search(v, query or "")
+matches = _matches(query or "")
 options = list(matches["region_id"])
 if isinstance(current, str) and current not in options and regions.loc[current, "level"] in region_profile.SEARCH_LEVELS:
     options.insert(0, current)
-labels = {rid: region_profile.match_label(rid, regions) for rid in options}
+labels = data.region_labels(v)
 state.choose(PAGE, P_REGION, options)
 if unknown_key:
     st.warning(t("sb_unknown_region", region=md_escape(unknown_key)))
@@ -60,7 +67,7 @@ if not options:
     state.stop(PAGE, PARAMS)
 with c2:
     region_id = st.selectbox(t("choose_region"), options, format_func=labels.get, key=K_REGION)
-same_name = region_profile.ambiguous_name(matches)
+same_name = gazetteer.ambiguous_name(matches)
 if same_name:
     st.info(t("sb_ambiguous", n=int(matches["exact"].sum()), name=md_escape(same_name)))
 
@@ -81,7 +88,7 @@ permalink = state.permalink(PAGE, PAGE, PARAMS)
 st.header(md_escape(t("sb_title", name=ctx["name"])))
 subtitle = [ctx["type"]]
 if ctx["kreis"] and ctx["kreis"] != ctx["name"]:
-    subtitle.append(region_profile.kreis_label(ctx["kreis"], ctx["kreis_type"]))
+    subtitle.append(gazetteer.kreis_label(ctx["kreis"], ctx["kreis_type"]))
 if ctx["land"]:
     subtitle.append(ctx["land"])
 subtitle.append(f"{t('key')} {region_id}")
