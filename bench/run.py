@@ -7,9 +7,11 @@ noisy. Run after a build (the app reads DSR_WAREHOUSE / data/warehouse):
     .venv/bin/python bench/run.py --table
     .venv/bin/python bench/run.py --skip-build   # without the full ETL build
 
-Targets (issue 6): gemeinde_payload_bytes ≤ 1.5 MB and ≥ 5× smaller than the
-naive figure; kreis_payload_bytes ≤ 250 KB; gemeinde_first_render_ms ≤ 2000;
-filter_change_ms_p50 ≤ 200; etl_build_s ≤ 60; app_rss_mb ≤ 600.
+Targets (issues 6 and 10): gemeinde_payload_bytes ≤ 1.5 MB and ≥ 5× smaller
+than the naive figure; kreis_payload_bytes ≤ 250 KB; gemeinde_first_render_ms ≤
+2000; filter_change_ms_p50 ≤ 200; etl_build_s ≤ 60; app_rss_mb ≤ 450 (one
+session walked every page); 8 simultaneous sessions each opening every page
+twice: concurrent_sessions_errors = 0 and rss_per_extra_session_mb ≤ 60.
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ TARGETS = {
     "gemeinde_first_render_ms": ("<=", 2000),
     "filter_change_ms_p50": ("<=", 200),
     "etl_build_s": ("<=", 60),
-    "app_rss_mb": ("<=", 600),
+    "app_rss_mb": ("<=", 450),
+    "concurrent_sessions_errors": ("<=", 0),
+    "rss_per_extra_session_mb": ("<=", 60),
 }
 
 
@@ -258,17 +262,88 @@ def browser_metrics(warehouse: Path, figures: dict, loads: int = 5) -> dict:
     return result
 
 
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def concurrent_metrics(warehouse: Path, sessions: int = 8, rounds: int = 2) -> dict:
+    """Many people at once, on a freshly started (cold) app: ``sessions``
+    browser sessions each opening every page ``rounds`` times, at the same time.
+
+    Reports error boxes plus errors in the server log, page load p50/p95 (from
+    navigation to the script run ended), the app's RSS after one session walked
+    every page, its peak during the run (sampled every 100 ms) and what each
+    further session added. The same walk against a bare Streamlit app (a title
+    only, the same number of page loads) gives the floor in the same run.
+    """
+    import threading
+
+    from tests.browser import PAGES, log_errors, run_sessions, running_app
+
+    out_dir = ROOT / "bench" / "out"
+    result: dict = {}
+    bare_pages = {f"bare{i}": "" for i in range(len(PAGES))}
+    for name, script, pages in (("app", "dashboard/app.py", None), ("baseline", "bench/baseline_app.py", bare_pages)):
+        log = out_dir / f"concurrent-{name}.log"
+        with running_app(warehouse, log, script=script) as (base, proc):
+            run_sessions(base, sessions=1, rounds=1, pages=pages)
+            one = _rss_mb(proc.pid)
+            peak = [one]
+            done = threading.Event()
+
+            def sample(pid=proc.pid):
+                while not done.wait(0.1):
+                    peak[0] = max(peak[0], _rss_mb(pid))
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            t0 = time.perf_counter()
+            loads = run_sessions(base, sessions=sessions, rounds=rounds, pages=pages)
+            wall = time.perf_counter() - t0
+            done.set()
+            sampler.join()
+        ms = [load["ms"] for load in loads]
+        errors = sum(1 for load in loads if load["errors"]) + len(log_errors(log))
+        prefix = "concurrent" if name == "app" else "concurrent_baseline"
+        result[f"{prefix}_sessions_errors"] = errors
+        result[f"{prefix}_page_p50_ms"] = round(statistics.median(ms))
+        result[f"{prefix}_page_p95_ms"] = round(_percentile(ms, 0.95))
+        result[f"{prefix}_page_loads"] = len(loads)
+        result[f"{prefix}_wall_s"] = round(wall, 1)
+        result[f"{prefix}_rss_one_session_mb"] = round(one, 1)
+        result[f"{prefix}_rss_peak_mb"] = round(peak[0], 1)
+        result[f"{prefix}_rss_per_extra_session_mb"] = round(max(0.0, peak[0] - one) / max(1, sessions - 1), 1)
+    result["concurrent_sessions"] = sessions
+    # The keys the issue names.
+    result["rss_per_extra_session_mb"] = result["concurrent_rss_per_extra_session_mb"]
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--table", action="store_true", help="also print a readable table to stderr")
     parser.add_argument("--skip-build", action="store_true", help="do not time a full ETL build (use DSR_WAREHOUSE)")
     parser.add_argument("--raw", type=Path, help="raw-data directory for the build")
     parser.add_argument("--loads", type=int, default=5, help="browser loads for the render median")
+    parser.add_argument("--sessions", type=int, default=8, help="simultaneous browser sessions for the concurrency walk")
+    parser.add_argument("--only-concurrent", action="store_true", help="measure only the concurrency walk (on DSR_WAREHOUSE)")
     args = parser.parse_args()
 
     from etl import paths
 
     results: dict = {}
+    if args.only_concurrent:
+        results.update(concurrent_metrics(paths.warehouse_dir(), args.sessions))
+        print(json.dumps(results, indent=2))
+        return 0
     if args.skip_build:
         warehouse = paths.warehouse_dir()
     else:
@@ -288,6 +363,8 @@ def main() -> int:
     results.update(filter_changes())
     _log("browser: shapes transfer, first render and memory …")
     results.update(browser_metrics(warehouse, figures, args.loads))
+    _log(f"browser: {args.sessions} sessions at once on a cold app, and on a bare Streamlit app …")
+    results.update(concurrent_metrics(warehouse, args.sessions))
     results["gemeinde_first_render_above_baseline_ms"] = results["gemeinde_first_render_ms"] - results["streamlit_baseline_first_ms"]
     results["gemeinde_render_cached_above_baseline_ms"] = results["gemeinde_render_cached_ms"] - results["streamlit_baseline_cached_ms"]
     results["gemeinde_payload_ratio_naive_to_app"] = round(results["naive_gemeinde_payload_bytes"] / results["gemeinde_payload_bytes"], 1)

@@ -117,15 +117,16 @@ def wait_for_app(page, timeout_ms: int = 90_000) -> None:
     page.wait_for_timeout(800)
 
 
-async def walk_pages_async(context, base: str, rounds: int = 1, timeout_ms: int = 240_000) -> list[dict]:
+async def walk_pages_async(context, base: str, rounds: int = 1, pages: dict[str, str] | None = None, timeout_ms: int = 240_000) -> list[dict]:
     """One browser session (a Playwright async context) opening every page
-    ``rounds`` times in a row, as a user who moves on as soon as a page has run.
+    (``pages``: slug → path, default the app's) ``rounds`` times in a row, as a
+    user who moves on as soon as a page has run.
     Returns per page load: slug, milliseconds, error-box texts."""
     page = await context.new_page()
     page.set_default_timeout(timeout_ms)
     loads = []
     for _ in range(rounds):
-        for slug, path in PAGES.items():
+        for slug, path in (pages or PAGES).items():
             t0 = time.perf_counter()
             await page.goto(f"{base}/{path}")
             await page.wait_for_selector("[data-test-script-state]")
@@ -138,7 +139,7 @@ async def walk_pages_async(context, base: str, rounds: int = 1, timeout_ms: int 
     return loads
 
 
-def run_sessions(base: str, sessions: int, rounds: int = 1) -> list[dict]:
+def run_sessions(base: str, sessions: int, rounds: int = 1, pages: dict[str, str] | None = None) -> list[dict]:
     """``sessions`` browser sessions (separate contexts, so separate Streamlit
     sessions) walking every page at the same time."""
     import asyncio
@@ -150,7 +151,7 @@ def run_sessions(base: str, sessions: int, rounds: int = 1) -> list[dict]:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             contexts = [await browser.new_context(viewport={"width": 1200, "height": 900}) for _ in range(sessions)]
             try:
-                results = await asyncio.gather(*(walk_pages_async(c, base, rounds) for c in contexts))
+                results = await asyncio.gather(*(walk_pages_async(c, base, rounds, pages) for c in contexts))
             finally:
                 await browser.close()
             return [dict(load, session=i) for i, loads in enumerate(results) for load in loads]

@@ -1,0 +1,91 @@
+"""The app's data layer (dashboard/data.py): the only code of the app that
+touches the warehouse, its frames shared between sessions and never modified,
+and the same answers on every page."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard"
+PAGES = ["views/karte.py", "views/steckbrief.py", "views/vergleich.py", "views/trends.py", "views/sektoren.py", "views/projekte.py", "views/quellen.py"]
+PAGE_PARAMS = {
+    "views/steckbrief.py": {"region": "03159"},
+    "views/vergleich.py": {"regions": "03159,09162", "peers": "type,size"},
+    "views/trends.py": {"regions": "03159,09162"},
+    "views/projekte.py": {"project": "mpsc:MPSC-2019-02"},
+}
+
+
+def _modules():
+    for path in sorted(DASHBOARD.rglob("*.py")):
+        yield path, ast.parse(path.read_text(encoding="utf-8"))
+
+
+def test_only_the_data_layer_touches_the_warehouse():
+    """No other module of the app opens the warehouse, DuckDB or Parquet files."""
+    offenders = []
+    for path, tree in _modules():
+        if path.name == "data.py":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module in ("etl.warehouse", "duckdb", "pyarrow.parquet"):
+                offenders.append(f"{path.relative_to(DASHBOARD)}: from {node.module}")
+            if isinstance(node, ast.Import) and any(a.name in ("duckdb", "pyarrow.parquet") for a in node.names):
+                offenders.append(f"{path.relative_to(DASHBOARD)}: import")
+            if isinstance(node, ast.Attribute) and node.attr in ("read_parquet", "sql") and isinstance(node.value, (ast.Name, ast.Attribute)):
+                offenders.append(f"{path.relative_to(DASHBOARD)}:{node.lineno}: .{node.attr}")
+    assert offenders == []
+
+
+def test_shared_frames_are_one_object_and_unchanged_after_every_page(open_app, warehouse, monkeypatch):
+    from dashboard import data
+
+    monkeypatch.setenv("DSR_WAREHOUSE", str(warehouse.directory))
+    v = data.version()
+    shared = {
+        "regions": data.regions(v),
+        "indicators": data.indicators(v),
+        "sources": data.sources(v),
+        "projects": data.table(v, "projects"),
+        "project_regions": data.table(v, "project_regions"),
+        "kreis_neighbours": data.neighbours(v, "kreis"),
+    }
+    snapshot = {name: frame.copy(deep=True) for name, frame in shared.items()}
+    for page in PAGES:
+        open_app(page, **PAGE_PARAMS.get(page, {}))
+    again = {
+        "regions": data.regions(v),
+        "indicators": data.indicators(v),
+        "sources": data.sources(v),
+        "projects": data.table(v, "projects"),
+        "project_regions": data.table(v, "project_regions"),
+        "kreis_neighbours": data.neighbours(v, "kreis"),
+    }
+    for name, frame in again.items():
+        assert frame is shared[name], f"{name}: a copy per call, not one shared object"
+        assert frame.equals(snapshot[name]), f"{name} was modified by a page"
+
+
+@pytest.mark.parametrize("region_id", ["03159", "03159016"])
+def test_a_region_has_the_same_population_and_peer_group_on_every_page(open_app, warehouse, region_id):
+    """A Kreis and a Gemeinde: the population shown on the Steckbrief is the
+    build's latest population (regions.population), and Steckbrief, Vergleich
+    and Projekte use one peer group."""
+    from dashboard import compare_ui, peers
+
+    regions = warehouse.table("regions").set_index("region_id", drop=False)
+    group = peers.peer_group(regions, region_id)
+    profile = open_app("views/steckbrief.py", region=region_id)
+    text = "\n".join(c.value for c in profile.caption).replace("\\", "")
+    population = int(regions.at[region_id, "population"])
+    assert f"{population:,}".replace(",", ".") in "\n".join(str(m.value) for m in profile.metric)
+    assert f"{len(group.ids)} Regionen" in text
+    link = f"vergleich?regions={region_id}&peers={','.join(group.criteria) or 'none'}"
+    assert link in "\n".join(c.value for c in profile.caption)
+    at = open_app("views/vergleich.py", regions=region_id, peers=",".join(group.criteria) or "level")
+    ranking = at.dataframe[0].value
+    assert set(ranking["Schlüssel"]) == {region_id, *group.ids}
+    assert compare_ui.peer_description(group, regions).replace("\\", "") in text
