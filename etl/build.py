@@ -3,7 +3,8 @@
 Runs every step (``etl.steps``) in order, adds the catalogue tables (sources,
 indicators, flags), the quarantine and the duplicates, validates every table
 against its declaration and swaps the new warehouse in with its manifest
-(build time, code version, input checksums, row counts, stage timings, notes).
+(build time, code version, input checksums and warnings, row counts, stage
+timings, notes).
 """
 
 from __future__ import annotations
@@ -17,7 +18,19 @@ import pandas as pd
 from etl import paths
 from etl.catalogue import FLAGS, INDICATORS, SOURCES, SOURCES_BY_ID, TABLES_BY_NAME
 from etl.context import BuildContext
-from etl.load import MANIFEST_VERSION, code_version, now_iso, read_manifest, sha256_file, write_warehouse
+from etl.load import (
+    MANIFEST_VERSION,
+    code_version,
+    locate_warehouse,
+    now_iso,
+    read_manifest,
+    recover_warehouse,
+    sha256_file,
+    stage_warehouse,
+    switch_warehouse,
+    warehouse_lock,
+    write_manifest,
+)
 from etl.steps import discover_steps
 
 # Tables gathered from all steps; rows carry their source_id.
@@ -101,31 +114,58 @@ def _read_previous(warehouse: Path, name: str) -> pd.DataFrame | None:
     return pd.read_parquet(path)
 
 
-def build(raw_dir: Path | None = None, out: Path | None = None, only: str | None = None, log=None) -> dict:
+def build(raw_dir: Path | None = None, out: Path | None = None, only: str | None = None, log=None,
+          without: tuple[str, ...] | list[str] = ()) -> dict:
     """Build the warehouse; returns the manifest. Raises on failure, leaving ``out`` untouched.
+
+    First, under the warehouse's lock, the debris of interrupted builds is
+    removed and a half-swapped warehouse restored (``etl.load.recover_warehouse``).
 
     ``only`` rebuilds the steps that read that source (plus regions and every
     step that works on the whole warehouse, such as region attributes) on top of
     the existing warehouse: rows of the sources those steps read are replaced,
-    everything else is kept as it was.
+    everything else is kept as it was. ``without`` skips every step that reads
+    one of these sources.
     """
     raw_dir = (raw_dir or paths.raw_dir()).resolve()
-    out = (out or paths.warehouse_dir()).resolve()
+    out = locate_warehouse(out or paths.warehouse_dir())
     ctx = BuildContext(raw_dir=raw_dir)
     if log is not None:
         ctx.log = log
+    with warehouse_lock(out):
+        manifest = _build(ctx, out, only, tuple(without))
+    if only is None:
+        # A full build starts from the raw kit; the associations' registries
+        # kept by import-registry go back in (a partial build keeps them anyway).
+        from etl.registry_import import restore_registries
+
+        if restore_registries(out, ctx.log):
+            manifest = read_manifest(out)
+    return manifest
+
+
+def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, ...]) -> dict:
+    raw_dir = ctx.raw_dir
+    recovered = recover_warehouse(out)
+    for action in recovered:
+        ctx.log(f"recovery: {action}")
     steps = discover_steps()
+    unknown = [sid for sid in (*without, *([only] if only else [])) if sid not in SOURCES_BY_ID]
+    if unknown:
+        raise SystemExit(f"unknown source {', '.join(map(repr, unknown))}; known: {', '.join(SOURCES_BY_ID)}")
     previous_manifest = None
     if only is not None:
-        if only not in SOURCES_BY_ID:
-            raise SystemExit(f"--only: unknown source {only!r}; known: {', '.join(SOURCES_BY_ID)}")
         previous_manifest = read_manifest(out)
         if previous_manifest is None:
             raise SystemExit(f"--only needs an existing warehouse in {out}; run a full build first")
         selected = [s for s in steps if s.name == "regions" or only in s.source_ids or "regions" in s.owns_tables]
     else:
         selected = steps
-    rebuilt_sources = {sid for s in selected for sid in s.source_ids}
+    skipped = [s for s in selected if set(s.source_ids) & set(without)]
+    selected = [s for s in selected if s not in skipped]
+    for step in skipped:
+        ctx.log(f"step {step.name}: skipped (--without {', '.join(sorted(set(step.source_ids) & set(without)))})")
+    rebuilt_sources = sorted({sid for s in selected for sid in s.source_ids})
 
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -188,7 +228,10 @@ def build(raw_dir: Path | None = None, out: Path | None = None, only: str | None
         "code_version": code_version(),
         "raw_dir": str(raw_dir),
         "partial_build_of": only,
-        "inputs": input_checksums(raw_dir, sorted(rebuilt_sources)),
+        "built_without": sorted(without),
+        "skipped_steps": [s.name for s in skipped],
+        "inputs": input_checksums(raw_dir, rebuilt_sources),
+        "recovered": recovered,
         "stage_seconds": timings,
         "notes": ctx.notes,
         "quarantine_by_source_and_reason": _quarantine_summary(quarantine),
@@ -199,22 +242,15 @@ def build(raw_dir: Path | None = None, out: Path | None = None, only: str | None
         manifest["stage_seconds"] = {**previous_manifest.get("stage_seconds", {}), **timings}
         manifest["notes"] = {**previous_manifest.get("notes", {}), **ctx.notes}
         manifest["step_tables"] = {**previous_manifest.get("step_tables", {}), **step_tables}
-    write_warehouse(out, tables, manifest)
+    staged = stage_warehouse(out, tables, manifest)
     timings["validate_and_write"] = round(time.perf_counter() - t0, 2)
     total = round(time.perf_counter() - started, 2)
-    # The manifest on disk gets the final timings too.
-    manifest_file = paths.manifest_path(out)
-    on_disk = json.loads(manifest_file.read_text(encoding="utf-8"))
+    # The staged manifest gets the final timings before the switch.
+    on_disk = read_manifest(staged)
     on_disk.update(stage_seconds={**manifest["stage_seconds"], **timings}, total_seconds=total)
-    manifest_file.write_text(json.dumps(on_disk, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    write_manifest(staged, on_disk)
+    switch_warehouse(out, staged)
     ctx.log(f"warehouse written to {out} in {total} s; quarantined rows: {len(quarantine)}")
-    if only is None:
-        # A full build starts from the raw kit; the associations' registries
-        # kept by import-registry go back in (a partial build keeps them anyway).
-        from etl.registry_import import restore_registries
-
-        if restore_registries(out, ctx.log):
-            on_disk = json.loads(manifest_file.read_text(encoding="utf-8"))
     return on_disk
 
 

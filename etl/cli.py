@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from etl import paths
-from etl.errors import InputError, ValidationError
+from etl.errors import InputError, ValidationError, WarehouseBusy
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (InputError, ValidationError) as exc:
+    except (InputError, ValidationError, WarehouseBusy) as exc:
         print(f"error: {exc}", file=sys.stderr)
         print("The previous warehouse (if any) is untouched.", file=sys.stderr)
         return 2

@@ -34,3 +34,8 @@ class MissingRawFile(InputError):
 
 class ValidationError(Exception):
     """A built table does not match its declared schema; nothing is written."""
+
+
+class WarehouseBusy(Exception):
+    """Another build or import holds the warehouse's lock."""
+

@@ -39,7 +39,7 @@ from etl import paths
 from etl.catalogue import SOURCES_BY_ID, TABLES_BY_NAME
 from etl.errors import InputError
 from etl.extract.registries import LINE, PROBLEM, read_csv_records, read_xlsx_records
-from etl.load import now_iso, read_manifest, sha256_file, write_warehouse
+from etl.load import locate_warehouse, now_iso, read_manifest, sha256_file, write_warehouse
 from etl.resolver import Context, ResolutionError, Resolver
 from etl.transform.projects import (
     RegistryBuild,
@@ -334,7 +334,7 @@ def import_registry(file: Path, registry_id: str, *, warehouse: Path | None = No
         raise InputError(file.name, f"--id {registry_id!r}: use 2–40 lower-case letters, digits, '-' or '_' (e.g. 'verein-xy')")
     if registry_id in SOURCES_BY_ID:
         raise InputError(file.name, f"--id {registry_id!r} is a source of the kit; choose another id for your registry")
-    warehouse = (warehouse or paths.warehouse_dir()).resolve()
+    warehouse = locate_warehouse(warehouse or paths.warehouse_dir())
     records, sheet = read_template(file)
     tables, manifest = _read_warehouse(warehouse)
     resolver = Resolver.from_files(tables["regions"])
