@@ -1,6 +1,7 @@
 """``python -m etl build``: raw kit → validated warehouse, atomically.
 
-Runs every step (``etl.steps``) in order, adds the catalogue tables (sources,
+Checks the raw files against the catalogue's inventory, runs every step
+(``etl.steps``) in order, adds the catalogue tables (sources,
 indicators, flags), the quarantine and the duplicates, validates every table
 against its declaration and swaps the new warehouse in with its manifest
 (build time, code version, input checksums and warnings, row counts, stage
@@ -18,6 +19,8 @@ import pandas as pd
 from etl import paths
 from etl.catalogue import FLAGS, INDICATORS, SOURCES, SOURCES_BY_ID, TABLES_BY_NAME
 from etl.context import BuildContext
+from etl.catalogue.inventory import check_inputs
+from etl.errors import MissingInputs
 from etl.load import (
     MANIFEST_VERSION,
     code_version,
@@ -25,7 +28,6 @@ from etl.load import (
     now_iso,
     read_manifest,
     recover_warehouse,
-    sha256_file,
     stage_warehouse,
     switch_warehouse,
     warehouse_lock,
@@ -93,16 +95,6 @@ def flags_table() -> pd.DataFrame:
     return pd.DataFrame([{"flag": f.code, "label_de": f.label_de, "label_en": f.label_en, "has_value": f.has_value} for f in FLAGS])
 
 
-def input_checksums(raw_dir: Path, source_ids: list[str]) -> dict[str, dict]:
-    out = {}
-    for sid in source_ids:
-        for raw in SOURCES_BY_ID[sid].files:
-            for path in sorted(raw_dir.glob(raw.path)):
-                if path.is_file():
-                    out[path.relative_to(raw_dir).as_posix()] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
-    return out
-
-
 def _read_previous(warehouse: Path, name: str) -> pd.DataFrame | None:
     path = paths.table_path(warehouse, name)
     if not path.exists():
@@ -119,7 +111,9 @@ def build(raw_dir: Path | None = None, out: Path | None = None, only: str | None
     """Build the warehouse; returns the manifest. Raises on failure, leaving ``out`` untouched.
 
     First, under the warehouse's lock, the debris of interrupted builds is
-    removed and a half-swapped warehouse restored (``etl.load.recover_warehouse``).
+    removed and a half-swapped warehouse restored (``etl.load.recover_warehouse``),
+    and the raw directory is compared with the catalogue's inventory: a missing
+    expected file stops the build (``MissingInputs``) before any step runs.
 
     ``only`` rebuilds the steps that read that source (plus regions and every
     step that works on the whole warehouse, such as region attributes) on top of
@@ -168,7 +162,15 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
     rebuilt_sources = sorted({sid for s in selected for sid in s.source_ids})
 
     started = time.perf_counter()
-    timings: dict[str, float] = {}
+    report = check_inputs(raw_dir, rebuilt_sources)
+    ctx.log(report.format_table())
+    if report.missing_sources:
+        raise MissingInputs(report)
+    input_warnings = report.warnings()
+    for warning in input_warnings:
+        ctx.log(f"warning: {warning['message']}")
+
+    timings: dict[str, float] = {"check_inputs": round(time.perf_counter() - started, 2)}
     produced: dict[str, list[pd.DataFrame]] = {}
     previous_stacked: dict[str, pd.DataFrame] = {}
     if only is not None:
@@ -230,7 +232,8 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
         "partial_build_of": only,
         "built_without": sorted(without),
         "skipped_steps": [s.name for s in skipped],
-        "inputs": input_checksums(raw_dir, rebuilt_sources),
+        "inputs": report.inputs(),
+        "input_warnings": input_warnings,
         "recovered": recovered,
         "stage_seconds": timings,
         "notes": ctx.notes,
@@ -239,6 +242,8 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
     }
     if previous_manifest is not None:
         manifest["inputs"] = {**previous_manifest.get("inputs", {}), **manifest["inputs"]}
+        rechecked = {w["file"] for w in input_warnings} | set(report.inputs())
+        manifest["input_warnings"] = [w for w in previous_manifest.get("input_warnings", []) if w["file"] not in rechecked] + input_warnings
         manifest["stage_seconds"] = {**previous_manifest.get("stage_seconds", {}), **timings}
         manifest["notes"] = {**previous_manifest.get("notes", {}), **ctx.notes}
         manifest["step_tables"] = {**previous_manifest.get("step_tables", {}), **step_tables}
@@ -250,7 +255,7 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
     on_disk.update(stage_seconds={**manifest["stage_seconds"], **timings}, total_seconds=total)
     write_manifest(staged, on_disk)
     switch_warehouse(out, staged)
-    ctx.log(f"warehouse written to {out} in {total} s; quarantined rows: {len(quarantine)}")
+    ctx.log(f"warehouse written to {out} in {total} s; quarantined rows: {len(quarantine)}; input warnings: {len(input_warnings)}")
     return on_disk
 
 
