@@ -282,15 +282,21 @@ def switch_warehouse(target: Path, staged: Path) -> Path:
     return version
 
 
-def write_warehouse(target: Path, tables: dict[str, pd.DataFrame], manifest: dict) -> Path:
+def write_warehouse(target: Path, tables: dict[str, pd.DataFrame], manifest: dict, *, based_on: Path | None = None) -> Path:
     """Validate every table, write them as a new version, then switch it in.
 
     ``target`` stays the path readers open (a link to the current version). A
     build that fails or is killed at any point leaves the last good warehouse
     in place; the next write cleans up after it (``recover_warehouse``).
+    ``based_on`` is the version folder the tables were read from (an import
+    that adds to the warehouse): if another build switched the warehouse in
+    the meantime, nothing is written (``WarehouseBusy``) rather than that
+    build's result being lost.
     """
     target = locate_warehouse(target)
     with warehouse_lock(target):
+        if based_on is not None and target.resolve() != based_on.resolve():
+            raise WarehouseBusy(f"{target} was rebuilt while this import read it; nothing written: run the import again")
         recover_warehouse(target)
         staged = stage_warehouse(target, tables, manifest)
         switch_warehouse(target, staged)

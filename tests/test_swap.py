@@ -201,3 +201,18 @@ def test_a_link_of_the_users_own_is_followed(tmp_path):
     write_warehouse(link, {"flags": _flags()}, {"built_at": "second"})
     assert os.readlink(link) == str(elsewhere)
     assert Warehouse(link).manifest["built_at"] == "second"
+
+
+def test_an_import_does_not_overwrite_a_build_that_switched_meanwhile(tmp_path):
+    """write_warehouse(based_on=...) refuses when the link moved after the tables were read."""
+    from etl.errors import WarehouseBusy
+
+    target = tmp_path / "wh"
+    write_warehouse(target, {"flags": _flags()}, {"built_at": "first"})
+    read_from = target.resolve()
+    write_warehouse(target, {"flags": _flags()}, {"built_at": "rebuilt meanwhile"})
+    with pytest.raises(WarehouseBusy, match="rebuilt while this import read it"):
+        write_warehouse(target, {"flags": _flags()}, {"built_at": "import"}, based_on=read_from)
+    assert Warehouse(target).manifest["built_at"] == "rebuilt meanwhile"
+    write_warehouse(target, {"flags": _flags()}, {"built_at": "import"}, based_on=target.resolve())
+    assert Warehouse(target).manifest["built_at"] == "import"
