@@ -20,6 +20,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -39,6 +40,8 @@ MANIFEST_VERSION = 1
 ROW_GROUP_SIZE = 100_000
 KEEP_PREVIOUS = 1  # versions kept before the current one, for readers that opened them
 LOCK_FILE = ".lock"
+VERSION_ID = re.compile(r"^\d{8}T\d{12}Z-\d+(-moved)?$")
+DEBRIS_PREFIXES = (".staging-", ".link-", ".trash-")
 
 
 def sha256_file(path: Path) -> str:
@@ -129,6 +132,8 @@ def locate_warehouse(target: Path) -> Path:
     user's own (e.g. data/warehouse → a bigger disk) leads."""
     target = paths.warehouse_location(target)
     for _ in range(40):
+        if target.parent.name.endswith(".versions") and VERSION_ID.match(target.name):
+            raise OSError(f"{target} is one version of the warehouse {target.parent.with_suffix('')}: write to that instead")
         if not target.is_symlink() or _is_version_link(target):
             return target
         target = paths.warehouse_location(target.parent / os.readlink(target))
@@ -154,7 +159,7 @@ def warehouse_lock(target: Path):
 def _complete_versions(versions: Path) -> list[Path]:
     if not versions.is_dir():
         return []
-    return sorted(p for p in versions.iterdir() if not p.name.startswith(".") and p.is_dir() and paths.manifest_path(p).exists())
+    return sorted(p for p in versions.iterdir() if VERSION_ID.match(p.name) and p.is_dir() and paths.manifest_path(p).exists())
 
 
 def _switch_link(target: Path, version_id: str) -> None:
@@ -186,8 +191,8 @@ def prune_versions(target: Path, keep_previous: int = KEEP_PREVIOUS) -> list[str
         keep = {current, *(older[-keep_previous:] if keep_previous else [])}
     removed = []
     for path in sorted(versions.iterdir()):
-        if path.name == LOCK_FILE or path.name in keep:
-            continue
+        if path.name in keep or not (VERSION_ID.match(path.name) or path.name.startswith(DEBRIS_PREFIXES)):
+            continue  # the lock, and anything this code did not make
         _remove(path)
         removed.append(f"removed {path}")
     return removed

@@ -216,3 +216,14 @@ def test_an_import_does_not_overwrite_a_build_that_switched_meanwhile(tmp_path):
     assert Warehouse(target).manifest["built_at"] == "rebuilt meanwhile"
     write_warehouse(target, {"flags": _flags()}, {"built_at": "import"}, based_on=target.resolve())
     assert Warehouse(target).manifest["built_at"] == "import"
+
+
+def test_a_version_folder_is_not_a_target_and_foreign_files_are_left_alone(tmp_path):
+    target = tmp_path / "wh"
+    write_warehouse(target, {"flags": _flags()}, {"built_at": "first"})
+    notes = paths.versions_dir(target) / "README.txt"
+    notes.write_text("someone's note")
+    with pytest.raises(OSError, match="one version of the warehouse"):
+        write_warehouse(target.resolve(), {"flags": _flags()}, {"built_at": "second"})
+    write_warehouse(target, {"flags": _flags()}, {"built_at": "second"})
+    assert notes.exists() and Warehouse(target).manifest["built_at"] == "second"
