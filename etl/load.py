@@ -15,7 +15,9 @@ keeps only the current and the previous version. One lock per warehouse
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as dt
+import errno
 import fcntl
 import hashlib
 import json
@@ -198,6 +200,55 @@ def prune_versions(target: Path, keep_previous: int = KEEP_PREVIOUS) -> list[str
     return removed
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swaps two paths in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(a))
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)  # a second name for the file: no copy of the data
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _move_into_versions(target: Path) -> str:
+    """Turns a warehouse of the earlier layout (a plain folder) into the first
+    version and ``target`` into a link to it, with no moment without a warehouse
+    where the system can exchange a folder and a link in one step."""
+    versions = paths.versions_dir(target)
+    versions.mkdir(parents=True, exist_ok=True)
+    # Named by the time it was built, so that it sorts before every later build.
+    version_id = _new_version_id(paths.manifest_path(target).stat().st_mtime) + "-moved"
+    staging = versions / f".staging-{version_id}"
+    shutil.copytree(target, staging, copy_function=_link_or_copy)
+    os.rename(staging, versions / version_id)
+    checkpoint("moved")
+    tmp = versions / f".link-{version_id}"
+    os.symlink(f"{versions.name}/{version_id}", tmp)
+    if _exchange(tmp, target):
+        checkpoint("exchanged")
+        _remove(tmp)  # now the old folder; its files live on in the version
+    else:
+        # Two renames: a kill between them leaves no ``target`` but a complete
+        # version, which recover_warehouse links.
+        os.rename(target, versions / f".trash-{version_id}")
+        os.replace(tmp, target)
+        _remove(versions / f".trash-{version_id}")
+    _fsync(target.parent)
+    return f"moved {target} to {versions / version_id}"
+
+
 def recover_warehouse(target: Path) -> list[str]:
     """Before any build: removes the debris of interrupted builds and restores a
     warehouse left half-swapped. Returns what it did, for the log and manifest.
@@ -227,17 +278,9 @@ def recover_warehouse(target: Path) -> list[str]:
         target.unlink()
         actions.append(f"removed the dangling link {target}")
     if target.is_dir() and not target.is_symlink():
-        # One-time move into the versioned layout; a kill between the rename and
-        # the link leaves no ``target`` and one complete version: linked below.
         if not paths.manifest_path(target).exists():
             raise OSError(f"{target} is a folder without manifest.json, not a warehouse: move it away or choose another DSR_WAREHOUSE")
-        versions.mkdir(parents=True, exist_ok=True)
-        # Named by the time it was built, so that it sorts before every later build.
-        version_id = _new_version_id(paths.manifest_path(target).stat().st_mtime) + "-moved"
-        os.rename(target, versions / version_id)
-        checkpoint("moved")
-        _switch_link(target, version_id)
-        actions.append(f"moved {target} to {versions / version_id}")
+        actions.append(_move_into_versions(target))
     elif os.path.lexists(target) and not _is_version_link(target):
         raise OSError(f"{target} is neither a warehouse folder nor a link to one of its versions")
     if not os.path.lexists(target):

@@ -123,12 +123,32 @@ def test_a_writer_failing_at_each_step_leaves_a_complete_warehouse(step, tmp_pat
     assert _assert_complete_and_clean(target, {expected}) == expected
 
 
-def test_a_build_killed_while_moving_the_old_layout_is_restored(tmp_path):
+@pytest.mark.parametrize("step", ("moved", "exchanged"))
+def test_a_build_killed_while_moving_the_old_layout_leaves_a_warehouse(step, tmp_path):
     """The first build with this code moves a plain-folder warehouse into its versions."""
     target = tmp_path / "wh"
     _old_layout(target, "old layout")
-    _kill_writer_at("moved", target, "second")
-    assert not os.path.lexists(target), "the kill came between the move and the link"
+    _kill_writer_at(step, target, "second")
+    assert Warehouse(target).manifest["built_at"] == "old layout", "no moment without a warehouse"
+    recover_warehouse(target)
+    assert _assert_complete_and_clean(target, {"old layout"}) == "old layout"
+
+
+def test_moving_the_old_layout_without_an_atomic_exchange(tmp_path, monkeypatch):
+    """Where renameat2 is missing: two renames; a failure between them is recovered."""
+    target = tmp_path / "wh"
+    _old_layout(target, "old layout")
+    monkeypatch.setattr(load, "_exchange", lambda a, b: False)
+    real_replace = os.replace
+
+    def fail_once(src, dst):
+        monkeypatch.setattr(os, "replace", real_replace)
+        raise KeyboardInterrupt("killed between the two renames")
+
+    monkeypatch.setattr(os, "replace", fail_once)
+    with pytest.raises(KeyboardInterrupt):
+        recover_warehouse(target)
+    assert not os.path.lexists(target)
     actions = recover_warehouse(target)
     assert any("restored" in a for a in actions)
     assert _assert_complete_and_clean(target, {"old layout"}) == "old layout"
