@@ -82,7 +82,8 @@ def found_files(source: Source, raw_dir: Path) -> list[str]:
     out = set()
     for raw in source.files:
         for path in raw_dir.glob(raw.path):
-            if path.is_file():
+            # ``<name>.new``: a changed download that ``fetch`` kept aside, not used.
+            if path.is_file() and not path.name.endswith(".new"):
                 out.add(path.relative_to(raw_dir).as_posix())
     return sorted(out)
 
@@ -120,7 +121,8 @@ class InventoryRow:
                     f"{c.get('edition', '?')} (checksum {f['sha256']}, catalogued {c['sha256']}): the file looks cut short; "
                     "used as found")
         if self.status == "not catalogued":
-            return f"{self.path}: not in the inventory (checksum {f['sha256']}); used as found"
+            return (f"{self.path}: matches the files of {self.source_id} but is not in the inventory "
+                    f"(checksum {f['sha256']}); read by the build if its step reads such files")
         return None
 
 
