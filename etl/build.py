@@ -156,6 +156,9 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
     else:
         selected = steps
     skipped = [s for s in selected if set(s.source_ids) & set(without)]
+    for step in skipped:
+        if step.name == "regions":
+            raise SystemExit(f"--without: every step needs the regions, built from {', '.join(step.source_ids)}; it cannot be left out")
     selected = [s for s in selected if s not in skipped]
     for step in skipped:
         ctx.log(f"step {step.name}: skipped (--without {', '.join(sorted(set(step.source_ids) & set(without)))})")
