@@ -1,9 +1,11 @@
 """``python -m etl build``: raw kit → validated warehouse, atomically.
 
-Runs every step (``etl.steps``) in order, adds the catalogue tables (sources,
+Checks the raw files against the catalogue's inventory, runs every step
+(``etl.steps``) in order, adds the catalogue tables (sources,
 indicators, flags), the quarantine and the duplicates, validates every table
 against its declaration and swaps the new warehouse in with its manifest
-(build time, code version, input checksums, row counts, stage timings, notes).
+(build time, code version, input checksums and warnings, row counts, stage
+timings, notes).
 """
 
 from __future__ import annotations
@@ -17,7 +19,20 @@ import pandas as pd
 from etl import paths
 from etl.catalogue import FLAGS, INDICATORS, SOURCES, SOURCES_BY_ID, TABLES_BY_NAME
 from etl.context import BuildContext
-from etl.load import MANIFEST_VERSION, code_version, now_iso, read_manifest, sha256_file, write_warehouse
+from etl.catalogue.inventory import check_inputs
+from etl.errors import MissingInputs
+from etl.load import (
+    MANIFEST_VERSION,
+    code_version,
+    locate_warehouse,
+    now_iso,
+    read_manifest,
+    recover_warehouse,
+    stage_warehouse,
+    switch_warehouse,
+    warehouse_lock,
+    write_manifest,
+)
 from etl.steps import discover_steps
 
 # Tables gathered from all steps; rows carry their source_id.
@@ -80,16 +95,6 @@ def flags_table() -> pd.DataFrame:
     return pd.DataFrame([{"flag": f.code, "label_de": f.label_de, "label_en": f.label_en, "has_value": f.has_value} for f in FLAGS])
 
 
-def input_checksums(raw_dir: Path, source_ids: list[str]) -> dict[str, dict]:
-    out = {}
-    for sid in source_ids:
-        for raw in SOURCES_BY_ID[sid].files:
-            for path in sorted(raw_dir.glob(raw.path)):
-                if path.is_file():
-                    out[path.relative_to(raw_dir).as_posix()] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
-    return out
-
-
 def _read_previous(warehouse: Path, name: str) -> pd.DataFrame | None:
     path = paths.table_path(warehouse, name)
     if not path.exists():
@@ -101,34 +106,74 @@ def _read_previous(warehouse: Path, name: str) -> pd.DataFrame | None:
     return pd.read_parquet(path)
 
 
-def build(raw_dir: Path | None = None, out: Path | None = None, only: str | None = None, log=None) -> dict:
+def build(raw_dir: Path | None = None, out: Path | None = None, only: str | None = None, log=None,
+          without: tuple[str, ...] | list[str] = ()) -> dict:
     """Build the warehouse; returns the manifest. Raises on failure, leaving ``out`` untouched.
+
+    First, under the warehouse's lock, the debris of interrupted builds is
+    removed and a half-swapped warehouse restored (``etl.load.recover_warehouse``),
+    and the raw directory is compared with the catalogue's inventory: a missing
+    expected file stops the build (``MissingInputs``) before any step runs.
 
     ``only`` rebuilds the steps that read that source (plus regions and every
     step that works on the whole warehouse, such as region attributes) on top of
     the existing warehouse: rows of the sources those steps read are replaced,
-    everything else is kept as it was.
+    everything else is kept as it was. ``without`` skips every step that reads
+    one of these sources.
     """
     raw_dir = (raw_dir or paths.raw_dir()).resolve()
-    out = (out or paths.warehouse_dir()).resolve()
+    out = locate_warehouse(out or paths.warehouse_dir())
     ctx = BuildContext(raw_dir=raw_dir)
     if log is not None:
         ctx.log = log
+    with warehouse_lock(out):
+        manifest = _build(ctx, out, only, tuple(without))
+    if only is None:
+        # A full build starts from the raw kit; the associations' registries
+        # kept by import-registry go back in (a partial build keeps them anyway).
+        from etl.registry_import import restore_registries
+
+        if restore_registries(out, ctx.log):
+            manifest = read_manifest(out)
+    return manifest
+
+
+def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, ...]) -> dict:
+    raw_dir = ctx.raw_dir
+    recovered = recover_warehouse(out)
+    for action in recovered:
+        ctx.log(f"recovery: {action}")
     steps = discover_steps()
+    unknown = [sid for sid in (*without, *([only] if only else [])) if sid not in SOURCES_BY_ID]
+    if unknown:
+        raise SystemExit(f"unknown source {', '.join(map(repr, unknown))}; known: {', '.join(SOURCES_BY_ID)}")
     previous_manifest = None
     if only is not None:
-        if only not in SOURCES_BY_ID:
-            raise SystemExit(f"--only: unknown source {only!r}; known: {', '.join(SOURCES_BY_ID)}")
         previous_manifest = read_manifest(out)
         if previous_manifest is None:
             raise SystemExit(f"--only needs an existing warehouse in {out}; run a full build first")
         selected = [s for s in steps if s.name == "regions" or only in s.source_ids or "regions" in s.owns_tables]
     else:
         selected = steps
-    rebuilt_sources = {sid for s in selected for sid in s.source_ids}
+    skipped = [s for s in selected if set(s.source_ids) & set(without)]
+    for step in skipped:
+        if step.name == "regions":
+            raise SystemExit(f"--without: every step needs the regions, built from {', '.join(step.source_ids)}; it cannot be left out")
+    selected = [s for s in selected if s not in skipped]
+    for step in skipped:
+        ctx.log(f"step {step.name}: skipped (--without {', '.join(sorted(set(step.source_ids) & set(without)))})")
+    rebuilt_sources = sorted({sid for s in selected for sid in s.source_ids})
 
     started = time.perf_counter()
-    timings: dict[str, float] = {}
+    report = check_inputs(raw_dir, rebuilt_sources)
+    ctx.log(report.format_table())
+    if report.missing_sources:
+        raise MissingInputs(report)
+    input_warnings = report.warnings()
+    for warning in input_warnings:
+        ctx.log(f"warning: {warning['message']}")
+
+    timings: dict[str, float] = {"check_inputs": round(time.perf_counter() - started, 2)}
     produced: dict[str, list[pd.DataFrame]] = {}
     previous_stacked: dict[str, pd.DataFrame] = {}
     if only is not None:
@@ -188,7 +233,11 @@ def build(raw_dir: Path | None = None, out: Path | None = None, only: str | None
         "code_version": code_version(),
         "raw_dir": str(raw_dir),
         "partial_build_of": only,
-        "inputs": input_checksums(raw_dir, sorted(rebuilt_sources)),
+        "built_without": sorted(without),
+        "skipped_steps": [s.name for s in skipped],
+        "inputs": report.inputs(),
+        "input_warnings": input_warnings,
+        "recovered": recovered,
         "stage_seconds": timings,
         "notes": ctx.notes,
         "quarantine_by_source_and_reason": _quarantine_summary(quarantine),
@@ -196,25 +245,20 @@ def build(raw_dir: Path | None = None, out: Path | None = None, only: str | None
     }
     if previous_manifest is not None:
         manifest["inputs"] = {**previous_manifest.get("inputs", {}), **manifest["inputs"]}
+        rechecked = {w["file"] for w in input_warnings} | set(report.inputs())
+        manifest["input_warnings"] = [w for w in previous_manifest.get("input_warnings", []) if w["file"] not in rechecked] + input_warnings
         manifest["stage_seconds"] = {**previous_manifest.get("stage_seconds", {}), **timings}
         manifest["notes"] = {**previous_manifest.get("notes", {}), **ctx.notes}
         manifest["step_tables"] = {**previous_manifest.get("step_tables", {}), **step_tables}
-    write_warehouse(out, tables, manifest)
+    staged = stage_warehouse(out, tables, manifest)
     timings["validate_and_write"] = round(time.perf_counter() - t0, 2)
     total = round(time.perf_counter() - started, 2)
-    # The manifest on disk gets the final timings too.
-    manifest_file = paths.manifest_path(out)
-    on_disk = json.loads(manifest_file.read_text(encoding="utf-8"))
+    # The staged manifest gets the final timings before the switch.
+    on_disk = read_manifest(staged)
     on_disk.update(stage_seconds={**manifest["stage_seconds"], **timings}, total_seconds=total)
-    manifest_file.write_text(json.dumps(on_disk, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    ctx.log(f"warehouse written to {out} in {total} s; quarantined rows: {len(quarantine)}")
-    if only is None:
-        # A full build starts from the raw kit; the associations' registries
-        # kept by import-registry go back in (a partial build keeps them anyway).
-        from etl.registry_import import restore_registries
-
-        if restore_registries(out, ctx.log):
-            on_disk = json.loads(manifest_file.read_text(encoding="utf-8"))
+    write_manifest(staged, on_disk)
+    switch_warehouse(out, staged)
+    ctx.log(f"warehouse written to {out} in {total} s; quarantined rows: {len(quarantine)}; input warnings: {len(input_warnings)}")
     return on_disk
 
 

@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 
 from etl import paths
-from etl.errors import InputError, ValidationError
+from etl.errors import InputError, ValidationError, WarehouseBusy
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from etl.build import build
 
-    manifest = build(raw_dir=args.raw, out=args.out, only=args.only)
+    manifest = build(raw_dir=args.raw, out=args.out, only=args.only, without=args.without or ())
     print(json.dumps({"row_counts": manifest["row_counts"], "stage_seconds": manifest["stage_seconds"], "total_seconds": manifest["total_seconds"]}, indent=2))
     return 0
 
@@ -36,11 +36,15 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_checksums(args: argparse.Namespace) -> int:
-    from etl.fetch import CHECKSUMS_FILE, record_checksums
+    from etl.catalogue.inventory import INVENTORY_FILE, record_inventory, write_inventory
 
-    sums = record_checksums(args.raw or paths.raw_dir())
-    CHECKSUMS_FILE.write_text(json.dumps(sums, indent=1) + "\n", encoding="utf-8")
-    print(f"{len(sums)} checksums written to {CHECKSUMS_FILE}")
+    try:
+        inventory, changed = record_inventory(args.raw or paths.raw_dir(), args.source or None, edition=args.edition)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    write_inventory(inventory)
+    print(f"{len(inventory)} files in {INVENTORY_FILE}" + "".join(f"\n  accepted as edition {args.edition}: {p}" for p in changed))
     return 0
 
 
@@ -52,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--raw", type=Path, help="raw-data directory (default: DSR_RAW_DIR, data/raw/, ../shared/data/)")
     b.add_argument("--out", type=Path, help="warehouse directory (default: DSR_WAREHOUSE or data/warehouse/)")
     b.add_argument("--only", metavar="SOURCE", help="rebuild only this source's rows in an existing warehouse")
+    b.add_argument("--without", metavar="SOURCE", action="append",
+                   help="build without this source (repeatable): its steps are skipped, e.g. when its files are missing")
     b.set_defaults(func=_cmd_build)
 
     f = sub.add_parser("fetch", help="download the raw files from their publishers and check their checksums")
@@ -60,8 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--force", action="store_true", help="download even files that are present")
     f.set_defaults(func=_cmd_fetch)
 
-    c = sub.add_parser("checksums", help="record the checksums of the raw files (maintainers)")
+    c = sub.add_parser("checksums", help="record the inventory of the raw files: checksums, editions, lines (maintainers; accepts a new edition)")
     c.add_argument("--raw", type=Path)
+    c.add_argument("--source", action="append", help="only this source's files (repeatable)")
+    c.add_argument("--edition", help="the edition (e.g. 2021-11-01) of files whose checksum changed: required when one did")
     c.set_defaults(func=_cmd_checksums)
 
     try:
@@ -77,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (InputError, ValidationError) as exc:
+    except (InputError, ValidationError, WarehouseBusy) as exc:
         print(f"error: {exc}", file=sys.stderr)
         print("The previous warehouse (if any) is untouched.", file=sys.stderr)
         return 2

@@ -34,3 +34,29 @@ class MissingRawFile(InputError):
 
 class ValidationError(Exception):
     """A built table does not match its declared schema; nothing is written."""
+
+
+class WarehouseBusy(Exception):
+    """Another build or import holds the warehouse's lock."""
+
+
+class MissingInputs(InputError):
+    """Expected raw files (the catalogue's inventory) are absent: nothing was built."""
+
+    def __init__(self, report):
+        missing = report.of_status("missing")
+        self.files = [r.path for r in missing]
+        lines = [f"  {r.path} (source {r.source_id})" for r in missing]
+        sources = report.missing_sources
+        super().__init__(
+            missing[0].path,
+            f"{len(missing)} expected raw file{'s' if len(missing) != 1 else ''} missing in {report.raw_dir}:\n"
+            + "\n".join(lines)
+            + "\nPut the file back from the kit, or download it with `python -m etl fetch --source "
+            + " --source ".join(sources)
+            + "`, or build without "
+            + ("this source" if len(sources) == 1 else "these sources")
+            + ": `python -m etl build "
+            + " ".join(f"--without {s}" for s in sources)
+            + "`. No step has run.",
+        )

@@ -1,7 +1,7 @@
 """``python -m etl fetch``: gets the raw files from their publishers.
 
 For each file of the catalogue: download its URL (or the archive that holds it),
-check the SHA-256 recorded in ``etl/catalogue/checksums.json`` and write it to
+check the SHA-256 recorded in the inventory (``etl/catalogue/inventory.py``) and write it to
 the raw-data directory under the same relative path. A file whose checksum
 differs is kept beside as ``<name>.new`` and reported: the publisher has
 changed it, and the ETL was written against the recorded version. Without a
@@ -14,7 +14,6 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import io
-import json
 import urllib.error
 import urllib.request
 import zipfile
@@ -22,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from etl.catalogue import SOURCES, SOURCES_BY_ID
+from etl.catalogue.inventory import load_inventory as load_checksums
 from etl.catalogue.model import RawFile
 
-CHECKSUMS_FILE = Path(__file__).parent / "catalogue" / "checksums.json"
 TIMEOUT_S = 60
 
 
@@ -36,12 +35,6 @@ class FetchError(Exception):
 class FetchResult:
     path: str
     status: str  # ok, changed, present
-
-
-def load_checksums() -> dict[str, dict]:
-    if not CHECKSUMS_FILE.exists():
-        return {}
-    return json.loads(CHECKSUMS_FILE.read_text(encoding="utf-8"))
 
 
 def _download(url: str) -> bytes:
@@ -109,17 +102,3 @@ def _store(target: Path, rel: str, content: bytes, expected: dict | None) -> Fet
         return FetchResult(rel, "changed")
     path.write_bytes(content)
     return FetchResult(rel, "ok")
-
-
-def record_checksums(raw_dir: Path) -> dict[str, dict]:
-    """Checksums of every catalogued file found in ``raw_dir`` (for ``checksums.json``)."""
-    out = {}
-    for source in SOURCES:
-        for raw in source.files:
-            for path in sorted(raw_dir.glob(raw.path)):
-                if path.is_file():
-                    out[path.relative_to(raw_dir).as_posix()] = {
-                        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                        "bytes": path.stat().st_size,
-                    }
-    return dict(sorted(out.items()))

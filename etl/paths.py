@@ -5,7 +5,10 @@ Nothing else in the code base builds paths to raw data or to the warehouse:
 - ``DSR_RAW_DIR``: where the raw files lie, as published. Default ``data/raw/``;
   when that is missing or empty, ``../shared/data/`` beside the project (the kit).
 - ``DSR_WAREHOUSE``: where the build writes and the app reads. Default
-  ``data/warehouse/`` (ignored by git).
+  ``data/warehouse`` (ignored by git). Since the crash-safe swap this path is a
+  symbolic link to one complete build in ``<warehouse>.versions/<id>/``,
+  switched in one atomic step by each build (see ``etl.load``); readers open
+  the path as a folder, as before.
 
 Imported registries are kept in ``DSR_REGISTRIES`` (default ``data/registries/``,
 ignored by git: they are the associations' data) so that a full build can add
@@ -48,11 +51,27 @@ def raw_dir() -> Path:
 
 
 def warehouse_dir() -> Path:
-    """The warehouse directory: ``DSR_WAREHOUSE``, else data/warehouse/."""
+    """The warehouse path: ``DSR_WAREHOUSE``, else data/warehouse (a link to the current version)."""
     configured = os.environ.get("DSR_WAREHOUSE")
     if configured:
-        return Path(configured).expanduser().resolve()
+        return warehouse_location(Path(configured))
     return DEFAULT_WAREHOUSE
+
+
+def warehouse_location(path: Path) -> Path:
+    """``path`` made absolute without following its last component.
+
+    The last component is the link that each build switches to a new version;
+    resolving it would give the version folder of one build, and a build
+    writing there would replace that folder instead of switching the link.
+    """
+    path = path.expanduser()
+    return path.parent.resolve() / path.name
+
+
+def versions_dir(warehouse: Path) -> Path:
+    """Where the builds of ``warehouse`` live: one complete folder per build."""
+    return warehouse.parent / f"{warehouse.name}.versions"
 
 
 def registries_dir() -> Path:

@@ -37,9 +37,9 @@ import pandas as pd
 
 from etl import paths
 from etl.catalogue import SOURCES_BY_ID, TABLES_BY_NAME
-from etl.errors import InputError
+from etl.errors import InputError, WarehouseBusy
 from etl.extract.registries import LINE, PROBLEM, read_csv_records, read_xlsx_records
-from etl.load import now_iso, read_manifest, sha256_file, write_warehouse
+from etl.load import locate_warehouse, now_iso, read_manifest, sha256_file, write_warehouse
 from etl.resolver import Context, ResolutionError, Resolver
 from etl.transform.projects import (
     RegistryBuild,
@@ -334,9 +334,10 @@ def import_registry(file: Path, registry_id: str, *, warehouse: Path | None = No
         raise InputError(file.name, f"--id {registry_id!r}: use 2–40 lower-case letters, digits, '-' or '_' (e.g. 'verein-xy')")
     if registry_id in SOURCES_BY_ID:
         raise InputError(file.name, f"--id {registry_id!r} is a source of the kit; choose another id for your registry")
-    warehouse = (warehouse or paths.warehouse_dir()).resolve()
+    warehouse = locate_warehouse(warehouse or paths.warehouse_dir())
     records, sheet = read_template(file)
-    tables, manifest = _read_warehouse(warehouse)
+    version = warehouse.resolve()  # one version throughout, even if a build switches the link meanwhile
+    tables, manifest = _read_warehouse(version)
     resolver = Resolver.from_files(tables["regions"])
     mapping = SectorMapping.load()
     licence = licence or "not stated"
@@ -361,7 +362,7 @@ def import_registry(file: Path, registry_id: str, *, warehouse: Path | None = No
     imports = dict(manifest.get("registry_imports", {}))
     imports[registry_id] = {"file": file.name, "sha256": sha256_file(file), "imported_at": now_iso(), **build.summary()}
     manifest["registry_imports"] = imports
-    write_warehouse(warehouse, tables, manifest)
+    write_warehouse(warehouse, tables, manifest, based_on=version)
     result.written = True
     if keep:
         _keep(file, registry_id, {"title": title, "publisher": publisher, "licence": None if licence == "not stated" else licence,
@@ -404,7 +405,7 @@ def restore_registries(warehouse: Path, log=print) -> dict[str, str]:
     for registry_id, file, meta in kept_registries():
         try:
             result = import_registry(file, registry_id, warehouse=warehouse, keep=False, **meta)
-        except (InputError, OSError) as err:
+        except (InputError, OSError, WarehouseBusy) as err:
             status[registry_id] = f"failed: {err}"
             log(f"registry {registry_id}: not imported again: {err}")
             continue

@@ -24,6 +24,9 @@ class WarehouseMissing(Exception):
 
 class Warehouse:
     def __init__(self, directory: Path | None = None):
+        # Resolved once: the warehouse path is a link that a build switches to a
+        # new version; this reader stays on the version it opened (kept by the
+        # next build as the previous one), never a mix of two builds.
         self.directory = (directory or paths.warehouse_dir()).resolve()
         if not paths.manifest_path(self.directory).exists():
             raise WarehouseMissing(self.directory)

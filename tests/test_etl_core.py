@@ -4,6 +4,7 @@ catalogue's completeness, atomic writes and the quarantine."""
 from __future__ import annotations
 
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -205,7 +206,8 @@ def test_a_failed_write_leaves_the_previous_warehouse_untouched(tmp_path):
         write_warehouse(target, {"flags": broken}, {"built_at": "second"})
     assert read_manifest(target)["built_at"] == "first"
     assert sorted(p.name for p in target.iterdir()) == before
-    assert [p.name for p in tmp_path.iterdir()] == ["wh"], "temporary folders left behind"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["wh", "wh.versions"]
+    assert sorted(p.name for p in paths.versions_dir(target).iterdir() if p.name != ".lock") == [os.readlink(target).split("/")[-1]], "temporary folders left behind"
 
 
 def test_duplicate_primary_key_is_rejected(tmp_path):

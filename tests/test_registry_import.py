@@ -261,7 +261,7 @@ def test_a_full_build_imports_the_kept_registries_again(monkeypatch, tmp_path):
     monkeypatch.setattr(build_module, "discover_steps", lambda: [])
     target = tmp_path / "wh"
     build_module.build(raw_dir=tmp_path, out=target, log=lambda m: None)
-    assert calls == [target.resolve()]
+    assert calls == [target]  # the link the build switched, not the version it points to
 
 
 def test_command_line_exit_codes(wh, tmp_path, capsys):
