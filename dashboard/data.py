@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from etl import gazetteer, paths
+from etl import gazetteer, mapfiles, paths
 from etl.warehouse import Warehouse, WarehouseMissing
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -222,72 +223,48 @@ def observations_of(v: str, region_ids: tuple[str, ...], indicator_ids: tuple[st
     )
 
 
-# Decimals of a degree in the map files: 1e-3° is 70–110 m in Germany, below
-# a pixel of a Germany map; the warehouse keeps 1e-4 (a valid coverage).
-MAP_FILE_DECIMALS = 3
-
-
 @st.cache_resource(max_entries=8, show_spinner=False)
 def shapes_geojson(v: str, level: str) -> dict:
-    """The map shapes of one level as a GeoJSON FeatureCollection: id = region_id,
-    ``properties.n`` = name (read by the map's hover, so reruns need not send names)."""
-    import numpy as np
-    import shapely
-
-    shapes = _wh(v).shapes(level, "map")
-    names = regions(v)["name"]
-    rounded = shapely.transform(shapes.geometry.values, lambda c: np.round(c, MAP_FILE_DECIMALS))
-    features = [
-        {"type": "Feature", "id": rid, "properties": {"n": str(names.get(rid, rid))}, "geometry": json.loads(geo)}
-        for rid, geo in zip(shapes["region_id"], shapely.to_geojson(rounded))
-    ]
-    return {"type": "FeatureCollection", "features": features}
+    """The map shapes of one level as GeoJSON (id = region_id, ``properties.n`` =
+    name), made by the build (``etl.mapfiles``): for plotly maps and exports."""
+    return json.loads(_map_path(v, level, "geo").read_bytes())
 
 
 def map_geojson_url(v: str, level: str) -> str:
-    """URL of the level's GeoJSON, served by the app itself as a static file.
-
-    The browser loads it once and caches it; every rerun sends only the values.
-    The file name carries the warehouse version so a rebuild is never stale.
-    """
-    return _map_file(v, level)
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _map_file(v: str, level: str) -> str:
-    import hashlib
-
-    tag = hashlib.sha1(f"{v}|{MAP_FILE_DECIMALS}|names".encode()).hexdigest()[:10]
-    name = f"{level}-{tag}.json"
-    target = MAP_DIR / name
-    if not target.exists():
-        MAP_DIR.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(shapes_geojson(v, level), separators=(",", ":"), ensure_ascii=False)
-        tmp = target.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
-        tmp.write_text(text, encoding="utf-8")  # served as UTF-8 bytes
-        os.replace(tmp, target)
-    return f"{STATIC_URL}/maps/{name}"
+    """URL of the level's GeoJSON, served by the app as a static file: the
+    browser loads it once and caches it; every rerun sends only the values."""
+    return _publish(v, level, "geo")
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def map_shapes(v: str, level: str) -> tuple[str, list[str]]:
-    """URL of the level's canvas-map file (see ``dashboard.mapview``), served by
-    the app as a static file, and the region ids in the file's order (each
-    rerun sends its values in that order). Written once per warehouse version."""
+    """URL of the level's canvas-map file (see ``dashboard.mapview``) and the
+    region ids in the file's order (each rerun sends its values in that order)."""
+    ids = json.loads(_map_path(v, level, "map").read_bytes())["ids"]
+    return _publish(v, level, "map"), ids
+
+
+def _map_path(v: str, level: str, kind: str) -> Path:
+    return _wh(v).directory / mapfiles.FOLDER / f"{level}.{kind}.json"
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _publish(v: str, level: str, kind: str) -> str:
+    """Puts the build's map file where Streamlit serves static files
+    (``dashboard/static/maps/``), under a name that carries the warehouse
+    version so that a browser never keeps a stale one. Nothing is computed: a
+    hard link (a copy across file systems), renamed into place atomically."""
     import hashlib
 
-    from dashboard import mapview
-
-    tag = hashlib.sha1(f"{v}|{mapview.QUANTUM_M}|{mapview.PROJECTION}".encode()).hexdigest()[:10]
-    name = f"{level}-{tag}.map.json"
+    name = f"{level}-{hashlib.sha1(v.encode()).hexdigest()[:10]}.{kind}.json"
     target = MAP_DIR / name
-    if target.exists():
-        ids = json.loads(target.read_text(encoding="utf-8"))["ids"]
-    else:
-        encoded = mapview.encode(_wh(v).shapes(level, "map"), regions(v)["name"])
-        ids = encoded["ids"]
+    if not target.exists():
         MAP_DIR.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
-        tmp.write_text(json.dumps(encoded, separators=(",", ":"), ensure_ascii=False), encoding="utf-8")
+        source = _map_path(v, level, kind)
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
         os.replace(tmp, target)
-    return f"{STATIC_URL}/maps/{name}", ids
+    return f"{STATIC_URL}/maps/{name}"

@@ -33,6 +33,7 @@ from etl.load import (
     warehouse_lock,
     write_manifest,
 )
+from etl.mapfiles import map_files
 from etl.steps import discover_steps
 
 # Tables gathered from all steps; rows carry their source_id.
@@ -250,7 +251,11 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
         manifest["stage_seconds"] = {**previous_manifest.get("stage_seconds", {}), **timings}
         manifest["notes"] = {**previous_manifest.get("notes", {}), **ctx.notes}
         manifest["step_tables"] = {**previous_manifest.get("step_tables", {}), **step_tables}
-    staged = stage_warehouse(out, tables, manifest)
+    t_maps = time.perf_counter()
+    # Map files need the regions and their shapes (a fixture build may have neither).
+    files = map_files(tables["regions"], tables["region_shapes"]) if {"regions", "region_shapes"} <= set(tables) else {}
+    timings["map_files"] = round(time.perf_counter() - t_maps, 2)
+    staged = stage_warehouse(out, tables, manifest, files)
     timings["validate_and_write"] = round(time.perf_counter() - t0, 2)
     total = round(time.perf_counter() - started, 2)
     # The staged manifest gets the final timings before the switch.

@@ -35,12 +35,15 @@ import pyarrow.parquet as pq
 
 from etl import paths
 from etl.catalogue import TABLES_BY_NAME
+from etl.mapfiles import FOLDER as FILES_FOLDER  # files of the build besides the tables
 from etl.errors import WarehouseBusy
 from etl.schema import arrow_schema, conform, validate
 
 MANIFEST_VERSION = 1
 ROW_GROUP_SIZE = 100_000
-KEEP_PREVIOUS = 1  # versions kept before the current one, for readers that opened them
+# Versions kept before the current one, for readers that opened them: a full
+# build that restores kept registries switches twice in a row.
+KEEP_PREVIOUS = 2
 LOCK_FILE = ".lock"
 VERSION_ID = re.compile(r"^\d{8}T\d{12}Z-\d+(-moved)?$")
 DEBRIS_PREFIXES = (".staging-", ".link-", ".trash-")
@@ -292,9 +295,30 @@ def recover_warehouse(target: Path) -> list[str]:
     return actions
 
 
-def stage_warehouse(target: Path, tables: dict[str, pd.DataFrame], manifest: dict) -> Path:
-    """Validates every table and writes them with the manifest to a staging
-    folder in ``<target>.versions/``: complete, but not yet the warehouse."""
+def _stage_files(staging: Path, target: Path, files: dict[str, bytes] | None) -> list[str]:
+    """Writes the build's files (e.g. ``maps/kreis.map.json``) into the staging
+    folder; without new ones, hard-links those of the current version (an
+    import that changes only tables keeps the map files)."""
+    if files is None:
+        current = target / FILES_FOLDER
+        files_found = sorted(p for p in current.rglob("*") if p.is_file()) if current.is_dir() else []
+        for path in files_found:
+            rel = path.relative_to(target)
+            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+            _link_or_copy(str(path), str(staging / rel))
+        return [p.relative_to(target).as_posix() for p in files_found]
+    for rel, content in files.items():
+        path = staging / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        _fsync(path)
+    return sorted(files)
+
+
+def stage_warehouse(target: Path, tables: dict[str, pd.DataFrame], manifest: dict, files: dict[str, bytes] | None = None) -> Path:
+    """Validates every table and writes them, the build's ``files`` and the
+    manifest to a staging folder in ``<target>.versions/``: complete, but not
+    yet the warehouse."""
     prepared = {name: prepare_table(name, frame) for name, frame in tables.items()}
     versions = paths.versions_dir(target)
     versions.mkdir(parents=True, exist_ok=True)
@@ -304,10 +328,12 @@ def stage_warehouse(target: Path, tables: dict[str, pd.DataFrame], manifest: dic
         for name, frame in prepared.items():
             _write_table(staging, name, frame)
             _fsync(paths.table_path(staging, name))
+        written = _stage_files(staging, target, files)
         checkpoint("tables written")
         manifest = dict(manifest)
         manifest["row_counts"] = {name: int(len(frame)) for name, frame in prepared.items()}
         manifest["tables"] = sorted(prepared)
+        manifest["files"] = written
         write_manifest(staging, manifest)
         checkpoint("manifest written")
     except BaseException:

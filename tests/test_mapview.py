@@ -10,6 +10,7 @@ import pytest
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from dashboard import mapview
+from etl import mapfiles
 
 
 def decode(rings: list[list[int]]) -> list[list[tuple[int, int]]]:
@@ -51,7 +52,7 @@ def shapes():
 
 def test_the_file_is_quantised_flipped_and_keeps_shared_borders_shared(shapes):
     names = pd.Series({"01001": "Aach", "01002": "Bach", "01003": "Cach"})
-    out = mapview.encode(shapes, names)
+    out = mapfiles.canvas_file(shapes, names)
     assert out["ids"] == ["01001", "01002", "01003", "01004"]
     # A name missing from the regions falls back to the key.
     assert out["names"] == ["Aach", "Bach", "Cach", "01004"]
@@ -70,7 +71,7 @@ def test_the_file_is_quantised_flipped_and_keeps_shared_borders_shared(shapes):
 
 def test_a_file_in_degrees_is_projected_to_laea(shapes):
     in_degrees = shapes.to_crs("EPSG:4326")
-    out = mapview.encode(in_degrees, pd.Series(dtype=str))
+    out = mapfiles.canvas_file(in_degrees, pd.Series(dtype=str))
     # The round trip through degrees moves a vertex by far less than a unit.
     assert (out["width"], out["height"]) == (30, 40)
     assert set(decode(out["shapes"][0])[0]) == {(0, 40), (10, 40), (10, 30), (0, 30)}

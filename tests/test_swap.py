@@ -100,7 +100,7 @@ def test_a_writer_killed_at_each_step_leaves_a_complete_warehouse(step, tmp_path
     # The next build cleans up and switches to its own version.
     write_warehouse(target, {"flags": _flags()}, {"built_at": "third"})
     assert _assert_complete_and_clean(target, {"third"}) == "third"
-    previous = sorted(p.name for p in paths.versions_dir(target).iterdir() if not p.name.startswith("."))[0]
+    previous = sorted(p.name for p in paths.versions_dir(target).iterdir() if not p.name.startswith("."))[-2]  # the one before the current
     assert read_manifest(paths.versions_dir(target) / previous)["built_at"] == expected
 
 
@@ -179,16 +179,18 @@ def test_the_next_full_build_recovers_and_records_it(tmp_path, monkeypatch):
     manifest = build_module.build(raw_dir=tmp_path, out=target, log=lambda m: None)
     assert any(".wh.new-xyz" in a for a in manifest["recovered"])
     assert _assert_complete_and_clean(target, {manifest["built_at"]}) == manifest["built_at"]
-    previous = sorted(p.name for p in paths.versions_dir(target).iterdir() if not p.name.startswith("."))[0]
+    previous = sorted(p.name for p in paths.versions_dir(target).iterdir() if not p.name.startswith("."))[-2]  # the one before the current
     assert read_manifest(paths.versions_dir(target) / previous)["built_at"] == "good copy"
 
 
-def test_only_the_current_and_one_previous_version_are_kept(tmp_path):
+def test_only_the_current_and_two_previous_versions_are_kept(tmp_path):
+    """Two: a full build that restores kept registries switches twice in a row,
+    and a session that opened the version before that must still find it."""
     target = tmp_path / "wh"
     for n in range(4):
         write_warehouse(target, {"flags": _flags()}, {"built_at": f"build {n}"})
     versions = sorted(p.name for p in paths.versions_dir(target).iterdir() if not p.name.startswith("."))
-    assert [read_manifest(paths.versions_dir(target) / v)["built_at"] for v in versions] == ["build 2", "build 3"]
+    assert [read_manifest(paths.versions_dir(target) / v)["built_at"] for v in versions] == ["build 1", "build 2", "build 3"]
 
 
 def test_a_reader_stays_on_the_version_it_opened(tmp_path):
@@ -247,3 +249,16 @@ def test_a_version_folder_is_not_a_target_and_foreign_files_are_left_alone(tmp_p
         write_warehouse(target.resolve(), {"flags": _flags()}, {"built_at": "second"})
     write_warehouse(target, {"flags": _flags()}, {"built_at": "second"})
     assert notes.exists() and Warehouse(target).manifest["built_at"] == "second"
+
+
+def test_the_build_files_are_carried_into_a_version_that_changes_only_tables(tmp_path):
+    """An import rewrites tables only: the map files of the build stay (hard-linked)."""
+    from etl.load import stage_warehouse, switch_warehouse
+
+    target = tmp_path / "wh"
+    write_warehouse(target, {"flags": _flags()}, {"built_at": "first"})
+    staged = stage_warehouse(target, {"flags": _flags()}, {"built_at": "with maps"}, {"maps/kreis.map.json": b'{"ids": ["01001"]}'})
+    switch_warehouse(target, staged)
+    write_warehouse(target, {"flags": _flags()}, {"built_at": "import"})
+    assert (target / "maps" / "kreis.map.json").read_bytes() == b'{"ids": ["01001"]}'
+    assert read_manifest(target)["files"] == ["maps/kreis.map.json"]

@@ -4,9 +4,9 @@ A plotly map of 11,000 Gemeinden costs the browser a 4.7 MB library and an
 SVG path per region, seconds before anything shows. This component draws the
 same map on a canvas with a few hundred lines of JavaScript (``mapview.js``):
 
-- the shapes of a level are one static file per warehouse version, projected
-  to ETRS89-LAEA (EPSG:3035, equal-area, the projection of EU statistical maps),
-  quantised to a 100 m grid and delta-encoded, fetched once by the browser;
+- the shapes of a level are one static file per warehouse version, made by
+  the build (``etl.mapfiles``: projected to ETRS89-LAEA, quantised to a 100 m
+  grid, delta-encoded) and fetched once by the browser;
 - every rerun sends only class, value and rank per region, in the file's order.
 
 Exports (PNG, SVG, PDF) still come from the plotly figure of ``charts.choropleth``
@@ -23,45 +23,7 @@ import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).parent
-# Metres per unit of the map file: a tenth of the simplification tolerance
-# (2 km), far below a pixel of a Germany map (about 1.2 km).
-QUANTUM_M = 100.0
-PROJECTION = "EPSG:3035"
 NAME = "dsr_choropleth"
-
-
-def encode(shapes, names: pd.Series) -> dict:
-    """The map file of one level from its shapes (a GeoDataFrame in any CRS with
-    ``region_id``): ``ids``, ``names``, ``width``/``height`` in units and, per
-    region, rings as ``[x0, y0, dx1, dy1, …]`` in units from the top-left corner
-    (y grows downwards, as on a screen).
-
-    Neighbours share their border vertices in the warehouse's map layer; the
-    same coordinates round to the same units, so shared borders stay shared
-    (no gaps or slivers).
-    """
-    projected = shapes.to_crs(PROJECTION)
-    minx, miny, maxx, maxy = projected.total_bounds
-    out = []
-    for geom in projected.geometry.values:
-        rings = []
-        for poly in getattr(geom, "geoms", [geom]):
-            for ring in (poly.exterior, *poly.interiors):
-                xy = np.asarray(ring.coords)[:-1]  # the closing point is implied
-                q = np.column_stack([(xy[:, 0] - minx) / QUANTUM_M, (maxy - xy[:, 1]) / QUANTUM_M])
-                q = np.round(q).astype(np.int64)
-                rings.append(np.vstack([q[:1], np.diff(q, axis=0)]).ravel().tolist())
-        out.append(rings)
-    ids = projected["region_id"].tolist()
-    return {
-        "ids": ids,
-        "names": [str(names.get(rid, rid)) for rid in ids],
-        "width": round((maxx - minx) / QUANTUM_M),  # the largest x of any vertex
-        "height": round((maxy - miny) / QUANTUM_M),
-        "projection": PROJECTION,
-        "quantum_m": QUANTUM_M,
-        "shapes": out,
-    }
 
 
 def payload(
