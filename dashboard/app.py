@@ -37,9 +37,16 @@ PAGES = [
     ("quellen", "page_sources", ":material/menu_book:"),
 ]
 
-navigation = st.navigation(
-    [st.Page(f"views/{slug}.py", title=t(label), icon=icon, url_path=slug, default=(slug == "karte")) for slug, label, icon in PAGES]
-)
+pages = {slug: st.Page(f"views/{slug}.py", title=t(label), icon=icon, url_path=slug) for slug, label, icon in PAGES}
+
+
+def _start() -> None:
+    """The app's root URL opens the map under its own name (/karte), with the
+    link's parameters: every page, the map too, answers to its name."""
+    st.switch_page(pages[state.DEFAULT_PAGE], query_params=dict(st.query_params))
+
+
+navigation = st.navigation([st.Page(_start, title=t("page_map"), url_path="start", default=True, visibility="hidden"), *pages.values()])
 
 with st.sidebar:
     st.radio(

@@ -84,6 +84,9 @@ i18n.register(
         "pj_regions": ("Regionen", "Regions"),
         "pj_year": ("Jahr", "Year"),
         "pj_status": ("Status", "Status"),
+        "pj_running": ("Laufzeit {span}", "running {span}"),
+        "pj_running_from": ("Laufzeit ab {year}", "running from {year}"),
+        "pj_running_until": ("Laufzeit bis {year}", "running until {year}"),
         "pj_sectors": ("Sektoren", "Sectors"),
         "pj_no_projects": (
             "Das Datenlager enthält noch keine Projektregister (Tabellen projects, project_regions, project_sectors).",
@@ -615,9 +618,12 @@ def years_text(row: pd.Series) -> str:
     if pd.notna(row.get("year")):
         parts.append(str(int(row["year"])))
     start, end = row.get("start_year"), row.get("end_year")
-    if pd.notna(start) or pd.notna(end):
-        span = f"{int(start) if pd.notna(start) else '?'}–{int(end) if pd.notna(end) else '?'}"
-        parts.append(("Laufzeit " if i18n.lang() == "de" else "running ") + span)
+    if pd.notna(start) and pd.notna(end):
+        parts.append(t("pj_running", span=f"{int(start)}–{int(end)}"))
+    elif pd.notna(start):
+        parts.append(t("pj_running_from", year=str(int(start))))
+    elif pd.notna(end):
+        parts.append(t("pj_running_until", year=str(int(end))))
     return "; ".join(parts)
 
 

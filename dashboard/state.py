@@ -61,18 +61,71 @@ def restore(page: str, params: Sequence[Param]) -> None:
 
     A URL that equals what this page last wrote is just the echo of the widgets:
     the widgets stay the truth. Anything else (a permalink opened, a link
-    followed) overrides the widgets for the parameters it names.
+    followed) overrides the widgets for the parameters it names; ``choose``
+    then says which of them it had to replace (``notices``), in a box that
+    this call reserves at the top of the page.
     """
     url = _url_params()
     written = st.session_state.setdefault("_state_written", {})
+    from_url = st.session_state.setdefault("_from_url", {})
+    from_url[page] = {}
+    st.session_state.setdefault("_corrections", {})[page] = []
+    st.session_state.setdefault("_notice_box", {})[page] = st.empty()
     if url == written.get(page):
         return
+    names = {p.name for p in params}
+    unknown = sorted(set(url) - names - {p.name for p in GLOBAL})
+    if unknown:
+        st.session_state["_corrections"][page] += [(name, url[name], None) for name in unknown]
     for param in params:
         k = key(page, param)
         if param.name in url:
             st.session_state[k] = param.parse(url[param.name])
+            from_url[page][param.name] = url[param.name]
         elif k not in st.session_state:
             st.session_state[k] = param.default
+
+
+def from_url(page: str, param: Param) -> bool:
+    """Whether the link that opened this run named ``param`` (not the widgets' echo)."""
+    return param.name in st.session_state.get("_from_url", {}).get(page, {})
+
+
+def imply(page: str, given: Param, implied: Param, mapping: dict) -> None:
+    """A link that names ``given`` but not ``implied`` (``?ind=gdp_mio_eur``
+    without its topic) sets ``implied`` from ``mapping`` (indicator → topic)."""
+    value = st.session_state.get(key(page, given))
+    if from_url(page, given) and not from_url(page, implied) and value in mapping:
+        st.session_state[key(page, implied)] = mapping[value]
+
+
+def _correct(page: str, param: Param, given: Any, replaced_by: Any) -> None:
+    """Remember that a value from the link was replaced (shown by ``notices``)."""
+    if from_url(page, param):
+        st.session_state["_corrections"][page].append((param.name, given, replaced_by))
+
+
+def notices(page: str) -> list[tuple[str, Any, Any]]:
+    """What ``choose`` replaced in the link of this run: (parameter, given, used)."""
+    return list(st.session_state.get("_corrections", {}).get(page, []))
+
+
+def _show_notices(page: str) -> None:
+    from dashboard.i18n import md_escape, t
+
+    items = notices(page)
+    box = st.session_state.get("_notice_box", {}).get(page)
+    if not items or box is None:
+        return
+    parts = []
+    for name, given, used in items:
+        given_text = LIST_SEP.join(map(str, given)) if isinstance(given, list) else str(given)
+        if used is None or used == []:
+            parts.append(t("url_dropped", name=md_escape(name), given=md_escape(given_text)))
+        else:
+            used_text = LIST_SEP.join(map(str, used)) if isinstance(used, list) else str(used)
+            parts.append(t("url_replaced", name=md_escape(name), given=md_escape(given_text), used=md_escape(used_text)))
+    box.info(t("url_corrected") + " " + "; ".join(parts), icon=":material/link_off:")
 
 
 def restore_global() -> None:
@@ -98,17 +151,22 @@ def choose(page: str, param: Param, options: Sequence[Any], default: Any | None 
     value = st.session_state.get(k, param.default)
     if param.kind == "list":
         valid = [v for v in (value or []) if v in options]
+        if len(valid) != len(value or []):
+            _correct(page, param, [v for v in value if v not in options], None)
         st.session_state[k] = valid
         return valid
     if value not in options:
         fallback = default if default in options else (param.default if param.default in options else (options[0] if options else None))
+        _correct(page, param, value, fallback)
         st.session_state[k] = fallback
         return fallback
     return value
 
 
 def sync(page: str, params: Sequence[Param]) -> None:
-    """Write the current values to the URL (defaults are left out)."""
+    """Write the current values to the URL (defaults are left out) and say
+    what was replaced in the link that opened this run."""
+    _show_notices(page)
     wanted: dict[str, str] = {}
     for param in (*GLOBAL, *params):
         dumped = param.dump(st.session_state.get(key(page, param), param.default))
@@ -149,6 +207,4 @@ def permalink(page_path: str, page: str, params: Sequence[Param]) -> str:
     except Exception:  # noqa: BLE001 - not available outside a browser session (AppTest)
         url = None
     base = app_base_url(url, page_path)
-    # The default page (the map) lives at the app's root URL.
-    path = "" if page_path == DEFAULT_PAGE else page_path
-    return f"{base}/{path}" + (f"?{urlencode(query)}" if query else "")
+    return f"{base}/{page_path}" + (f"?{urlencode(query)}" if query else "")

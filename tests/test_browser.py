@@ -180,6 +180,21 @@ def test_a_permalink_restores_the_view(browser, app, kreis_indicator):
     page.close()
 
 
+def test_the_map_answers_to_its_own_name_and_the_root_url(browser, app):
+    """/karte is the map's own address (no "page not found"); the app's root
+    opens it with the link's parameters."""
+    page = browser.page()
+    page.goto(f"{app}/karte?level=land")
+    wait_for_app(page)
+    _drawn_map(page, 16)
+    assert "Page not found" not in page.inner_text("body")
+    page.goto(f"{app}/?level=land")
+    wait_for_app(page)
+    _drawn_map(page, 16)
+    assert "/karte?" in page.url and "level=land" in page.url
+    page.close()
+
+
 def test_png_download_arrives_and_is_a_png(browser, app, kreis_indicator):
     ind, period = kreis_indicator
     page = browser.page()

@@ -399,6 +399,10 @@ def test_years_text():
     assert projects.years_text(row) == "2019; Laufzeit 2019–2026"
     st.session_state["lang"] = "en"
     assert projects.years_text(projects_frame().iloc[2]) == "2015"
+    # Only one end known: said in words, never "?–2026".
+    assert projects.years_text(pd.Series({"year": None, "start_year": None, "end_year": 2026})) == "running until 2026"
+    st.session_state["lang"] = "de"
+    assert projects.years_text(pd.Series({"year": 2020, "start_year": 2020, "end_year": None})) == "2020; Laufzeit ab 2020"
 
 
 def test_bounds_helpers():

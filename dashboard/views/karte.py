@@ -56,6 +56,7 @@ topics = list(dict.fromkeys(available["topic"]))
 from etl.catalogue import TOPICS  # noqa: E402  (labels of topics)
 
 with c2:
+    state.imply(PAGE, P_IND, P_TOPIC, dict(zip(available["indicator_id"], available["topic"])))
     state.choose(PAGE, P_TOPIC, topics, default="broadband")
     topic = st.selectbox(t("topic"), topics, format_func=lambda k: pick(*TOPICS.get(k, (k, k))), key=state.key(PAGE, P_TOPIC))
 choices = available[available["topic"] == topic]

@@ -139,7 +139,7 @@ with tab_q:
 
 with tab_build:
     m = data.manifest(v)
-    st.markdown(t("built", built=m.get("built_at", "?"), code=m.get("code_version", "?")))
+    st.markdown(t("built", built=m["built_at"], code=m["code_version"]))
     c1, c2 = st.columns(2)
     with c1:
         st.markdown(f"**{t('row_counts')}**")

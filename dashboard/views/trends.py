@@ -75,6 +75,7 @@ if available.empty:
 
 c1, c2, c3 = st.columns([1, 2.6, 1.4])
 with c1:
+    state.imply(PAGE, P_IND, P_TOPIC, topic_of)
     state.choose(PAGE, P_TOPIC, topics, default=topic_of[preferred])
     topic = st.selectbox(t("topic"), topics, format_func={k: pick(*TOPICS.get(k, (k, k))) for k in topics}.get, key=state.key(PAGE, P_TOPIC))
 choices = available[available["topic"] == topic]
