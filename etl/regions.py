@@ -8,10 +8,11 @@ Keys are zero-padded strings everywhere: a key read as an integer is a bug, so
 ``normalise_key`` restores leading zeros lost by spreadsheets (``1001`` is the
 Kreis ``01001``, ``1001000`` the Gemeinde ``01001000``).
 
-Territorial changes: every other source is keyed to this status. A row whose key
-is not in it is quarantined (``etl.transform.observations``); a crosswalk of
-changes can later be added as one more input that maps old keys to new ones and
-aggregates by each indicator's rule (``etl.aggregate``).
+Territorial changes: every other source is keyed to this status. Historic Kreis
+keys are mapped to it by the declared crosswalk ``data/territorial_changes.csv``
+(``etl.territory``, read and checked against these regions here, once per
+build); ``etl.transform.observations`` converts their values by each
+indicator's rule (``etl.aggregate``) or quarantines them with the reason.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pandas as pd
 from etl.catalogue import GERMANY_ID, KEY_LENGTH
 from etl.context import BuildContext
 from etl.geometry import build_shapes
+from etl.territory import check_crosswalk, read_crosswalk
 
 SOURCE_ID = "bkg_vg5000"
 VG_DIR = "bkg_vg5000_2021/vg5000_ebenen_0101"
@@ -127,6 +129,11 @@ def build_regions(ctx: BuildContext) -> dict[str, pd.DataFrame]:
         regions[col] = pd.array([pd.NA] * len(regions), dtype="Int64")
     regions["population_date"] = pd.NaT
     regions["population_class"] = pd.array([pd.NA] * len(regions), dtype="string")
+
+    crosswalk = read_crosswalk()
+    check_crosswalk(crosswalk, regions)
+    ctx.territorial_changes = crosswalk
+    ctx.note("regions", "territorial_changes_declared", {"rows": len(crosswalk), "events": int(crosswalk["event_date"].nunique())})
 
     shapes = build_shapes(allg[["region_id", "level", "geometry"]], log=ctx.log)
     ctx.note("regions", "units_by_level", regions["level"].value_counts().to_dict())
