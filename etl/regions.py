@@ -1,8 +1,9 @@
 """Official region keys and hierarchy from BKG VG5000 (status 2021-01-01).
 
-In: the VG5000 shapefiles (EPSG:31467). Out: ``regions`` (one row per Land,
-Regierungsbezirk, Kreis and Gemeinde, plus Germany as ``DG``) and
-``region_shapes`` (full and map geometry in EPSG:4326, see ``etl.geometry``).
+In: the VG5000 shapefiles (EPSG:31467) and ``data/territorial_changes.csv``.
+Out: ``regions`` (one row per Land, Regierungsbezirk, Kreis and Gemeinde, plus
+Germany as ``DG``), ``region_shapes`` (full and map geometry in EPSG:4326, see
+``etl.geometry``) and ``territorial_changes`` (the checked crosswalk).
 
 Keys are zero-padded strings everywhere: a key read as an integer is a bug, so
 ``normalise_key`` restores leading zeros lost by spreadsheets (``1001`` is the
@@ -137,7 +138,7 @@ def build_regions(ctx: BuildContext) -> dict[str, pd.DataFrame]:
 
     shapes = build_shapes(allg[["region_id", "level", "geometry"]], log=ctx.log)
     ctx.note("regions", "units_by_level", regions["level"].value_counts().to_dict())
-    return {"regions": regions, "region_shapes": shapes}
+    return {"regions": regions, "region_shapes": shapes, "territorial_changes": crosswalk.drop(columns="line")}
 
 
 def land_of(region_id: str) -> str | None:

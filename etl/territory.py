@@ -162,6 +162,10 @@ def harmonise(outside: pd.DataFrame, inside: pd.DataFrame, crosswalk: pd.DataFra
         index=outside.index,
         dtype=object,
     )
+    # Without a value (a publisher's marker such as GENESIS "-" for a Kreis dissolved before
+    # the table starts) there is nothing to convert, declared or not.
+    blank = outside["value"].isna() & ~keys.isin(set(crosswalk["old_key"]))
+    reasons[blank] = (reasons[blank] + " and without a value here (marker " + outside.loc[blank, "flag"].astype(str) + "): nothing to convert").to_numpy()
     declared = outside[keys.isin(set(crosswalk["old_key"]))]
     notes = {"rows_historic": int(len(outside)), "rows_in_crosswalk": int(len(declared))}
     if declared.empty:

@@ -171,12 +171,14 @@ def test_keys_outside_the_crosswalk_and_rule_none_stay_in_the_quarantine(tmp_pat
     cw = _crosswalk(tmp_path, _row("03152", "03159"), _row("03156", "03159"))
     frame = _obs(
         ("bb_hh_all_50", "03999", "2021-06-30", 90.0),  # no such Kreis, not declared
+        ("population", "14161", "2009-12-31", None, "no_value"),  # Chemnitz until 2008: GENESIS "-", not declared
         ("bb_biz_wired_50", "03152", "2021-06-30", 90.0), ("bb_biz_wired_50", "03156", "2021-06-30", 80.0),  # rule none
     )
     obs, q, _ = _finalize(tmp_path, frame, cw, "03159")
     assert obs.empty
     assert q["reason"].str.contains("region key 03999 not in the territorial status 2021-01-01 (historic or unknown key, not declared", regex=False).sum() == 1
     assert q["reason"].str.contains("aggregation rule none").sum() == 2
+    assert q["reason"].str.contains("region key 14161 not in the territorial status 2021-01-01 (historic or unknown key, not declared in data/territorial_changes.csv) and without a value here (marker no_value)", regex=False).sum() == 1
 
 
 def test_flagged_parts_are_not_combined(tmp_path):

@@ -55,6 +55,23 @@ TABLES: tuple[Table, ...] = (
         geo=True,
     ),
     Table(
+        "territorial_changes",
+        "The declared crosswalk from historic Kreis keys to the territorial status 2021-01-01 (data/territorial_changes.csv, etl/territory.py): one row per change event, historic Kreis and 2021 Kreis. Values published under the historic keys are converted by it (flag harmonised).",
+        (
+            C("event_date", "date32", "First day of the new status (the law's effective date).", nullable=False),
+            C("old_key", "string", "Historic 5-digit Kreis key, as the publishers keep using it.", nullable=False),
+            C("old_name", "string", "Name of the historic Kreis (GENESIS 12411-0015 style).", nullable=False),
+            C("new_key", "string", "Kreis of the 2021 status that took over (all or part of) the historic one: regions.region_id.", nullable=False),
+            C("new_name", "string", "Name of the 2021 Kreis (VG5000 GEN).", nullable=False),
+            C("share", "float64", "Part of the historic Kreis that went to new_key (1 = whole; a fraction where it was split, by population, see basis).", nullable=False),
+            C("population", "Int64", "Population of the whole historic Kreis at population_date: with share, the weight of its part in weighted means."),
+            C("population_date", "date32", "Reference date of population."),
+            C("basis", "string", "Where share and population come from.", nullable=False),
+            C("reference", "string", "The Land law and the publisher's notice of the change.", nullable=False),
+        ),
+        ("old_key", "new_key"),
+    ),
+    Table(
         "sources",
         "The catalogue's sources: publisher, licence, attribution and reference date.",
         (
