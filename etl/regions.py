@@ -26,7 +26,7 @@ import pandas as pd
 from etl.catalogue import GERMANY_ID, KEY_LENGTH
 from etl.context import BuildContext
 from etl.geometry import build_shapes
-from etl.territory import check_crosswalk, read_crosswalk
+from etl.territory import check_crosswalk, derive_gemeinde_changes, read_crosswalk, read_gemeinde_statuses
 
 SOURCE_ID = "bkg_vg5000"
 VG_DIR = "bkg_vg5000_2021/vg5000_ebenen_0101"
@@ -131,14 +131,20 @@ def build_regions(ctx: BuildContext) -> dict[str, pd.DataFrame]:
     regions["population_date"] = pd.NaT
     regions["population_class"] = pd.array([pd.NA] * len(regions), dtype="string")
 
-    crosswalk = read_crosswalk()
-    check_crosswalk(crosswalk, regions)
-    ctx.territorial_changes = crosswalk
-    ctx.note("regions", "territorial_changes_declared", {"rows": len(crosswalk), "events": int(crosswalk["event_date"].nunique())})
-
     shapes = build_shapes(allg[["region_id", "level", "geometry"]], log=ctx.log)
+
+    # Territorial changes: Kreise declared, Gemeinden derived from the Gemeindeverzeichnis' centres.
+    declared = read_crosswalk()
+    check_crosswalk(declared, regions)
+    ctx.note("regions", "territorial_changes_declared", {"rows": len(declared), "events": int(declared["event_date"].nunique())})
+    gem = shapes[(shapes["level"] == "gemeinde") & (shapes["resolution"] == "full")]
+    gem = gem.merge(regions[["region_id", "name"]], on="region_id")
+    derived, notes = derive_gemeinde_changes(read_gemeinde_statuses(ctx), gem, set(regions["region_id"]))
+    ctx.note("regions", "territorial_changes_gemeinden_derived", notes)
+    crosswalk = pd.concat([declared.drop(columns="line"), derived], ignore_index=True)
+    ctx.territorial_changes = crosswalk
     ctx.note("regions", "units_by_level", regions["level"].value_counts().to_dict())
-    return {"regions": regions, "region_shapes": shapes, "territorial_changes": crosswalk.drop(columns="line")}
+    return {"regions": regions, "region_shapes": shapes, "territorial_changes": crosswalk}
 
 
 def land_of(region_id: str) -> str | None:

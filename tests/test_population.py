@@ -410,7 +410,7 @@ def test_historic_genesis_keys_are_converted_or_quarantined_with_reason(fixture_
         assert len(rows) == 1, key
     assert genesis["reason"].str.contains("historic region key 03201 .*no value here", regex=True).sum() == 8
     # 13001 went to 13075, which the fixture regions lack.
-    assert genesis["reason"].str.contains("historic region key 13001 (Greifswald, kreisfreie Stadt, until 2011-09-03): the 2021 Kreis it went to (13075) is not in the regions", regex=False).sum() == 2
+    assert genesis["reason"].str.contains("historic region key 13001 (Greifswald, kreisfreie Stadt, until 2011-09-03): the 2021 unit it went to (13075) is not in the regions", regex=False).sum() == 2
     for key in ("03152", "03156", "03201", "13001"):
         assert not (obs["region_id"] == key).any()
 

@@ -83,7 +83,8 @@ def test_the_flag_is_declared_with_both_languages():
 @pytest.mark.parametrize(
     ("row", "line", "column", "message"),
     [
-        (_row("3152", "03159"), 2, "old_key", "5-digit Kreis key"),
+        (_row("3152", "03159"), 2, "old_key", "5-digit Kreis or 8-digit Gemeinde key"),
+        (_row("03152", "03159012"), 2, "new_key", "different levels"),
         (_row("03152", "03159", share=0.5), 2, "share", "add up to 0.5"),
         ("2016-11-31,03152,Alt,03159,Neu,1,10,2015-12-31,b,r", 2, "event_date", "not a date"),
         ("2016-11-01,03152,Alt,03159,Neu,1,10,2015-12-31,b,", 2, "reference", "reference is empty"),
@@ -204,3 +205,91 @@ def test_broadband_fixture_gives_goettingen_a_harmonised_value_for_mid_2021():
     assert obs[(obs["region_id"] == "03159") & (obs["period"] == dt.date(2018, 12, 31))].empty
     partial = q[q["file"].str.endswith("landkreis_privat_2018_2.csv") & q["reason"].str.contains("partial coverage")]
     assert len(partial) == 3
+
+
+# --- Gemeinden: mergers found by coordinates --------------------------------------------------------
+
+
+def _gemeinden_2021():
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    # Two 2021 Gemeinden side by side (EPSG:4326): X formed by a merger, Y that kept its key.
+    return gpd.GeoDataFrame(
+        {"region_id": ["01059083", "01059090"], "name": ["Süderbrarup", "Ulsnis"]},
+        geometry=[box(9.70, 54.60, 9.80, 54.70), box(9.80, 54.60, 9.90, 54.70)],
+        crs=4326,
+    )
+
+
+STATUS_2017 = dt.date(2017, 12, 31)
+
+
+def _status_2017() -> pd.DataFrame:
+    # Centres as the Gemeindeverzeichnis gives them; 01059014 and 01059021 merged into 01059083
+    # (which kept its key), 01059099 into 01059090, and one record has no coordinates.
+    return pd.DataFrame(
+        {
+            "ags": ["01059083", "01059014", "01059021", "01059090", "01059099", "01059098"],
+            "name": ["Süderbrarup", "Brebel", "Dollrottfeld", "Ulsnis", "Altdorf", "Ohneort"],
+            "lon": [9.75, 9.72, 9.78, 9.85, 9.88, None],
+            "lat": [54.65, 54.62, 54.68, 54.65, 54.61, None],
+            "population": [4283, 397, 274, 900, 100, 50],
+        }
+    )
+
+
+def test_gemeinde_mergers_are_found_by_their_centres():
+    known = {"01059083", "01059090"}
+    cw, notes = territory.derive_gemeinde_changes({STATUS_2017: _status_2017()}, _gemeinden_2021(), known)
+    parts = {k: set(g["old_key"]) for k, g in cw.groupby("new_key")}
+    assert parts == {"01059083": {"01059083", "01059014", "01059021"}, "01059090": {"01059090", "01059099"}}
+    assert (cw["status_date"] == STATUS_2017).all() and (cw["level"] == "gemeinde").all()
+    assert cw.set_index("old_key").loc["01059014", "population"] == 397
+    assert notes["2017-12-31"]["unlocated"] == ["01059098"] and notes["2017-12-31"]["located"] == 3
+
+
+def test_a_gemeinde_merger_converts_only_with_every_part_and_never_over_the_kept_key(tmp_path):
+    known = {"01059083", "01059090"}
+    cw, _ = territory.derive_gemeinde_changes({STATUS_2017: _status_2017()}, _gemeinden_2021(), known)
+    period = "2018-12-31"
+    frame = _obs(
+        # A new-key-only status: all parts of 01059083 but the kept key itself are historic here, so
+        # its own row is the publisher's (kept) and the two merged ones stay in the quarantine.
+        ("bb_hh_all_50", "01059083", period, 70.0), ("bb_hh_all_50", "01059014", period, 50.0), ("bb_hh_all_50", "01059021", period, 90.0),
+        # 01059090 has no row of its own for this indicator: 01059099 alone is a partial coverage.
+        ("bb_hh_all_16", "01059099", period, 80.0),
+    )
+    obs, q, notes = _finalize(tmp_path, frame, cw, *known)
+    assert _one(obs, "bb_hh_all_50", "01059083", period)["value"] == 70.0
+    assert q["reason"].str.contains("the publisher gives 01059083 Süderbrarup for this period directly", regex=False).sum() == 2
+    assert q["reason"].str.contains("needs 01059090 Ulsnis for this period too (partial coverage", regex=False).sum() == 1
+    assert notes["converted_values"] == 0
+
+
+def test_a_gemeinde_merger_into_a_new_key_sums_counts_and_weights_shares(tmp_path):
+    # As in Thüringen 2019: two Gemeinden of the 2017 status form a Gemeinde with a new key.
+    known = {"01059083", "01059090"}
+    status = _status_2017()
+    status.loc[status["ags"] == "01059083", "ags"] = "01059013"  # the old Süderbrarup had another key
+    cw, _ = territory.derive_gemeinde_changes({STATUS_2017: status}, _gemeinden_2021(), known)
+    frame = _obs(
+        ("population", "01059013", "2017-12-31", 4283), ("population", "01059014", "2017-12-31", 397), ("population", "01059021", "2017-12-31", 274),
+        ("bb_hh_all_50", "01059013", "2018-12-31", 70.0), ("bb_hh_all_50", "01059014", "2018-12-31", 50.0), ("bb_hh_all_50", "01059021", "2018-12-31", 90.0),
+    )
+    obs, q, _ = _finalize(tmp_path, frame, cw, *known)
+    assert q.empty
+    assert _one(obs, "population", "01059083", "2017-12-31")["value"] == 4283 + 397 + 274
+    share = _one(obs, "bb_hh_all_50", "01059083", "2018-12-31")
+    assert share["flag"] == "harmonised"
+    assert share["value"] == pytest.approx((70 * 4283 + 50 * 397 + 90 * 274) / (4283 + 397 + 274))
+
+
+def test_the_declared_goettingen_gemeinden_cover_the_2021_kreis(kit_regions):
+    cw = territory.read_crosswalk()
+    gem = cw[cw["level"] == "gemeinde"]
+    territory.check_crosswalk(gem, kit_regions)
+    today = set(kit_regions.loc[(kit_regions["level"] == "gemeinde") & kit_regions["region_id"].str.startswith("03159"), "region_id"])
+    assert set(gem.loc[gem["new_key"].str.startswith("03159"), "new_key"]) == today  # every Gemeinde of 2021 has its predecessor
+    walkenried = gem[gem["new_key"] == "03159036"]
+    assert set(walkenried["old_name"]) == {"Walkenried", "Wieda", "Zorge"} and walkenried["population"].notna().all()
