@@ -1,39 +1,46 @@
-"""Territorial changes: historic Kreis keys converted to the status of 2021-01-01.
+"""Territorial changes: historic Kreis and Gemeinde keys converted to the status of 2021-01-01.
 
 In: ``data/territorial_changes.csv``, a reviewed file with one row per change
-event, historic Kreis key and 2021 Kreis: ``event_date`` (first day of the new
-status), ``old_key``/``old_name``, ``new_key``/``new_name`` (the VG5000 2021
-name), ``share`` (part of the old Kreis that went to the new one: 1 for a whole
-Kreis, a fraction where a Kreis was split), ``population`` and
-``population_date`` (the old Kreis' population, the weight of its part in a
-weighted mean), ``basis`` (where share and population come from) and
-``reference`` (the Land law and the publisher's notice). Out: observations of
-the 2021 Kreise, flag ``harmonised`` (``etl.catalogue.flags``), made from the
-rows that publishers keep giving under the historic keys.
+event, historic unit and 2021 unit (5-digit Kreis or 8-digit Gemeinde keys):
+``event_date`` (first day of the new status), ``old_key``/``old_name``,
+``new_key``/``new_name`` (the VG5000 2021 name), ``share`` (part of the old
+unit that went to the new one: 1 for a whole unit, a fraction where a Kreis was
+split), ``population`` and ``population_date`` (the old unit's population, the
+weight of its part in a weighted mean; empty where a unit only got a new key),
+``basis`` (where share and population come from) and ``reference`` (the Land
+law and the publisher's notice). It declares the Kreis reforms whose keys carry
+values in the kit and the Gemeinden of the two Göttingen Kreise (re-keyed in
+2016, in no Gemeindeverzeichnis of the kit). Plus, derived in the build
+(``derive_gemeinde_changes``): every Gemeinde of the Gemeindeverzeichnis
+31.12.2016 and 31.12.2017 whose key is gone, placed by its centre coordinates in
+the 2021 Gemeinde that contains it. Each row carries ``status_date``, a date on
+which its old key was valid: the parts of a 2021 unit are counted per status.
 
-The rules (``harmonise``), applied by ``etl.transform.observations`` to every
-row whose key is not in the 2021 status:
+Out: the ``territorial_changes`` table and, through ``harmonise`` (applied by
+``etl.transform.observations`` to every row whose key is not in the 2021
+status), observations of 2021 units with flag ``harmonised``
+(``etl.catalogue.flags``). The rules:
 
-- A value is made for a 2021 Kreis, indicator and period only when every
-  declared part of that Kreis has a value in the same file: counts are summed
-  and shares weighted by the population of each part (``etl.aggregate``, by the
+- A value is made for a 2021 unit, indicator and period only when every part of
+  that unit in one status has a value in the same file: counts are summed and
+  shares weighted by the population of each part (``etl.aggregate``, by the
   indicator's declared rule). Partial coverage makes no value.
-- Households: the Breitbandatlas' household shares (rule
-  ``mean_households``) are weighted by population too, because the kit
-  publishes no household counts; within one Kreis merger the two differ little.
+- Households: the Breitbandatlas' household shares (rule ``mean_households``)
+  are weighted by population too, because the kit publishes no household
+  counts; within one merger the two differ little.
 - A count of a Kreis that was split (``share`` < 1, Demmin 2011) cannot be
   divided without a figure for its part: no value. A share of a split Kreis is
   taken as valid for each of its parts, weighted by ``share × population``.
 - Indicators with rule ``none`` are not converted (no weights are published).
 - A value the publisher gives directly for the 2021 key and period is never
-  overwritten: the historic rows stay in the quarantine, saying so. A published
-  empty cell (GENESIS ``-``: the new Kreis did not exist yet) is replaced by the
-  converted value, and counted in the manifest notes.
+  overwritten (a Gemeinde that absorbed others and kept its key is one of its
+  own parts, so its published value stays and the absorbed ones do not
+  convert). A published empty cell (GENESIS ``-``: the new Kreis did not exist
+  yet) is replaced by the converted value, and counted in the manifest notes.
 - Parts whose values carry a flag are not converted (one flag cannot keep two).
 
 Every historic row that does not become part of a converted value stays in the
-quarantine with a reason saying why. Historic Gemeinde keys are not in the
-crosswalk yet and keep the reason "historic or unknown key".
+quarantine with a reason saying why.
 """
 
 from __future__ import annotations
@@ -268,8 +275,11 @@ def harmonise(outside: pd.DataFrame, inside: pd.DataFrame, crosswalk: pd.DataFra
         statuses.setdefault(new_key, []).append((status, {k: (sh, pop) for k, sh, pop in zip(g["old_key"], g["share"], g["population"])}))
     names = dict(zip(cw["new_key"], cw["new_name"]))
     old_names = dict(zip(cw["old_key"], cw["old_name"]))
-    published = set(zip(inside.loc[inside["value"].notna(), "indicator_id"].astype(str), inside.loc[inside["value"].notna(), "region_id"].astype(str), inside.loc[inside["value"].notna(), "period"]))
-    empty_inside = inside[inside["value"].isna()]
+    # Rows published for the 2021 units of the crosswalk (the rest cannot meet a converted value).
+    targets_in = inside[inside["region_id"].isin(set(cw["new_key"]))]
+    have_value = targets_in[targets_in["value"].notna()]
+    published = set(zip(have_value["indicator_id"].astype(str), have_value["region_id"].astype(str), have_value["period"]))
+    empty_inside = targets_in[targets_in["value"].isna()]
     empty_at = {(str(i), str(r), p): idx for idx, i, r, p in zip(empty_inside.index, empty_inside["indicator_id"], empty_inside["region_id"], empty_inside["period"])}
 
     old_col = parts["old_key"].to_numpy()
@@ -350,8 +360,9 @@ def harmonise(outside: pd.DataFrame, inside: pd.DataFrame, crosswalk: pd.DataFra
             frames.append(out)
         converted = pd.concat(frames)
     # A historic row leaves the quarantine only when every conversion it takes part in succeeded.
-    for row, reason in failed.items():
-        reasons.loc[row] = f"{prefix[row]}: {reason}"
+    if failed:
+        rows = list(failed)
+        reasons.loc[rows] = (prefix.loc[rows] + ": " + pd.Series([failed[r] for r in rows], index=rows)).to_numpy()
     consumed = [r for r in succeeded if r not in failed]
     reasons = reasons.drop(index=consumed)
     counts["rows_converted"] = len(consumed)
