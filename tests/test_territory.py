@@ -293,3 +293,42 @@ def test_the_declared_goettingen_gemeinden_cover_the_2021_kreis(kit_regions):
     assert set(gem.loc[gem["new_key"].str.startswith("03159"), "new_key"]) == today  # every Gemeinde of 2021 has its predecessor
     walkenried = gem[gem["new_key"] == "03159036"]
     assert set(walkenried["old_name"]) == {"Walkenried", "Wieda", "Zorge"} and walkenried["population"].notna().all()
+
+
+# --- invariants ------------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    targets=st.lists(st.integers(min_value=0, max_value=3), min_size=1, max_size=8),
+    values=st.lists(st.integers(min_value=0, max_value=10_000), min_size=8, max_size=8),
+    weights=st.lists(st.integers(min_value=1, max_value=10_000), min_size=8, max_size=8),
+)
+def test_mergers_keep_totals_and_means_stay_between_their_parts(targets, values, weights):
+    """Historic Kreise 03101… merged into the 2021 Kreise 03151…: the converted counts add up
+    to the parts, and a converted share lies between the smallest and the largest part."""
+    olds = [f"031{i:02d}" for i in range(1, len(targets) + 1)]
+    news = [f"0315{t}" for t in targets]
+    rows = [
+        {"level": "kreis", "event_date": dt.date(2016, 11, 1), "status_date": dt.date(2016, 10, 31), "old_key": o, "old_name": o,
+         "new_key": n, "new_name": n, "share": 1.0, "population": w, "population_date": dt.date(2015, 12, 31), "basis": "b", "reference": "r"}
+        for o, n, w in zip(olds, news, weights)
+    ]
+    cw = pd.DataFrame(rows).astype({"population": "Int64"})
+    frame = _obs(
+        *[("population", o, "2015-12-31", v) for o, v in zip(olds, values)],
+        *[("bb_hh_all_50", o, "2015-12-31", v / 100) for o, v in zip(olds, values)],
+    )
+    outside = frame.assign(period=[dt.date(2015, 12, 31)] * len(frame))
+    converted, reasons, _, _ = territory.harmonise(outside, outside.iloc[0:0], cw, set(news))
+    assert reasons.empty
+    counts = converted[converted["indicator_id"] == "population"].set_index("region_id")["value"]
+    assert counts.sum() == sum(values[: len(olds)])
+    for new in set(news):
+        parts = [v / 100 for v, n in zip(values, news) if n == new]
+        share = converted[(converted["indicator_id"] == "bb_hh_all_50") & (converted["region_id"] == new)]["value"].iloc[0]
+        assert min(parts) - 1e-9 <= share <= max(parts) + 1e-9
+        assert counts[new] == sum(v for v, n in zip(values, news) if n == new)
