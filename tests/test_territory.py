@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from etl import territory
 from etl.catalogue import FLAGS_BY_CODE
@@ -296,10 +298,6 @@ def test_the_declared_goettingen_gemeinden_cover_the_2021_kreis(kit_regions):
 
 
 # --- invariants ------------------------------------------------------------------------------------
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
 
 @settings(max_examples=40, deadline=None)
 @given(
