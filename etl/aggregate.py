@@ -2,8 +2,9 @@
 
 ``sum`` adds counts; ``mean_population`` and ``mean_households`` weight shares by
 population (or households); ``none`` refuses. Used for counts located at
-Gemeinde level (charging points) and, later, for a crosswalk of territorial
-changes (old keys → 2021 keys).
+Gemeinde level (charging points), for Kreis sums of Gemeinden (population) and
+for the crosswalk of territorial changes (historic keys → 2021 keys, see
+``etl.territory``), which passes its own ``parents`` instead of a level.
 """
 
 from __future__ import annotations
@@ -20,19 +21,31 @@ def parent_key(region_ids: pd.Series, to_level: str) -> pd.Series:
     return region_ids.str[:length]
 
 
-def aggregate(obs: pd.DataFrame, to_level: str, weights: pd.Series | None = None, rule: str | None = None) -> pd.DataFrame:
+def aggregate(
+    obs: pd.DataFrame,
+    to_level: str | None,
+    weights: pd.Series | None = None,
+    rule: str | None = None,
+    parents: pd.Series | None = None,
+) -> pd.DataFrame:
     """Aggregate rows of one indicator (columns region_id, period, value) to ``to_level``.
 
     ``rule`` defaults to the indicator's declared aggregation; ``weights``
-    (indexed like ``obs``) is needed for weighted means. Rows with a
-    missing value are left out of sums and means; the result says how many
-    regions were combined in ``n_regions``.
+    (indexed like ``obs``) is needed for weighted means. ``parents`` (indexed
+    like ``obs``) gives the target key of each row instead of the key prefix of
+    ``to_level`` (the crosswalk of territorial changes). Rows with a missing
+    value are left out of sums and means; the result says how many regions
+    were combined in ``n_regions``.
     """
     indicators = obs["indicator_id"].unique()
     if len(indicators) != 1:
         raise ValueError("aggregate one indicator at a time")
     rule = rule or INDICATORS_BY_ID[indicators[0]].aggregation
-    frame = obs.assign(parent=parent_key(obs["region_id"].astype("string"), to_level))
+    if parents is None:
+        if to_level is None:
+            raise ValueError("aggregate needs a level or the parents of the rows")
+        parents = parent_key(obs["region_id"].astype("string"), to_level)
+    frame = obs.assign(parent=parents.reindex(obs.index))
     frame = frame[frame["value"].notna()]
     if rule == "sum":
         out = frame.groupby(["parent", "period"], as_index=False).agg(value=("value", "sum"), n_regions=("region_id", "nunique"))

@@ -29,6 +29,8 @@ class BuildContext:
     log: Callable[[str], None] = _print_progress
     # Tables that earlier steps produced, for steps that need them (e.g. population).
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # The declared crosswalk of territorial changes (etl.territory), read once per build.
+    territorial_changes: pd.DataFrame | None = None
 
     def path(self, relpath: str) -> Path:
         """The absolute path of a raw file; a clear error when it is missing."""

@@ -30,6 +30,7 @@ DEFAULT_REGISTRIES = DATA_DIR / "registries"
 # Reviewed, hand-written inputs that belong to the project (not raw data).
 SECTOR_MAPPING_FILE = DATA_DIR / "sector_mapping.csv"
 RESOLVER_OVERRIDES_FILE = DATA_DIR / "resolver_overrides.csv"
+TERRITORIAL_CHANGES_FILE = DATA_DIR / "territorial_changes.csv"
 TEMPLATES_DIR = DATA_DIR / "templates"
 VENDOR_DIR = PROJECT_ROOT / "dashboard" / "static"
 

@@ -1,17 +1,19 @@
 """Official region keys and hierarchy from BKG VG5000 (status 2021-01-01).
 
-In: the VG5000 shapefiles (EPSG:31467). Out: ``regions`` (one row per Land,
-Regierungsbezirk, Kreis and Gemeinde, plus Germany as ``DG``) and
-``region_shapes`` (full and map geometry in EPSG:4326, see ``etl.geometry``).
+In: the VG5000 shapefiles (EPSG:31467) and ``data/territorial_changes.csv``.
+Out: ``regions`` (one row per Land, Regierungsbezirk, Kreis and Gemeinde, plus
+Germany as ``DG``), ``region_shapes`` (full and map geometry in EPSG:4326, see
+``etl.geometry``) and ``territorial_changes`` (the checked crosswalk).
 
 Keys are zero-padded strings everywhere: a key read as an integer is a bug, so
 ``normalise_key`` restores leading zeros lost by spreadsheets (``1001`` is the
 Kreis ``01001``, ``1001000`` the Gemeinde ``01001000``).
 
-Territorial changes: every other source is keyed to this status. A row whose key
-is not in it is quarantined (``etl.transform.observations``); a crosswalk of
-changes can later be added as one more input that maps old keys to new ones and
-aggregates by each indicator's rule (``etl.aggregate``).
+Territorial changes: every other source is keyed to this status. Historic Kreis
+keys are mapped to it by the declared crosswalk ``data/territorial_changes.csv``
+(``etl.territory``, read and checked against these regions here, once per
+build); ``etl.transform.observations`` converts their values by each
+indicator's rule (``etl.aggregate``) or quarantines them with the reason.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import pandas as pd
 from etl.catalogue import GERMANY_ID, KEY_LENGTH
 from etl.context import BuildContext
 from etl.geometry import build_shapes
+from etl.territory import check_crosswalk, derive_gemeinde_changes, read_crosswalk, read_gemeinde_statuses
 
 SOURCE_ID = "bkg_vg5000"
 VG_DIR = "bkg_vg5000_2021/vg5000_ebenen_0101"
@@ -129,8 +132,19 @@ def build_regions(ctx: BuildContext) -> dict[str, pd.DataFrame]:
     regions["population_class"] = pd.array([pd.NA] * len(regions), dtype="string")
 
     shapes = build_shapes(allg[["region_id", "level", "geometry"]], log=ctx.log)
+
+    # Territorial changes: Kreise declared, Gemeinden derived from the Gemeindeverzeichnis' centres.
+    declared = read_crosswalk()
+    check_crosswalk(declared, regions)
+    ctx.note("regions", "territorial_changes_declared", {"rows": len(declared), "events": int(declared["event_date"].nunique())})
+    gem = shapes[(shapes["level"] == "gemeinde") & (shapes["resolution"] == "full")]
+    gem = gem.merge(regions[["region_id", "name"]], on="region_id")
+    derived, notes = derive_gemeinde_changes(read_gemeinde_statuses(ctx), gem, set(regions["region_id"]))
+    ctx.note("regions", "territorial_changes_gemeinden_derived", notes)
+    crosswalk = pd.concat([declared.drop(columns="line"), derived], ignore_index=True)
+    ctx.territorial_changes = crosswalk
     ctx.note("regions", "units_by_level", regions["level"].value_counts().to_dict())
-    return {"regions": regions, "region_shapes": shapes}
+    return {"regions": regions, "region_shapes": shapes, "territorial_changes": crosswalk}
 
 
 def land_of(region_id: str) -> str | None:

@@ -32,7 +32,7 @@ def discover_steps() -> list[Step]:
     import etl.transform as transform_pkg
     from etl.regions import build_regions
 
-    steps = [Step("regions", 0, ("bkg_vg5000",), build_regions, ("regions", "region_shapes"))]
+    steps = [Step("regions", 0, ("bkg_vg5000",), build_regions, ("regions", "region_shapes", "territorial_changes"))]
     for info in pkgutil.iter_modules(transform_pkg.__path__):
         module = importlib.import_module(f"etl.transform.{info.name}")
         step = getattr(module, "STEP", None)

@@ -393,18 +393,25 @@ def test_dsl_population_missing_sheet_or_column_is_refused(tmp_path):
 def test_genesis_values_breaks_and_no_value_flags(fixture_run):
     _, obs, _, _ = fixture_run
     assert _obs(obs, "population", "01001", "2011-12-31")["value"] == 82801
+    # 03159 did not exist before 2016-11-01 (GENESIS "-"): the crosswalk sums its two predecessors.
     goettingen = _obs(obs, "population", "03159", "2012-12-31")
-    assert goettingen["flag"] == "no_value" and pd.isna(goettingen["value"])
+    assert goettingen["flag"] == "harmonised" and goettingen["value"] == 247988 + 75245
     assert _obs(obs, "population", "03159", "2016-12-31")["source_id"] == "destatis_genesis_12411"
     assert [b.date for b in INDICATORS_BY_ID["population"].breaks] == ["2011-12-31", "2016-12-31"]
 
 
-def test_historic_genesis_keys_are_quarantined_with_reason(fixture_run):
+def test_historic_genesis_keys_are_converted_or_quarantined_with_reason(fixture_run):
     _, obs, _, q = fixture_run
     genesis = q[q["file"] == GENESIS_FILE]
+    # Göttingen and Osterode: 2009–2015 summed into 03159; their "-" of 2016 stays, explained.
+    for key in ("03152", "03156"):
+        rows = genesis[genesis["reason"].str.contains(f"historic region key {key} ")]
+        assert rows["reason"].str.contains("no value here (marker no_value), nothing to convert", regex=False).all()
+        assert len(rows) == 1, key
+    assert genesis["reason"].str.contains("historic region key 03201 .*no value here", regex=True).sum() == 8
+    # 13001 went to 13075, which the fixture regions lack.
+    assert genesis["reason"].str.contains("historic region key 13001 (Greifswald, kreisfreie Stadt, until 2011-09-03): the 2021 unit it went to (13075) is not in the regions", regex=False).sum() == 2
     for key in ("03152", "03156", "03201", "13001"):
-        rows = genesis[genesis["reason"].str.contains(f"region key {key} not in the territorial status")]
-        assert len(rows) == 8, key  # one per date, markers included
         assert not (obs["region_id"] == key).any()
 
 
@@ -565,8 +572,13 @@ def test_kreis_population_2018_sums_to_the_national_total_of_the_same_table(ware
 
 def test_genesis_historic_keys_are_in_quarantine(warehouse):
     q = warehouse.sql(f"SELECT reason FROM quarantine WHERE source_id = 'destatis_genesis_12411' AND file = '{GENESIS_FILE}'")
-    for key in ("03152", "03156", "13001"):
-        assert q["reason"].str.contains(f"region key {key} not in the territorial status 2021-01-01").sum() == 8, key
+    # Göttingen/Osterode 2009–2015 and the Mecklenburg-Vorpommern Kreise of 2009–2010 are converted
+    # (etl.territory); what stays is the publisher's "-" for dates after the change, or a part of
+    # the split Demmin (a count cannot be divided).
+    for key, n in (("03152", 1), ("03156", 1), ("13001", 8), ("13052", 8)):
+        assert q["reason"].str.contains(f"historic region key {key} ").sum() == n, key
+    # 2009 and 2010 of the seven parts of 13071 and 13075 (Demmin feeds both).
+    assert q["reason"].str.contains("a count cannot be divided").sum() == 2 * 7
     kept = warehouse.sql("SELECT count(DISTINCT region_id) AS n FROM observations WHERE source_id = 'destatis_genesis_12411'")["n"].iloc[0]
     assert kept == 401
 

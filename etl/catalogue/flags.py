@@ -25,6 +25,14 @@ FLAGS: tuple[Flag, ...] = (
     # Destatis Zeichenerklärung: "/ = keine Angaben, da Zahlenwert nicht sicher genug"; in the
     # Gemeindeverzeichnis 31.12.2016 for six NRW Gemeinden (footnote 4: implausible result).
     Flag("not_reliable", "keine Angabe, da Zahlenwert nicht sicher genug (Zeichen „/“)", "no figure: value not reliable enough (marker '/')", False),
+    # Our own: a value of a 2021 Kreis made from the values published under the keys of
+    # the Kreise it was formed from (data/territorial_changes.csv, etl.territory).
+    Flag(
+        "harmonised",
+        "umgerechnet auf den Gebietsstand 2021-01-01 (aus den Werten der Vorgängerkreise: Summe bzw. bevölkerungsgewichtetes Mittel)",
+        "converted to the territorial status of 2021-01-01 (from the values of the predecessor districts: sum or population-weighted mean)",
+        True,
+    ),
 )
 
 FLAGS_BY_CODE = {f.code: f for f in FLAGS}

@@ -66,6 +66,25 @@ TABLES: tuple[Table, ...] = (
         ("region_id", "neighbour_id"),
     ),
     Table(
+        "territorial_changes",
+        "The crosswalk from historic keys to the territorial status 2021-01-01 (etl/territory.py): Kreise declared in data/territorial_changes.csv, Gemeinden derived from the Gemeindeverzeichnis 2016/2017 centres; one row per status, historic unit and 2021 unit. Values published under the historic keys are converted by it (flag harmonised).",
+        (
+            C("level", "string", "kreis (declared in data/territorial_changes.csv) or gemeinde (derived in the build from the Gemeindeverzeichnis' centre coordinates).", nullable=False, allowed=("kreis", "gemeinde")),
+            C("event_date", "date32", "First day of the new status (the law's effective date); empty for derived Gemeinde rows (the change lies between status_date and 2021-01-01)."),
+            C("status_date", "date32", "A date on which old_key was valid: the territorial status whose parts must all have a value for a conversion.", nullable=False),
+            C("old_key", "string", "Historic key (5-digit Kreis, 8-digit Gemeinde), as the publishers keep using it.", nullable=False),
+            C("old_name", "string", "Name of the historic Kreis (GENESIS 12411-0015 style).", nullable=False),
+            C("new_key", "string", "Kreis or Gemeinde of the 2021 status that took over (all or part of) the historic one: regions.region_id (for Gemeinden that kept their key, old_key itself).", nullable=False),
+            C("new_name", "string", "Name of the 2021 Kreis (VG5000 GEN).", nullable=False),
+            C("share", "float64", "Part of the historic Kreis that went to new_key (1 = whole; a fraction where it was split, by population, see basis).", nullable=False),
+            C("population", "Int64", "Population of the whole historic Kreis at population_date: with share, the weight of its part in weighted means."),
+            C("population_date", "date32", "Reference date of population."),
+            C("basis", "string", "Where share and population come from.", nullable=False),
+            C("reference", "string", "The Land law and the publisher's notice of the change.", nullable=False),
+        ),
+        ("old_key", "new_key", "status_date"),
+    ),
+    Table(
         "sources",
         "The catalogue's sources: publisher, licence, attribution and reference date.",
         (

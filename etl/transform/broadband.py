@@ -50,8 +50,10 @@ Keys
   11000001–012). They are not Gemeinden of the 2021 status and cannot be
   aggregated (no household counts), while the city's own row is in the same
   file: they are quarantined with that reason.
-- Keys of an older territorial status (mergers, the Göttingen/Osterode Kreise in
-  every Paket_3 Kreis file) go to the quarantine in ``finalize_observations``.
+- Keys of an older territorial status go to ``finalize_observations``: historic
+  Kreise (Göttingen/Osterode in every Paket_3 Kreis file, the 2008 Kreise of the
+  DSL workbooks) are converted to their 2021 Kreis by the declared crosswalk
+  (``etl.territory``, flag ``harmonised``); merged Gemeinden are quarantined.
 
 The 2010–2014 zeros ("not reported")
 ------------------------------------

@@ -4,9 +4,11 @@ the ``observations`` table.
 
 Input: a frame with indicator_id, region_id, period, period_type, value, flag,
 source_file and, for provenance, optional sheet, line, column and raw. Region
-keys that are not in the 2021-01-01 status (older keys of merged Gemeinden and
-Kreise) are quarantined with the count per file in the manifest notes; a later
-crosswalk of territorial changes can map them instead (see ``etl.regions``).
+keys that are not in the 2021-01-01 status go through the declared crosswalk of
+territorial changes (``etl.territory``): rows of historic Kreise become values of
+the 2021 Kreis (flag ``harmonised``) where every part is covered; every other
+such row is quarantined with the reason it could not be converted, and the
+counts go to the manifest notes (``territorial_changes``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pandas as pd
 
 from etl.catalogue import FLAGS_BY_CODE, INDICATORS_BY_ID, TABLES_BY_NAME
 from etl.context import BuildContext
+from etl.territory import crosswalk_of, harmonise
 
 OBS_COLUMNS = TABLES_BY_NAME["observations"].column_names
 _PROV = ["sheet", "line", "column", "raw"]
@@ -55,21 +58,20 @@ def finalize_observations(frame: pd.DataFrame, ctx: BuildContext, *, source_id: 
     days = pd.to_datetime(df["period"]).to_numpy().astype("datetime64[D]")
     df["period"] = pd.Series(days.astype(object), index=df.index)
 
-    # 1. Region keys outside the 2021-01-01 status.
+    # 1. Region keys outside the 2021-01-01 status: converted by the crosswalk, or quarantined.
     known = ctx.region_ids()
     outside = ~df["region_id"].isin(known)
     if outside.any():
         rows = df[outside]
-        _quarantine(
-            ctx,
-            rows,
-            source_id,
-            "region key " + rows["region_id"].astype(str) + " not in the territorial status 2021-01-01 (historic or unknown key)",
-        )
-        counts = rows.groupby(["source_file"]).size().to_dict()
+        converted, reasons, replaced, notes = harmonise(rows, df[~outside], crosswalk_of(ctx), known)
+        left = rows.loc[reasons.index]
+        _quarantine(ctx, left, source_id, reasons)
+        counts = left.groupby(["source_file"]).size().to_dict()
         ctx.note(step, "historic_or_unknown_keys_by_file", {k: int(v) for k, v in counts.items()})
-        ctx.note(step, "historic_or_unknown_keys_distinct", int(rows["region_id"].nunique()))
-        df = df[~outside]
+        ctx.note(step, "historic_or_unknown_keys_distinct", int(left["region_id"].nunique()))
+        previous = ctx.notes.get(step, {}).get("territorial_changes", {})
+        ctx.note(step, "territorial_changes", {k: previous.get(k, 0) + notes.get(k, 0) for k in {**previous, **notes}})
+        df = pd.concat([df[~outside].drop(index=replaced), converted], ignore_index=True)
 
     # 2. Shares outside 0–100.
     pct_ids = [i for i in df["indicator_id"].unique() if INDICATORS_BY_ID[i].unit == "%"]

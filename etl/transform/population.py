@@ -15,7 +15,11 @@ Decisions, with the evidence:
   after their dissolution): flag ``no_value``. Rows of historic keys (03152 and
   03156 before the Göttingen merger of 01.11.2016, 13001… before the
   Mecklenburg-Vorpommern reform of 2011, 03201 Hannover before 2001 …) go to
-  ``finalize_observations``, which quarantines them with their key and file.
+  ``finalize_observations``: the declared crosswalk (``etl.territory``) sums them
+  into their 2021 Kreis where every part has a value (flag ``harmonised``; it
+  replaces the new Kreis' ``-`` of those dates); the rest is quarantined with
+  the reason (a ``-`` after the change, a part of the split Demmin, Sachsen 2008
+  and Sachsen-Anhalt 2007 keys that have no value at all).
 - The 2011 census break (footer of the GENESIS file) and the methodological
   change from 2016 (footnote 2 of the Gemeindeverzeichnis) are series breaks of
   the indicator ``population``, not per-cell flags: the publisher marks no cell.
@@ -49,7 +53,8 @@ Decisions, with the evidence:
   year (YYYY-12-31), as for the atlas' DSL shares. All four files use one
   territorial status of 2008/2009 (after the Sachsen reform of 08/2008, before
   the Aachen merger of 10/2009: Kreise 05313/05354, 03152/03156 and the old
-  Mecklenburg-Vorpommern Kreise are there): keys not in the 2021 status are
+  Mecklenburg-Vorpommern Kreise are there): their Kreis figures are summed into
+  the 2021 Kreise by the crosswalk, Gemeinde keys not in the 2021 status are
   quarantined by ``finalize_observations``. Rows
   with neither key nor value (names of later units appended at the bottom of the
   sheets, e.g. "Vorpommern-Greifswald") are quarantined with that reason.

@@ -130,11 +130,11 @@ _BREAK_DSL = SeriesBreak(
 )
 _COMMON_DE = (
     "Verfügbarkeit (ein Anschluss könnte gebucht werden), nicht Nutzung; beruht auf freiwilligen Datenlieferungen der Netzbetreiber.",
-    "Werte wie veröffentlicht für die Einheit im Gebietsstand der jeweiligen Datei; Schlüssel, die es am 01.01.2021 nicht mehr gibt (Gemeindefusionen), stehen in der Quarantäne.",
+    "Werte wie veröffentlicht für die Einheit im Gebietsstand der jeweiligen Datei. Kreise, die es am 01.01.2021 nicht mehr gibt (z. B. Göttingen und Osterode am Harz bis 2021), sind auf den Gebietsstand 2021-01-01 umgerechnet (Kennzeichen „umgerechnet“, bevölkerungsgewichtet, nur wenn alle Vorgängerkreise einen Wert haben); Gemeinden, die es nicht mehr gibt (Gemeindefusionen), stehen in der Quarantäne.",
 )
 _COMMON_EN = (
     "Availability (a connection could be ordered), not take-up; based on voluntary data deliveries by network operators.",
-    "Values as published for the unit in each file's territorial status; keys that no longer exist on 2021-01-01 (municipal mergers) are in the quarantine.",
+    "Values as published for the unit in each file's territorial status. Districts that no longer exist on 2021-01-01 (e.g. Göttingen and Osterode am Harz, up to 2021) are converted to the territorial status of 2021-01-01 (flag 'harmonised', population-weighted, only where every predecessor has a value); municipalities that no longer exist (mergers) are in the quarantine.",
 )
 
 
@@ -216,12 +216,12 @@ _DSL = Indicator(
     caveats_de=(
         "Eigene Reihe: nicht vergleichbar mit den Bandbreitenklassen ab 2010 (anderer Betreiber, andere Methode; Hinweis des Herausgebers).",
         "Die Dateien nennen nur das Jahr; datiert auf den 31.12. wie die späteren Jahreswerte (die für 2018 nachweislich Jahresendstände sind).",
-        "Gebietsstand 2005–2008: Gemeinden und Kreise, die es am 01.01.2021 nicht mehr gibt, stehen in der Quarantäne; ebenso Zellen, die als Datum statt als Zahl gespeichert sind (z. B. „01,09,1978“), und Werte über 100 %.",
+        "Gebietsstand 2005–2008: Kreise, die es am 01.01.2021 nicht mehr gibt, sind auf den Gebietsstand 2021-01-01 umgerechnet (Kennzeichen „umgerechnet“), wo alle Vorgängerkreise einen Wert haben; Gemeinden, die es nicht mehr gibt, stehen in der Quarantäne, ebenso Zellen, die als Datum statt als Zahl gespeichert sind (z. B. „01,09,1978“), und Werte über 100 %.",
     ),
     caveats_en=(
         "A series of its own: not comparable with the speed classes from 2010 (other operator and method; publisher's note).",
         "The files give only the year; dated 31 Dec like the later annual values (which for 2018 demonstrably are year-end figures).",
-        "Territorial status 2005–2008: municipalities and districts that no longer exist on 2021-01-01 are in the quarantine, as are cells stored as a date instead of a number (e.g. '01,09,1978') and values above 100 %.",
+        "Territorial status 2005–2008: districts that no longer exist on 2021-01-01 are converted to the territorial status of 2021-01-01 (flag 'harmonised') where every predecessor has a value; municipalities that no longer exist are in the quarantine, as are cells stored as a date instead of a number (e.g. '01,09,1978') and values above 100 %.",
     ),
 )
 

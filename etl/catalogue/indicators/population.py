@@ -23,12 +23,12 @@ METHOD_2016 = SeriesBreak(
 )
 
 _POP_CAVEATS_DE = (
-    "2005–2008: Einwohnerzahl (ewz) aus den DSL-Dateien des Breitbandatlas, die Bezugsgröße des Atlas, nicht die amtliche Fortschreibung; Stichtag in den Dateien nicht angegeben (hier Jahresende des Atlas-Jahres); Gebietsstand des Atlas, ältere Schlüssel stehen in der Quarantäne.",
+    "2005–2008: Einwohnerzahl (ewz) aus den DSL-Dateien des Breitbandatlas, die Bezugsgröße des Atlas, nicht die amtliche Fortschreibung; Stichtag in den Dateien nicht angegeben (hier Jahresende des Atlas-Jahres); Gebietsstand des Atlas: Kreise, die es 2021 nicht mehr gibt, sind auf den Gebietsstand 2021-01-01 umgerechnet (Summe der Vorgängerkreise, Kennzeichen „umgerechnet“), ältere Gemeindeschlüssel stehen in der Quarantäne.",
     "Kreis-, Landes- und Bundeswerte zum 31.12.2017 (und Summen für Männer und Frauen 2016) sind Summen der Gemeinden des Gemeindeverzeichnisses (Kennzeichen „abgeleitet“); Gemeindefreie Gebiete außerhalb der Kreise (Küstengewässer, deutsch-luxemburgisches Kondominium) sind nicht enthalten.",
     "31.12.2016: Für sechs Gemeinden in Nordrhein-Westfalen ist keine Bevölkerung angegeben (Zeichen „/“, Ergebnis unplausibel, Fußnote 4); deren Kreise, Nordrhein-Westfalen und Deutschland haben für 2016 keine Summe der Gemeinden.",
 )
 _POP_CAVEATS_EN = (
-    "2005–2008: population (ewz) from the Breitbandatlas DSL files, the atlas' population basis, not the official update; the files give no reference date (here the end of the atlas year); territorial status of the atlas, older keys are in the quarantine.",
+    "2005–2008: population (ewz) from the Breitbandatlas DSL files, the atlas' population basis, not the official update; the files give no reference date (here the end of the atlas year); territorial status of the atlas: districts that no longer exist in 2021 are converted to the status of 2021-01-01 (sum of the predecessors, flag 'harmonised'), older municipal keys are in the quarantine.",
     "District, Land and national values for 31 Dec 2017 (and male/female sums for 2016) are sums over the municipalities of the Gemeindeverzeichnis (flag 'derived'); unincorporated areas outside any district (coastal waters, the German–Luxembourg condominium) are not included.",
     "31 Dec 2016: six municipalities in North Rhine-Westphalia have no population (marker '/', implausible result, footnote 4); their districts, North Rhine-Westphalia and Germany have no 2016 sum of municipalities.",
 )

@@ -1,0 +1,371 @@
+"""Territorial changes: historic Kreis and Gemeinde keys converted to the status of 2021-01-01.
+
+In: ``data/territorial_changes.csv``, a reviewed file with one row per change
+event, historic unit and 2021 unit (5-digit Kreis or 8-digit Gemeinde keys):
+``event_date`` (first day of the new status), ``old_key``/``old_name``,
+``new_key``/``new_name`` (the VG5000 2021 name), ``share`` (part of the old
+unit that went to the new one: 1 for a whole unit, a fraction where a Kreis was
+split), ``population`` and ``population_date`` (the old unit's population, the
+weight of its part in a weighted mean; empty where a unit only got a new key),
+``basis`` (where share and population come from) and ``reference`` (the Land
+law and the publisher's notice). It declares the Kreis reforms whose keys carry
+values in the kit and the Gemeinden of the two Göttingen Kreise (re-keyed in
+2016, in no Gemeindeverzeichnis of the kit). Plus, derived in the build
+(``derive_gemeinde_changes``): every Gemeinde of the Gemeindeverzeichnis
+31.12.2016 and 31.12.2017 whose key is gone, placed by its centre coordinates in
+the 2021 Gemeinde that contains it. Each row carries ``status_date``, a date on
+which its old key was valid: the parts of a 2021 unit are counted per status.
+
+Out: the ``territorial_changes`` table and, through ``harmonise`` (applied by
+``etl.transform.observations`` to every row whose key is not in the 2021
+status), observations of 2021 units with flag ``harmonised``
+(``etl.catalogue.flags``). The rules:
+
+- A value is made for a 2021 unit, indicator and period only when every part of
+  that unit in one status has a value in the same file: counts are summed and
+  shares weighted by the population of each part (``etl.aggregate``, by the
+  indicator's declared rule). Partial coverage makes no value.
+- Households: the Breitbandatlas' household shares (rule ``mean_households``)
+  are weighted by population too, because the kit publishes no household
+  counts; within one merger the two differ little.
+- A count of a Kreis that was split (``share`` < 1, Demmin 2011) cannot be
+  divided without a figure for its part: no value. A share of a split Kreis is
+  taken as valid for each of its parts, weighted by ``share × population``.
+- Indicators with rule ``none`` are not converted (no weights are published).
+- A value the publisher gives directly for the 2021 key and period is never
+  overwritten (a Gemeinde that absorbed others and kept its key is one of its
+  own parts, so its published value stays and the absorbed ones do not
+  convert). A published empty cell (GENESIS ``-``: the new Kreis did not exist
+  yet) is replaced by the converted value, and counted in the manifest notes.
+- Parts whose values carry a flag are not converted (one flag cannot keep two).
+
+Every historic row that does not become part of a converted value stays in the
+quarantine with a reason saying why.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from etl import paths
+from etl.aggregate import aggregate
+from etl.catalogue import INDICATORS_BY_ID
+from etl.errors import InputError
+
+COLUMNS = ["event_date", "old_key", "old_name", "new_key", "new_name", "share", "population", "population_date", "basis", "reference"]
+FLAG = "harmonised"
+KEY = re.compile(r"^(\d{5}|\d{8})$")  # Kreis or Gemeinde
+SHARE_TOLERANCE = 0.001
+
+
+def _relname(path: Path) -> str:
+    try:
+        return path.relative_to(paths.PROJECT_ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _date(text: str, file: str, line: int, column: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(file, f"{text!r} is not a date (YYYY-MM-DD)", line=line, column=column) from None
+
+
+def read_crosswalk(path: Path = paths.TERRITORIAL_CHANGES_FILE) -> pd.DataFrame:
+    """The declared crosswalk, checked row by row; errors name file, line and column."""
+    file = _relname(path)
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames != COLUMNS:
+            raise InputError(file, f"expected the columns {COLUMNS}, found {reader.fieldnames}", line=1)
+        records = []
+        for row in reader:
+            line = reader.line_num
+            rec = {c: (row[c] or "").strip() for c in COLUMNS}
+            for col in ("old_key", "new_key"):
+                if not KEY.match(rec[col]):
+                    raise InputError(file, f"{rec[col]!r} is not a 5-digit Kreis or 8-digit Gemeinde key (write the leading zero)", line=line, column=col)
+            if len(rec["old_key"]) != len(rec["new_key"]):
+                raise InputError(file, "old and new key are of different levels", line=line, column="new_key")
+            if rec["old_key"] == rec["new_key"]:
+                raise InputError(file, "old and new key are the same", line=line, column="new_key")
+            rec["event_date"] = _date(rec["event_date"], file, line, "event_date")
+            try:
+                share = float(rec["share"])
+            except ValueError:
+                raise InputError(file, f"share {rec['share']!r} is not a number", line=line, column="share") from None
+            if not 0 < share <= 1:
+                raise InputError(file, f"share {share} is not in (0, 1]", line=line, column="share")
+            rec["share"] = share
+            if rec["population"]:
+                if not rec["population"].isdigit() or int(rec["population"]) <= 0:
+                    raise InputError(file, f"population {rec['population']!r} is not a positive whole number", line=line, column="population")
+                rec["population"] = int(rec["population"])
+                rec["population_date"] = _date(rec["population_date"], file, line, "population_date")
+            else:
+                rec["population"] = None
+                rec["population_date"] = None
+            for col in ("old_name", "new_name", "basis", "reference"):
+                if not rec[col]:
+                    raise InputError(file, f"{col} is empty: every row says what it maps, on what basis and by which law", line=line, column=col)
+            rec["line"] = line
+            records.append(rec)
+    frame = pd.DataFrame(records, columns=[*COLUMNS, "line"])
+    dup = frame.duplicated(["old_key", "new_key"], keep=False)
+    if dup.any():
+        first = frame[dup].iloc[0]
+        raise InputError(file, f"{first['old_key']} → {first['new_key']} is declared twice", line=int(first["line"]))
+    totals = frame.groupby("old_key")["share"].sum()
+    off = totals[(totals - 1).abs() > SHARE_TOLERANCE]
+    if len(off):
+        key = off.index[0]
+        line = int(frame.loc[frame["old_key"] == key, "line"].iloc[0])
+        raise InputError(file, f"the shares of {key} add up to {off.iloc[0]:g}, not 1", line=line, column="share")
+    frame["population"] = frame["population"].astype("Int64")
+    frame.insert(0, "level", frame["old_key"].str.len().map({5: "kreis", 8: "gemeinde"}))
+    # The old key was valid up to the day before the event: the status its parts belong to.
+    frame.insert(2, "status_date", frame["event_date"].map(lambda d: d - dt.timedelta(days=1)))
+    frame.attrs["file"] = file
+    return frame
+
+
+def check_crosswalk(crosswalk: pd.DataFrame, regions: pd.DataFrame) -> None:
+    """Every new key is a unit of the 2021 status (of its level) with the declared name; no old key is."""
+    units = regions[regions["level"].isin(["kreis", "gemeinde"])].set_index("region_id")["name"]
+    file = crosswalk.attrs.get("file", "territorial changes")
+    for row in crosswalk.itertuples(index=False):
+        if row.old_key in set(regions["region_id"]):
+            raise InputError(file, f"{row.old_key} is a key of the 2021 status, not a historic one", line=row.line, column="old_key")
+        if row.new_key not in units.index:
+            raise InputError(file, f"{row.new_key} is not a {row.level.capitalize()} of the 2021 status", line=row.line, column="new_key")
+        if units[row.new_key] != row.new_name:
+            raise InputError(file, f"{row.new_key} is {units[row.new_key]!r} in VG5000 2021, not {row.new_name!r}", line=row.line, column="new_name")
+
+
+def crosswalk_of(ctx) -> pd.DataFrame:
+    """The crosswalk of a build: read once (the regions step checks it against the regions)."""
+    if ctx.territorial_changes is None:
+        ctx.territorial_changes = read_crosswalk()
+    return ctx.territorial_changes
+
+
+def read_gemeinde_statuses(ctx) -> dict[dt.date, pd.DataFrame]:
+    """The Gemeinden of each Gemeindeverzeichnis in the kit: key, name, centre, population."""
+    from etl.extract.destatis import extract_gv_gemeinden
+    from etl.transform.population import GV_GEMEINDEN_FILES
+
+    out = {}
+    for relpath in GV_GEMEINDEN_FILES:
+        table = extract_gv_gemeinden(ctx.path(relpath), relpath)
+        records = table.records[table.records["record_type"] == "gemeinde"][["ags", "name", "lon", "lat"]]
+        pop = table.cells[(table.cells["measure"] == "population") & table.cells["value"].notna()].drop_duplicates("ags").set_index("ags")["value"]
+        out[dt.date.fromisoformat(table.reference_date)] = records.assign(population=records["ags"].map(pop))
+    return out
+
+
+def derive_gemeinde_changes(statuses: dict[dt.date, pd.DataFrame], gemeinden: pd.DataFrame, known: set[str]) -> tuple[pd.DataFrame, dict]:
+    """Gemeinde mergers from coordinates: where each Gemeinde of an older status lies today.
+
+    ``statuses``: per status date, the Gemeinden of that status (columns ags, name,
+    lon, lat in WGS 84, population) as the Gemeindeverzeichnis gives them;
+    ``gemeinden``: the 2021 Gemeinde polygons (region_id, name, geometry, EPSG:4326).
+    A Gemeinde of an older status whose key is not in the 2021 status is mapped,
+    whole, to the 2021 Gemeinde that contains its centre (or the nearest within
+    1.5 km, for centres on generalised borders). For every 2021 Gemeinde that
+    receives one, all its parts in that status are listed, the ones that kept
+    their key included: a conversion needs every one of them. Returns the
+    crosswalk rows (level gemeinde) and counts for the manifest notes.
+    """
+    from etl.transform.charging import locate_points  # the one point-in-Gemeinde locator
+
+    names = gemeinden.set_index("region_id")["name"]
+    rows, notes = [], {}
+    for status, frame in sorted(statuses.items()):
+        frame = frame[frame["ags"].notna()].drop_duplicates("ags")
+        located = locate_points(frame["lat"], frame["lon"], gemeinden[["region_id", "geometry"]])
+        frame = frame.assign(new_key=located["gemeinde_id"].astype(object), method=located["location_method"])
+        historic = ~frame["ags"].isin(known)
+        # A key of 2021 stays itself; only historic keys are placed by their centre.
+        frame.loc[~historic, "new_key"] = frame.loc[~historic, "ags"]
+        frame.loc[~historic, "method"] = "key kept"
+        unlocated = frame[historic & frame["new_key"].isna()]
+        receiving = set(frame.loc[historic & frame["new_key"].notna(), "new_key"])
+        parts = frame[frame["new_key"].isin(receiving)]
+        notes[status.isoformat()] = {
+            "historic_keys": int(historic.sum()),
+            "located": int((historic & frame["new_key"].notna()).sum()),
+            "located_nearest": int((historic & (frame["method"] == "nearest")).sum()),
+            "unlocated": sorted(unlocated["ags"]),
+            "receiving_2021_gemeinden": len(receiving),
+        }
+        for r in parts.itertuples(index=False):
+            rows.append(
+                {
+                    "level": "gemeinde", "event_date": None, "status_date": status, "old_key": r.ags, "old_name": r.name,
+                    "new_key": r.new_key, "new_name": names.get(r.new_key, ""), "share": 1.0,
+                    "population": None if pd.isna(r.population) else int(r.population), "population_date": status,
+                    "basis": f"derived: centre coordinates of the Gemeindeverzeichnis {status.isoformat()} located in the VG5000 2021 Gemeinden ({r.method}); population of that Gemeindeverzeichnis",
+                    "reference": f"Destatis, Gemeindeverzeichnis (GV-ISys), Gebietsstand {status.strftime('%d.%m.%Y')}; BKG VG5000, Stand 01.01.2021",
+                }
+            )
+    frame = pd.DataFrame(rows, columns=["level", "event_date", "status_date", *COLUMNS[1:]])
+    frame["population"] = frame["population"].astype("Int64")
+    return frame, notes
+
+
+def _describe(crosswalk: pd.DataFrame) -> pd.Series:
+    """Per historic key: its name and when it was valid, for the quarantine's reasons."""
+    rows = crosswalk.sort_values("status_date").drop_duplicates("old_key", keep="last").set_index("old_key")
+    until = rows["event_date"].map(lambda d: f"until {(d - dt.timedelta(days=1)).isoformat()}" if isinstance(d, dt.date) else None)
+    status = rows["status_date"].map(lambda d: f"in the Gemeindeverzeichnis of {d.isoformat()}")
+    return rows["old_name"] + ", " + until.fillna(status)
+
+
+def harmonise(outside: pd.DataFrame, inside: pd.DataFrame, crosswalk: pd.DataFrame, known: set[str]) -> tuple[pd.DataFrame, pd.Series, pd.Index, dict]:
+    """Convert rows of historic keys to the 2021 status where the crosswalk allows it.
+
+    ``outside``: rows whose key is not in the 2021 status; ``inside``: the rows
+    of the same call that are (to find values published for the new key).
+    Returns (converted rows with the columns of ``outside``, the reason for every
+    row of ``outside`` that stays in the quarantine, the index of ``inside``
+    rows replaced by a converted value, counts for the manifest notes).
+    """
+    keys = outside["region_id"].astype(str)
+    reasons = pd.Series(
+        "region key " + keys + " not in the territorial status 2021-01-01 (historic or unknown key, not declared in data/territorial_changes.csv)",
+        index=outside.index,
+        dtype=object,
+    )
+    # Without a value (a publisher's marker such as GENESIS "-" for a Kreis dissolved before
+    # the table starts) there is nothing to convert, declared or not.
+    historic = set(crosswalk.loc[crosswalk["old_key"] != crosswalk["new_key"], "old_key"])
+    blank = outside["value"].isna() & ~keys.isin(historic)
+    reasons[blank] = (reasons[blank] + " and without a value here (marker " + outside.loc[blank, "flag"].astype(str) + "): nothing to convert").to_numpy()
+    declared = outside[keys.isin(historic)]
+    notes = {"rows_historic": int(len(outside)), "rows_in_crosswalk": int(len(declared))}
+    if declared.empty:
+        return outside.iloc[0:0], reasons, inside.index[0:0], notes
+
+    dkeys = declared["region_id"].astype(str)
+    prefix = "historic region key " + dkeys + " (" + dkeys.map(_describe(crosswalk)) + ")"
+    empty = declared["value"].isna()
+    reasons.loc[declared.index[empty]] = (prefix[empty] + ": no value here (marker " + declared.loc[empty, "flag"].astype(str) + "), nothing to convert").to_numpy()
+
+    # Declared, but a 2021 unit it went to is not among the regions (a test's small set).
+    unknown_target = crosswalk.loc[~crosswalk["new_key"].isin(known)].groupby("old_key")["new_key"].agg(lambda s: ", ".join(sorted(set(s))))
+    lost = ~empty & dkeys.isin(unknown_target.index)
+    if lost.any():
+        reasons.loc[declared.index[lost]] = (prefix[lost] + ": the 2021 unit it went to (" + dkeys[lost].map(unknown_target) + ") is not in the regions").to_numpy()
+    cw = crosswalk[~crosswalk["old_key"].isin(unknown_target.index)]
+    valued = declared[~empty & ~lost]
+
+    # One row per (historic row, 2021 unit it went to): a split Kreis feeds two.
+    pairs = cw.drop_duplicates(["old_key", "new_key"])[["old_key", "new_key"]]
+    parts = valued.reset_index(names="_row").merge(pairs, left_on=valued["region_id"].astype(str).to_numpy(), right_on="old_key")
+    # The parts of each 2021 unit in each territorial status the crosswalk knows (a file
+    # uses one status: its keys must be the whole set of one of them).
+    statuses: dict[str, list[tuple[dt.date, dict[str, tuple[float, float]]]]] = {}
+    for (new_key, status), g in cw.groupby(["new_key", "status_date"], sort=True):
+        statuses.setdefault(new_key, []).append((status, {k: (sh, pop) for k, sh, pop in zip(g["old_key"], g["share"], g["population"])}))
+    names = dict(zip(cw["new_key"], cw["new_name"]))
+    old_names = dict(zip(cw["old_key"], cw["old_name"]))
+    # Rows published for the 2021 units of the crosswalk (the rest cannot meet a converted value).
+    targets_in = inside[inside["region_id"].isin(set(cw["new_key"]))]
+    have_value = targets_in[targets_in["value"].notna()]
+    published = set(zip(have_value["indicator_id"].astype(str), have_value["region_id"].astype(str), have_value["period"]))
+    empty_inside = targets_in[targets_in["value"].isna()]
+    empty_at = {(str(i), str(r), p): idx for idx, i, r, p in zip(empty_inside.index, empty_inside["indicator_id"], empty_inside["region_id"], empty_inside["period"])}
+
+    old_col = parts["old_key"].to_numpy()
+    row_col = parts["_row"].to_numpy()
+    file_col = parts["source_file"].astype(str).to_numpy()
+    flag_col = parts["flag"].to_numpy()
+    failed: dict[int, str] = {}
+    succeeded: set[int] = set()
+    chosen: list[tuple[int, str, float]] = []  # (position in parts, target, weight)
+    targets: list[tuple[str, str, object, str]] = []
+    counts = {"converted_values": 0, "published_kept": 0, "partial_coverage": 0, "rule_none": 0, "split_count": 0, "no_weight": 0, "flagged_parts": 0, "several_files": 0, "mixed_status": 0}
+    groups = parts.groupby(["indicator_id", "new_key", "period"], sort=False, observed=True).indices
+    for (indicator, new_key, period), pos in groups.items():
+        indicator = str(indicator)
+        label = f"{new_key} {names[new_key]}"
+        rule = INDICATORS_BY_ID[indicator].aggregation
+        have = set(old_col[pos])
+        candidates = [(status, need) for status, need in statuses[new_key] if have <= set(need)]
+        best = min(candidates, key=lambda c: len(set(c[1]) - have), default=None)
+        missing = sorted(set(best[1]) - have) if best else []
+        need = best[1] if best else {}
+        reason = None
+        if rule == "none":
+            reason, kind = f"indicator {indicator} has aggregation rule none (no published weights): not converted to {label}", "rule_none"
+        elif (indicator, new_key, period) in published:
+            reason, kind = f"the publisher gives {label} for this period directly; that value is kept, this one is not converted", "published_kept"
+        elif best is None:
+            reason, kind = f"the parts of {label} here belong to no single territorial status of the crosswalk: not combined", "mixed_status"
+        elif missing:
+            lacking = ", ".join(f"{k} {old_names.get(k, names.get(k, ''))}".strip() for k in missing)
+            reason, kind = f"converting to {label} needs {lacking} for this period too (partial coverage: no value made)", "partial_coverage"
+        elif len(set(file_col[pos])) > 1 or len(pos) != len(have):
+            reason, kind = f"the parts of {label} come from different files or twice: not combined", "several_files"
+        elif any(isinstance(f, str) for f in flag_col[pos]):
+            found = sorted({f for f in flag_col[pos] if isinstance(f, str)})
+            reason, kind = f"parts of {label} carry flags ({', '.join(found)}) that one converted value cannot keep", "flagged_parts"
+        elif rule == "sum" and any(sh < 1 for sh, _ in need.values()):
+            split = ", ".join(f"{k} {old_names[k]}" for k, (sh, _) in need.items() if sh < 1)
+            reason, kind = f"{split} was split across several 2021 Kreise: a count cannot be divided, no value made for {label}", "split_count"
+        elif rule != "sum" and len(need) > 1 and any(pd.isna(pop) for _, pop in need.values()):
+            reason, kind = f"no population weight declared for a part of {label}: no weighted mean", "no_weight"
+        if reason is not None:
+            counts[kind] += len(pos)
+            for row in row_col[pos]:
+                failed.setdefault(row, reason)
+            continue
+        for p in pos:
+            share, pop = need[old_col[p]]
+            # One part (a new key only): its value, whatever its weight.
+            chosen.append((p, new_key, share * float(pop) if rule != "sum" and len(need) > 1 else 1.0))
+        succeeded.update(row_col[pos])
+        counts["converted_values"] += 1
+        if (indicator, new_key, period) in empty_at:
+            targets.append(empty_at[(indicator, new_key, period)])
+
+    converted = outside.iloc[0:0]
+    if chosen:
+        take = pd.DataFrame(chosen, columns=["pos", "target", "weight"])
+        picked = parts.iloc[take["pos"].to_numpy()].reset_index(drop=True)
+        picked["_target"] = take["target"].to_numpy()
+        picked["_weight"] = take["weight"].to_numpy()
+        frames = []
+        for indicator, rows in picked.groupby("indicator_id", sort=False, observed=True):
+            rule = INDICATORS_BY_ID[str(indicator)].aggregation
+            values = aggregate(rows[["indicator_id", "region_id", "period", "value"]], None, weights=rows["_weight"], rule=rule, parents=rows["_target"])
+            # Provenance of each made value: the first part's row, its column and every part's key.
+            first = rows.drop_duplicates(["_target", "period"]).set_index(["_target", "period"])
+            text = rows.groupby(["_target", "period"])["old_key"].agg(lambda s: " + ".join(sorted(s)))
+            out = valued.loc[first["_row"].to_numpy()].copy()
+            index = list(zip(first.index.get_level_values(0), first.index.get_level_values(1)))
+            value_at = dict(zip(zip(values["region_id"], values["period"]), values["value"]))
+            out["region_id"] = pd.array(first.index.get_level_values(0), dtype=outside["region_id"].dtype)
+            out["value"] = [float(value_at[i]) for i in index]
+            out["flag"] = FLAG
+            out["line"] = None
+            out["raw"] = None
+            out["column"] = [f"{c} of {text[i]} (territorial_changes)" for c, i in zip(first["column"], index)]
+            frames.append(out)
+        converted = pd.concat(frames)
+    # A historic row leaves the quarantine only when every conversion it takes part in succeeded.
+    if failed:
+        rows = list(failed)
+        reasons.loc[rows] = (prefix.loc[rows] + ": " + pd.Series([failed[r] for r in rows], index=rows)).to_numpy()
+    consumed = [r for r in succeeded if r not in failed]
+    reasons = reasons.drop(index=consumed)
+    counts["rows_converted"] = len(consumed)
+    counts["published_empty_cells_replaced"] = len(targets)
+    notes.update(counts)
+    return converted, reasons, pd.Index(targets), notes

@@ -1,0 +1,332 @@
+"""The crosswalk of territorial changes (etl.territory): read, checked, applied by
+each indicator's rule, and never mixing partial sums or overwriting published values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from etl import territory
+from etl.catalogue import FLAGS_BY_CODE
+from etl.errors import InputError
+from etl.transform import broadband as bb
+from etl.transform.observations import finalize_observations
+from tests.conftest import FIXTURES, make_context, small_regions
+
+BB_RAW = FIXTURES / "bnetza_breitbandatlas"
+BB_REGIONS = small_regions("01", "03", "01001", "01002", "02000", "03159", "11000", "02", "11", "01001000", "01002000", "02000000", "03159016", "11000000")
+HEADER = ",".join(territory.COLUMNS)
+# Population weights of the declared crosswalk (GENESIS 12411-0015, 31.12.2015).
+POP_GOETTINGEN, POP_OSTERODE = 255653, 73885
+
+
+def _crosswalk(tmp_path: Path, *rows: str) -> pd.DataFrame:
+    path = tmp_path / "territorial_changes.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return territory.read_crosswalk(path)
+
+
+def _row(old: str, new: str, share: float = 1, population: int | str = 1000, old_name: str = "Alt", new_name: str = "Neu") -> str:
+    pop_date = "2010-12-31" if population != "" else ""
+    return f"2011-09-04,{old},{old_name},{new},{new_name},{share},{population},{pop_date},test basis,test law"
+
+
+def _obs(*rows: tuple) -> pd.DataFrame:
+    """Observation candidates: (indicator, region, period, value[, flag[, file]])."""
+    records = []
+    for i, r in enumerate(rows):
+        indicator, region, period, value = r[:4]
+        records.append(
+            {
+                "indicator_id": indicator, "region_id": region, "period": period, "period_type": "year", "value": value,
+                "flag": r[4] if len(r) > 4 else None, "source_file": r[5] if len(r) > 5 else "f.csv",
+                "sheet": None, "line": i + 2, "column": "c", "raw": None if value is None else str(value),
+            }
+        )
+    return pd.DataFrame(records)
+
+
+def _finalize(tmp_path, frame: pd.DataFrame, crosswalk: pd.DataFrame, *regions: str):
+    ctx = make_context(tmp_path, small_regions(*regions))
+    ctx.territorial_changes = crosswalk
+    obs = finalize_observations(frame, ctx, source_id="test", step="test")
+    return obs, ctx.quarantine.to_frame(), ctx.notes["test"]["territorial_changes"]
+
+
+def _one(obs: pd.DataFrame, indicator: str, region: str, period: str) -> pd.Series:
+    rows = obs[(obs["indicator_id"] == indicator) & (obs["region_id"] == region) & (obs["period"] == dt.date.fromisoformat(period))]
+    assert len(rows) == 1, rows
+    return rows.iloc[0]
+
+
+# --- the declared file -------------------------------------------------------------------------
+
+
+def test_the_declared_crosswalk_is_complete_and_fits_the_2021_kreise(kit_regions):
+    cw = territory.read_crosswalk()
+    territory.check_crosswalk(cw, kit_regions)
+    assert {("03152", "03159"), ("03156", "03159"), ("13052", "13071"), ("13052", "13075")} <= set(zip(cw["old_key"], cw["new_key"]))
+    assert (cw["reference"].str.len() > 10).all() and (cw["basis"].str.len() > 10).all()
+    # Every historic Kreis key of the kit that carries values is declared (measured on a build: the
+    # Paket_3 Kreis files, the DSL workbooks 2005–2008 and GENESIS 12411-0015).
+    assert {"03152", "03156", "05313", "05354", *(f"130{n:02d}" for n in (1, 2, 5, 6)), *(f"130{n}" for n in range(51, 63))} <= set(cw["old_key"])
+
+
+def test_the_flag_is_declared_with_both_languages():
+    flag = FLAGS_BY_CODE[territory.FLAG]
+    assert flag.has_value and "Gebietsstand 2021-01-01" in flag.label_de and "territorial status of 2021-01-01" in flag.label_en
+
+
+@pytest.mark.parametrize(
+    ("row", "line", "column", "message"),
+    [
+        (_row("3152", "03159"), 2, "old_key", "5-digit Kreis or 8-digit Gemeinde key"),
+        (_row("03152", "03159012"), 2, "new_key", "different levels"),
+        (_row("03152", "03159", share=0.5), 2, "share", "add up to 0.5"),
+        ("2016-11-31,03152,Alt,03159,Neu,1,10,2015-12-31,b,r", 2, "event_date", "not a date"),
+        ("2016-11-01,03152,Alt,03159,Neu,1,10,2015-12-31,b,", 2, "reference", "reference is empty"),
+        ("2016-11-01,03152,Alt,03159,Neu,1,-10,2015-12-31,b,r", 2, "population", "positive whole number"),
+    ],
+)
+def test_bad_rows_name_file_line_and_column(tmp_path, row, line, column, message):
+    with pytest.raises(InputError) as err:
+        _crosswalk(tmp_path, row)
+    assert (err.value.line, err.value.column) == (line, column) and message in str(err.value)
+    assert "territorial_changes.csv" in str(err.value)
+
+
+def test_a_new_key_that_is_no_2021_kreis_is_refused(tmp_path):
+    cw = _crosswalk(tmp_path, _row("03152", "03999", new_name="Göttingen"))
+    regions = pd.DataFrame({"region_id": ["03159"], "level": ["kreis"], "name": ["Göttingen"]})
+    with pytest.raises(InputError, match="03999 is not a Kreis of the 2021 status"):
+        territory.check_crosswalk(cw, regions)
+
+
+# --- the rules on inline frames ------------------------------------------------------------------
+
+
+def test_merger_sums_counts_and_replaces_the_publishers_empty_cell(tmp_path):
+    cw = _crosswalk(tmp_path, _row("03152", "03159", population=255653), _row("03156", "03159", population=73885))
+    frame = _obs(
+        ("population", "03152", "2015-12-31", 255653), ("population", "03156", "2015-12-31", 73885),
+        ("population", "03159", "2015-12-31", None, "no_value"),  # GENESIS "-": 03159 did not exist yet
+        ("population", "03159", "2016-12-31", 327065),
+        ("population", "03152", "2016-12-31", None, "no_value"), ("population", "03156", "2016-12-31", None, "no_value"),
+    )
+    obs, q, notes = _finalize(tmp_path, frame, cw, "03159")
+    merged = _one(obs, "population", "03159", "2015-12-31")
+    assert merged["value"] == 255653 + 73885 and merged["flag"] == "harmonised"
+    assert _one(obs, "population", "03159", "2016-12-31")["value"] == 327065
+    assert len(q) == 2 and q["reason"].str.contains("no value here (marker no_value)", regex=False).all()
+    assert notes["converted_values"] == 1 and notes["published_empty_cells_replaced"] == 1 and notes["rows_converted"] == 2
+
+
+def test_merger_weights_shares_by_population(tmp_path):
+    cw = _crosswalk(tmp_path, _row("03152", "03159", population=3000), _row("03156", "03159", population=1000))
+    obs, q, _ = _finalize(tmp_path, _obs(("bb_hh_all_50", "03152", "2021-06-30", 90.0), ("bb_hh_all_50", "03156", "2021-06-30", 50.0)), cw, "03159")
+    assert _one(obs, "bb_hh_all_50", "03159", "2021-06-30")["value"] == pytest.approx(80.0)  # (90×3000 + 50×1000) / 4000
+    assert q.empty
+
+
+def test_partial_coverage_makes_no_value_and_keeps_the_rows_with_the_reason(tmp_path):
+    cw = _crosswalk(tmp_path, _row("03152", "03159"), _row("03156", "03159", old_name="Osterode"))
+    frame = _obs(("population", "03152", "2015-12-31", 255653), ("population", "03156", "2014-12-31", 73793))
+    obs, q, notes = _finalize(tmp_path, frame, cw, "03159")
+    assert obs.empty
+    assert len(q) == 2 and q["reason"].str.contains("partial coverage: no value made").all()
+    assert q["reason"].str.contains("needs 03156 Osterode for this period too", regex=False).sum() == 1
+    assert notes["partial_coverage"] == 2 and notes["converted_values"] == 0
+
+
+def test_a_published_value_of_the_new_key_is_never_overwritten(tmp_path):
+    cw = _crosswalk(tmp_path, _row("03152", "03159"), _row("03156", "03159"))
+    frame = _obs(("bb_hh_all_50", "03152", "2018-12-31", 90.0), ("bb_hh_all_50", "03156", "2018-12-31", 50.0), ("bb_hh_all_50", "03159", "2018-12-31", 87.52))
+    obs, q, _ = _finalize(tmp_path, frame, cw, "03159")
+    kept = _one(obs, "bb_hh_all_50", "03159", "2018-12-31")
+    assert kept["value"] == 87.52 and pd.isna(kept["flag"])
+    assert len(q) == 2 and q["reason"].str.contains("the publisher gives 03159 Neu for this period directly", regex=False).all()
+
+
+def test_a_split_kreis_weights_shares_by_its_part_and_refuses_counts(tmp_path):
+    cw = _crosswalk(
+        tmp_path,
+        _row("13052", "13071", share=0.75, population=1000), _row("13052", "13075", share=0.25, population=1000),
+        _row("13001", "13075", population=250),
+    )
+    frame = _obs(
+        ("bb_hh_dsl", "13052", "2008-12-31", 80.0), ("bb_hh_dsl", "13001", "2008-12-31", 40.0),
+        ("population", "13052", "2008-12-31", 1000), ("population", "13001", "2008-12-31", 250),
+    )
+    obs, q, notes = _finalize(tmp_path, frame, cw, "13071", "13075")
+    assert _one(obs, "bb_hh_dsl", "13071", "2008-12-31")["value"] == pytest.approx(80.0)
+    assert _one(obs, "bb_hh_dsl", "13075", "2008-12-31")["value"] == pytest.approx(60.0)  # (80×250 + 40×250) / 500
+    assert not (obs["indicator_id"] == "population").any()
+    assert len(q) == 2 and q["reason"].str.contains("a count cannot be divided").all()
+    assert notes["rows_converted"] == 2  # the two dsl rows; the population rows stay
+
+
+def test_keys_outside_the_crosswalk_and_rule_none_stay_in_the_quarantine(tmp_path):
+    cw = _crosswalk(tmp_path, _row("03152", "03159"), _row("03156", "03159"))
+    frame = _obs(
+        ("bb_hh_all_50", "03999", "2021-06-30", 90.0),  # no such Kreis, not declared
+        ("population", "14161", "2009-12-31", None, "no_value"),  # Chemnitz until 2008: GENESIS "-", not declared
+        ("bb_biz_wired_50", "03152", "2021-06-30", 90.0), ("bb_biz_wired_50", "03156", "2021-06-30", 80.0),  # rule none
+    )
+    obs, q, _ = _finalize(tmp_path, frame, cw, "03159")
+    assert obs.empty
+    assert q["reason"].str.contains("region key 03999 not in the territorial status 2021-01-01 (historic or unknown key, not declared", regex=False).sum() == 1
+    assert q["reason"].str.contains("aggregation rule none").sum() == 2
+    assert q["reason"].str.contains("region key 14161 not in the territorial status 2021-01-01 (historic or unknown key, not declared in data/territorial_changes.csv) and without a value here (marker no_value)", regex=False).sum() == 1
+
+
+def test_flagged_parts_are_not_combined(tmp_path):
+    cw = _crosswalk(tmp_path, _row("03152", "03159"), _row("03156", "03159"))
+    frame = _obs(("population", "03152", "2015-12-31", 10, "estimated"), ("population", "03156", "2015-12-31", 20))
+    obs, q, _ = _finalize(tmp_path, frame, cw, "03159")
+    assert obs.empty and q["reason"].str.contains("carry flags (estimated)", regex=False).all()
+
+
+# --- the broadband fixtures, through the whole step -------------------------------------------------
+
+
+def test_broadband_fixture_gives_goettingen_a_harmonised_value_for_mid_2021():
+    ctx = make_context(BB_RAW, BB_REGIONS)
+    out = bb.transform_broadband(ctx)
+    obs, q = out["observations"], ctx.quarantine.to_frame()
+    total = POP_GOETTINGEN + POP_OSTERODE
+    row = _one(obs, "bb_hh_all_50", "03159", "2021-06-30")
+    assert row["flag"] == "harmonised"
+    assert row["value"] == pytest.approx((97.33 * POP_GOETTINGEN + 98.19 * POP_OSTERODE) / total)
+    assert _one(obs, "bb_hh_wired_50", "03159", "2021-06-30")["value"] == pytest.approx((97.33 * POP_GOETTINGEN + 98.10 * POP_OSTERODE) / total)
+    # End 2018: only 03152 in landkreis_privat_2018_2.csv, so no value and the reason says why.
+    assert obs[(obs["region_id"] == "03159") & (obs["period"] == dt.date(2018, 12, 31))].empty
+    partial = q[q["file"].str.endswith("landkreis_privat_2018_2.csv") & q["reason"].str.contains("partial coverage")]
+    assert len(partial) == 3
+
+
+# --- Gemeinden: mergers found by coordinates --------------------------------------------------------
+
+
+def _gemeinden_2021():
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    # Two 2021 Gemeinden side by side (EPSG:4326): X formed by a merger, Y that kept its key.
+    return gpd.GeoDataFrame(
+        {"region_id": ["01059083", "01059090"], "name": ["Süderbrarup", "Ulsnis"]},
+        geometry=[box(9.70, 54.60, 9.80, 54.70), box(9.80, 54.60, 9.90, 54.70)],
+        crs=4326,
+    )
+
+
+STATUS_2017 = dt.date(2017, 12, 31)
+
+
+def _status_2017() -> pd.DataFrame:
+    # Centres as the Gemeindeverzeichnis gives them; 01059014 and 01059021 merged into 01059083
+    # (which kept its key), 01059099 into 01059090, and one record has no coordinates.
+    return pd.DataFrame(
+        {
+            "ags": ["01059083", "01059014", "01059021", "01059090", "01059099", "01059098"],
+            "name": ["Süderbrarup", "Brebel", "Dollrottfeld", "Ulsnis", "Altdorf", "Ohneort"],
+            "lon": [9.75, 9.72, 9.78, 9.85, 9.88, None],
+            "lat": [54.65, 54.62, 54.68, 54.65, 54.61, None],
+            "population": [4283, 397, 274, 900, 100, 50],
+        }
+    )
+
+
+def test_gemeinde_mergers_are_found_by_their_centres():
+    known = {"01059083", "01059090"}
+    cw, notes = territory.derive_gemeinde_changes({STATUS_2017: _status_2017()}, _gemeinden_2021(), known)
+    parts = {k: set(g["old_key"]) for k, g in cw.groupby("new_key")}
+    assert parts == {"01059083": {"01059083", "01059014", "01059021"}, "01059090": {"01059090", "01059099"}}
+    assert (cw["status_date"] == STATUS_2017).all() and (cw["level"] == "gemeinde").all()
+    assert cw.set_index("old_key").loc["01059014", "population"] == 397
+    assert notes["2017-12-31"]["unlocated"] == ["01059098"] and notes["2017-12-31"]["located"] == 3
+
+
+def test_a_gemeinde_merger_converts_only_with_every_part_and_never_over_the_kept_key(tmp_path):
+    known = {"01059083", "01059090"}
+    cw, _ = territory.derive_gemeinde_changes({STATUS_2017: _status_2017()}, _gemeinden_2021(), known)
+    period = "2018-12-31"
+    frame = _obs(
+        # A new-key-only status: all parts of 01059083 but the kept key itself are historic here, so
+        # its own row is the publisher's (kept) and the two merged ones stay in the quarantine.
+        ("bb_hh_all_50", "01059083", period, 70.0), ("bb_hh_all_50", "01059014", period, 50.0), ("bb_hh_all_50", "01059021", period, 90.0),
+        # 01059090 has no row of its own for this indicator: 01059099 alone is a partial coverage.
+        ("bb_hh_all_16", "01059099", period, 80.0),
+    )
+    obs, q, notes = _finalize(tmp_path, frame, cw, *known)
+    assert _one(obs, "bb_hh_all_50", "01059083", period)["value"] == 70.0
+    assert q["reason"].str.contains("the publisher gives 01059083 Süderbrarup for this period directly", regex=False).sum() == 2
+    assert q["reason"].str.contains("needs 01059090 Ulsnis for this period too (partial coverage", regex=False).sum() == 1
+    assert notes["converted_values"] == 0
+
+
+def test_a_gemeinde_merger_into_a_new_key_sums_counts_and_weights_shares(tmp_path):
+    # As in Thüringen 2019: two Gemeinden of the 2017 status form a Gemeinde with a new key.
+    known = {"01059083", "01059090"}
+    status = _status_2017()
+    status.loc[status["ags"] == "01059083", "ags"] = "01059013"  # the old Süderbrarup had another key
+    cw, _ = territory.derive_gemeinde_changes({STATUS_2017: status}, _gemeinden_2021(), known)
+    frame = _obs(
+        ("population", "01059013", "2017-12-31", 4283), ("population", "01059014", "2017-12-31", 397), ("population", "01059021", "2017-12-31", 274),
+        ("bb_hh_all_50", "01059013", "2018-12-31", 70.0), ("bb_hh_all_50", "01059014", "2018-12-31", 50.0), ("bb_hh_all_50", "01059021", "2018-12-31", 90.0),
+    )
+    obs, q, _ = _finalize(tmp_path, frame, cw, *known)
+    assert q.empty
+    assert _one(obs, "population", "01059083", "2017-12-31")["value"] == 4283 + 397 + 274
+    share = _one(obs, "bb_hh_all_50", "01059083", "2018-12-31")
+    assert share["flag"] == "harmonised"
+    assert share["value"] == pytest.approx((70 * 4283 + 50 * 397 + 90 * 274) / (4283 + 397 + 274))
+
+
+def test_the_declared_goettingen_gemeinden_cover_the_2021_kreis(kit_regions):
+    cw = territory.read_crosswalk()
+    gem = cw[cw["level"] == "gemeinde"]
+    territory.check_crosswalk(gem, kit_regions)
+    today = set(kit_regions.loc[(kit_regions["level"] == "gemeinde") & kit_regions["region_id"].str.startswith("03159"), "region_id"])
+    assert set(gem.loc[gem["new_key"].str.startswith("03159"), "new_key"]) == today  # every Gemeinde of 2021 has its predecessor
+    walkenried = gem[gem["new_key"] == "03159036"]
+    assert set(walkenried["old_name"]) == {"Walkenried", "Wieda", "Zorge"} and walkenried["population"].notna().all()
+
+
+# --- invariants ------------------------------------------------------------------------------------
+
+@settings(max_examples=40, deadline=None)
+@given(
+    targets=st.lists(st.integers(min_value=0, max_value=3), min_size=1, max_size=8),
+    values=st.lists(st.integers(min_value=0, max_value=10_000), min_size=8, max_size=8),
+    weights=st.lists(st.integers(min_value=1, max_value=10_000), min_size=8, max_size=8),
+)
+def test_mergers_keep_totals_and_means_stay_between_their_parts(targets, values, weights):
+    """Historic Kreise 03101… merged into the 2021 Kreise 03151…: the converted counts add up
+    to the parts, and a converted share lies between the smallest and the largest part."""
+    olds = [f"031{i:02d}" for i in range(1, len(targets) + 1)]
+    news = [f"0315{t}" for t in targets]
+    rows = [
+        {"level": "kreis", "event_date": dt.date(2016, 11, 1), "status_date": dt.date(2016, 10, 31), "old_key": o, "old_name": o,
+         "new_key": n, "new_name": n, "share": 1.0, "population": w, "population_date": dt.date(2015, 12, 31), "basis": "b", "reference": "r"}
+        for o, n, w in zip(olds, news, weights)
+    ]
+    cw = pd.DataFrame(rows).astype({"population": "Int64"})
+    frame = _obs(
+        *[("population", o, "2015-12-31", v) for o, v in zip(olds, values)],
+        *[("bb_hh_all_50", o, "2015-12-31", v / 100) for o, v in zip(olds, values)],
+    )
+    outside = frame.assign(period=[dt.date(2015, 12, 31)] * len(frame))
+    converted, reasons, _, _ = territory.harmonise(outside, outside.iloc[0:0], cw, set(news))
+    assert reasons.empty
+    counts = converted[converted["indicator_id"] == "population"].set_index("region_id")["value"]
+    assert counts.sum() == sum(values[: len(olds)])
+    for new in set(news):
+        parts = [v / 100 for v, n in zip(values, news) if n == new]
+        share = converted[(converted["indicator_id"] == "bb_hh_all_50") & (converted["region_id"] == new)]["value"].iloc[0]
+        assert min(parts) - 1e-9 <= share <= max(parts) + 1e-9
+        assert counts[new] == sum(v for v, n in zip(values, news) if n == new)
