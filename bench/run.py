@@ -168,7 +168,7 @@ MAP_DRAWN = '.dsr-map[data-state=drawn][data-drawn="{n}"]'
 def _open_map(page, base: str, level: str, n: int) -> float:
     """Milliseconds from navigation to the map's regions drawn."""
     t0 = time.perf_counter()
-    page.goto(f"{base}/?level={level}")
+    page.goto(f"{base}/karte?level={level}")
     page.locator(MAP_DRAWN.format(n=n)).wait_for(timeout=120_000)
     return (time.perf_counter() - t0) * 1000
 
@@ -209,7 +209,7 @@ def browser_metrics(warehouse: Path, figures: dict, loads: int = 5) -> dict:
 
     from tests.browser import CHROMIUM, CHROMIUM_ARGS, running_app, wait_for_app
 
-    pages = ["", "steckbrief", "vergleich", "trends", "sektoren", "projekte", "quellen"]
+    pages = ["karte", "steckbrief", "vergleich", "trends", "sektoren", "projekte", "quellen"]
     result: dict = {}
     with running_app(warehouse, ROOT / "bench" / "out" / "streamlit.log") as (base, proc), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # Each page as a policymaker would open it from a link: with a region or a selection.
 PAGES = {
-    "karte": "",
+    "karte": "karte",
     "steckbrief": "steckbrief?region=09162",
     "vergleich": "vergleich?regions=09162,09564,08111,06412,05315",
     "trends": "trends?regions=09162,08111,05315&ind=bb_hh_all_50",
