@@ -15,7 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.charts import CATEGORY_COLOURS, _html_escape, _wrap, with_title_and_source
+from dashboard import fmt
+from dashboard.charts import CATEGORY_COLOURS, _html_escape, _wrap, localise, with_title_and_source
 
 HIGHLIGHT = "#cc0000"
 CONTEXT_FILL = "#e6e6e6"
@@ -42,10 +43,13 @@ def trend_grid(
     break_label: str,
     columns: int = 3,
     row_height: int = 190,
+    lang: str = "de",
 ) -> go.Figure:
     """Small multiples: one small line chart per key figure, the region in
     blue, Germany in grey where given, series breaks as dashed red lines
-    (explained in the legend and, in words, below the chart)."""
+    (explained in the legend and, in words, below the chart). Numbers and
+    dates in ticks and hover labels are written the way of ``lang``."""
+    hover = f"%{{x|{fmt.d3_date(lang)}}}: %{{y:{fmt.d3_number()}}}"
     n = max(len(panels), 1)
     cols = min(columns, n)
     rows = math.ceil(n / cols)
@@ -70,7 +74,7 @@ def trend_grid(
                     x=panel.comparison["period"], y=panel.comparison["value"], mode="lines",
                     line=dict(color=COMPARISON_LINE, width=1.5, dash="dot"), name=_html_escape(comparison_label),
                     legendgroup="comparison", showlegend=legend("comparison"),
-                    hovertemplate=f"%{{x|%d.%m.%Y}}: %{{y:,.2f}} {unit}<extra>{_html_escape(comparison_label)}</extra>",
+                    hovertemplate=f"{hover} {unit}<extra>{_html_escape(comparison_label)}</extra>",
                 ),
                 row=r, col=c,
             )
@@ -79,7 +83,7 @@ def trend_grid(
                 x=panel.region["period"], y=panel.region["value"], mode="lines+markers",
                 line=dict(color=CATEGORY_COLOURS[0], width=2), marker=dict(size=4), name=_html_escape(region_label),
                 legendgroup="region", showlegend=legend("region"),
-                hovertemplate=f"%{{x|%d.%m.%Y}}: %{{y:,.2f}} {unit}<extra>{_html_escape(region_label)}</extra>",
+                hovertemplate=f"{hover} {unit}<extra>{_html_escape(region_label)}</extra>",
             ),
             row=r, col=c,
         )
@@ -106,14 +110,14 @@ def trend_grid(
     fig.update_annotations(font_size=11, selector=dict(xref="paper", yref="paper"))
     # Year-end values (31.12.) sit inside their year's label, not under next year's tick.
     fig.update_xaxes(showgrid=False, tickformat="%Y", ticklabelmode="period", nticks=6, tickfont=dict(size=9))
-    fig.update_yaxes(tickfont=dict(size=9), separatethousands=True, rangemode="normal")
+    fig.update_yaxes(tickfont=dict(size=9), rangemode="normal")
     source_lines = _wrap(_html_escape(source_line), 150).count("<br>") + 1  # as with_title_and_source wraps it
     fig.update_layout(
         height=row_height * rows + 110 + 14 * source_lines, margin=dict(l=50, r=10, t=90, b=40 + 14 * source_lines),
         legend=dict(orientation="h", x=1, xanchor="right", y=1.06, yanchor="bottom", font=dict(size=10)),
         hovermode="closest",
     )
-    fig = with_title_and_source(fig, title, source_line)
+    fig = localise(with_title_and_source(fig, title, source_line), lang)
     # Below the x-axis tick labels of the last row, not on top of them.
     fig.update_annotations(yshift=-28, selector=dict(name="source_line"))
     return fig

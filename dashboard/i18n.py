@@ -11,6 +11,8 @@ import re
 
 import streamlit as st
 
+from dashboard import fmt
+
 LANGS = ("de", "en")
 
 LABELS: dict[str, tuple[str, str]] = {
@@ -142,13 +144,8 @@ def md_escape(text: object) -> str:
 
 
 def fmt_number(value: float | None, decimals: int = 1) -> str:
-    """A number the German or English way (1.234,5 or 1,234.5)."""
-    if value is None or value != value:
-        return t("no_data")
-    text = f"{value:,.{decimals}f}"
-    if lang() == "de":
-        text = text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
-    return text
+    """A number in the session's language (1.234,5 or 1,234.5): ``dashboard.fmt.number``."""
+    return fmt.number(value, decimals, lang())
 
 
 def register(labels: dict[str, tuple[str, str]]) -> None:

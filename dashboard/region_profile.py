@@ -23,7 +23,7 @@ import pandas as pd
 import streamlit as st
 from rapidfuzz import fuzz, process
 
-from dashboard import data, i18n
+from dashboard import data, fmt, i18n
 from dashboard.text import fold
 from dashboard.briefing_pdf import Briefing
 from dashboard.i18n import fmt_number, pick, t
@@ -608,7 +608,7 @@ def holder_text(fig: KeyFigure, regions: pd.DataFrame) -> str:
 def rank_text(fig: KeyFigure, meta: pd.Series, short: bool = False) -> str:
     if fig.rank is None:
         return "–"
-    text = t("sb_rank_short" if short else "sb_rank", rank=fig.rank, n=fig.n_ranked)
+    text = t("sb_rank_short" if short else "sb_rank", rank=fmt_number(fig.rank, 0), n=fmt_number(fig.n_ranked, 0))
     return f"{text} ({t('sb_by_size')})" if meta["better"] == "neutral" and not short else text
 
 
@@ -672,13 +672,7 @@ def figure_notes(figures: Sequence[KeyFigure], missing: Sequence[str], regions: 
 
 
 def period_text(period: pd.Timestamp, period_type: str) -> str:
-    ts = pd.Timestamp(period)
-    if period_type == "half_year":
-        half = ("Mitte" if ts.month <= 6 else "Ende") if i18n.lang() == "de" else ("mid" if ts.month <= 6 else "end")
-        return f"{half} {ts.year}"
-    if ts.month == 12 and ts.day == 31:
-        return str(ts.year)
-    return ts.strftime("%d.%m.%Y") if i18n.lang() == "de" else ts.strftime("%Y-%m-%d")
+    return fmt.period(period, period_type, i18n.lang())
 
 
 # projects.status_group where a registry publishes no status of its own ("unknown" says nothing).

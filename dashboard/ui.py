@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import charts, data
+from dashboard import data, export, fmt
 from dashboard.i18n import lang, md_escape, pick, t
 
 TOPOJSON_URL = f"{data.STATIC_URL}/topojson/"
@@ -62,22 +62,8 @@ def empty(message_key: str = "empty_selection", **kwargs) -> None:
     st.info(t(message_key, **kwargs))
 
 
-def _export_figure(fig, permalink: str, fmt: str, geojsons: dict | None) -> bytes:
-    import plotly.io as pio
-
-    from dashboard.export import configure_kaleido
-
-    configure_kaleido()
-    out = charts.with_permalink(fig() if callable(fig) else fig, permalink)
-    if callable(geojsons):
-        geojsons = geojsons()
-    if geojsons:
-        for trace in out.data:
-            if isinstance(getattr(trace, "geojson", None), str) and trace.geojson in geojsons:
-                trace.geojson = geojsons[trace.geojson]
-    width = 1200
-    height = int(out.layout.height or 700) + 30
-    return pio.to_image(out, format=fmt, width=width, height=height, scale=2 if fmt == "png" else 1)
+def _export_figure(fig, permalink: str, kind: str, geojsons: dict | None) -> bytes:
+    return export.figure_bytes(fig() if callable(fig) else fig, kind, permalink, geojsons() if callable(geojsons) else geojsons)
 
 
 def chart_block(
@@ -112,15 +98,14 @@ def downloads(fig, frame: pd.DataFrame, name: str, permalink: str, key: str, geo
     on export) replaces shape URLs by the shapes themselves.
     """
     cols = st.columns(5)
-    mimes = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
-    for col, fmt in zip(cols[:3], ("png", "svg", "pdf")):
+    for col, kind in zip(cols[:3], ("png", "svg", "pdf")):
         with col:
             st.download_button(
-                t(f"download_{fmt}"),
-                data=lambda fmt=fmt: _export_figure(fig, permalink, fmt, geojsons),
-                file_name=f"{name}.{fmt}",
-                mime=mimes[fmt],
-                key=f"{key}.{fmt}",
+                t(f"download_{kind}"),
+                data=lambda kind=kind: _export_figure(fig, permalink, kind, geojsons),
+                file_name=f"{name}.{kind}",
+                mime=export.MIMES[kind],
+                key=f"{key}.{kind}",
                 on_click="ignore",
                 icon=":material/download:",
             )
@@ -175,14 +160,8 @@ def indicator_label(row: pd.Series) -> str:
 
 
 def period_label(period, period_type: str) -> str:
-    ts = pd.Timestamp(period)
-    if period_type == "half_year":
-        if lang() == "de":
-            return f"{'Mitte' if ts.month <= 6 else 'Ende'} {ts.year}"
-        return f"{'mid' if ts.month <= 6 else 'end'} {ts.year}"
-    if ts.month == 1 and ts.day == 1:
-        return f"01.01.{ts.year}" if lang() == "de" else f"1 Jan {ts.year}"
-    return str(ts.year)
+    """The period in the session's language (``dashboard.fmt.period``)."""
+    return fmt.period(period, period_type, lang())
 
 
 def indicator_notes(v: str, indicator_id: str) -> None:

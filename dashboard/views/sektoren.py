@@ -219,7 +219,7 @@ else:
     fig = charts_projects.stacked_bars(
         bars, a_order, LABELS["sector"], b_order, LABELS[stack], colours,
         t("sk_bars_title", measure=measure_label, dim=t(f"pj_dim_{stack}")), line, axis, hover,
-        legend_title=t(f"pj_dim_{stack}"), note=bar_note,
+        legend_title=t(f"pj_dim_{stack}"), note=bar_note, lang=i18n.lang(),
     )
     points = projects.selectable_chart_block(fig, export_frame(bars, stack), f"dsr_sectors_{stack}_{measure}", permalink, key=f"{PAGE}.bars")
     picked = projects.selected_cell(points)
@@ -233,7 +233,7 @@ else:
         tree_colours = charts_projects.colour_map(tree_order, NONE)
         tree_fig = charts_projects.treemap(
             tree, tree_order, LABELS["sector"], LABELS[tree_dim], tree_colours, tree_dim,
-            t("sk_tree_title", measure=measure_label, dim=t(f"pj_dim_{tree_dim}")), line, tree_hover, note=note,
+            t("sk_tree_title", measure=measure_label, dim=t(f"pj_dim_{tree_dim}")), line, tree_hover, note=note, lang=i18n.lang(),
         )
         points = projects.selectable_chart_block(tree_fig, export_frame(tree, tree_dim), f"dsr_sectors_tree_{tree_dim}_{measure}", permalink, key=f"{PAGE}.tree")
         picked = projects.selected_cell(points)

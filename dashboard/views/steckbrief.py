@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import briefing_pdf, charts_steckbrief, data, region_profile, state, ui
-from dashboard.i18n import md_escape, pick, t
+from dashboard.i18n import lang, md_escape, pick, t
 from dashboard.state import Param
 from etl.catalogue import GERMANY_ID
 
@@ -91,7 +91,7 @@ st.caption(" · ".join(md_escape(s) for s in subtitle))
 panels = region_profile.trend_panels(figures, obs, inds, regions)
 trend_sources = list(dict.fromkeys(f.source_id for f in figures if len(f.series) >= 2))
 trend_fig = (
-    charts_steckbrief.trend_grid(panels, t("sb_trends_title", name=ctx["name"]), ui.source_line(v, trend_sources), ctx["name"], t("germany"), t("series_break"))
+    charts_steckbrief.trend_grid(panels, t("sb_trends_title", name=ctx["name"]), ui.source_line(v, trend_sources), ctx["name"], t("germany"), t("series_break"), lang=lang())
     if panels else None
 )
 map_level, context_ids = region_profile.locator_context(region_id, regions)

@@ -247,7 +247,7 @@ title = f"{pick(ind['title_de'], ind['title_en'])}, {fmt_period(period_b)}"
 fig = charts_compare.gap_bar_chart(
     chart_frame, median, title, line, f"{pick(ind['title_de'], ind['title_en'])} ({unit})",
     t("cmp_median_value", value=f"{fmt_number(median, decimals)} {unit}"), t("no_data"),
-    separators=",." if lang() == "de" else ".,",
+    lang=lang(),
 )
 
 # What changes the meaning of the numbers, said above the chart.
