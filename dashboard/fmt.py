@@ -102,7 +102,7 @@ def compact(value: float | None, lang: str = "de", decimals: int | None = None) 
     """A large number in short form: ``35 Tsd.``, ``1,2 Mio.``, ``3,4 Mrd.``
     (German) or ``35k``, ``1.2M``, ``3.4bn`` (English); below 1,000 the plain
     number. ``decimals`` defaults to one significant decimal where it matters
-    (``1,2 Mio.``, ``35 Tsd.``)."""
+    (``1,2 Mio.``, ``35 Tsd.``), up to two below 1,000 (``0,46``)."""
     _lang(lang)
     if is_missing(value):
         return NO_DATA[lang]
@@ -112,7 +112,7 @@ def compact(value: float | None, lang: str = "de", decimals: int | None = None) 
             scaled = value / scale
             d = decimals if decimals is not None else (1 if abs(scaled) < 10 else 0)
             return number(scaled, d, lang, trim=decimals is None) + (de if lang == "de" else en)
-    return number(value, decimals if decimals is not None else 0, lang, trim=decimals is None)
+    return number(value, decimals if decimals is not None else 2, lang, trim=decimals is None)
 
 
 def amount_eur(eur: float | None, lang: str = "de", decimals: int = 1) -> str:
@@ -211,7 +211,13 @@ def tick_labels(ticks: Sequence[float], lang: str = "de") -> list[str]:
     if top >= COMPACT_FROM:
         scale, de, en = next(s for s in COMPACT_SCALES if top >= s[0])
         suffix = de if lang == "de" else en
-    decimals, unit = 0, step / scale
-    while decimals < 6 and abs(unit * 10**decimals - round(unit * 10**decimals)) > 1e-6:
-        decimals += 1
+    decimals = _step_decimals(step / scale)
+    if scale > 1 and decimals > 2:  # "1,000004 Mio." says less than "1.000.004"
+        scale, suffix = 1.0, ""
+        decimals = _step_decimals(step)
     return [number(x / scale, decimals, lang) + suffix if x != 0 else "0" for x in ticks]
+
+
+def _step_decimals(step: float) -> int:
+    """How many decimals show a multiple of ``step`` (1, 2 or 5 × 10^k) exactly: 0.2 → 1, 20 → 0."""
+    return max(0, -math.floor(math.log10(step) + 1e-9)) if step > 0 else 0
