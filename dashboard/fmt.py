@@ -221,3 +221,14 @@ def tick_labels(ticks: Sequence[float], lang: str = "de") -> list[str]:
 def _step_decimals(step: float) -> int:
     """How many decimals show a multiple of ``step`` (1, 2 or 5 × 10^k) exactly: 0.2 → 1, 20 → 0."""
     return max(0, -math.floor(math.log10(step) + 1e-9)) if step > 0 else 0
+
+
+def columns_as_text(frame: pd.DataFrame, decimals: dict[str, int], lang: str = "de") -> pd.DataFrame:
+    """A copy of ``frame`` for display, the named columns written as numbers of
+    ``lang`` with their decimals (tables on a page; downloads keep numbers)."""
+    out = frame.copy()
+    for column, d in decimals.items():
+        if column not in out.columns:
+            raise KeyError(f"columns_as_text: no column {column!r} in {list(out.columns)}")
+        out[column] = [number(x, d, lang) for x in out[column]]
+    return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import streamlit as st
 
 from dashboard import fmt
@@ -122,10 +123,22 @@ def lang() -> str:
     return value if value in LANGS else "de"
 
 
+COUNT_FIELDS = frozenset({"n", "N", "k", "rank"})  # placeholders that hold counts or ranks
+
+
 def t(key: str, **kwargs) -> str:
+    """The label in the session's language, filled in. Counts and ranks
+    (``{n}``, ``{N}``, ``{k}``, ``{rank}``) given as integers are written in the
+    language's format ("10.957 Regionen"); other values are filled in as given."""
     de, en = LABELS[key]
     text = en if lang() == "en" else de
-    return text.format(**kwargs) if kwargs else text
+    if not kwargs:
+        return text
+    for name in COUNT_FIELDS & kwargs.keys():
+        value = kwargs[name]
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            kwargs[name] = fmt.integer(value, lang())
+    return text.format(**kwargs)
 
 
 def pick(de: str | None, en: str | None) -> str:

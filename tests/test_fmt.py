@@ -144,3 +144,28 @@ def test_ticks_lie_inside_the_range_and_their_labels_differ(lo, span):
     for lang in ("de", "en"):
         labels = fmt.tick_labels(ticks, lang)
         assert len(set(labels)) == len(labels), labels
+
+
+def test_columns_as_text_for_tables_on_a_page():
+    frame = pd.DataFrame({"name": ["A", "B"], "value": [1750.25, np.nan], "rank": [4.0, np.nan]})
+    shown = fmt.columns_as_text(frame, {"value": 1, "rank": 0}, "de")
+    assert shown.to_dict("list") == {"name": ["A", "B"], "value": ["1.750,2", "keine Daten"], "rank": ["4", "keine Daten"]}
+    assert frame["value"].dtype == float  # the frame itself (the download) keeps numbers
+    with pytest.raises(KeyError, match="no column 'missing'"):
+        fmt.columns_as_text(frame, {"missing": 0}, "en")
+
+
+def test_counts_in_labels_follow_the_language():
+    import streamlit
+
+    from dashboard import i18n
+
+    try:
+        streamlit.session_state["lang"] = "de"
+        assert i18n.t("not_reported_note", n=10957).startswith("10.957 Regionen")
+        assert i18n.t("built", built=2026, code="abc") == "Datenstand: gebaut am 2026, Code abc"  # not a count: as given
+        streamlit.session_state["lang"] = "en"
+        assert i18n.t("not_reported_note", n=10957).startswith("10,957 regions")
+        assert i18n.fmt_number(float("nan")) == "no data"
+    finally:
+        streamlit.session_state["lang"] = "de"

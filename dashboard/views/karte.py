@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, data, mapview, projects_overlay, state, ui
-from dashboard.fmt import d3_number, locale_tag
+from dashboard.fmt import columns_as_text, d3_number, locale_tag
 from dashboard.i18n import fmt_number, lang, md_escape, pick, register, t
 from dashboard.state import Param
 
@@ -191,7 +191,7 @@ ui.indicator_notes(v, indicator_id)
 # neither the wire nor the browser should pay for them before the map shows.
 with st.expander(t("data_table"), icon=":material/table:", key="karte.table", on_change="rerun") as table_box:
     if table_box.open:
-        shown = table.rename(columns={"region_id": t("key"), "name": t("name"), "type": t("type"), "value": t("value"), "unit": t("unit"), "rank": t("rank"), "flag": t("flag"), "source_id": t("source")})
+        shown = columns_as_text(table, {"value": decimals, "rank": 0}, lang()).rename(columns={"region_id": t("key"), "name": t("name"), "type": t("type"), "value": t("value"), "unit": t("unit"), "rank": t("rank"), "flag": t("flag"), "source_id": t("source")})
         st.dataframe(shown, hide_index=True, width="stretch", height=360)
 ui.caption_sources(v, source_ids)
 if outlines is not None and not outlines.empty:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_projects, i18n, projects, state, ui
+from dashboard import charts_projects, fmt, i18n, projects, state, ui
 from dashboard.i18n import fmt_number, md_escape, t
 from dashboard.projects import NONE, decode_option, encode_option
 from dashboard.state import Param
@@ -291,6 +291,7 @@ if parsed:
 
 with st.expander(t("sk_table")):
     numbers = export_frame(counts, stack).drop(columns=["sector_id", stack])
+    numbers = fmt.columns_as_text(numbers, {t(c): 0 for c in ("sk_col_projects", "sk_col_federal_n", "sk_col_federal", "sk_col_total_n", "sk_col_total")}, i18n.lang())
     st.dataframe(numbers, hide_index=True, width="stretch")
 
 kit_ids = [r for r in registry_ids if r in sources.index]
