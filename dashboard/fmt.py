@@ -17,6 +17,7 @@ before the percent sign), ``35 Tsd.``, ``1,2 Mio.``, ``3,4 Mrd.``; English:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 import pandas as pd
@@ -221,6 +222,23 @@ def tick_labels(ticks: Sequence[float], lang: str = "de") -> list[str]:
 def _step_decimals(step: float) -> int:
     """How many decimals show a multiple of ``step`` (1, 2 or 5 × 10^k) exactly: 0.2 → 1, 20 → 0."""
     return max(0, -math.floor(math.log10(step) + 1e-9)) if step > 0 else 0
+
+
+_GERMAN_NUMBER = re.compile(r"\d{1,3}(?:\.\d{3})+(?!\d)|\d+(?:,\d+)?")
+
+
+def label_text(text: str, lang: str = "de") -> str:
+    """A label written in German in the data (the published size classes
+    "100.000–500.000", "≥ 10 Mio.") with its numbers in the way of ``lang``."""
+    if _lang(lang) == "de" or not isinstance(text, str):
+        return text
+
+    def english(match: re.Match) -> str:
+        token = match.group(0)
+        value = float(token.replace(".", "").replace(",", "."))
+        return number(value, len(token.split(",")[1]) if "," in token else 0, lang)
+
+    return _GERMAN_NUMBER.sub(english, text).replace("Mio.", "million").replace("Mrd.", "billion").replace("Tsd.", "thousand")
 
 
 def columns_as_text(frame: pd.DataFrame, decimals: dict[str, int], lang: str = "de") -> pd.DataFrame:

@@ -622,7 +622,7 @@ def peer_description(peers: PeerGroup) -> str:
         if isinstance(size, tuple):
             lo, hi = size
             size = f"≥ {fmt_number(lo, 0)}" if hi is None else (f"< {fmt_number(hi, 0)}" if lo == 0 else f"{fmt_number(lo, 0)}–{fmt_number(hi, 0)}")
-        parts.append(t("sb_peer_size", size=size))
+        parts.append(t("sb_peer_size", size=fmt.label_text(size, i18n.lang())))
     desc = ", ".join(parts)
     if peers.relaxed:
         desc = f"{desc} {t('sb_peer_relaxed')}"

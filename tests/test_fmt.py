@@ -169,3 +169,11 @@ def test_counts_in_labels_follow_the_language():
         assert i18n.fmt_number(float("nan")) == "no data"
     finally:
         streamlit.session_state["lang"] = "de"
+
+
+def test_published_class_labels_in_english():
+    assert fmt.label_text("≥ 500.000", "en") == "≥ 500,000"
+    assert fmt.label_text("100.000–200.000", "en") == "100,000–200,000"
+    assert fmt.label_text("2–5 Mio.", "en") == "2–5 million"
+    assert fmt.label_text("2,5 Mio.", "en") == "2.5 million"
+    assert fmt.label_text("≥ 500.000", "de") == "≥ 500.000"
