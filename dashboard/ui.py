@@ -74,6 +74,9 @@ def chart_block(
     key: str,
     geojsons=None,
     selectable: bool = False,
+    indicator_id: str | None = None,
+    period: object = None,
+    decimals: int | None = None,
 ) -> list:
     """The chart as shown, then its downloads (see ``downloads``). With
     ``selectable`` a click on bars or boxes reruns the page; the selected
@@ -82,21 +85,31 @@ def chart_block(
         event = st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{key}.chart", width="stretch", on_select="rerun", selection_mode="points")
     else:
         event = st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{key}.chart", width="stretch")
-    downloads(fig, frame, name, permalink, key, geojsons)
+    downloads(fig, frame, name, permalink, key, geojsons, indicator_id=indicator_id, period=period, decimals=decimals)
     try:
         return list(event.selection.points) if selectable else []
     except AttributeError:  # no selection state (e.g. a run without a browser)
         return []
 
 
-def downloads(fig, frame: pd.DataFrame, name: str, permalink: str, key: str, geojsons=None) -> None:
+def downloads(
+    fig, frame: pd.DataFrame, name: str, permalink: str, key: str, geojsons=None,
+    indicator_id: str | None = None, period: object = None, decimals: int | None = None,
+) -> None:
     """PNG, SVG, PDF of exactly this chart (with the permalink added), the data
     behind it as CSV and XLSX, and the permalink.
 
     ``fig`` is a Figure or a function returning one, called only when a file is
     asked for. ``geojsons`` (a dict, or a function returning one, called only
-    on export) replaces shape URLs by the shapes themselves.
+    on export) replaces shape URLs by the shapes themselves. The data says what
+    it is (``export.describe``: ``indicator_id``, ``period`` and ``decimals``
+    where the frame does not have them); the XLSX has an "Info" sheet with the
+    attribution and the permalink. Files are made on click, outside the
+    script run: everything that needs the session (language) is taken now.
     """
+    table = _describer(frame, indicator_id, period, decimals)
+    info = _info(frame, indicator_id, permalink)
+    sheet = "Daten" if lang() == "de" else "Data"
     cols = st.columns(5)
     for col, kind in zip(cols[:3], ("png", "svg", "pdf")):
         with col:
@@ -112,7 +125,7 @@ def downloads(fig, frame: pd.DataFrame, name: str, permalink: str, key: str, geo
     with cols[3]:
         st.download_button(
             t("download_csv"),
-            data=lambda: csv_bytes(frame),
+            data=lambda: csv_bytes(table()),
             file_name=f"{name}.csv",
             mime="text/csv",
             key=f"{key}.csv",
@@ -122,7 +135,7 @@ def downloads(fig, frame: pd.DataFrame, name: str, permalink: str, key: str, geo
     with cols[4]:
         st.download_button(
             t("download_xlsx"),
-            data=lambda: xlsx_bytes(frame),
+            data=lambda: (lambda described: xlsx_bytes(described, info(described), sheet))(table()),
             file_name=f"{name}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key=f"{key}.xlsx",
@@ -136,13 +149,46 @@ def show_permalink(permalink: str) -> None:
     st.markdown(f"**{t('permalink')}:** [{md_escape(permalink)}]({permalink})")
 
 
+def catalogue(v: str) -> export.Catalogue:
+    """The warehouse tables that describe a download."""
+    registries = data.table(v, "registries") if data.has_table(v, "registries") else None
+    return export.Catalogue(data.indicators(v), data.regions(v), data.flags(v), data.sources(v), registries)
+
+
+def described(frame: pd.DataFrame, indicator_id: str | None = None, period: object = None, decimals: int | None = None) -> pd.DataFrame:
+    """``frame`` as a self-describing download in the session's language (``export.describe``)."""
+    return _describer(frame, indicator_id, period, decimals)()
+
+
+def _describer(frame: pd.DataFrame, indicator_id, period, decimals):
+    cat, language = catalogue(data.version()), lang()
+    return lambda: export.describe(frame, cat, language, indicator_id, period, decimals)
+
+
+def _info(frame: pd.DataFrame, indicator_id: str | None, permalink: str | None):
+    """A function of the described table giving its "Info" sheet; the source
+    line is rendered now, as under the chart."""
+    v, language = data.version(), lang()
+    ids = list(dict.fromkeys(frame["source_id"].dropna())) if "source_id" in frame.columns else []
+    inds = data.indicators(v)
+    for ind_id in ([indicator_id] if indicator_id else []) + (list(dict.fromkeys(frame["indicator_id"].dropna())) if "indicator_id" in frame.columns else []):
+        if not ids and ind_id in inds.index:
+            ids += [s for s in str(inds.at[ind_id, "source_ids"]).split(",") if s]
+    line = source_line(v, ids) if ids else ""
+    return lambda table: export.info_rows(table, language, permalink, line)
+
+
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     return _neutralise(frame).to_csv(index=False).encode("utf-8-sig")
 
 
-def xlsx_bytes(frame: pd.DataFrame) -> bytes:
+def xlsx_bytes(frame: pd.DataFrame, info: Sequence[tuple[str, str]] = (), sheet: str = "Data") -> bytes:
+    """The table as an XLSX workbook (sheet ``sheet``); ``info`` (label, text) rows go to a sheet "Info"."""
     buf = io.BytesIO()
-    _neutralise(frame).to_excel(buf, index=False, engine="openpyxl")
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        _neutralise(frame).to_excel(writer, index=False, sheet_name=sheet)
+        if info:
+            _neutralise(pd.DataFrame(list(info), columns=["", " "])).to_excel(writer, index=False, header=False, sheet_name="Info")
     return buf.getvalue()
 
 

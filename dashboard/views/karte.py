@@ -184,7 +184,7 @@ if selected:
         st.page_link("views/vergleich.py", label=t("map_compare", name=md_escape(name)), query_params={"regions": selected}, icon=":material/compare_arrows:")
     with c3:
         st.button(t("map_clear"), key="karte.clear", on_click=choose_region, args=("",), type="tertiary", icon=":material/close:")
-ui.downloads(export_figure, table, f"dsr_{indicator_id}_{level}_{period}", permalink, key="map")
+ui.downloads(export_figure, table, f"dsr_{indicator_id}_{level}_{period}", permalink, key="map", indicator_id=indicator_id, period=period)
 ui.indicator_notes(v, indicator_id)
 
 # The table loads when opened: at Gemeinde level it has 11,000 rows, and

@@ -152,7 +152,7 @@ else:
     st.dataframe(table, hide_index=True, width="stretch")
     notes = [t("sb_rank_note"), *region_profile.figure_notes(figures, missing, regions, inds, data.flags(v))]
     st.caption("\n".join(f"- {md_escape(note)}" for note in notes))
-    numbers = region_profile.figures_frame(figures).assign(title=[region_profile.figure_title(inds.loc[f.indicator_id]) for f in figures], unit=[inds.loc[f.indicator_id, "unit"] for f in figures])
+    numbers = ui.described(region_profile.figures_frame(figures))
     d1, d2, _ = st.columns([1, 1, 3])
     with d1:
         st.download_button(t("sb_figures_download"), data=lambda: ui.csv_bytes(numbers), file_name=f"steckbrief_{region_id}.csv", mime="text/csv", key=f"{PAGE}.csv", on_click="ignore", icon=":material/table:")

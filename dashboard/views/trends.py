@@ -223,7 +223,7 @@ if mode == "per_capita":
 export = export[[*export_cols[:4], "period_text", *export_cols[4:6], "unit", *export_cols[6:]]]
 export["period"] = export["period"].dt.date
 permalink = state.permalink(PAGE, PAGE, PARAMS)
-ui.chart_block(fig, export, f"dsr_trends_{indicator_id}_{mode}", permalink, key="trend")
+ui.chart_block(fig, export, f"dsr_trends_{indicator_id}_{mode}", permalink, key="trend", indicator_id=indicator_id, decimals=decimals)
 for note in notes:
     st.caption(note)
 if positions:

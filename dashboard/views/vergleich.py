@@ -263,7 +263,7 @@ export = table.assign(unit=unit, period_a=period_a, period_b=period_b)[
      "rank_a", "n_a", "rank_b", "n_b", "change", "group_rank_a", "group_rank_b", "group_change", "flag_b"]
 ].rename(columns={"value": "value_b"})
 permalink = state.permalink(PAGE, PAGE, PARAMS)
-ui.chart_block(fig, export, f"dsr_vergleich_{indicator_id}_{period_b}", permalink, key="cmp")
+ui.chart_block(fig, export, f"dsr_vergleich_{indicator_id}_{period_b}", permalink, key="cmp", indicator_id=indicator_id)
 ui.caption_sources(v, source_ids)
 ui.indicator_notes(v, indicator_id)
 
