@@ -270,6 +270,14 @@ def localise(fig: go.Figure, lang: str) -> go.Figure:
     return fig
 
 
+def footer_width(labels: Sequence[str], full: int = 150) -> int:
+    """Characters per line of a footer (note, source line) that starts right of
+    a bar chart's category labels (``labels``, 12 px) and must end inside the
+    export (1,200 px; the footer's 10 px type is about 6 px a character)."""
+    longest = max((len(str(x)) for x in labels), default=0)
+    return max(50, min(full, 145 - round(1.25 * longest)))
+
+
 def _axis_name(letter: str, ref: str | None) -> str:
     """'y2' → 'yaxis2' (the layout key of a trace's axis)."""
     suffix = (ref or letter)[1:]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts import CATEGORY_COLOURS, _html_escape, _wrap, localise, with_title_and_source
+from dashboard.charts import CATEGORY_COLOURS, _html_escape, _wrap, footer_width, localise, with_title_and_source
 
 ANCHOR_COLOUR = "#e69138"
 BAR_COLOUR = "#0b5394"
@@ -60,7 +60,7 @@ def gap_bar_chart(
     height = max(320, 150 + 34 * len(f))
     fig.update_layout(height=height, margin=dict(l=10, r=30, t=80, b=110), xaxis_title=_html_escape(value_title), bargap=0.25)
     fig.update_yaxes(autorange="reversed")
-    return _source_below_axis(localise(with_title_and_source(fig, title, source_line), lang), 58, width=110)
+    return _source_below_axis(localise(with_title_and_source(fig, title, source_line), lang), 58, width=footer_width(f["label"], 110))
 
 
 def trend_chart(

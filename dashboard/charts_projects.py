@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import fmt
-from dashboard.charts import NO_DATA_COLOUR, _html_escape, _wrap, localise, with_title_and_source
+from dashboard.charts import NO_DATA_COLOUR, _html_escape, _wrap, footer_width, localise, with_title_and_source
 
 # Colour-blind-friendly qualitative colours (Okabe–Ito first, then Paul Tol's
 # "muted"), enough for the 16 Länder and "none" without repeating.
@@ -88,7 +88,7 @@ def stacked_bars(
     )
     fig.update_yaxes(categoryorder="array", categoryarray=[_html_escape(y) for y in y_labels], autorange="reversed")
     # Below the axis title: the note, then the source line.
-    return _footer(localise(with_title_and_source(fig, title, source_line), lang), note, source_line, top=-64, width=115)
+    return _footer(localise(with_title_and_source(fig, title, source_line), lang), note, source_line, top=-64, width=footer_width(y_labels, 115))
 
 
 def treemap(
@@ -154,7 +154,13 @@ def _footer(fig: go.Figure, note: str, source_line: str, top: int, width: int) -
             showarrow=False, align="left", font=dict(size=11, color="#333333"), name="note",
         )
         top -= 16 * (wrapped.count("<br>") + 1) + 4
-    fig.update_annotations(selector=dict(name="source_line"), yshift=top, text=_wrap(_html_escape(source_line), width))
+    source = _wrap(_html_escape(source_line), width)
+    fig.update_annotations(selector=dict(name="source_line"), yshift=top, text=source)
+    # The margin (and the figure, so the plot keeps its size) grows to hold every line.
+    needed = -top + 14 * (source.count("<br>") + 1) + 10
+    extra = needed - (fig.layout.margin.b or 0)
+    if extra > 0:
+        fig.update_layout(margin=dict(b=needed), height=(fig.layout.height or 450) + extra)
     return fig
 
 

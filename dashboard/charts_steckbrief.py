@@ -22,6 +22,7 @@ HIGHLIGHT = "#cc0000"
 CONTEXT_FILL = "#e6e6e6"
 COMPARISON_LINE = "#8c8c8c"
 MIN_RELATIVE_SPAN = 0.05  # smallest y-range of a trend panel, relative to its values
+PANEL_TITLE_PX = 1100  # width the panel titles share in an export (1,200 px less the margins)
 
 
 @dataclass
@@ -53,9 +54,12 @@ def trend_grid(
     n = max(len(panels), 1)
     cols = min(columns, n)
     rows = math.ceil(n / cols)
+    titles = [_panel_title(p, PANEL_TITLE_PX // cols) for p in panels] or [""]
+    # Lines of the first row's titles (wrapped, with subtitles): the top margin holds them.
+    title_lines = max(t.count("<br>") + 1 for t in titles[:cols])
     fig = make_subplots(
         rows=rows, cols=cols,
-        subplot_titles=[_panel_title(p) for p in panels] or [""],
+        subplot_titles=titles,
         horizontal_spacing=0.08, vertical_spacing=min(0.45 / rows, 0.2) if rows > 1 else 0.1,
     )
     legend_done: set[str] = set()
@@ -113,8 +117,10 @@ def trend_grid(
     fig.update_yaxes(tickfont=dict(size=9), rangemode="normal")
     source_lines = _wrap(_html_escape(source_line), 150).count("<br>") + 1  # as with_title_and_source wraps it
     fig.update_layout(
-        height=row_height * rows + 110 + 14 * source_lines, margin=dict(l=50, r=10, t=90, b=40 + 14 * source_lines),
-        legend=dict(orientation="h", x=1, xanchor="right", y=1.06, yanchor="bottom", font=dict(size=10)),
+        height=row_height * rows + 110 + 14 * source_lines + 14 * (title_lines - 1),
+        margin=dict(l=50, r=10, t=76 + 14 * title_lines, b=40 + 14 * source_lines),
+        # At the top right of the image, level with the title: never on a panel's title.
+        legend=dict(orientation="h", x=1, xanchor="right", yref="container", y=0.995, yanchor="top", font=dict(size=10)),
         hovermode="closest",
     )
     fig = localise(with_title_and_source(fig, title, source_line), lang)
@@ -123,8 +129,9 @@ def trend_grid(
     return fig
 
 
-def _panel_title(panel: TrendPanel) -> str:
-    title = _html_escape(panel.title)
+def _panel_title(panel: TrendPanel, width_px: int) -> str:
+    """The panel's title, wrapped to its column (11 px type: about 6.8 px a character)."""
+    title = _wrap(_html_escape(panel.title), max(20, int(width_px / 6.8)))
     if panel.subtitle:
         title += f"<br><span style='font-size:9px'>{_html_escape(panel.subtitle)}</span>"
     return title

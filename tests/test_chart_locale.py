@@ -25,7 +25,13 @@ import pytest
 from dashboard import charts, charts_compare, charts_projects, charts_steckbrief, fmt
 
 LANGS = ("de", "en")
-LONG = "Landkreis Sächsische Schweiz-Osterzgebirge mit einem sehr langen Namen"
+# As long as the real ones: several sources with their reference dates and licences.
+SOURCE = (
+    "Quellen: © Statistisches Bundesamt (Destatis), 2019 (Stand 2018-12-31; Lizenz: Datenlizenz Deutschland – Namensnennung – Version 2.0 (dl-de/by-2-0)) · "
+    "Breitbandatlas | Gigabit-Grundbuch (https://gigabitgrundbuch.bund.de) (Daten verändert) (Stand 2005-12-31/2021-06-30; Lizenz: Frei nutzbar mit Quellenangabe; "
+    "veränderte Daten sind zu kennzeichnen) · Bundesnetzagentur, Ladesäulenregister (Stand 01.01.2022), CC BY 4.0 (Stand 2022-01-01; Lizenz: CC BY 4.0)"
+)
+LONG = "Landkreis Sächsische Schweiz-Osterzgebirge mit einem sehr, sehr langen Namen (14628)"
 
 
 # ---------------------------------------------------------------- figures
@@ -41,7 +47,7 @@ def steckbrief_fig(lang: str, label: str = "Einwohner (Personen)"):
         ),
         charts_steckbrief.TrendPanel("Bevölkerung Land", pd.DataFrame({"period": years, "value": [1.20e6, 1.21e6, 1.23e6, 1.25e6, 1.26e6, 1.27e6]}), subtitle="Wert des Landes"),
     ]
-    return charts_steckbrief.trend_grid(panels, "Entwicklung der Kennzahlen: München", "Quelle: Test", "München", "Deutschland", "Bruch in der Reihe", lang=lang)
+    return charts_steckbrief.trend_grid(panels, "Entwicklung der Kennzahlen: München", SOURCE, "München", "Deutschland", "Bruch in der Reihe", lang=lang)
 
 
 def trends_fig(lang: str, label: str = "Köln (05315)"):
@@ -58,7 +64,7 @@ def trends_fig(lang: str, label: str = "Köln (05315)"):
         }
     )
     ticktext = [fmt.period(p, "year", lang) for p in periods]
-    return charts_compare.trend_chart(frame, "Bevölkerung", "Quelle: Test", "Personen", list(periods), ticktext, [(periods[5], "Bruch 1")], lang=lang)
+    return charts_compare.trend_chart(frame, "Bevölkerung", SOURCE, "Personen", list(periods), ticktext, [(periods[5], "Bruch 1")], lang=lang)
 
 
 def vergleich_fig(lang: str, label: str = "Kassel (06611)"):
@@ -71,7 +77,7 @@ def vergleich_fig(lang: str, label: str = "Kassel (06611)"):
             "highlight": [True, False, False, False],
         }
     )
-    return charts_compare.gap_bar_chart(frame, 1750.0, "Ladepunkte, 2023", "Quelle: Test", "Ladepunkte (Anzahl)", "Median", fmt.no_data(lang), lang=lang)
+    return charts_compare.gap_bar_chart(frame, 1750.0, "Ladepunkte, 2023", SOURCE, "Ladepunkte (Anzahl)", "Median", fmt.no_data(lang), lang=lang)
 
 
 def sektoren_fig(lang: str, label: str = "Mobilität"):
@@ -82,14 +88,14 @@ def sektoren_fig(lang: str, label: str = "Mobilität"):
     return charts_projects.stacked_bars(
         frame, ["mobility", "health"], {"mobility": label, "health": "Gesundheit & Pflege"}, ["cfg", "mpsc"],
         {"cfg": "Code for Germany", "mpsc": "Modellprojekte Smart Cities 2019–2021"}, {"cfg": "#0072b2", "mpsc": "#e69f00"},
-        "Anzahl Projekte nach Sektor und Register", "Quelle: Test", "Projekte", "%{x:.0f} Projekte", legend_title="Register",
+        "Anzahl Projekte nach Sektor und Register", SOURCE, "Projekte", "%{x:.0f} Projekte", legend_title="Register",
         note="318 Projekte mit 785 Sektor-Zuordnungen: ein Projekt mit mehreren Sektoren zählt in jedem.", lang=lang,
     )
 
 
 def treemap_fig(lang: str):
     frame = pd.DataFrame({"a": ["mobility", "health"], "b": ["cfg", "mpsc"], "value": [1234.5, 28.0], "n": [3, 2], "N": [3, 2]})
-    return charts_projects.treemap(frame, ["mobility", "health"], {"mobility": "Mobilität"}, {}, {}, "registry", "T", "Quelle: Test", "%{value}", lang=lang)
+    return charts_projects.treemap(frame, ["mobility", "health"], {"mobility": "Mobilität"}, {}, {}, "registry", "T", SOURCE, "%{value}", lang=lang)
 
 
 def map_fig(lang: str, label: str = "Flensburg"):
@@ -104,7 +110,7 @@ def map_fig(lang: str, label: str = "Flensburg"):
     frame["no_data_text"] = fmt.no_data(lang)
     labels = charts.class_labels(classes, lambda x: fmt.number(x, 1, lang))
     hover = f"%{{customdata[0]:{fmt.d3_number(1)}}} Einwohner"
-    return charts.choropleth(frame, geojson, classes, labels, charts.palette(2), fmt.no_data(lang), hover, "Einwohner, Kreise, 2023", "Quelle: Test", lang=lang)
+    return charts.choropleth(frame, geojson, classes, labels, charts.palette(2), fmt.no_data(lang), hover, "Einwohner, Kreise, 2023", SOURCE, lang=lang)
 
 
 FIGURES = {"steckbrief": steckbrief_fig, "trends": trends_fig, "vergleich": vergleich_fig, "sektoren": sektoren_fig, "map": map_fig}
@@ -248,11 +254,11 @@ def text_outside(svg: bytes) -> list[str]:
         x0, y0 = float(node.get("x", 0)), float(node.get("y", 0))
         lines = [t for t in node if t.tag.split("}")[-1] == "tspan" and "line" in (t.get("class") or "")]
         if lines:
-            entries, dy = [], 0.0
-            for t in lines:
+            entries = []
+            for t in lines:  # plotly gives each line its y and its offset from there (dy = i × 1.3em)
                 d = t.get("dy", "0")
-                dy += float(d[:-2]) * size if d.endswith("em") else float(d or 0)
-                entries.append(("".join(t.itertext()), float(t.get("x", x0)), y0 + dy, bold or "bold" in (t.get("style") or "")))
+                dy = float(d[:-2]) * size if d.endswith("em") else float(d or 0)
+                entries.append(("".join(t.itertext()), float(t.get("x", x0)), float(t.get("y", y0)) + dy, bold or "bold" in (t.get("style") or "")))
         else:
             entries = [("".join(node.itertext()), x0, y0, bold)]
         for text, x, y, is_bold in entries:
