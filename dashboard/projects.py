@@ -32,8 +32,8 @@ from urllib.parse import quote, urlsplit
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, i18n
-from dashboard.i18n import fmt_number, md_escape, pick, t
+from dashboard import data, fmt, i18n
+from dashboard.i18n import md_escape, pick, t
 from dashboard.text import fold
 
 i18n.register(
@@ -454,13 +454,13 @@ def short_registry_title(title: object) -> str:
 def amount_text(eur: float | None) -> str:
     if eur is None or (isinstance(eur, float) and math.isnan(eur)):
         return t("pj_not_reported")
-    return f"{fmt_number(eur / 1e6, 1)} {t('pj_mio_eur')}"
+    return fmt.amount_eur(eur, i18n.lang())
 
 
 def value_with_unit(value: float | None, decimals: int, unit: str) -> str:
     if value is None or pd.isna(value):
         return "–"
-    return f"{fmt_number(value, decimals)} {unit}"
+    return fmt.with_unit(value, decimals, unit, i18n.lang())
 
 
 def reported_text(what: str, rep: Reported) -> str:
