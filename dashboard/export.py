@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -93,11 +94,15 @@ class Catalogue:
     registries: pd.DataFrame | None = None  # registry_id, attribution, licence (imported registries)
 
 
-def describe(frame: pd.DataFrame, cat: Catalogue, lang: str, indicator_id: str | None = None, period: object = None, decimals: int | None = None) -> pd.DataFrame:
+def describe(
+    frame: pd.DataFrame, cat: Catalogue, lang: str, indicator_id: str | None = None, period: object = None,
+    decimals: int | None = None, source_ids: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """The data of a download, saying what it is: indicator id and title, unit,
     period, region key and name first; values rounded as published
     (``decimals``, else the indicator's); every flag column followed by its
-    meaning; source and licence last. Whole-number columns become integers
+    meaning; source and licence last (of the rows' ``source_id``, else of
+    ``source_ids``, else of the indicator). Whole-number columns become integers
     (a rank is ``4``, not ``4.0``). Columns the frame has are kept as they are;
     only missing ones are added."""
     out = frame.copy()
@@ -143,7 +148,9 @@ def describe(frame: pd.DataFrame, cat: Catalogue, lang: str, indicator_id: str |
         out.insert(out.columns.get_loc(column) + 1, f"{column}_meaning", meaning)
     # Source and licence of every row.
     ids = out["source_id"] if "source_id" in out.columns else None
-    if ids is None and known:
+    if ids is None and source_ids:
+        ids = [",".join(source_ids)] * len(out)
+    elif ids is None and known:
         ids = ind["source_ids"].fillna("").to_numpy()
     if ids is not None:
         described = {s: _source(s, cat) for s in set(ids)}

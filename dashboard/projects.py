@@ -888,11 +888,11 @@ def take_new_selection(seen_key: str, signature: object) -> bool:
     return bool(signature)
 
 
-def selectable_chart_block(fig, frame: pd.DataFrame, name: str, permalink: str, key: str):
+def selectable_chart_block(fig, frame: pd.DataFrame, name: str, permalink: str, key: str, **about):
     """``ui.chart_block`` for a chart whose bars or boxes can be clicked; returns the selected points."""
     from dashboard import ui
 
-    return ui.chart_block(fig, frame, name, permalink, key, selectable=True)
+    return ui.chart_block(fig, frame, name, permalink, key, selectable=True, **about)
 
 
 def project_view_url(page_url_base: str, key: str, lang: str) -> str:

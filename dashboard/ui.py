@@ -77,6 +77,7 @@ def chart_block(
     indicator_id: str | None = None,
     period: object = None,
     decimals: int | None = None,
+    source_ids: Sequence[str] | None = None,
 ) -> list:
     """The chart as shown, then its downloads (see ``downloads``). With
     ``selectable`` a click on bars or boxes reruns the page; the selected
@@ -85,7 +86,7 @@ def chart_block(
         event = st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{key}.chart", width="stretch", on_select="rerun", selection_mode="points")
     else:
         event = st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{key}.chart", width="stretch")
-    downloads(fig, frame, name, permalink, key, geojsons, indicator_id=indicator_id, period=period, decimals=decimals)
+    downloads(fig, frame, name, permalink, key, geojsons, indicator_id=indicator_id, period=period, decimals=decimals, source_ids=source_ids)
     try:
         return list(event.selection.points) if selectable else []
     except AttributeError:  # no selection state (e.g. a run without a browser)
@@ -94,7 +95,7 @@ def chart_block(
 
 def downloads(
     fig, frame: pd.DataFrame, name: str, permalink: str, key: str, geojsons=None,
-    indicator_id: str | None = None, period: object = None, decimals: int | None = None,
+    indicator_id: str | None = None, period: object = None, decimals: int | None = None, source_ids: Sequence[str] | None = None,
 ) -> None:
     """PNG, SVG, PDF of exactly this chart (with the permalink added), the data
     behind it as CSV and XLSX, and the permalink.
@@ -102,13 +103,13 @@ def downloads(
     ``fig`` is a Figure or a function returning one, called only when a file is
     asked for. ``geojsons`` (a dict, or a function returning one, called only
     on export) replaces shape URLs by the shapes themselves. The data says what
-    it is (``export.describe``: ``indicator_id``, ``period`` and ``decimals``
-    where the frame does not have them); the XLSX has an "Info" sheet with the
+    it is (``export.describe``: ``indicator_id``, ``period``, ``decimals`` and
+    ``source_ids`` where the frame does not have them); the XLSX has an "Info" sheet with the
     attribution and the permalink. Files are made on click, outside the
     script run: everything that needs the session (language) is taken now.
     """
-    table = _describer(frame, indicator_id, period, decimals)
-    info = _info(frame, indicator_id, permalink)
+    table = _describer(frame, indicator_id, period, decimals, source_ids)
+    info = _info(frame, indicator_id, permalink, source_ids)
     sheet = "Daten" if lang() == "de" else "Data"
     cols = st.columns(5)
     for col, kind in zip(cols[:3], ("png", "svg", "pdf")):
@@ -155,21 +156,21 @@ def catalogue(v: str) -> export.Catalogue:
     return export.Catalogue(data.indicators(v), data.regions(v), data.flags(v), data.sources(v), registries)
 
 
-def described(frame: pd.DataFrame, indicator_id: str | None = None, period: object = None, decimals: int | None = None) -> pd.DataFrame:
+def described(frame: pd.DataFrame, indicator_id: str | None = None, period: object = None, decimals: int | None = None, source_ids: Sequence[str] | None = None) -> pd.DataFrame:
     """``frame`` as a self-describing download in the session's language (``export.describe``)."""
-    return _describer(frame, indicator_id, period, decimals)()
+    return _describer(frame, indicator_id, period, decimals, source_ids)()
 
 
-def _describer(frame: pd.DataFrame, indicator_id, period, decimals):
+def _describer(frame: pd.DataFrame, indicator_id, period, decimals, source_ids=None):
     cat, language = catalogue(data.version()), lang()
-    return lambda: export.describe(frame, cat, language, indicator_id, period, decimals)
+    return lambda: export.describe(frame, cat, language, indicator_id, period, decimals, source_ids)
 
 
-def _info(frame: pd.DataFrame, indicator_id: str | None, permalink: str | None):
+def _info(frame: pd.DataFrame, indicator_id: str | None, permalink: str | None, source_ids: Sequence[str] | None = None):
     """A function of the described table giving its "Info" sheet; the source
     line is rendered now, as under the chart."""
     v, language = data.version(), lang()
-    ids = list(dict.fromkeys(frame["source_id"].dropna())) if "source_id" in frame.columns else []
+    ids = list(dict.fromkeys(frame["source_id"].dropna())) if "source_id" in frame.columns else list(source_ids or [])
     inds = data.indicators(v)
     for ind_id in ([indicator_id] if indicator_id else []) + (list(dict.fromkeys(frame["indicator_id"].dropna())) if "indicator_id" in frame.columns else []):
         if not ids and ind_id in inds.index:

@@ -121,3 +121,11 @@ def test_every_indicator_of_the_kit_describes_itself(warehouse):
         decimals = int(cat.indicators.at[ind_id, "decimals"])
         values = back["value"].dropna()
         assert (values.round(decimals) == values).all(), ind_id
+
+
+def test_a_project_chart_names_its_registries():
+    frame = pd.DataFrame({"sector_id": ["mobility"], "Projekte": [39.0], "Bundesförderung berichtet (EUR)": [1234567.0]})
+    out = export.describe(frame, small_catalogue(), "de", source_ids=["cfg", "kba_fz1"])
+    assert out.loc[0, "source"] == "Code for Germany, CC BY 4.0 · Quelle: Kraftfahrt-Bundesamt (KBA)"
+    assert out.loc[0, "licence"] == "CC BY 4.0 · Vervielfältigung mit Quellenangabe gestattet"
+    assert str(out["Projekte"].dtype) == "Int64" and out.loc[0, "Bundesförderung berichtet (EUR)"] == 1234567

@@ -221,7 +221,7 @@ else:
         t("sk_bars_title", measure=measure_label, dim=t(f"pj_dim_{stack}")), line, axis, hover,
         legend_title=t(f"pj_dim_{stack}"), note=bar_note, lang=i18n.lang(),
     )
-    points = projects.selectable_chart_block(fig, export_frame(bars, stack), f"dsr_sectors_{stack}_{measure}", permalink, key=f"{PAGE}.bars")
+    points = projects.selectable_chart_block(fig, export_frame(bars, stack), f"dsr_sectors_{stack}_{measure}", permalink, key=f"{PAGE}.bars", source_ids=registry_ids)
     picked = projects.selected_cell(points)
     if projects.take_new_selection(f"{PAGE}._seen_bars", picked) and picked:
         st.session_state[K_CELL] = picked
@@ -235,7 +235,7 @@ else:
             tree, tree_order, LABELS["sector"], LABELS[tree_dim], tree_colours, tree_dim,
             t("sk_tree_title", measure=measure_label, dim=t(f"pj_dim_{tree_dim}")), line, tree_hover, note=note, lang=i18n.lang(),
         )
-        points = projects.selectable_chart_block(tree_fig, export_frame(tree, tree_dim), f"dsr_sectors_tree_{tree_dim}_{measure}", permalink, key=f"{PAGE}.tree")
+        points = projects.selectable_chart_block(tree_fig, export_frame(tree, tree_dim), f"dsr_sectors_tree_{tree_dim}_{measure}", permalink, key=f"{PAGE}.tree", source_ids=registry_ids)
         picked = projects.selected_cell(points)
         if projects.take_new_selection(f"{PAGE}._seen_tree", picked) and picked:
             st.session_state[K_CELL] = picked
