@@ -101,7 +101,7 @@ def describe(
     """The data of a download, saying what it is: indicator id and title, unit,
     period, region key and name first; values rounded as published
     (``decimals``, else the indicator's); every flag column followed by its
-    meaning; source and licence last (of the rows' ``source_id``, else of
+    meaning; source and licence last (of the row's ``source_id``, else of
     ``source_ids``, else of the indicator). Whole-number columns become integers
     (a rank is ``4``, not ``4.0``). Columns the frame has are kept as they are;
     only missing ones are added."""
@@ -147,11 +147,10 @@ def describe(
         meaning = out[column].map(lambda f: cat.flags[label].get(f, f) if isinstance(f, str) else None)
         out.insert(out.columns.get_loc(column) + 1, f"{column}_meaning", meaning)
     # Source and licence of every row.
-    ids = out["source_id"] if "source_id" in out.columns else None
-    if ids is None and source_ids:
-        ids = [",".join(source_ids)] * len(out)
-    elif ids is None and known:
-        ids = ind["source_ids"].fillna("").to_numpy()
+    fallback = [",".join(source_ids)] * len(out) if source_ids else (list(ind["source_ids"].fillna("")) if known else None)
+    ids = list(out["source_id"]) if "source_id" in out.columns else fallback
+    if ids is not None and fallback is not None:  # a region without an observation row: the indicator's sources
+        ids = [s if isinstance(s, str) and s else f for s, f in zip(ids, fallback)]
     if ids is not None:
         described = {s: _source(s, cat) for s in set(ids)}
         out["source"] = [described[s][0] for s in ids]

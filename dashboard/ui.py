@@ -166,6 +166,11 @@ def _describer(frame: pd.DataFrame, indicator_id, period, decimals, source_ids=N
     return lambda: export.describe(frame, cat, language, indicator_id, period, decimals, source_ids)
 
 
+def info_sheet(described_frame: pd.DataFrame, permalink: str | None, source_ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    """The "Info" sheet (``xlsx_bytes``) of a described download, made now."""
+    return _info(described_frame, None, permalink, source_ids)(described_frame)
+
+
 def _info(frame: pd.DataFrame, indicator_id: str | None, permalink: str | None, source_ids: Sequence[str] | None = None):
     """A function of the described table giving its "Info" sheet; the source
     line is rendered now, as under the chart."""

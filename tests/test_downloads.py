@@ -6,6 +6,7 @@ the XLSX has an "Info" sheet with the attribution and the permalink."""
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pandas as pd
@@ -129,3 +130,75 @@ def test_a_project_chart_names_its_registries():
     assert out.loc[0, "source"] == "Code for Germany, CC BY 4.0 · Quelle: Kraftfahrt-Bundesamt (KBA)"
     assert out.loc[0, "licence"] == "CC BY 4.0 · Vervielfältigung mit Quellenangabe gestattet"
     assert str(out["Projekte"].dtype) == "Int64" and out.loc[0, "Bundesförderung berichtet (EUR)"] == 1234567
+
+
+# ---------------------------------------------------------------- the pages' downloads, read back
+
+REQUIRED = ("indicator_id", "indicator", "unit", "region_id", "name", "source", "licence")
+
+
+@pytest.fixture
+def downloaded(monkeypatch):
+    """Every CSV/XLSX a page offers, made at once (the app makes them on click)."""
+    import streamlit
+
+    files: dict[str, bytes] = {}
+    original = streamlit.download_button
+
+    def capture(label, data=None, file_name=None, *args, **kwargs):
+        if callable(data) and str(file_name).endswith((".csv", ".xlsx")):
+            data = data()
+            files[file_name] = data
+        return original(label, data, file_name, *args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "download_button", capture)
+    return files
+
+
+def _csvs(files: dict[str, bytes]) -> dict[str, pd.DataFrame]:
+    return {name: pd.read_csv(io.BytesIO(b), encoding="utf-8-sig", dtype={"region_id": str}, dtype_backend="numpy_nullable") for name, b in files.items() if name.endswith(".csv")}
+
+
+@pytest.mark.parametrize(
+    ("page", "params", "extra"),
+    [
+        ("views/karte.py", {"level": "kreis", "topic": "broadband", "ind": "bb_hh_all_50"}, ("period", "value", "rank", "flag", "flag_meaning")),
+        ("views/trends.py", {"regions": "05315,09162", "topic": "broadband", "ind": "bb_hh_all_50"}, ("period", "value", "flag", "flag_meaning")),
+        ("views/vergleich.py", {"regions": "05315", "topic": "broadband", "ind": "bb_hh_all_50"}, ("value_b", "period_b", "rank_b", "flag_b_meaning")),
+        ("views/steckbrief.py", {"region": "09162"}, ("period", "value")),  # the key figures' CSV has flags too, see below
+    ],
+)
+def test_every_indicator_download_of_a_page_describes_itself(open_app, downloaded, page, params, extra):
+    open_app(page, **params)
+    tables = _csvs(downloaded)
+    with_indicator = {n: t for n, t in tables.items() if "indicator_id" in t.columns}
+    assert with_indicator, f"no indicator download on {page}: {sorted(downloaded)}"
+    for name, table in with_indicator.items():
+        for column in (*REQUIRED, *extra):
+            if name.endswith("_trends.csv") and column == "rank":
+                continue
+            assert column in table.columns, (name, column, list(table.columns))
+        assert table["indicator"].notna().all() and table["licence"].notna().all(), name
+        for column in [c for c in table.columns if c.startswith(("rank", "n_", "group_rank"))]:
+            assert pd.api.types.is_integer_dtype(table[column].dropna()) or table[column].isna().all(), (name, column)
+        text = downloaded[name].decode("utf-8-sig")
+        noise = [cell for cell in re.split(r"[,\n]", text) if re.fullmatch(r"-?\d+\.\d{7,}", cell)]
+        assert not noise, (name, noise[:5])  # "3.460000000000008"
+    if page == "views/steckbrief.py":
+        assert {"flag", "flag_meaning", "rank", "peer_median"} <= set(tables["steckbrief_09162.csv"].columns)
+    xlsx = [n for n in downloaded if n.endswith(".xlsx")]
+    assert xlsx
+    for name in xlsx:
+        book = pd.read_excel(io.BytesIO(downloaded[name]), sheet_name=None, header=None, engine="openpyxl")
+        rows = dict(zip(book["Info"][0], book["Info"][1]))
+        assert rows.get("Link zu dieser Ansicht", "").startswith("http") and rows.get("Quelle", "").startswith("Quelle"), (name, rows)
+
+
+def test_sektoren_downloads_name_their_registries(open_app, downloaded):
+    open_app("views/sektoren.py")
+    tables = _csvs(downloaded)
+    assert tables
+    for name, table in tables.items():
+        assert {"source", "licence"} <= set(table.columns), name
+        assert table["licence"].str.contains("CC BY").all(), name
+        assert pd.api.types.is_integer_dtype(table["Projekte"]), name
