@@ -608,7 +608,7 @@ def holder_text(fig: KeyFigure, regions: pd.DataFrame) -> str:
 def rank_text(fig: KeyFigure, meta: pd.Series, short: bool = False) -> str:
     if fig.rank is None:
         return "–"
-    text = t("sb_rank_short" if short else "sb_rank", rank=fmt_number(fig.rank, 0), n=fmt_number(fig.n_ranked, 0))
+    text = t("sb_rank_short" if short else "sb_rank", rank=fig.rank, n=fig.n_ranked)
     return f"{text} ({t('sb_by_size')})" if meta["better"] == "neutral" and not short else text
 
 

@@ -164,6 +164,9 @@ def test_counts_in_labels_follow_the_language():
         streamlit.session_state["lang"] = "de"
         assert i18n.t("not_reported_note", n=10957).startswith("10.957 Regionen")
         assert i18n.t("built", built=2026, code="abc") == "Datenstand: gebaut am 2026, Code abc"  # not a count: as given
+        from dashboard import region_profile  # noqa: F401  (registers the Steckbrief's labels)
+
+        assert i18n.t("sb_rank", rank=1234, n=np.int64(10957)) == "Rang 1.234 von 10.957"
         streamlit.session_state["lang"] = "en"
         assert i18n.t("not_reported_note", n=10957).startswith("10,957 regions")
         assert i18n.fmt_number(float("nan")) == "no data"
