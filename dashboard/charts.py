@@ -2,7 +2,9 @@
 
 Every figure carries its title and a source line (publisher, reference date,
 licence) inside the figure, so an exported image says where its numbers come
-from; ``with_permalink`` adds the link that reopens the view.
+from; ``with_permalink`` adds the link that reopens the view. ``localise``
+writes a figure's numbers the way of the interface's language (the figure
+functions take ``lang``) and lets its axes make room for their labels.
 """
 
 from __future__ import annotations
