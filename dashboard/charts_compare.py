@@ -53,8 +53,12 @@ def gap_bar_chart(
     )
     if median is not None and pd.notna(median):
         fig.add_vline(x=float(median), line_dash="dash", line_color=MEDIAN_COLOUR, line_width=2)
+        # The label runs away from the nearer edge of the plot, so it never leaves the image.
+        values = [0.0, float(median), *f["value"].dropna().astype(float)]
+        lo, hi = min(values), max(values)
+        right = hi > lo and (float(median) - lo) / (hi - lo) > 0.5
         fig.add_annotation(
-            x=float(median), y=1, yref="paper", yanchor="bottom", showarrow=False,
+            x=float(median), y=1, yref="paper", yanchor="bottom", xanchor="right" if right else "left", showarrow=False,
             text=_html_escape(median_label), font=dict(size=11, color=MEDIAN_COLOUR), name="median",
         )
     height = max(320, 150 + 34 * len(f))

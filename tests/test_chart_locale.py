@@ -298,6 +298,11 @@ def test_exported_svgs_keep_every_text_inside_the_image(app_template, lang):
     failures = {}
     figures = {name: build(lang, LONG) for name, build in FIGURES.items()}
     figures["treemap"] = treemap_fig(lang)
+    # The median at the far right, with a long label: it must not run out of the image.
+    figures["vergleich_median"] = charts_compare.gap_bar_chart(
+        pd.DataFrame({"label": ["A", "B"], "value": [99.8, 97.0], "text": ["99,8", "97,0"], "hover": ["x", "y"], "highlight": [True, False]}),
+        99.8, "Breitband", SOURCE, "Breitband (%)", "Median der Vergleichsgruppe (ähnliche Einwohnerzahl): 99,8 %", fmt.no_data(lang), lang=lang,
+    )
     for name, fig in figures.items():
         svg = export.figure_bytes(fig, "svg", permalink)
         problems = text_outside(svg)
