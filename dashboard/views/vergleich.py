@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_compare, compare, compare_ui, data, i18n, state, ui
+from dashboard import charts_compare, compare, compare_ui, data, fmt, i18n, state, ui
 from dashboard.i18n import fmt_number, lang, md_escape, pick, t
 from dashboard.state import Param
 
@@ -235,7 +235,7 @@ chart_frame = pd.DataFrame(
         "text": [f"{fmt_number(x, decimals)} ({_signed(g, decimals)})" for x, g in zip(chart_rows["value"], chart_rows["gap"])],
         "hover": [
             f"{t('value')}: {fmt_number(x, decimals)} {unit}<br>{t('cmp_median_col')}: {fmt_number(median, decimals)} {unit}"
-            f"<br>{t('cmp_gap')}: {_signed(g, decimals)} {gunit} ({_signed(p, 1)} %)"
+            f"<br>{t('cmp_gap')}: {_signed(g, decimals)} {gunit} ({fmt.percent(p, 1, lang(), signed=True)})"
             for x, g, p in zip(chart_rows["value"], chart_rows["gap"], chart_rows["gap_pct"])
         ],
         "highlight": (chart_rows["region_id"] == anchor).to_numpy(),
