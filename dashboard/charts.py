@@ -2,7 +2,9 @@
 
 Every figure carries its title and a source line (publisher, reference date,
 licence) inside the figure, so an exported image says where its numbers come
-from; ``with_permalink`` adds the link that reopens the view.
+from; ``with_permalink`` adds the link that reopens the view. ``localise``
+writes a figure's numbers the way of the interface's language (the figure
+functions take ``lang``) and lets its axes make room for their labels.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+
+from dashboard import fmt
 
 # ColorBrewer "Blues" (sequential, colour-blind safe), 3–7 classes; reversed
 # when lower is better so that darker always reads as "better".
@@ -102,6 +106,7 @@ def choropleth(
     outline_name: str = "",
     highlight: tuple[str, str] | None = None,
     height: int = 720,
+    lang: str = "de",
 ) -> go.Figure:
     """A classed choropleth: one trace per class (a readable legend), one for "no data".
 
@@ -112,6 +117,8 @@ def choropleth(
     keys and numbers: the hover template reads ``%{properties.n}``,
     ``%{customdata[0]}`` (value) and ``%{customdata[1]}`` (rank).
     ``highlight`` (key, name) outlines one region, named in the legend.
+    ``lang`` sets the number format of the hover labels (``localise``); the
+    class labels arrive formatted.
     """
     traces = []
     for i in range(classes.k):
@@ -158,7 +165,7 @@ def choropleth(
         legend=dict(title_text="", x=0.0, y=1.0, xanchor="left", yanchor="top", bgcolor="rgba(255,255,255,0.85)", itemclick=False, itemdoubleclick=False),
         dragmode=False,
     )
-    return with_title_and_source(fig, title, source_line)
+    return localise(with_title_and_source(fig, title, source_line), lang)
 
 
 def _class_trace(part, geojson, colour, label, customdata, hover_template, text=None) -> dict:
@@ -206,6 +213,79 @@ def with_title_and_source(fig: go.Figure, title: str, source_line: str) -> go.Fi
     return fig
 
 
+def localise(fig: go.Figure, lang: str) -> go.Figure:
+    """Numbers in ``fig`` the way of ``lang`` (see ``dashboard.fmt``), and axes
+    whose labels always fit into the image.
+
+    Sets ``layout.separators`` (German: decimal comma, thousands dot), which
+    every d3 format in tick and hover labels then follows. A value axis (y of
+    lines, x of horizontal bars, stacked sums included) gets explicit ticks
+    with compact labels once its values reach 10,000 ("35 Tsd.", never
+    plotly's "35k"), else plotly's own ticks in a format without SI suffixes.
+    Every cartesian axis gets ``automargin``: the margins grow with the tick
+    labels instead of cutting them ("Mobilität" → "ät"); the template may not
+    say so (Streamlit's template is empty, and exports use it).
+    """
+    fig.update_layout(separators=fmt.separators(lang))
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    ranges: dict[str, list[float]] = {}
+    stacks: dict[tuple[str, object], list[float]] = {}
+    stacked = fig.layout.barmode in ("stack", "relative")
+    for trace in fig.data:
+        kind = getattr(trace, "type", "")
+        if kind not in ("bar", "scatter", "scattergl"):
+            continue
+        horizontal = kind == "bar" and trace.orientation == "h"
+        axis = _axis_name("x", trace.xaxis) if horizontal else _axis_name("y", trace.yaxis)
+        values = pd.to_numeric(pd.Series(trace.x if horizontal else trace.y, dtype=object), errors="coerce")
+        positions = list(trace.y if horizontal else trace.x) if (trace.y if horizontal else trace.x) is not None else list(range(len(values)))
+        found = ranges.setdefault(axis, [])
+        if kind == "bar":
+            found.append(0.0)
+            if stacked:
+                for pos, v in zip(positions, values):
+                    if pd.notna(v):
+                        sums = stacks.setdefault((axis, pos), [0.0, 0.0])
+                        sums[0 if v < 0 else 1] += float(v)
+                continue
+        found.extend(float(v) for v in values.dropna())
+    for (axis, _), (neg, pos) in stacks.items():
+        ranges[axis].extend([neg, pos])
+    for shape in fig.layout.shapes or ():  # a median line belongs on the scale too
+        for letter, ends in (("x", (shape.x0, shape.x1)), ("y", (shape.y0, shape.y1))):
+            ref = shape[f"{letter}ref"] or letter
+            axis = _axis_name(letter, ref)
+            if " " not in ref and axis in ranges and all(isinstance(e, (int, float)) for e in ends):
+                ranges[axis].extend(float(e) for e in ends)
+    for axis, found in ranges.items():
+        layout_axis = fig.layout[axis]
+        if layout_axis.tickmode == "array" or not found:
+            continue
+        lo, hi = (layout_axis.range if layout_axis.range is not None else (min(found), max(found)))
+        if max(abs(lo), abs(hi)) >= fmt.COMPACT_FROM:
+            pad = 0.04 * (hi - lo)
+            ticks = fmt.nice_ticks(lo - (pad if lo != 0 else 0), hi + (pad if hi != 0 else 0))
+            fig.update_layout({axis: dict(tickmode="array", tickvals=ticks, ticktext=fmt.tick_labels(ticks, lang))})
+        else:
+            fig.update_layout({axis: dict(tickformat=fmt.AXIS_TICKFORMAT, exponentformat="none")})
+    return fig
+
+
+def footer_width(labels: Sequence[str], full: int = 150) -> int:
+    """Characters per line of a footer (note, source line) that starts right of
+    a bar chart's category labels (``labels``, 12 px) and must end inside the
+    export (1,200 px; the footer's 10 px type is about 6 px a character)."""
+    longest = max((len(str(x)) for x in labels), default=0)
+    return max(50, min(full, 145 - round(1.25 * longest)))
+
+
+def _axis_name(letter: str, ref: str | None) -> str:
+    """'y2' → 'yaxis2' (the layout key of a trace's axis)."""
+    suffix = (ref or letter)[1:]
+    return f"{letter}axis{suffix}"
+
+
 def with_permalink(fig: go.Figure, permalink: str) -> go.Figure:
     """A copy of ``fig`` with the permalink under the source line (for exports)."""
     out = go.Figure(fig)
@@ -216,47 +296,6 @@ def with_permalink(fig: go.Figure, permalink: str) -> go.Figure:
         xanchor="left", yanchor="top", showarrow=False, font=dict(size=9, color="#0b5394"), name="permalink",
     )
     return out
-
-
-def line_chart(frame: pd.DataFrame, title: str, source_line: str, y_title: str, breaks: Sequence[tuple[str, str]] = (), hover_unit: str = "") -> go.Figure:
-    """Time series, one line per region (columns period, value, label).
-
-    ``breaks`` are (ISO date, label) of series breaks, drawn as dashed lines.
-    """
-    fig = go.Figure()
-    for i, (label, part) in enumerate(frame.groupby("label", sort=False)):
-        fig.add_trace(
-            go.Scatter(
-                x=part["period"], y=part["value"], name=str(label), mode="lines+markers",
-                line=dict(color=CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)], width=2),
-                hovertemplate=f"%{{x|%d.%m.%Y}}: %{{y:,.2f}} {hover_unit}<extra>{_html_escape(label)}</extra>",
-            )
-        )
-    for date, label in breaks:
-        fig.add_vline(x=pd.Timestamp(date).timestamp() * 1000, line_dash="dash", line_color="#cc0000", line_width=1)
-        fig.add_annotation(x=pd.Timestamp(date), y=1, yref="paper", text=_html_escape(label), showarrow=False, yanchor="bottom", font=dict(size=10, color="#cc0000"))
-    fig.update_layout(height=460, margin=dict(l=10, r=10, t=70, b=80), yaxis_title=y_title, hovermode="x unified", legend=dict(orientation="h", y=-0.15))
-    return with_title_and_source(fig, title, source_line)
-
-
-def bar_chart(frame: pd.DataFrame, x: str, y: str, title: str, source_line: str, colour: str | None = None, orientation: str = "h", text: str | None = None, height: int = 460, stack_by: str | None = None) -> go.Figure:
-    fig = go.Figure()
-    if stack_by:
-        for i, (label, part) in enumerate(frame.groupby(stack_by, sort=False)):
-            fig.add_trace(go.Bar(x=part[x] if orientation == "v" else part[y], y=part[y] if orientation == "v" else part[x], name=str(label), orientation=orientation, marker_color=CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]))
-        fig.update_layout(barmode="stack")
-    else:
-        fig.add_trace(
-            go.Bar(
-                x=frame[x] if orientation == "v" else frame[y], y=frame[y] if orientation == "v" else frame[x],
-                orientation=orientation, marker_color=colour or CATEGORY_COLOURS[0],
-                text=frame[text] if text else None, textposition="auto",
-            )
-        )
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=70, b=80))
-    if orientation == "h":
-        fig.update_yaxes(autorange="reversed")
-    return with_title_and_source(fig, title, source_line)
 
 
 def _html_escape(text: object) -> str:

@@ -1,7 +1,8 @@
 """Pure figure functions of the Compare and Trends pages: frames in, plotly Figures out.
 
 Texts (values, gaps, labels) arrive formatted by the caller in the page's
-language; titles and labels from data are escaped here. Every figure gets its
+language (``dashboard.fmt``); axis ticks follow ``lang`` (``charts.localise``);
+titles and labels from data are escaped here. Every figure gets its
 title and source line through ``charts.with_title_and_source``.
 """
 
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts import CATEGORY_COLOURS, _html_escape, _wrap, with_title_and_source
+from dashboard.charts import CATEGORY_COLOURS, _html_escape, _wrap, footer_width, localise, with_title_and_source
 
 ANCHOR_COLOUR = "#e69138"
 BAR_COLOUR = "#0b5394"
@@ -30,7 +31,7 @@ def gap_bar_chart(
     value_title: str,
     median_label: str,
     no_data_text: str,
-    separators: str = ",.",
+    lang: str = "de",
 ) -> go.Figure:
     """Horizontal bars, one per region, with the median of the peers as a dashed line.
 
@@ -52,15 +53,18 @@ def gap_bar_chart(
     )
     if median is not None and pd.notna(median):
         fig.add_vline(x=float(median), line_dash="dash", line_color=MEDIAN_COLOUR, line_width=2)
+        # The label runs away from the nearer edge of the plot, so it never leaves the image.
+        values = [0.0, float(median), *f["value"].dropna().astype(float)]
+        lo, hi = min(values), max(values)
+        right = hi > lo and (float(median) - lo) / (hi - lo) > 0.5
         fig.add_annotation(
-            x=float(median), y=1, yref="paper", yanchor="bottom", showarrow=False,
+            x=float(median), y=1, yref="paper", yanchor="bottom", xanchor="right" if right else "left", showarrow=False,
             text=_html_escape(median_label), font=dict(size=11, color=MEDIAN_COLOUR), name="median",
         )
     height = max(320, 150 + 34 * len(f))
-    fig.update_layout(height=height, margin=dict(l=10, r=30, t=80, b=110), xaxis_title=_html_escape(value_title), bargap=0.25, separators=separators)
-    fig.update_xaxes(tickformat=",~r")
-    fig.update_yaxes(autorange="reversed", automargin=True)
-    return _source_below_axis(with_title_and_source(fig, title, source_line), 58, width=110)
+    fig.update_layout(height=height, margin=dict(l=10, r=30, t=80, b=110), xaxis_title=_html_escape(value_title), bargap=0.25)
+    fig.update_yaxes(autorange="reversed")
+    return _source_below_axis(localise(with_title_and_source(fig, title, source_line), lang), 58, width=footer_width(f["label"], 110))
 
 
 def trend_chart(
@@ -72,7 +76,7 @@ def trend_chart(
     ticktext: Sequence[str],
     breaks: Sequence[tuple[pd.Timestamp, str]] = (),
     flagged_name: str = "",
-    separators: str = ",.",
+    lang: str = "de",
     mark_flags: bool = True,
 ) -> go.Figure:
     """Time series, one line per series; gaps where there is no value.
@@ -125,9 +129,9 @@ def trend_chart(
     fig.update_xaxes(tickmode="array", tickvals=list(tickvals), ticktext=[_html_escape(t) for t in ticktext], tickangle=-45 if len(tickvals) > 8 else 0)
     fig.update_layout(
         height=560, margin=dict(l=10, r=10, t=80, b=190), yaxis_title=_html_escape(y_title),
-        hovermode="closest", separators=separators, yaxis_tickformat=",~r", legend=dict(orientation="h", yanchor="top", y=-0.2 if len(tickvals) > 8 else -0.12, x=0),
+        hovermode="closest", legend=dict(orientation="h", yanchor="top", y=-0.2 if len(tickvals) > 8 else -0.12, x=0),
     )
-    return _source_below_axis(with_title_and_source(fig, title, source_line), 140 if len(tickvals) > 8 else 110)
+    return _source_below_axis(localise(with_title_and_source(fig, title, source_line), lang), 140 if len(tickvals) > 8 else 110)
 
 
 def _source_below_axis(fig: go.Figure, pixels: int, width: int = 150) -> go.Figure:

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts import NO_DATA_COLOUR, _html_escape, _wrap, with_title_and_source
+from dashboard import fmt
+from dashboard.charts import NO_DATA_COLOUR, _html_escape, _wrap, footer_width, localise, with_title_and_source
 
 # Colour-blind-friendly qualitative colours (Okabe–Ito first, then Paul Tol's
 # "muted"), enough for the 16 Länder and "none" without repeating.
@@ -52,12 +53,14 @@ def stacked_bars(
     hover_value: str,
     legend_title: str = "",
     note: str = "",
+    lang: str = "de",
 ) -> go.Figure:
     """Horizontal bars, one per a-value (sector), stacked by b-values.
 
     ``frame`` has a, b, value, n, N and cell (the id a click selects, sent back
     as customdata). ``hover_value`` is a hover template fragment for the value
-    (e.g. "%{x:.0f} Projekte"); n of N is added under it.
+    (e.g. "%{x:,.1f} Mio. EUR"), formatted in the separators of ``lang``; n of
+    N is added under it.
     """
     fig = go.Figure()
     y_labels = [a_labels.get(a, a) for a in a_order]
@@ -85,7 +88,7 @@ def stacked_bars(
     )
     fig.update_yaxes(categoryorder="array", categoryarray=[_html_escape(y) for y in y_labels], autorange="reversed")
     # Below the axis title: the note, then the source line.
-    return _footer(with_title_and_source(fig, title, source_line), note, source_line, top=-44, width=115)
+    return _footer(localise(with_title_and_source(fig, title, source_line), lang), note, source_line, top=-64, width=footer_width(y_labels, 115))
 
 
 def treemap(
@@ -99,12 +102,14 @@ def treemap(
     source_line: str,
     value_text: str,
     note: str = "",
+    lang: str = "de",
 ) -> go.Figure:
     """Sector boxes, each split by the b-values (registry, category…).
 
     ``frame`` has a, b, value, n, N; a box's id is the cell a click selects
     ("sector" for a sector box, "sector|dim|value" for a leaf). The b-dimension
     must be single-valued per project, so a sector's box is the sum of its leaves.
+    Each box shows its value as text in the number format of ``lang``.
     """
     ids, labels, parents, values, colours, custom = [], [], [], [], [], []
     frame = frame[frame["value"].notna() & (frame["value"] > 0)]
@@ -129,12 +134,13 @@ def treemap(
         go.Treemap(
             ids=ids, labels=labels, parents=parents, values=values, branchvalues="total",
             marker=dict(colors=colours, line=dict(color="#ffffff", width=1)),
-            customdata=custom, texttemplate="%{label}<br>%{value:,.4~g}", hovertemplate=f"<b>%{{label}}</b><br>{value_text}<extra></extra>",
+            customdata=custom, text=[fmt.number(x, 1, lang, trim=True) for x in values],
+            texttemplate="%{label}<br>%{text}", hovertemplate=f"<b>%{{label}}</b><br>{value_text}<extra></extra>",
             maxdepth=2, sort=False, tiling=dict(pad=2), pathbar=dict(visible=True),
         )
     )
     fig.update_layout(height=600, margin=dict(l=10, r=10, t=70, b=100))
-    return _footer(with_title_and_source(fig, title, source_line), note, source_line, top=-6, width=150)
+    return _footer(localise(with_title_and_source(fig, title, source_line), lang), note, source_line, top=-6, width=150)
 
 
 def _footer(fig: go.Figure, note: str, source_line: str, top: int, width: int) -> go.Figure:
@@ -148,7 +154,13 @@ def _footer(fig: go.Figure, note: str, source_line: str, top: int, width: int) -
             showarrow=False, align="left", font=dict(size=11, color="#333333"), name="note",
         )
         top -= 16 * (wrapped.count("<br>") + 1) + 4
-    fig.update_annotations(selector=dict(name="source_line"), yshift=top, text=_wrap(_html_escape(source_line), width))
+    source = _wrap(_html_escape(source_line), width)
+    fig.update_annotations(selector=dict(name="source_line"), yshift=top, text=source)
+    # The margin (and the figure, so the plot keeps its size) grows to hold every line.
+    needed = -top + 14 * (source.count("<br>") + 1) + 10
+    extra = needed - (fig.layout.margin.b or 0)
+    if extra > 0:
+        fig.update_layout(margin=dict(b=needed), height=(fig.layout.height or 450) + extra)
     return fig
 
 

@@ -15,12 +15,14 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.charts import CATEGORY_COLOURS, _html_escape, _wrap, with_title_and_source
+from dashboard import fmt
+from dashboard.charts import CATEGORY_COLOURS, _html_escape, _wrap, localise, with_title_and_source
 
 HIGHLIGHT = "#cc0000"
 CONTEXT_FILL = "#e6e6e6"
 COMPARISON_LINE = "#8c8c8c"
 MIN_RELATIVE_SPAN = 0.05  # smallest y-range of a trend panel, relative to its values
+PANEL_TITLE_PX = 1100  # width the panel titles share in an export (1,200 px less the margins)
 
 
 @dataclass
@@ -42,16 +44,22 @@ def trend_grid(
     break_label: str,
     columns: int = 3,
     row_height: int = 190,
+    lang: str = "de",
 ) -> go.Figure:
     """Small multiples: one small line chart per key figure, the region in
     blue, Germany in grey where given, series breaks as dashed red lines
-    (explained in the legend and, in words, below the chart)."""
+    (explained in the legend and, in words, below the chart). Numbers and
+    dates in ticks and hover labels are written the way of ``lang``."""
+    hover = f"%{{x|{fmt.d3_date(lang)}}}: %{{y:{fmt.d3_number()}}}"
     n = max(len(panels), 1)
     cols = min(columns, n)
     rows = math.ceil(n / cols)
+    titles = [_panel_title(p, PANEL_TITLE_PX // cols) for p in panels] or [""]
+    # Lines of the first row's titles (wrapped, with subtitles): the top margin holds them.
+    title_lines = max(t.count("<br>") + 1 for t in titles[:cols])
     fig = make_subplots(
         rows=rows, cols=cols,
-        subplot_titles=[_panel_title(p) for p in panels] or [""],
+        subplot_titles=titles,
         horizontal_spacing=0.08, vertical_spacing=min(0.45 / rows, 0.2) if rows > 1 else 0.1,
     )
     legend_done: set[str] = set()
@@ -70,7 +78,7 @@ def trend_grid(
                     x=panel.comparison["period"], y=panel.comparison["value"], mode="lines",
                     line=dict(color=COMPARISON_LINE, width=1.5, dash="dot"), name=_html_escape(comparison_label),
                     legendgroup="comparison", showlegend=legend("comparison"),
-                    hovertemplate=f"%{{x|%d.%m.%Y}}: %{{y:,.2f}} {unit}<extra>{_html_escape(comparison_label)}</extra>",
+                    hovertemplate=f"{hover} {unit}<extra>{_html_escape(comparison_label)}</extra>",
                 ),
                 row=r, col=c,
             )
@@ -79,7 +87,7 @@ def trend_grid(
                 x=panel.region["period"], y=panel.region["value"], mode="lines+markers",
                 line=dict(color=CATEGORY_COLOURS[0], width=2), marker=dict(size=4), name=_html_escape(region_label),
                 legendgroup="region", showlegend=legend("region"),
-                hovertemplate=f"%{{x|%d.%m.%Y}}: %{{y:,.2f}} {unit}<extra>{_html_escape(region_label)}</extra>",
+                hovertemplate=f"{hover} {unit}<extra>{_html_escape(region_label)}</extra>",
             ),
             row=r, col=c,
         )
@@ -106,21 +114,24 @@ def trend_grid(
     fig.update_annotations(font_size=11, selector=dict(xref="paper", yref="paper"))
     # Year-end values (31.12.) sit inside their year's label, not under next year's tick.
     fig.update_xaxes(showgrid=False, tickformat="%Y", ticklabelmode="period", nticks=6, tickfont=dict(size=9))
-    fig.update_yaxes(tickfont=dict(size=9), separatethousands=True, rangemode="normal")
+    fig.update_yaxes(tickfont=dict(size=9), rangemode="normal")
     source_lines = _wrap(_html_escape(source_line), 150).count("<br>") + 1  # as with_title_and_source wraps it
     fig.update_layout(
-        height=row_height * rows + 110 + 14 * source_lines, margin=dict(l=50, r=10, t=90, b=40 + 14 * source_lines),
-        legend=dict(orientation="h", x=1, xanchor="right", y=1.06, yanchor="bottom", font=dict(size=10)),
+        height=row_height * rows + 110 + 14 * source_lines + 14 * (title_lines - 1),
+        margin=dict(l=50, r=10, t=76 + 14 * title_lines, b=40 + 14 * source_lines),
+        # At the top right of the image, level with the title: never on a panel's title.
+        legend=dict(orientation="h", x=1, xanchor="right", yref="container", y=0.995, yanchor="top", font=dict(size=10)),
         hovermode="closest",
     )
-    fig = with_title_and_source(fig, title, source_line)
+    fig = localise(with_title_and_source(fig, title, source_line), lang)
     # Below the x-axis tick labels of the last row, not on top of them.
     fig.update_annotations(yshift=-28, selector=dict(name="source_line"))
     return fig
 
 
-def _panel_title(panel: TrendPanel) -> str:
-    title = _html_escape(panel.title)
+def _panel_title(panel: TrendPanel, width_px: int) -> str:
+    """The panel's title, wrapped to its column (11 px type: about 6.8 px a character)."""
+    title = _wrap(_html_escape(panel.title), max(20, int(width_px / 6.8)))
     if panel.subtitle:
         title += f"<br><span style='font-size:9px'>{_html_escape(panel.subtitle)}</span>"
     return title

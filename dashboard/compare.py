@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from etl.catalogue import GERMANY_ID
+from dashboard import fmt
 
 MAX_REGIONS = 6
 PREFERRED_INDICATOR = "bb_hh_all_50"  # households, all technologies, >= 50 Mbit/s: the longest broadband series
@@ -147,16 +148,7 @@ def default_period_a(counts: pd.Series, period_b: str, min_share: float = 0.9) -
 
 def period_text(period, period_type: str, lang: str = "de") -> str:
     """'Mitte 2019' / 'Ende 2019' for half-years, '2019' for years, '01.01.2019' for a Stichtag."""
-    ts = pd.Timestamp(period)
-    if period_type == "half_year":
-        if lang == "de":
-            return f"{'Mitte' if ts.month <= 6 else 'Ende'} {ts.year}"
-        return f"{'mid' if ts.month <= 6 else 'end'} {ts.year}"
-    if ts.month == 1 and ts.day == 1:
-        return f"01.01.{ts.year}" if lang == "de" else f"1 Jan {ts.year}"
-    if ts.month == 12 and ts.day == 31:
-        return str(ts.year)
-    return ts.strftime("%d.%m.%Y") if lang == "de" else ts.strftime("%Y-%m-%d")
+    return fmt.period(period, period_type, lang)
 
 
 def period_ticks(periods: pd.DataFrame, lang: str = "de", max_ticks: int = 16) -> tuple[list[pd.Timestamp], list[str]]:

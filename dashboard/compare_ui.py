@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import compare, data, i18n, peers, state
+from dashboard import compare, data, fmt, i18n, peers, state
 from dashboard.i18n import md_escape, t
 from dashboard.state import Param
 from etl.catalogue import GERMANY_ID
@@ -115,7 +115,7 @@ def peer_description(group: peers.PeerGroup, regions: pd.DataFrame) -> str:
     if "type" in group.criteria:
         parts.append(t("peer_desc_kind", kind=group.kind))
     if "size" in group.criteria and group.size_class:
-        parts.append(t("peer_desc_size", size=group.size_class))
+        parts.append(t("peer_desc_size", size=fmt.label_text(group.size_class, i18n.lang())))
     if "land" in group.criteria:
         land = regions.at[group.region_id, "land_id"]
         parts.append(t("peer_desc_land", land=regions.at[land, "name"] if land in regions.index else land))

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import streamlit as st
+
+from dashboard import fmt
 
 LANGS = ("de", "en")
 
@@ -124,10 +127,22 @@ def lang() -> str:
     return value if value in LANGS else "de"
 
 
+COUNT_FIELDS = frozenset({"n", "N", "k", "rank"})  # placeholders that hold counts or ranks
+
+
 def t(key: str, **kwargs) -> str:
+    """The label in the session's language, filled in. Counts and ranks
+    (``{n}``, ``{N}``, ``{k}``, ``{rank}``) given as integers are written in the
+    language's format ("10.957 Regionen"); other values are filled in as given."""
     de, en = LABELS[key]
     text = en if lang() == "en" else de
-    return text.format(**kwargs) if kwargs else text
+    if not kwargs:
+        return text
+    for name in COUNT_FIELDS & kwargs.keys():
+        value = kwargs[name]
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            kwargs[name] = fmt.integer(value, lang())
+    return text.format(**kwargs)
 
 
 def pick(de: str | None, en: str | None) -> str:
@@ -146,13 +161,8 @@ def md_escape(text: object) -> str:
 
 
 def fmt_number(value: float | None, decimals: int = 1) -> str:
-    """A number the German or English way (1.234,5 or 1,234.5)."""
-    if value is None or value != value:
-        return t("no_data")
-    text = f"{value:,.{decimals}f}"
-    if lang() == "de":
-        text = text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
-    return text
+    """A number in the session's language (1.234,5 or 1,234.5): ``dashboard.fmt.number``."""
+    return fmt.number(value, decimals, lang())
 
 
 def register(labels: dict[str, tuple[str, str]]) -> None:

@@ -32,8 +32,8 @@ from urllib.parse import quote, urlsplit
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, i18n
-from dashboard.i18n import fmt_number, md_escape, pick, t
+from dashboard import data, fmt, i18n
+from dashboard.i18n import md_escape, pick, t
 from dashboard.peers import peer_group
 from dashboard.text import cell_text, fold
 
@@ -457,13 +457,13 @@ def short_registry_title(title: object) -> str:
 def amount_text(eur: float | None) -> str:
     if eur is None or (isinstance(eur, float) and math.isnan(eur)):
         return t("pj_not_reported")
-    return f"{fmt_number(eur / 1e6, 1)} {t('pj_mio_eur')}"
+    return fmt.amount_eur(eur, i18n.lang())
 
 
 def value_with_unit(value: float | None, decimals: int, unit: str) -> str:
     if value is None or pd.isna(value):
         return "–"
-    return f"{fmt_number(value, decimals)} {unit}"
+    return fmt.with_unit(value, decimals, unit, i18n.lang())
 
 
 def reported_text(what: str, rep: Reported) -> str:
@@ -863,11 +863,11 @@ def take_new_selection(seen_key: str, signature: object) -> bool:
     return bool(signature)
 
 
-def selectable_chart_block(fig, frame: pd.DataFrame, name: str, permalink: str, key: str):
+def selectable_chart_block(fig, frame: pd.DataFrame, name: str, permalink: str, key: str, **about):
     """``ui.chart_block`` for a chart whose bars or boxes can be clicked; returns the selected points."""
     from dashboard import ui
 
-    return ui.chart_block(fig, frame, name, permalink, key, selectable=True)
+    return ui.chart_block(fig, frame, name, permalink, key, selectable=True, **about)
 
 
 def project_view_url(page_url_base: str, key: str, lang: str) -> str:

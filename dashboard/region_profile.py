@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import streamlit as st
 
-from dashboard import compare_ui, data, i18n
+from dashboard import compare_ui, data, fmt, i18n
 from dashboard import peers as peers_mod
 from dashboard.text import cell_text
 from dashboard.briefing_pdf import Briefing
@@ -441,13 +441,7 @@ def figure_notes(figures: Sequence[KeyFigure], missing: Sequence[str], regions: 
 
 
 def period_text(period: pd.Timestamp, period_type: str) -> str:
-    ts = pd.Timestamp(period)
-    if period_type == "half_year":
-        half = ("Mitte" if ts.month <= 6 else "Ende") if i18n.lang() == "de" else ("mid" if ts.month <= 6 else "end")
-        return f"{half} {ts.year}"
-    if ts.month == 12 and ts.day == 31:
-        return str(ts.year)
-    return ts.strftime("%d.%m.%Y") if i18n.lang() == "de" else ts.strftime("%Y-%m-%d")
+    return fmt.period(period, period_type, i18n.lang())
 
 
 # projects.status_group where a registry publishes no status of its own ("unknown" says nothing).

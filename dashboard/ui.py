@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import charts, data
+from dashboard import data, export, fmt
 from dashboard.text import cell_text
 from dashboard.i18n import lang, md_escape, pick, t
 
@@ -63,22 +63,8 @@ def empty(message_key: str = "empty_selection", **kwargs) -> None:
     st.info(t(message_key, **kwargs))
 
 
-def _export_figure(fig, permalink: str, fmt: str, geojsons: dict | None) -> bytes:
-    import plotly.io as pio
-
-    from dashboard.export import configure_kaleido
-
-    configure_kaleido()
-    out = charts.with_permalink(fig() if callable(fig) else fig, permalink)
-    if callable(geojsons):
-        geojsons = geojsons()
-    if geojsons:
-        for trace in out.data:
-            if isinstance(getattr(trace, "geojson", None), str) and trace.geojson in geojsons:
-                trace.geojson = geojsons[trace.geojson]
-    width = 1200
-    height = int(out.layout.height or 700) + 30
-    return pio.to_image(out, format=fmt, width=width, height=height, scale=2 if fmt == "png" else 1)
+def _export_figure(fig, permalink: str, kind: str, geojsons: dict | None) -> bytes:
+    return export.figure_bytes(fig() if callable(fig) else fig, kind, permalink, geojsons() if callable(geojsons) else geojsons)
 
 
 def chart_block(
@@ -89,6 +75,10 @@ def chart_block(
     key: str,
     geojsons=None,
     selectable: bool = False,
+    indicator_id: str | None = None,
+    period: object = None,
+    decimals: int | None = None,
+    source_ids: Sequence[str] | None = None,
 ) -> list:
     """The chart as shown, then its downloads (see ``downloads``). With
     ``selectable`` a click on bars or boxes reruns the page; the selected
@@ -97,38 +87,47 @@ def chart_block(
         event = st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{key}.chart", width="stretch", on_select="rerun", selection_mode="points")
     else:
         event = st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{key}.chart", width="stretch")
-    downloads(fig, frame, name, permalink, key, geojsons)
+    downloads(fig, frame, name, permalink, key, geojsons, indicator_id=indicator_id, period=period, decimals=decimals, source_ids=source_ids)
     try:
         return list(event.selection.points) if selectable else []
     except AttributeError:  # no selection state (e.g. a run without a browser)
         return []
 
 
-def downloads(fig, frame: pd.DataFrame, name: str, permalink: str, key: str, geojsons=None) -> None:
+def downloads(
+    fig, frame: pd.DataFrame, name: str, permalink: str, key: str, geojsons=None,
+    indicator_id: str | None = None, period: object = None, decimals: int | None = None, source_ids: Sequence[str] | None = None,
+) -> None:
     """PNG, SVG, PDF of exactly this chart (with the permalink added), the data
     behind it as CSV and XLSX, and the permalink.
 
     ``fig`` is a Figure or a function returning one, called only when a file is
     asked for. ``geojsons`` (a dict, or a function returning one, called only
-    on export) replaces shape URLs by the shapes themselves.
+    on export) replaces shape URLs by the shapes themselves. The data says what
+    it is (``export.describe``: ``indicator_id``, ``period``, ``decimals`` and
+    ``source_ids`` where the frame does not have them); the XLSX has an "Info" sheet with the
+    attribution and the permalink. Files are made on click, outside the
+    script run: everything that needs the session (language) is taken now.
     """
+    table = _describer(frame, indicator_id, period, decimals, source_ids)
+    info = _info(frame, indicator_id, permalink, source_ids)
+    sheet = "Daten" if lang() == "de" else "Data"
     cols = st.columns(5)
-    mimes = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
-    for col, fmt in zip(cols[:3], ("png", "svg", "pdf")):
+    for col, kind in zip(cols[:3], ("png", "svg", "pdf")):
         with col:
             st.download_button(
-                t(f"download_{fmt}"),
-                data=lambda fmt=fmt: _export_figure(fig, permalink, fmt, geojsons),
-                file_name=f"{name}.{fmt}",
-                mime=mimes[fmt],
-                key=f"{key}.{fmt}",
+                t(f"download_{kind}"),
+                data=lambda kind=kind: _export_figure(fig, permalink, kind, geojsons),
+                file_name=f"{name}.{kind}",
+                mime=export.MIMES[kind],
+                key=f"{key}.{kind}",
                 on_click="ignore",
                 icon=":material/download:",
             )
     with cols[3]:
         st.download_button(
             t("download_csv"),
-            data=lambda: csv_bytes(frame),
+            data=lambda: csv_bytes(table()),
             file_name=f"{name}.csv",
             mime="text/csv",
             key=f"{key}.csv",
@@ -138,7 +137,7 @@ def downloads(fig, frame: pd.DataFrame, name: str, permalink: str, key: str, geo
     with cols[4]:
         st.download_button(
             t("download_xlsx"),
-            data=lambda: xlsx_bytes(frame),
+            data=lambda: (lambda described: xlsx_bytes(described, info(described), sheet))(table()),
             file_name=f"{name}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key=f"{key}.xlsx",
@@ -152,13 +151,51 @@ def show_permalink(permalink: str) -> None:
     st.markdown(f"**{t('permalink')}:** [{md_escape(permalink)}]({permalink})")
 
 
+def catalogue(v: str) -> export.Catalogue:
+    """The warehouse tables that describe a download."""
+    registries = data.table(v, "registries") if data.has_table(v, "registries") else None
+    return export.Catalogue(data.indicators(v), data.regions(v), data.flags(v), data.sources(v), registries)
+
+
+def described(frame: pd.DataFrame, indicator_id: str | None = None, period: object = None, decimals: int | None = None, source_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """``frame`` as a self-describing download in the session's language (``export.describe``)."""
+    return _describer(frame, indicator_id, period, decimals, source_ids)()
+
+
+def _describer(frame: pd.DataFrame, indicator_id, period, decimals, source_ids=None):
+    cat, language = catalogue(data.version()), lang()
+    return lambda: export.describe(frame, cat, language, indicator_id, period, decimals, source_ids)
+
+
+def info_sheet(described_frame: pd.DataFrame, permalink: str | None, source_ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    """The "Info" sheet (``xlsx_bytes``) of a described download, made now."""
+    return _info(described_frame, None, permalink, source_ids)(described_frame)
+
+
+def _info(frame: pd.DataFrame, indicator_id: str | None, permalink: str | None, source_ids: Sequence[str] | None = None):
+    """A function of the described table giving its "Info" sheet; the source
+    line is rendered now, as under the chart."""
+    v, language = data.version(), lang()
+    ids = list(dict.fromkeys(frame["source_id"].dropna())) if "source_id" in frame.columns else list(source_ids or [])
+    inds = data.indicators(v)
+    for ind_id in ([indicator_id] if indicator_id else []) + (list(dict.fromkeys(frame["indicator_id"].dropna())) if "indicator_id" in frame.columns else []):
+        if not ids and ind_id in inds.index:
+            ids += [s for s in str(inds.at[ind_id, "source_ids"]).split(",") if s]
+    line = source_line(v, ids) if ids else ""
+    return lambda table: export.info_rows(table, language, permalink, line)
+
+
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     return _neutralise(frame).to_csv(index=False).encode("utf-8-sig")
 
 
-def xlsx_bytes(frame: pd.DataFrame) -> bytes:
+def xlsx_bytes(frame: pd.DataFrame, info: Sequence[tuple[str, str]] = (), sheet: str = "Data") -> bytes:
+    """The table as an XLSX workbook (sheet ``sheet``); ``info`` (label, text) rows go to a sheet "Info"."""
     buf = io.BytesIO()
-    _neutralise(frame).to_excel(buf, index=False, engine="openpyxl")
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        _neutralise(frame).to_excel(writer, index=False, sheet_name=sheet)
+        if info:
+            _neutralise(pd.DataFrame(list(info), columns=["", " "])).to_excel(writer, index=False, header=False, sheet_name="Info")
     return buf.getvalue()
 
 
@@ -176,14 +213,8 @@ def indicator_label(row: pd.Series) -> str:
 
 
 def period_label(period, period_type: str) -> str:
-    ts = pd.Timestamp(period)
-    if period_type == "half_year":
-        if lang() == "de":
-            return f"{'Mitte' if ts.month <= 6 else 'Ende'} {ts.year}"
-        return f"{'mid' if ts.month <= 6 else 'end'} {ts.year}"
-    if ts.month == 1 and ts.day == 1:
-        return f"01.01.{ts.year}" if lang() == "de" else f"1 Jan {ts.year}"
-    return str(ts.year)
+    """The period in the session's language (``dashboard.fmt.period``)."""
+    return fmt.period(period, period_type, lang())
 
 
 def indicator_notes(v: str, indicator_id: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, data, mapview, projects_overlay, state, ui
+from dashboard.fmt import columns_as_text, d3_number, locale_tag
 from dashboard.i18n import fmt_number, lang, md_escape, pick, register, t
 from dashboard.state import Param
 
@@ -133,7 +134,7 @@ selected = st.session_state[K_SEL] = mapview.selection_at(st.session_state.get(K
 shown_map = mapview.payload(
     frame, map_ids, map_url,
     colours=colours, labels=class_labels, no_data_colour=charts.NO_DATA_COLOUR, highlight_colour=charts.HIGHLIGHT,
-    title=title, source=line, unit=unit, decimals=decimals, locale="de-DE" if lang() == "de" else "en-GB",
+    title=title, source=line, unit=unit, decimals=decimals, locale=locale_tag(lang()),
     n_ranked=n_ranked,
     text={"no_data": t("no_data"), "rank": t("rank"), "zoom_in": t("map_zoom_in"), "zoom_out": t("map_zoom_out"), "zoom_reset": t("map_zoom_reset"), "error": t("map_error")},
     outlines=outlines, outline_label=t("projects_on_map"), selected=selected,
@@ -143,13 +144,13 @@ shown_map = mapview.payload(
 def export_figure():
     """The same map as a plotly figure, for the PNG, SVG and PDF downloads."""
     unit_html = unit.replace("&", "&amp;").replace("<", "&lt;")
-    hover = f"<b>%{{properties.n}}</b> (%{{location}})<br>%{{customdata[0]:,.{decimals}f}} {unit_html}<br>{t('rank')} %{{customdata[1]}} / {n_ranked}<extra></extra>"
+    hover = f"<b>%{{properties.n}}</b> (%{{location}})<br>%{{customdata[0]:{d3_number(decimals)}}} {unit_html}<br>{t('rank')} %{{customdata[1]:{d3_number(0)}}} / {fmt_number(n_ranked, 0)}<extra></extra>"
     fig = charts.choropleth(
         frame, data.shapes_geojson(v, level), classes, class_labels, colours, t("no_data"), hover, title, line,
         outlines=outlines, outline_name=t("projects_on_map"),
-        highlight=(selected, str(data.regions(v)["name"].get(selected, selected))) if selected else None,
+        highlight=(selected, str(data.regions(v)["name"].get(selected, selected))) if selected else None, lang=lang(),
     )
-    return fig.update_layout(separators=",." if lang() == "de" else ".,")
+    return fig
 
 # What changes the meaning of the numbers, said above the map.
 flagged = frame[frame["flag"].notna()]
@@ -173,7 +174,7 @@ if selected:
     chosen = frame.set_index("region_id").loc[selected] if selected in set(frame["region_id"]) else None
     name = str(data.regions(v)["name"].get(selected, selected))
     if chosen is not None and chosen["value"] == chosen["value"]:
-        figure = f"{fmt(chosen['value'])} {md_escape(unit)} · {t('rank')} {int(chosen['rank'])} / {n_ranked}"
+        figure = f"{fmt(chosen['value'])} {md_escape(unit)} · {t('rank')} {fmt_number(chosen['rank'], 0)} / {fmt_number(n_ranked, 0)}"
     else:
         figure = md_escape(t("no_data") if chosen is None else chosen["no_data_text"])
     st.markdown(f"**{t('map_selected')}: {md_escape(name)}** ({selected}) · {figure}")
@@ -184,14 +185,14 @@ if selected:
         st.page_link("views/vergleich.py", label=t("map_compare", name=md_escape(name)), query_params={"regions": selected}, icon=":material/compare_arrows:")
     with c3:
         st.button(t("map_clear"), key="karte.clear", on_click=choose_region, args=("",), type="tertiary", icon=":material/close:")
-ui.downloads(export_figure, table, f"dsr_{indicator_id}_{level}_{period}", permalink, key="map")
+ui.downloads(export_figure, table, f"dsr_{indicator_id}_{level}_{period}", permalink, key="map", indicator_id=indicator_id, period=period)
 ui.indicator_notes(v, indicator_id)
 
 # The table loads when opened: at Gemeinde level it has 11,000 rows, and
 # neither the wire nor the browser should pay for them before the map shows.
 with st.expander(t("data_table"), icon=":material/table:", key="karte.table", on_change="rerun") as table_box:
     if table_box.open:
-        shown = table.rename(columns={"region_id": t("key"), "name": t("name"), "type": t("type"), "value": t("value"), "unit": t("unit"), "rank": t("rank"), "flag": t("flag"), "source_id": t("source")})
+        shown = columns_as_text(table, {"value": decimals, "rank": 0}, lang()).rename(columns={"region_id": t("key"), "name": t("name"), "type": t("type"), "value": t("value"), "unit": t("unit"), "rank": t("rank"), "flag": t("flag"), "source_id": t("source")})
         st.dataframe(shown, hide_index=True, width="stretch", height=360)
 ui.caption_sources(v, source_ids)
 if outlines is not None and not outlines.empty:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_projects, i18n, projects, state, ui
+from dashboard import charts_projects, fmt, i18n, projects, state, ui
 from dashboard.i18n import fmt_number, md_escape, t
 from dashboard.projects import NONE, decode_option, encode_option
 from dashboard.state import Param
@@ -219,9 +219,9 @@ else:
     fig = charts_projects.stacked_bars(
         bars, a_order, LABELS["sector"], b_order, LABELS[stack], colours,
         t("sk_bars_title", measure=measure_label, dim=t(f"pj_dim_{stack}")), line, axis, hover,
-        legend_title=t(f"pj_dim_{stack}"), note=bar_note,
+        legend_title=t(f"pj_dim_{stack}"), note=bar_note, lang=i18n.lang(),
     )
-    points = projects.selectable_chart_block(fig, export_frame(bars, stack), f"dsr_sectors_{stack}_{measure}", permalink, key=f"{PAGE}.bars")
+    points = projects.selectable_chart_block(fig, export_frame(bars, stack), f"dsr_sectors_{stack}_{measure}", permalink, key=f"{PAGE}.bars", source_ids=registry_ids)
     picked = projects.selected_cell(points)
     if projects.take_new_selection(f"{PAGE}._seen_bars", picked) and picked:
         st.session_state[K_CELL] = picked
@@ -233,9 +233,9 @@ else:
         tree_colours = charts_projects.colour_map(tree_order, NONE)
         tree_fig = charts_projects.treemap(
             tree, tree_order, LABELS["sector"], LABELS[tree_dim], tree_colours, tree_dim,
-            t("sk_tree_title", measure=measure_label, dim=t(f"pj_dim_{tree_dim}")), line, tree_hover, note=note,
+            t("sk_tree_title", measure=measure_label, dim=t(f"pj_dim_{tree_dim}")), line, tree_hover, note=note, lang=i18n.lang(),
         )
-        points = projects.selectable_chart_block(tree_fig, export_frame(tree, tree_dim), f"dsr_sectors_tree_{tree_dim}_{measure}", permalink, key=f"{PAGE}.tree")
+        points = projects.selectable_chart_block(tree_fig, export_frame(tree, tree_dim), f"dsr_sectors_tree_{tree_dim}_{measure}", permalink, key=f"{PAGE}.tree", source_ids=registry_ids)
         picked = projects.selected_cell(points)
         if projects.take_new_selection(f"{PAGE}._seen_tree", picked) and picked:
             st.session_state[K_CELL] = picked
@@ -291,6 +291,7 @@ if parsed:
 
 with st.expander(t("sk_table")):
     numbers = export_frame(counts, stack).drop(columns=["sector_id", stack])
+    numbers = fmt.columns_as_text(numbers, {t(c): 0 for c in ("sk_col_projects", "sk_col_federal_n", "sk_col_federal", "sk_col_total_n", "sk_col_total")}, i18n.lang())
     st.dataframe(numbers, hide_index=True, width="stretch")
 
 kit_ids = [r for r in registry_ids if r in sources.index]

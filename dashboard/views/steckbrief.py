@@ -98,7 +98,7 @@ st.caption(" · ".join(md_escape(s) for s in subtitle))
 panels = region_profile.trend_panels(figures, obs, inds, regions)
 trend_sources = list(dict.fromkeys(f.source_id for f in figures if len(f.series) >= 2))
 trend_fig = (
-    charts_steckbrief.trend_grid(panels, t("sb_trends_title", name=ctx["name"]), ui.source_line(v, trend_sources), ctx["name"], t("germany"), t("series_break"))
+    charts_steckbrief.trend_grid(panels, t("sb_trends_title", name=ctx["name"]), ui.source_line(v, trend_sources), ctx["name"], t("germany"), t("series_break"), lang=lang())
     if panels else None
 )
 map_level, context_ids = region_profile.locator_context(region_id, regions)
@@ -159,12 +159,13 @@ else:
     st.dataframe(table, hide_index=True, width="stretch")
     notes = [t("sb_rank_note"), *region_profile.figure_notes(figures, missing, regions, inds, data.flags(v))]
     st.caption("\n".join(f"- {md_escape(note)}" for note in notes))
-    numbers = region_profile.figures_frame(figures).assign(title=[region_profile.figure_title(inds.loc[f.indicator_id]) for f in figures], unit=[inds.loc[f.indicator_id, "unit"] for f in figures])
+    numbers = ui.described(region_profile.figures_frame(figures))
+    numbers_info = ui.info_sheet(numbers, permalink)
     d1, d2, _ = st.columns([1, 1, 3])
     with d1:
         st.download_button(t("sb_figures_download"), data=lambda: ui.csv_bytes(numbers), file_name=f"steckbrief_{region_id}.csv", mime="text/csv", key=f"{PAGE}.csv", on_click="ignore", icon=":material/table:")
     with d2:
-        st.download_button(t("sb_figures_download_xlsx"), data=lambda: ui.xlsx_bytes(numbers), file_name=f"steckbrief_{region_id}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{PAGE}.xlsx", on_click="ignore", icon=":material/grid_on:")
+        st.download_button(t("sb_figures_download_xlsx"), data=lambda: ui.xlsx_bytes(numbers, numbers_info), file_name=f"steckbrief_{region_id}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{PAGE}.xlsx", on_click="ignore", icon=":material/grid_on:")
     ui.caption_sources(v, [f.source_id for f in figures])
 
 # ---- trends and location ---------------------------------------------------
@@ -177,7 +178,7 @@ else:
     ui.caption_sources(v, trend_sources)
 
 st.subheader(t("sb_map"))
-ui.chart_block(map_fig, highlight_frame.reset_index(drop=True), f"steckbrief_{region_id}_map", permalink, key=f"{PAGE}.map", geojsons=export_shapes)
+ui.chart_block(map_fig, highlight_frame.reset_index(drop=True), f"steckbrief_{region_id}_map", permalink, key=f"{PAGE}.map", geojsons=export_shapes, source_ids=["bkg_vg5000"])
 ui.caption_sources(v, ["bkg_vg5000"])
 
 # ---- projects ----------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_compare, compare, compare_ui, data, i18n, state, ui
+from dashboard import charts_compare, compare, compare_ui, data, fmt, i18n, state, ui
 from dashboard.i18n import fmt_number, lang, md_escape, pick, t
 from dashboard.state import Param
 from etl.catalogue import GERMANY_ID, LEVELS, TOPICS
@@ -149,13 +149,12 @@ elif mode == "per_capita" and spec:
     use = compare.population_use(frame)
     periods_type = dict(zip(periods["period"], periods["period_type"]))
     label_of = dict(zip(spec_frame["series"], spec_frame["label"]))
-    date_fmt = "%d.%m.%Y" if lang() == "de" else "%Y-%m-%d"
     parts = []
     for row in use[~use["same"]].itertuples():
         span = fmt_p(row.first, periods_type.get(row.first, "year"))
         if row.last != row.first:
             span += "–" + fmt_p(row.last, periods_type.get(row.last, "year"))
-        parts.append(t("trd_pop_used", series=label_of.get(row.series, row.series), pop=pd.Timestamp(row.population_period).strftime(date_fmt), periods=span))
+        parts.append(t("trd_pop_used", series=label_of.get(row.series, row.series), pop=fmt.date(row.population_period, lang()), periods=span))
     used_text = "; ".join(parts) if parts else t("trd_pop_same")
     if parts and use["same"].any():
         used_text = t("trd_pop_same_except", items=used_text)
@@ -206,7 +205,7 @@ gaps, kept = compare.flag_counts(frame)
 mark_flags = 0 < kept.sum() <= 0.5 * frame["value"].notna().sum()
 fig = charts_compare.trend_chart(
     frame, title, line, y_title, tickvals, ticktext, break_marks, flagged_name=t("trd_flagged_legend"),
-    separators=",." if lang() == "de" else ".,", mark_flags=mark_flags,
+    lang=lang(), mark_flags=mark_flags,
 )
 
 if not gaps.empty:
@@ -225,13 +224,13 @@ if mode == "per_capita":
 export = export[[*export_cols[:4], "period_text", *export_cols[4:6], "unit", *export_cols[6:]]]
 export["period"] = export["period"].dt.date
 permalink = state.permalink(PAGE, PAGE, PARAMS)
-ui.chart_block(fig, export, f"dsr_trends_{indicator_id}_{mode}", permalink, key="trend")
+ui.chart_block(fig, export, f"dsr_trends_{indicator_id}_{mode}", permalink, key="trend", indicator_id=indicator_id, decimals=decimals)
 for note in notes:
     st.caption(note)
 if positions:
     st.markdown(f"**{t('trd_breaks_title')}**")
     for i, (_, b) in enumerate(positions):
-        when = pd.Timestamp(b["date"]).strftime("%d.%m.%Y" if lang() == "de" else "%Y-%m-%d")
+        when = fmt.date(b["date"], lang())
         st.markdown(t("trd_break_item", label=t("trd_break_label", i=i + 1), date=md_escape(when), text=md_escape(pick(b["explanation_de"], b["explanation_en"]))))
 ui.caption_sources(v, source_ids)
 ui.indicator_notes(v, indicator_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_compare, compare, compare_ui, data, i18n, peers, state, ui
+from dashboard import charts_compare, compare, compare_ui, data, fmt, i18n, peers, state, ui
 from dashboard.i18n import fmt_number, lang, md_escape, pick, t
 from dashboard.state import Param
 from etl.catalogue import LEVELS, TOPICS
@@ -212,7 +212,7 @@ chart_frame = pd.DataFrame(
         "text": [f"{fmt_number(x, decimals)} ({_signed(g, decimals)})" for x, g in zip(chart_rows["value"], chart_rows["gap"])],
         "hover": [
             f"{t('value')}: {fmt_number(x, decimals)} {unit}<br>{t('cmp_median_col')}: {fmt_number(median, decimals)} {unit}"
-            f"<br>{t('cmp_gap')}: {_signed(g, decimals)} {gunit} ({_signed(p, 1)} %)"
+            f"<br>{t('cmp_gap')}: {_signed(g, decimals)} {gunit} ({fmt.percent(p, 1, lang(), signed=True)})"
             for x, g, p in zip(chart_rows["value"], chart_rows["gap"], chart_rows["gap_pct"])
         ],
         "highlight": (chart_rows["region_id"] == anchor).to_numpy(),
@@ -224,7 +224,7 @@ title = f"{pick(ind['title_de'], ind['title_en'])}, {fmt_period(period_b)}"
 fig = charts_compare.gap_bar_chart(
     chart_frame, median, title, line, f"{pick(ind['title_de'], ind['title_en'])} ({unit})",
     t("cmp_median_value", value=f"{fmt_number(median, decimals)} {unit}"), t("no_data"),
-    separators=",." if lang() == "de" else ".,",
+    lang=lang(),
 )
 
 # What changes the meaning of the numbers, said above the chart.
@@ -240,7 +240,7 @@ export = table.assign(unit=unit, period_a=period_a, period_b=period_b)[
      "rank_a", "n_a", "rank_b", "n_b", "change", "group_rank_a", "group_rank_b", "group_change", "flag_b"]
 ].rename(columns={"value": "value_b"})
 permalink = state.permalink(PAGE, PAGE, PARAMS)
-ui.chart_block(fig, export, f"dsr_vergleich_{indicator_id}_{period_b}", permalink, key="cmp")
+ui.chart_block(fig, export, f"dsr_vergleich_{indicator_id}_{period_b}", permalink, key="cmp", indicator_id=indicator_id)
 ui.caption_sources(v, source_ids)
 ui.indicator_notes(v, indicator_id)
 
