@@ -151,7 +151,7 @@ def choropleth(
                 type="choropleth", geojson=geojson, locations=[highlight[0]], z=[0],
                 colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], showscale=False,
                 marker=dict(line=dict(color=HIGHLIGHT, width=2.5)),
-                name=_html_escape(highlight[1]), showlegend=True, hoverinfo="skip",
+                name=html_escape(highlight[1]), showlegend=True, hoverinfo="skip",
             )
         )
     # Plain trace dicts without plotly's per-property validation: a map with
@@ -191,11 +191,11 @@ def _class_trace(part, geojson, colour, label, customdata, hover_template, text=
 def with_title_and_source(fig: go.Figure, title: str, source_line: str) -> go.Figure:
     """Title at the top, the source line at the bottom, inside the figure."""
     fig.update_layout(
-        title=dict(text=_html_escape(title), x=0.01, xanchor="left", font=dict(size=17)),
+        title=dict(text=html_escape(title), x=0.01, xanchor="left", font=dict(size=17)),
         font=dict(family=FONT, size=12),
         paper_bgcolor="white",
     )
-    text = _wrap(_html_escape(source_line), 150)
+    text = wrap_text(html_escape(source_line), 150)
     # Below the x axis' tick labels and title where there are axes; the bottom
     # margin grows to hold every line of the source.
     cartesian = any(getattr(tr, "type", "") in ("bar", "scatter", "scattergl", "box", "histogram") for tr in fig.data)
@@ -292,17 +292,17 @@ def with_permalink(fig: go.Figure, permalink: str) -> go.Figure:
     bottom = out.layout.margin.b or 60
     out.update_layout(margin=dict(b=bottom + 24))
     out.add_annotation(
-        text=_html_escape(permalink), xref="paper", yref="paper", x=0, y=0, yshift=-bottom + 6,
+        text=html_escape(permalink), xref="paper", yref="paper", x=0, y=0, yshift=-bottom + 6,
         xanchor="left", yanchor="top", showarrow=False, font=dict(size=9, color="#0b5394"), name="permalink",
     )
     return out
 
 
-def _html_escape(text: object) -> str:
+def html_escape(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _wrap(text: str, width: int) -> str:
+def wrap_text(text: str, width: int) -> str:
     """Break a long source line into lines of at most ``width`` characters."""
     words, lines, line = text.split(" "), [], ""
     for word in words:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts import CATEGORY_COLOURS, _html_escape, _wrap, footer_width, localise, with_title_and_source
+from dashboard.charts import CATEGORY_COLOURS, html_escape, wrap_text, footer_width, localise, with_title_and_source
 
 ANCHOR_COLOUR = "#e69138"
 BAR_COLOUR = "#0b5394"
@@ -41,13 +41,13 @@ def gap_bar_chart(
     """
     f = frame.reset_index(drop=True)
     colours = [ANCHOR_COLOUR if h else BAR_COLOUR for h in f["highlight"]]
-    labels = [_html_escape(x) for x in f["label"]]
+    labels = [html_escape(x) for x in f["label"]]
     texts = [t if pd.notna(v) else no_data_text for v, t in zip(f["value"], f["text"])]
     fig = go.Figure(
         go.Bar(
             x=f["value"], y=labels, orientation="h",
-            marker_color=colours, text=[_html_escape(t) for t in texts], textposition="auto",
-            customdata=[_html_escape(h) for h in f["hover"]], hovertemplate="<b>%{y}</b><br>%{customdata}<extra></extra>",
+            marker_color=colours, text=[html_escape(t) for t in texts], textposition="auto",
+            customdata=[html_escape(h) for h in f["hover"]], hovertemplate="<b>%{y}</b><br>%{customdata}<extra></extra>",
             showlegend=False, cliponaxis=False,
         )
     )
@@ -59,10 +59,10 @@ def gap_bar_chart(
         right = hi > lo and (float(median) - lo) / (hi - lo) > 0.5
         fig.add_annotation(
             x=float(median), y=1, yref="paper", yanchor="bottom", xanchor="right" if right else "left", showarrow=False,
-            text=_html_escape(median_label), font=dict(size=11, color=MEDIAN_COLOUR), name="median",
+            text=html_escape(median_label), font=dict(size=11, color=MEDIAN_COLOUR), name="median",
         )
     height = max(320, 150 + 34 * len(f))
-    fig.update_layout(height=height, margin=dict(l=10, r=30, t=80, b=110), xaxis_title=_html_escape(value_title), bargap=0.25)
+    fig.update_layout(height=height, margin=dict(l=10, r=30, t=80, b=110), xaxis_title=html_escape(value_title), bargap=0.25)
     fig.update_yaxes(autorange="reversed")
     return _source_below_axis(localise(with_title_and_source(fig, title, source_line), lang), 58, width=footer_width(f["label"], 110))
 
@@ -105,9 +105,9 @@ def trend_chart(
             line = dict(color=CONTEXT_COLOURS.get(role, "#888888"), width=1.6, dash="dot")
         fig.add_trace(
             go.Scatter(
-                x=part["period"], y=part["value"], name=_html_escape(label), mode="lines+markers", connectgaps=False,
-                line=line, marker=dict(size=6), customdata=[_html_escape(h) for h in part["hover"]],
-                hovertemplate=f"%{{customdata}}<extra>{_html_escape(label)}</extra>",
+                x=part["period"], y=part["value"], name=html_escape(label), mode="lines+markers", connectgaps=False,
+                line=line, marker=dict(size=6), customdata=[html_escape(h) for h in part["hover"]],
+                hovertemplate=f"%{{customdata}}<extra>{html_escape(label)}</extra>",
             )
         )
     if mark_flags and "flag" in frame.columns:
@@ -115,20 +115,20 @@ def trend_chart(
         if not marked.empty:
             fig.add_trace(
                 go.Scatter(
-                    x=marked["period"], y=marked["value"], mode="markers", name=_html_escape(flagged_name),
+                    x=marked["period"], y=marked["value"], mode="markers", name=html_escape(flagged_name),
                     marker=dict(symbol="circle-open", size=13, color="#000000", line=dict(width=1.5)),
-                    customdata=[_html_escape(h) for h in marked["hover"]], hovertemplate="%{customdata}<extra></extra>",
+                    customdata=[html_escape(h) for h in marked["hover"]], hovertemplate="%{customdata}<extra></extra>",
                 )
             )
     for position, label in breaks:
         fig.add_vline(x=pd.Timestamp(position).timestamp() * 1000, line_dash="dash", line_color=MEDIAN_COLOUR, line_width=1.4)
         fig.add_annotation(
             x=pd.Timestamp(position), y=1, yref="paper", yanchor="bottom", showarrow=False,
-            text=_html_escape(label), font=dict(size=10, color=MEDIAN_COLOUR), name="break",
+            text=html_escape(label), font=dict(size=10, color=MEDIAN_COLOUR), name="break",
         )
-    fig.update_xaxes(tickmode="array", tickvals=list(tickvals), ticktext=[_html_escape(t) for t in ticktext], tickangle=-45 if len(tickvals) > 8 else 0)
+    fig.update_xaxes(tickmode="array", tickvals=list(tickvals), ticktext=[html_escape(t) for t in ticktext], tickangle=-45 if len(tickvals) > 8 else 0)
     fig.update_layout(
-        height=560, margin=dict(l=10, r=10, t=80, b=190), yaxis_title=_html_escape(y_title),
+        height=560, margin=dict(l=10, r=10, t=80, b=190), yaxis_title=html_escape(y_title),
         hovermode="closest", legend=dict(orientation="h", yanchor="top", y=-0.2 if len(tickvals) > 8 else -0.12, x=0),
     )
     return _source_below_axis(localise(with_title_and_source(fig, title, source_line), lang), 140 if len(tickvals) > 8 else 110)
@@ -141,7 +141,7 @@ def _source_below_axis(fig: go.Figure, pixels: int, width: int = 150) -> go.Figu
     long bar labels, so a bar chart needs shorter lines)."""
     for a in fig.layout.annotations:
         if a.name == "source_line":
-            a.text = _wrap(a.text.replace("<br>", " "), width)
+            a.text = wrap_text(a.text.replace("<br>", " "), width)
     fig.update_annotations(selector=dict(name="source_line"), yshift=-pixels)
     lines = max((a.text.count("<br>") + 1 for a in fig.layout.annotations if a.name == "source_line"), default=1)
     fig.update_layout(margin=dict(b=pixels + 15 * lines + 12))

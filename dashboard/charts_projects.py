@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import fmt
-from dashboard.charts import NO_DATA_COLOUR, _html_escape, _wrap, footer_width, localise, with_title_and_source
+from dashboard.charts import NO_DATA_COLOUR, html_escape, wrap_text, footer_width, localise, with_title_and_source
 
 # Colour-blind-friendly qualitative colours (Okabe–Ito first, then Paul Tol's
 # "muted"), enough for the 16 Länder and "none" without repeating.
@@ -71,22 +71,22 @@ def stacked_bars(
             continue
         fig.add_trace(
             go.Bar(
-                y=[_html_escape(a_labels.get(a, a)) for a in part.index],
+                y=[html_escape(a_labels.get(a, a)) for a in part.index],
                 x=part["value"],
                 orientation="h",
-                name=_html_escape(b_labels.get(b, b)),
+                name=html_escape(b_labels.get(b, b)),
                 marker_color=colours.get(b, NO_DATA_COLOUR),
                 customdata=np.column_stack([part["cell"].to_numpy(dtype=object), part["n"].to_numpy(), part["N"].to_numpy()]),
-                hovertemplate=f"<b>%{{y}}</b><br>{_html_escape(b_labels.get(b, b))}<br>{hover_value}<extra></extra>",
+                hovertemplate=f"<b>%{{y}}</b><br>{html_escape(b_labels.get(b, b))}<br>{hover_value}<extra></extra>",
             )
         )
     height = max(360, 60 + 34 * len(a_order)) + 110
     fig.update_layout(
         barmode="stack", height=height, margin=dict(l=10, r=10, t=70, b=170),
-        legend=dict(title_text=_html_escape(legend_title), orientation="v", x=1.01, y=1, xanchor="left", traceorder="normal"),
-        xaxis_title=_html_escape(value_title), clickmode="event+select",
+        legend=dict(title_text=html_escape(legend_title), orientation="v", x=1.01, y=1, xanchor="left", traceorder="normal"),
+        xaxis_title=html_escape(value_title), clickmode="event+select",
     )
-    fig.update_yaxes(categoryorder="array", categoryarray=[_html_escape(y) for y in y_labels], autorange="reversed")
+    fig.update_yaxes(categoryorder="array", categoryarray=[html_escape(y) for y in y_labels], autorange="reversed")
     # Below the axis title: the note, then the source line.
     return _footer(localise(with_title_and_source(fig, title, source_line), lang), note, source_line, top=-64, width=footer_width(y_labels, 115))
 
@@ -118,14 +118,14 @@ def treemap(
         if part.empty:
             continue
         ids.append(a)
-        labels.append(_html_escape(a_labels.get(a, a)))
+        labels.append(html_escape(a_labels.get(a, a)))
         parents.append("")
         values.append(float(part["value"].sum()))
         colours.append(colours_a.get(a, NO_DATA_COLOUR))
         custom.append([int(part["n"].sum()), int(part["N"].sum())])
         for row in part.itertuples(index=False):
             ids.append(f"{a}|{dim_b}|{row.b}")
-            labels.append(_html_escape(b_labels.get(row.b, row.b)))
+            labels.append(html_escape(b_labels.get(row.b, row.b)))
             parents.append(a)
             values.append(float(row.value))
             colours.append(colours_a.get(a, NO_DATA_COLOUR))
@@ -148,13 +148,13 @@ def _footer(fig: go.Figure, note: str, source_line: str, top: int, width: int) -
     under it (``top``: pixels below the plot area where the footer starts;
     ``width``: characters per line, narrower where a legend takes the right side)."""
     if note:
-        wrapped = _wrap(_html_escape(note), width)
+        wrapped = wrap_text(html_escape(note), width)
         fig.add_annotation(
             text=wrapped, xref="paper", yref="paper", x=0, y=0, yshift=top, xanchor="left", yanchor="top",
             showarrow=False, align="left", font=dict(size=11, color="#333333"), name="note",
         )
         top -= 16 * (wrapped.count("<br>") + 1) + 4
-    source = _wrap(_html_escape(source_line), width)
+    source = wrap_text(html_escape(source_line), width)
     fig.update_annotations(selector=dict(name="source_line"), yshift=top, text=source)
     # The margin (and the figure, so the plot keeps its size) grows to hold every line.
     needed = -top + 14 * (source.count("<br>") + 1) + 10
@@ -187,7 +187,7 @@ def project_map(
             go.Choropleth(
                 geojson=context_geojson, locations=context["region_id"], z=np.zeros(len(context)),
                 colorscale=[[0, CONTEXT_FILL], [1, CONTEXT_FILL]], showscale=False, marker_line_color="#ffffff", marker_line_width=0.7,
-                customdata=context[["name"]].map(_html_escape).to_numpy(), hovertemplate="%{customdata[0]}<extra></extra>",
+                customdata=context[["name"]].map(html_escape).to_numpy(), hovertemplate="%{customdata[0]}<extra></extra>",
                 showlegend=False, name="context",
             )
         )
@@ -200,7 +200,7 @@ def project_map(
                 geojson=geojson, locations=frame["region_id"], z=np.zeros(len(frame)),
                 colorscale=[[0, HIGHLIGHT], [1, HIGHLIGHT]], showscale=False, marker_opacity=0.75,
                 marker_line_color="#7f0000", marker_line_width=1.0,
-                customdata=np.column_stack([labels.map(_html_escape).to_numpy()]), hovertemplate="<b>%{customdata[0]}</b><extra></extra>",
+                customdata=np.column_stack([labels.map(html_escape).to_numpy()]), hovertemplate="<b>%{customdata[0]}</b><extra></extra>",
                 showlegend=False, name="project",
             )
         )

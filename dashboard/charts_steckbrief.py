@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard import fmt
-from dashboard.charts import CATEGORY_COLOURS, _html_escape, _wrap, localise, with_title_and_source
+from dashboard.charts import CATEGORY_COLOURS, html_escape, wrap_text, localise, with_title_and_source
 
 HIGHLIGHT = "#cc0000"
 CONTEXT_FILL = "#e6e6e6"
@@ -71,23 +71,23 @@ def trend_grid(
 
     for i, panel in enumerate(panels):
         r, c = i // cols + 1, i % cols + 1
-        unit = _html_escape(panel.hover_unit)
+        unit = html_escape(panel.hover_unit)
         if panel.comparison is not None and len(panel.comparison) > 0:
             fig.add_trace(
                 go.Scatter(
                     x=panel.comparison["period"], y=panel.comparison["value"], mode="lines",
-                    line=dict(color=COMPARISON_LINE, width=1.5, dash="dot"), name=_html_escape(comparison_label),
+                    line=dict(color=COMPARISON_LINE, width=1.5, dash="dot"), name=html_escape(comparison_label),
                     legendgroup="comparison", showlegend=legend("comparison"),
-                    hovertemplate=f"{hover} {unit}<extra>{_html_escape(comparison_label)}</extra>",
+                    hovertemplate=f"{hover} {unit}<extra>{html_escape(comparison_label)}</extra>",
                 ),
                 row=r, col=c,
             )
         fig.add_trace(
             go.Scatter(
                 x=panel.region["period"], y=panel.region["value"], mode="lines+markers",
-                line=dict(color=CATEGORY_COLOURS[0], width=2), marker=dict(size=4), name=_html_escape(region_label),
+                line=dict(color=CATEGORY_COLOURS[0], width=2), marker=dict(size=4), name=html_escape(region_label),
                 legendgroup="region", showlegend=legend("region"),
-                hovertemplate=f"{hover} {unit}<extra>{_html_escape(region_label)}</extra>",
+                hovertemplate=f"{hover} {unit}<extra>{html_escape(region_label)}</extra>",
             ),
             row=r, col=c,
         )
@@ -99,7 +99,7 @@ def trend_grid(
             fig.add_trace(
                 go.Scatter(
                     x=[x, x], y=[lo, hi], mode="lines", line=dict(color=HIGHLIGHT, width=1, dash="dash"),
-                    name=_html_escape(break_label), legendgroup="break", showlegend=legend("break"), hoverinfo="skip",
+                    name=html_escape(break_label), legendgroup="break", showlegend=legend("break"), hoverinfo="skip",
                 ),
                 row=r, col=c,
             )
@@ -115,7 +115,7 @@ def trend_grid(
     # Year-end values (31.12.) sit inside their year's label, not under next year's tick.
     fig.update_xaxes(showgrid=False, tickformat="%Y", ticklabelmode="period", nticks=6, tickfont=dict(size=9))
     fig.update_yaxes(tickfont=dict(size=9), rangemode="normal")
-    source_lines = _wrap(_html_escape(source_line), 150).count("<br>") + 1  # as with_title_and_source wraps it
+    source_lines = wrap_text(html_escape(source_line), 150).count("<br>") + 1  # as with_title_and_source wraps it
     fig.update_layout(
         height=row_height * rows + 110 + 14 * source_lines + 14 * (title_lines - 1),
         margin=dict(l=50, r=10, t=76 + 14 * title_lines, b=40 + 14 * source_lines),
@@ -131,9 +131,9 @@ def trend_grid(
 
 def _panel_title(panel: TrendPanel, width_px: int) -> str:
     """The panel's title, wrapped to its column (11 px type: about 6.8 px a character)."""
-    title = _wrap(_html_escape(panel.title), max(20, int(width_px / 6.8)))
+    title = wrap_text(html_escape(panel.title), max(20, int(width_px / 6.8)))
     if panel.subtitle:
-        title += f"<br><span style='font-size:9px'>{_html_escape(panel.subtitle)}</span>"
+        title += f"<br><span style='font-size:9px'>{html_escape(panel.subtitle)}</span>"
     return title
 
 

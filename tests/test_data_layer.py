@@ -40,6 +40,20 @@ def test_only_the_data_layer_touches_the_warehouse():
     assert offenders == []
 
 
+def test_no_module_uses_a_private_name_of_another():
+    """``module._name`` or ``from module import _name`` across the app's modules."""
+    own = {p.stem for p in DASHBOARD.rglob("*.py")}
+    offenders = []
+    for path, tree in _modules():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+                if isinstance(node.value, ast.Name) and node.value.id in own and node.value.id != path.stem:
+                    offenders.append(f"{path.relative_to(DASHBOARD)}:{node.lineno}: {node.value.id}.{node.attr}")
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("dashboard"):
+                offenders += [f"{path.relative_to(DASHBOARD)}:{node.lineno}: {a.name}" for a in node.names if a.name.startswith("_")]
+    assert offenders == []
+
+
 def test_shared_frames_are_one_object_and_unchanged_after_every_page(open_app, warehouse, monkeypatch):
     from dashboard import data
 
