@@ -19,7 +19,10 @@ carriage return looks like a spreadsheet formula (possible formula injection)
 and rejects the row; so do a missing id or title, a duplicate project id, an
 amount that is not a number, a year out of range, and a row none of whose
 regions resolves. A region, theme, sector or URL that cannot be used is
-quarantined on its own and the row still loads. Valid rows always load.
+quarantined on its own and the row still loads. Valid rows always load. A file
+with no valid row (a header only, or every row refused) is refused as a whole
+(:class:`NoValidRows`, exit 2): it never replaces a registry of the same id,
+neither in the warehouse nor in the store.
 """
 
 from __future__ import annotations
@@ -94,6 +97,16 @@ TEMPLATE_COLUMNS: tuple[TemplateColumn, ...] = (
 )
 COLUMN_NAMES = tuple(c.name for c in TEMPLATE_COLUMNS)
 REQUIRED = tuple(c.name for c in TEMPLATE_COLUMNS if c.required)
+
+
+class NoValidRows(InputError):
+    """A file with no row that can be loaded: nothing is written, nothing kept."""
+
+    def __init__(self, file: str, registry_id: str, messages: list[str], rows_read: int):
+        self.messages = messages
+        what = "has a header but no rows" if rows_read == 0 else f"has no valid row ({rows_read} read, all refused: see the messages above)"
+        super().__init__(file, f"{what}; nothing imported, and the registry {registry_id!r} (if already imported) "
+                               "and its kept copy are left as they were")
 
 
 @dataclass
@@ -344,6 +357,10 @@ def import_registry(file: Path, registry_id: str, *, warehouse: Path | None = No
     build = validate_rows(records, registry_id, file.name, sheet, resolver, mapping, None if licence == "not stated" else licence)
     ignored = [c for c in records.columns if c not in COLUMN_NAMES and c not in (LINE, PROBLEM) and c]
     result = ImportResult(registry_id, file.name, build, ignored, written=False)
+    if not build.projects:
+        # Never replace a registry (in the warehouse or the store) by an empty one:
+        # a header-only file or one whose every row is refused is an error.
+        raise NoValidRows(file.name, registry_id, result.messages, build.rows_read)
     if dry_run:
         return result
 
@@ -444,8 +461,13 @@ def write_template_xlsx(csv_path: Path = paths.TEMPLATES_DIR / "registry_templat
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    result = import_registry(Path(args.file), args.id, warehouse=args.warehouse, title=args.title, publisher=args.publisher,
-                             licence=args.licence, attribution=args.attribution, url=args.url, dry_run=args.dry_run)
+    try:
+        result = import_registry(Path(args.file), args.id, warehouse=args.warehouse, title=args.title, publisher=args.publisher,
+                                 licence=args.licence, attribution=args.attribution, url=args.url, dry_run=args.dry_run)
+    except NoValidRows as exc:
+        for message in exc.messages:
+            print(message, file=sys.stderr)
+        raise
     for message in result.messages:
         print(message, file=sys.stderr)
     if result.ignored_columns:
