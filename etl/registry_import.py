@@ -43,7 +43,7 @@ from etl.catalogue import SOURCES_BY_ID, TABLES_BY_NAME
 from etl.errors import InputError, WarehouseBusy
 from etl.extract.registries import LINE, PROBLEM, read_csv_records, read_xlsx_records
 from etl.load import locate_warehouse, now_iso, read_manifest, sha256_file, write_warehouse
-from etl.resolver import Context, ResolutionError, Resolver
+from etl.resolver import POINT_TOLERANCE_KM, Context, ResolutionError, Resolver, with_point
 from etl.transform.projects import (
     RegistryBuild,
     SectorMapping,
@@ -78,6 +78,9 @@ TEMPLATE_COLUMNS: tuple[TemplateColumn, ...] = (
     TemplateColumn("regions", True, "Beteiligte Gebiete, mit ; getrennt, federführendes zuerst: amtlicher Schlüssel (Land 2, Kreis 5, Gemeinde 8 Stellen) oder Name.",
                    "Regions taking part, separated by ;, lead first: official key (Land 2, Kreis 5, Gemeinde 8 digits) or name."),
     TemplateColumn("land", False, "Land (Name oder zweistelliger Schlüssel), um gleichnamige Gemeinden zu unterscheiden.", "Land (name or two-digit key) to tell namesakes apart."),
+    TemplateColumn("lat", False, "Breitengrad eines Punkts im Projektgebiet (WGS 84, Dezimalgrad, z. B. 50,9375 oder 50.9375): entscheidet zwischen gleichnamigen Gemeinden und prüft die genannte Region.",
+                   "Latitude of a point in the project's area (WGS 84 decimal degrees, e.g. 50.9375 or 50,9375): decides between namesakes and checks the named region."),
+    TemplateColumn("lon", False, "Längengrad dieses Punkts (WGS 84, Dezimalgrad, z. B. 6,9603).", "Longitude of that point (WGS 84 decimal degrees, e.g. 6.9603)."),
     TemplateColumn("description", False, "Kurzbeschreibung.", "Short description."),
     TemplateColumn("themes", False, "Themen oder Schlagworte, mit ; getrennt (werden über data/sector_mapping.csv Sektoren zugeordnet).",
                    "Themes or tags, separated by ; (mapped to sectors through data/sector_mapping.csv)."),
@@ -145,6 +148,45 @@ def read_template(path: Path) -> tuple[pd.DataFrame, str | None]:
         frame, sheet = read_xlsx_records(path, name, sheet=SHEET, required=REQUIRED)
         return frame, sheet
     raise InputError(name, f"expected a .csv or .xlsx file (the template in {paths.TEMPLATES_DIR.relative_to(paths.PROJECT_ROOT)}), not {suffix or 'no extension'}")
+
+
+# The levels a registry row may name, in order of preference: a town's project
+# means the Gemeinde; "Deutschland" or "bundesweit" means Germany as a whole (DG).
+IMPORT_LEVELS = ("gemeinde", "kreis", "land", "bund")
+# Germany's extent with a margin (WGS 84): a point outside is a typo or swapped.
+GERMANY_BOX = {"lat": (47.2, 55.1), "lon": (5.8, 15.1)}
+
+
+def parse_point(lat_text: str, lon_text: str) -> tuple[tuple[float, float] | None, str | None]:
+    """``lat``/``lon`` cells → (lat, lon) in WGS 84 decimal degrees, or the problem.
+    A decimal comma is accepted ("50,9375"); degrees-minutes or a point outside
+    Germany are refused."""
+    if not lat_text or not lon_text:
+        return None, "lat and lon go together: only one of them is filled in"
+    values = []
+    for text in (lat_text, lon_text):
+        text = text.replace(" ", "").replace(",", ".")
+        if not re.fullmatch(r"-?\d{1,3}(\.\d+)?", text):
+            return None, "not a decimal degree (WGS 84, e.g. 50.9375 or 50,9375; no ° ' \" or N/E)"
+        values.append(float(text))
+    lat, lon = values
+    (la0, la1), (lo0, lo1) = GERMANY_BOX["lat"], GERMANY_BOX["lon"]
+    if la0 <= lat <= la1 and lo0 <= lon <= lo1:
+        return (lat, lon), None
+    if la0 <= lon <= la1 and lo0 <= lat <= lo1:
+        return None, "lat and lon look swapped (lat is 47–55 in Germany, lon 6–15)"
+    return None, "the point lies outside Germany"
+
+
+def check_point(resolver: Resolver, point: tuple[float, float], regions: list) -> str | None:
+    """A warning when the point lies outside every region the row is linked to
+    (beyond ``POINT_TOLERANCE_KM``), None when it lies in one or no shape is known."""
+    distances = [d for c in regions if (d := resolver.distance_km(c.region_id, *point)) is not None]
+    if not distances or min(distances) <= POINT_TOLERANCE_KM:
+        return None
+    names = "; ".join(str(c) for c in regions)
+    return (f"the point ({point[0]}, {point[1]}) lies {min(distances):.0f} km outside the named region ({names}): "
+            "check the coordinates or the region (row loaded as named)")
 
 
 def _cell(row: dict, column: str) -> str:
@@ -234,12 +276,21 @@ def validate_rows(records: pd.DataFrame, registry_id: str, file: str, sheet: str
             except ResolutionError as exc:
                 reject(line, "land", land_text, f"Land not recognised, ignored as context: {exc.message}", target="project_regions")
 
+        point = None
+        lat_text, lon_text = _cell(row, "lat"), _cell(row, "lon")
+        if (lat_text or lon_text) and lat_text[:1] not in FORMULA_PREFIXES and lon_text[:1] not in FORMULA_PREFIXES:
+            point, problem = parse_point(lat_text, lon_text)
+            if problem:
+                reject(line, "lon" if lat_text and not lon_text else "lat", f"{lat_text}, {lon_text}", f"{problem}: coordinates ignored", target="project_regions")
+
         regions_text = _cell(row, "regions")
         resolved = []
         if not regions_text:
             problems.append(("regions", None, "regions is empty: every project needs at least one region"))
         elif regions_text[:1] not in FORMULA_PREFIXES:
-            context = Context(registry=registry_id, levels=("gemeinde", "kreis", "land"), land_id=land_id)
+            context = Context(registry=registry_id, levels=IMPORT_LEVELS, land_id=land_id)
+            if point:
+                context = with_point(context, *point)
             failed = []
             for i, name in enumerate(_split(regions_text)):
                 try:
@@ -252,6 +303,10 @@ def validate_rows(records: pd.DataFrame, registry_id: str, file: str, sheet: str
             else:
                 for name, exc in failed:
                     reject(line, "regions", name, f"region not linked: {exc.message}", target="project_regions")
+                if point:
+                    warning = check_point(resolver, point, [c for _, _, res in resolved for c in res.regions])
+                    if warning:
+                        reject(line, "lat", f"{lat_text}, {lon_text}", warning, target="project_regions")
 
         if problems or not pid:
             for column, value, reason in problems:
@@ -351,7 +406,7 @@ def import_registry(file: Path, registry_id: str, *, warehouse: Path | None = No
     records, sheet = read_template(file)
     version = warehouse.resolve()  # one version throughout, even if a build switches the link meanwhile
     tables, manifest = _read_warehouse(version)
-    resolver = Resolver.from_files(tables["regions"])
+    resolver = Resolver.from_files(tables["regions"], shapes=tables.get("region_shapes"))
     mapping = SectorMapping.load()
     licence = licence or "not stated"
     build = validate_rows(records, registry_id, file.name, sheet, resolver, mapping, None if licence == "not stated" else licence)

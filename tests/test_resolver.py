@@ -203,7 +203,7 @@ def test_override_decides_muehlhausen_for_mpsc_only(kit):
     "name, context, candidates",
     [
         ("Frankfurt", Context(), {"06412000", "12053000"}),
-        ("Brandenburg", Context(), {"12051000", "12"}),  # a city's short form against the Land's exact name
+        ("Oldenburg", Context(levels=("gemeinde",)), {"01055033", "03403000"}),
         ("Oldenburg", Context(), {"01055033", "03403000", "03458"}),
         ("Münster", Context(levels=("gemeinde",)), {"05515000", "06432015", "09779187"}),
     ],
