@@ -89,6 +89,8 @@ _ADMIN_PREFIXES: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] 
     ("land",): (("land",), ()),
     ("bundesland",): (("land",), ()),
     ("freistaat",): (("land",), ()),
+    ("freie", "hansestadt"): (("land",), ()),
+    ("freie", "und", "hansestadt"): (("land",), ()),
     ("landesregierung",): (("land",), ()),
     # The administration named instead of its territory ("Stadtverwaltung Trier").
     ("stadtverwaltung",): (("gemeinde",), ()),
@@ -564,6 +566,11 @@ class Resolver:
                 others = ", ".join(str(self._by_id[r].candidate) for r in chosen)
                 return Resolved(query, (self._by_id[lands[0]].candidate,), "name", f"the exact name of a Land; not the shortened name of {others}")
             if exact_elsewhere:
+                if context.lat is not None and context.lon is not None:
+                    # "Oldenburg" at a point in the city: not the Landkreis of that name.
+                    inside = [r for r in chosen + exact_elsewhere if self._point_in_any(context, [r])]
+                    if len(inside) == 1:
+                        return Resolved(query, (self._by_id[inside[0]].candidate,), "coordinates", "the given point lies in its area; in no other candidate's")
                 both = [self._by_id[r].candidate for r in chosen + exact_elsewhere]
                 raise AmbiguousName(query, context, both, detail="a shortened official name at one level and an exact name at another")
         if len(chosen) == 1:
