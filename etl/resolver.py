@@ -1,33 +1,52 @@
 """Names as published → official region keys, for every registry.
 
 In: the ``regions`` table (status 2021-01-01: region_id, level, name, type,
-land_id, kreis_id, lat, lon) and the reviewed override file
-``data/resolver_overrides.csv`` (name, context, key, key_name, reason).
-Out: for a published name and its context, a :class:`Resolved` (one or more
-regions, how they were found) or a :class:`ResolutionError` that lists the
-candidate keys and names. Ambiguity is never decided by taking the first match:
-a name is resolved only when exactly one region fits after normalisation and
-context, or when the override file says which regions it means.
+land_id, kreis_id, lat, lon), the reviewed override file
+``data/resolver_overrides.csv`` (name, context, key, key_name, reason), the
+declared Bezirke of the city-states ``data/city_districts.csv`` and, optionally,
+the warehouse's ``region_shapes``. Out: for a published name and its context, a
+:class:`Resolved` (one or more regions, how they were found) or a
+:class:`ResolutionError` that lists the candidate keys and names. Ambiguity is
+never decided by taking the first match: a name is resolved only when exactly
+one region fits after normalisation and context, or when the override file says
+which regions it means. A wrong link is worse than a refusal.
 
-Normalisation (both sides): case, umlauts and ß (ä → ae, so the lab slug
-``muenchen`` meets "München"), other accents, punctuation and slashes; the
-abbreviations "i." / "a." / "b." / "i.d." / "a.d." / "St." and a few qualifier
-abbreviations ("Br." Breisgau, "OPf." Oberpfalz, "Westf." Westfalen) as
-written out in official names; administrative words before or after the name
-("Stadt", "Gemeinde", "Markt", "Landkreis", "Kreis", "Region", …), which also
-tell the level. An official name also answers to its short forms: without the
-bracket ("Kempten (Allgäu)" → Kempten), without the part after a slash
-("Mühlhausen/Thüringen" → Mühlhausen) and without a qualifier
-("Freiburg im Breisgau" → Freiburg). A short form is a weaker match: when a
-short form at the preferred level competes with an exact match at another
-allowed level ("Brandenburg": the city Brandenburg an der Havel or the Land),
-the name is refused.
+Normalisation (both sides): the gazetteer's one folding rule
+(:func:`etl.gazetteer.fold`: case, umlauts and ß as "ae"/"ss" so the lab slug
+``muenchen`` meets "München", accents, punctuation) after dropping invisible
+characters pasted from web pages (soft hyphens, zero-width spaces; NBSP is a
+space); the abbreviations "i." / "a." / "b." / "i.d." / "a.d." / "St." and a
+few qualifier abbreviations ("Br." Breisgau, "OPf." Oberpfalz, "Westf."
+Westfalen) as written out in official names; administrative words before or
+after the name ("Stadt", "Gemeinde", "Markt", "Landkreis", "Kreis", "Region",
+"Stadtverwaltung", "Landratsamt", …; after a comma also the abbreviations of
+official lists: "Monheim, St"), which tell the level; "Stadt"-like words make
+a Stadt win among namesakes. An official name also answers to its short forms:
+without the bracket ("Kempten (Allgäu)" → Kempten), without the part after a
+slash ("Mühlhausen/Thüringen" → Mühlhausen) and without a qualifier ("Freiburg
+im Breisgau" → Freiburg). A short form is a weaker match: when a short form at
+the preferred level competes with an exact match at another allowed level
+("Oldenburg": the city Oldenburg (Oldb) or the Landkreis), the name is refused,
+unless the exact match is a Land ("Sachsen", "Brandenburg" mean the Länder: the
+Gemeinden Sachsen b. Ansbach and Brandenburg an der Havel carry a qualifier in
+their official name and are written with it when meant) or a point decides.
+
+Only for a name that fits no region as written (see :meth:`Resolver.resolve`):
+a Gemeindeverband (Verbandsgemeinde, Samtgemeinde, Amt, Verwaltungsgemeinschaft)
+is refused, as the warehouse has no such level yet and its namesake Gemeinde
+is only its seat; umlauts typed without dots ("Dusseldorf"); the name written
+apart or together ("Hohenlohe Kreis"); an honorific "-stadt" ("Klingenstadt
+Solingen"); a qualifier written otherwise ("Halle an der Saale") or naming a
+Land ("Münster (Westf.)"); a Bezirk of Berlin or Hamburg, or a part of a city
+("Köln-Ehrenfeld"), linked to the city with the method "district".
 
 Context: the levels the name may denote, in order of preference (a town's
 project means the Gemeinde, not the Kreis of a kreisfreie Stadt of the same
-name); the Land; a point (a lab's coordinates) that decides between namesakes
-more than ``max_km`` apart; the registry's category (a "Großstadt" is a Stadt,
-not a village of the same name).
+name; "bund" lets "Deutschland", "bundesweit", "Bund" or ``DG`` mean Germany as
+a whole); the Land; a point that decides between namesakes by the region whose
+shape contains it (within ``POINT_TOLERANCE_KM``), else by centre points more
+than ``max_km`` apart; the registry's category (a "Großstadt" is a Stadt, not a
+village of the same name).
 """
 
 from __future__ import annotations
