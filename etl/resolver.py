@@ -57,6 +57,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -166,6 +167,7 @@ _REGION_QUALIFIERS = {
 # Words after which an official name carries a qualifier ("Frankfurt am Main").
 _QUALIFIER_WORDS = {"im", "am", "an", "in", "bei", "ob", "unter", "vor", "auf"}
 _SPACES = re.compile(r"\s+")
+_INVISIBLE = re.compile("[" + "".join(re.escape(chr(c)) for c in range(0x30000) if unicodedata.category(chr(c)) == "Cf") + "]")
 _UMLAUT_CHARS = re.compile(r"[äöüÄÖÜ]")
 _KEY_PATTERN = re.compile(r"^\s*(DG|\d{1,8})\s*$")
 _SPLIT_COOPERATION = re.compile(r"\s+in\s+kooperation\s+mit\s+|\s*,\s*|\s+und\s+|\s+sowie\s+|\s*;\s*|\s+&\s+", re.IGNORECASE)
@@ -176,8 +178,7 @@ def clean_text(text: object) -> str:
     """The text without invisible characters pasted from web pages (soft hyphen
     U+00AD, zero-width space and joiners, word joiner, byte-order mark: Unicode
     category Cf) and with every kind of space (NBSP, thin space …) as one space."""
-    text = unicodedata.normalize("NFC", str(text))
-    text = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", str(text)))
     return _SPACES.sub(" ", text).strip()
 
 
@@ -188,6 +189,12 @@ def tokenise(text: str, umlaut: str = "ae") -> list[str]:
     (:func:`etl.gazetteer.fold`): ``umlaut="ae"`` writes "ü" as "ue" (the
     official transliteration, and how the lab slug ``muenchen`` is written),
     ``"a"`` drops the dots (how "Dusseldorf" is typed)."""
+    return list(_tokens(str(text), umlaut))
+
+
+@lru_cache(maxsize=200_000)
+def _tokens(text: str, umlaut: str) -> tuple[str, ...]:
+    # Cached: building a resolver tokenises every official name several times.
     raw = fold(clean_text(text), umlaut).split()
     out: list[str] = []
     i = 0
@@ -199,7 +206,7 @@ def tokenise(text: str, umlaut: str = "ae") -> list[str]:
             continue
         out.extend(_ABBREVIATIONS.get(raw[i], raw[i]).split())
         i += 1
-    return out
+    return tuple(out)
 
 
 def normalise_name(text: str, umlaut: str = "ae") -> str:

@@ -25,8 +25,8 @@ from etl.cli import main
 from etl.errors import InputError
 from etl.extract.registries import read_csv_records, read_xlsx_records
 from etl.load import read_manifest, write_warehouse
-from etl.transform.region_attributes import peer_types
 from etl.registry_import import COLUMN_NAMES, REQUIRED, TEMPLATE_COLUMNS, NoValidRows, import_registry, kept_registries, restore_registries
+from etl.transform.region_attributes import peer_types
 from etl.warehouse import Warehouse
 
 IMPORT_FIXTURES = Path(__file__).parent / "data" / "registries" / "import"
