@@ -719,6 +719,8 @@ class Resolver:
             return None
         try:
             city = self.resolve(left, replace(context, levels=("gemeinde",), prefer_types=CITY_TYPES))
+        except AmbiguousName as err:
+            raise AmbiguousName(query, context, err.candidates, detail=f"a part of {left.strip()!r}, a name several towns carry") from None
         except ResolutionError:
             return None
         if len(city.regions) != 1 or city.regions[0].type not in CITY_TYPES or city.method not in ("name", "land", "coordinates", "category"):

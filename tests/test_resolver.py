@@ -337,6 +337,7 @@ def test_registry_name_forms_resolve(kit_plain, name, expected, method):
         ("Stadt Halle", {"05754012", "15002000"}),  # two Städte called Halle
         ("Monheim, St", {"05158026", "09779186"}),  # both are Städte: the point or the Land decides
         ("Köln-Bonn", {"05315000", "05314", "05314000"}),  # two towns, not a part of Köln
+        ("Frankfurt-Höchst", {"06412000", "12053000"}),  # a part of which Frankfurt?
         ("Harburg", {"09779155", "03353"}),  # the Hamburg Bezirk needs its city's name
         ("Lichtenberg", {"09475146", "14522340", "14625320"}),
     ],
