@@ -18,8 +18,12 @@ written); per row: a cell starting with ``=``, ``+``, ``-``, ``@``, tab or
 carriage return looks like a spreadsheet formula (possible formula injection)
 and rejects the row; so do a missing id or title, a duplicate project id, an
 amount that is not a number, a year out of range, and a row none of whose
-regions resolves. A region, theme, sector or URL that cannot be used is
-quarantined on its own and the row still loads. Valid rows always load. A file
+regions resolves (names are resolved by ``etl.resolver`` at the levels
+``IMPORT_LEVELS``, Germany as a whole included). A region, theme, sector or
+URL that cannot be used is quarantined on its own and the row still loads; so
+are coordinates (``lat``/``lon``) that cannot be read, and a point that lies
+outside every region of its row (a warning, checked against the warehouse's
+``region_shapes``). Valid rows always load. A file
 with no valid row (a header only, or every row refused) is refused as a whole
 (:class:`NoValidRows`, exit 2): it never replaces a registry of the same id,
 neither in the warehouse nor in the store.
