@@ -305,3 +305,21 @@ def test_a_file_whose_every_row_is_refused_is_refused_as_a_whole(wh, tmp_path, c
     assert "alle_falsch.csv, line 2, column 'regions': no region resolves" in err
     assert "alle_falsch.csv: has no valid row (2 read, all refused" in err
     assert kept_registries() == [] and "registries" not in read_manifest(wh)["tables"]  # nothing written
+
+
+@pytest.mark.parametrize(
+    "lat, lon, point, problem",
+    [
+        ("50,9375", "6,9603", (50.9375, 6.9603), None),  # decimal comma
+        ("50.9375", " 6.9603", (50.9375, 6.9603), None),
+        ("6.9603", "50.9375", None, "look swapped"),
+        ("40.4168", "-3.7038", None, "outside Germany"),
+        ("50.9375", "", None, "go together"),
+        ("50°56'15\"N", "6°57'37\"E", None, "not a decimal degree"),
+    ],
+)
+def test_coordinates_are_read_or_refused_with_the_reason(lat, lon, point, problem):
+    from etl.registry_import import parse_point
+
+    got, why = parse_point(lat.strip(), lon.strip())
+    assert got == point and (problem is None) == (why is None) and (problem is None or problem in why)
