@@ -3,10 +3,9 @@
 One engine for every search box of the app (Steckbrief, Vergleich, Trends):
 it works on the ``regions`` table of the warehouse, pure pandas, no Streamlit,
 and ``fold`` is the one rule for comparing names without case, umlauts and
-punctuation. The registry resolver (``etl.resolver``) still normalises the
-published names of projects by its own rules (prefixes such as "Stadt" or
-"Landkreis", cooperation lists, context); making it a client of this module
-is the next step of the territorial model.
+punctuation; the registry resolver (``etl.resolver``) compares names by the
+same ``fold`` and adds its own rules on top (abbreviations, prefixes such as
+"Stadt" or "Landkreis", cooperation lists, context).
 
 How a query is matched (lower tier first; within a tier the larger unit
 first, then the shorter name, then the key):

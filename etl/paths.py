@@ -31,6 +31,7 @@ DEFAULT_REGISTRIES = DATA_DIR / "registries"
 SECTOR_MAPPING_FILE = DATA_DIR / "sector_mapping.csv"
 RESOLVER_OVERRIDES_FILE = DATA_DIR / "resolver_overrides.csv"
 TERRITORIAL_CHANGES_FILE = DATA_DIR / "territorial_changes.csv"
+CITY_DISTRICTS_FILE = DATA_DIR / "city_districts.csv"
 TEMPLATES_DIR = DATA_DIR / "templates"
 VENDOR_DIR = PROJECT_ROOT / "dashboard" / "static"
 

@@ -18,8 +18,15 @@ written); per row: a cell starting with ``=``, ``+``, ``-``, ``@``, tab or
 carriage return looks like a spreadsheet formula (possible formula injection)
 and rejects the row; so do a missing id or title, a duplicate project id, an
 amount that is not a number, a year out of range, and a row none of whose
-regions resolves. A region, theme, sector or URL that cannot be used is
-quarantined on its own and the row still loads. Valid rows always load.
+regions resolves (names are resolved by ``etl.resolver`` at the levels
+``IMPORT_LEVELS``, Germany as a whole included). A region, theme, sector or
+URL that cannot be used is quarantined on its own and the row still loads; so
+are coordinates (``lat``/``lon``) that cannot be read, and a point that lies
+outside every region of its row (a warning, checked against the warehouse's
+``region_shapes``). Valid rows always load. A file
+with no valid row (a header only, or every row refused) is refused as a whole
+(:class:`NoValidRows`, exit 2): it never replaces a registry of the same id,
+neither in the warehouse nor in the store.
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ from etl.catalogue import SOURCES_BY_ID, TABLES_BY_NAME
 from etl.errors import InputError, WarehouseBusy
 from etl.extract.registries import LINE, PROBLEM, read_csv_records, read_xlsx_records
 from etl.load import locate_warehouse, now_iso, read_manifest, sha256_file, write_warehouse
-from etl.resolver import Context, ResolutionError, Resolver
+from etl.resolver import POINT_TOLERANCE_KM, Context, ResolutionError, Resolver, with_point
 from etl.transform.projects import (
     RegistryBuild,
     SectorMapping,
@@ -75,6 +82,9 @@ TEMPLATE_COLUMNS: tuple[TemplateColumn, ...] = (
     TemplateColumn("regions", True, "Beteiligte Gebiete, mit ; getrennt, federführendes zuerst: amtlicher Schlüssel (Land 2, Kreis 5, Gemeinde 8 Stellen) oder Name.",
                    "Regions taking part, separated by ;, lead first: official key (Land 2, Kreis 5, Gemeinde 8 digits) or name."),
     TemplateColumn("land", False, "Land (Name oder zweistelliger Schlüssel), um gleichnamige Gemeinden zu unterscheiden.", "Land (name or two-digit key) to tell namesakes apart."),
+    TemplateColumn("lat", False, "Breitengrad eines Punkts im Projektgebiet (WGS 84, Dezimalgrad, z. B. 50,9375 oder 50.9375): entscheidet zwischen gleichnamigen Gemeinden und prüft die genannte Region.",
+                   "Latitude of a point in the project's area (WGS 84 decimal degrees, e.g. 50.9375 or 50,9375): decides between namesakes and checks the named region."),
+    TemplateColumn("lon", False, "Längengrad dieses Punkts (WGS 84, Dezimalgrad, z. B. 6,9603).", "Longitude of that point (WGS 84 decimal degrees, e.g. 6.9603)."),
     TemplateColumn("description", False, "Kurzbeschreibung.", "Short description."),
     TemplateColumn("themes", False, "Themen oder Schlagworte, mit ; getrennt (werden über data/sector_mapping.csv Sektoren zugeordnet).",
                    "Themes or tags, separated by ; (mapped to sectors through data/sector_mapping.csv)."),
@@ -94,6 +104,16 @@ TEMPLATE_COLUMNS: tuple[TemplateColumn, ...] = (
 )
 COLUMN_NAMES = tuple(c.name for c in TEMPLATE_COLUMNS)
 REQUIRED = tuple(c.name for c in TEMPLATE_COLUMNS if c.required)
+
+
+class NoValidRows(InputError):
+    """A file with no row that can be loaded: nothing is written, nothing kept."""
+
+    def __init__(self, file: str, registry_id: str, messages: list[str], rows_read: int):
+        self.messages = messages
+        what = "has a header but no rows" if rows_read == 0 else f"has no valid row ({rows_read} read, all refused: see the messages above)"
+        super().__init__(file, f"{what}; nothing imported, and the registry {registry_id!r} (if already imported) "
+                               "and its kept copy are left as they were")
 
 
 @dataclass
@@ -132,6 +152,45 @@ def read_template(path: Path) -> tuple[pd.DataFrame, str | None]:
         frame, sheet = read_xlsx_records(path, name, sheet=SHEET, required=REQUIRED)
         return frame, sheet
     raise InputError(name, f"expected a .csv or .xlsx file (the template in {paths.TEMPLATES_DIR.relative_to(paths.PROJECT_ROOT)}), not {suffix or 'no extension'}")
+
+
+# The levels a registry row may name, in order of preference: a town's project
+# means the Gemeinde; "Deutschland" or "bundesweit" means Germany as a whole (DG).
+IMPORT_LEVELS = ("gemeinde", "kreis", "land", "bund")
+# Germany's extent with a margin (WGS 84): a point outside is a typo or swapped.
+GERMANY_BOX = {"lat": (47.2, 55.1), "lon": (5.8, 15.1)}
+
+
+def parse_point(lat_text: str, lon_text: str) -> tuple[tuple[float, float] | None, str | None]:
+    """``lat``/``lon`` cells → (lat, lon) in WGS 84 decimal degrees, or the problem.
+    A decimal comma is accepted ("50,9375"); degrees-minutes or a point outside
+    Germany are refused."""
+    if not lat_text or not lon_text:
+        return None, "lat and lon go together: only one of them is filled in"
+    values = []
+    for text in (lat_text, lon_text):
+        text = text.replace(" ", "").replace(",", ".")
+        if not re.fullmatch(r"-?\d{1,3}(\.\d+)?", text):
+            return None, "not a decimal degree (WGS 84, e.g. 50.9375 or 50,9375; no ° ' \" or N/E)"
+        values.append(float(text))
+    lat, lon = values
+    (la0, la1), (lo0, lo1) = GERMANY_BOX["lat"], GERMANY_BOX["lon"]
+    if la0 <= lat <= la1 and lo0 <= lon <= lo1:
+        return (lat, lon), None
+    if la0 <= lon <= la1 and lo0 <= lat <= lo1:
+        return None, "lat and lon look swapped (lat is 47–55 in Germany, lon 6–15)"
+    return None, "the point lies outside Germany"
+
+
+def check_point(resolver: Resolver, point: tuple[float, float], regions: list) -> str | None:
+    """A warning when the point lies outside every region the row is linked to
+    (beyond ``POINT_TOLERANCE_KM``), None when it lies in one or no shape is known."""
+    distances = [d for c in regions if (d := resolver.distance_km(c.region_id, *point)) is not None]
+    if not distances or min(distances) <= POINT_TOLERANCE_KM:
+        return None
+    names = "; ".join(str(c) for c in regions)
+    return (f"the point ({point[0]}, {point[1]}) lies {min(distances):.0f} km outside the named region ({names}): "
+            "check the coordinates or the region (row loaded as named)")
 
 
 def _cell(row: dict, column: str) -> str:
@@ -221,12 +280,21 @@ def validate_rows(records: pd.DataFrame, registry_id: str, file: str, sheet: str
             except ResolutionError as exc:
                 reject(line, "land", land_text, f"Land not recognised, ignored as context: {exc.message}", target="project_regions")
 
+        point = None
+        lat_text, lon_text = _cell(row, "lat"), _cell(row, "lon")
+        if (lat_text or lon_text) and lat_text[:1] not in FORMULA_PREFIXES and lon_text[:1] not in FORMULA_PREFIXES:
+            point, problem = parse_point(lat_text, lon_text)
+            if problem:
+                reject(line, "lon" if lat_text and not lon_text else "lat", f"{lat_text}, {lon_text}", f"{problem}: coordinates ignored", target="project_regions")
+
         regions_text = _cell(row, "regions")
         resolved = []
         if not regions_text:
             problems.append(("regions", None, "regions is empty: every project needs at least one region"))
         elif regions_text[:1] not in FORMULA_PREFIXES:
-            context = Context(registry=registry_id, levels=("gemeinde", "kreis", "land"), land_id=land_id)
+            context = Context(registry=registry_id, levels=IMPORT_LEVELS, land_id=land_id)
+            if point:
+                context = with_point(context, *point)
             failed = []
             for i, name in enumerate(_split(regions_text)):
                 try:
@@ -239,6 +307,10 @@ def validate_rows(records: pd.DataFrame, registry_id: str, file: str, sheet: str
             else:
                 for name, exc in failed:
                     reject(line, "regions", name, f"region not linked: {exc.message}", target="project_regions")
+                if point:
+                    warning = check_point(resolver, point, [c for _, _, res in resolved for c in res.regions])
+                    if warning:
+                        reject(line, "lat", f"{lat_text}, {lon_text}", warning, target="project_regions")
 
         if problems or not pid:
             for column, value, reason in problems:
@@ -338,12 +410,16 @@ def import_registry(file: Path, registry_id: str, *, warehouse: Path | None = No
     records, sheet = read_template(file)
     version = warehouse.resolve()  # one version throughout, even if a build switches the link meanwhile
     tables, manifest = _read_warehouse(version)
-    resolver = Resolver.from_files(tables["regions"])
+    resolver = Resolver.from_files(tables["regions"], shapes=tables.get("region_shapes"))
     mapping = SectorMapping.load()
     licence = licence or "not stated"
     build = validate_rows(records, registry_id, file.name, sheet, resolver, mapping, None if licence == "not stated" else licence)
     ignored = [c for c in records.columns if c not in COLUMN_NAMES and c not in (LINE, PROBLEM) and c]
     result = ImportResult(registry_id, file.name, build, ignored, written=False)
+    if not build.projects:
+        # Never replace a registry (in the warehouse or the store) by an empty one:
+        # a header-only file or one whose every row is refused is an error.
+        raise NoValidRows(file.name, registry_id, result.messages, build.rows_read)
     if dry_run:
         return result
 
@@ -444,8 +520,13 @@ def write_template_xlsx(csv_path: Path = paths.TEMPLATES_DIR / "registry_templat
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    result = import_registry(Path(args.file), args.id, warehouse=args.warehouse, title=args.title, publisher=args.publisher,
-                             licence=args.licence, attribution=args.attribution, url=args.url, dry_run=args.dry_run)
+    try:
+        result = import_registry(Path(args.file), args.id, warehouse=args.warehouse, title=args.title, publisher=args.publisher,
+                                 licence=args.licence, attribution=args.attribution, url=args.url, dry_run=args.dry_run)
+    except NoValidRows as exc:
+        for message in exc.messages:
+            print(message, file=sys.stderr)
+        raise
     for message in result.messages:
         print(message, file=sys.stderr)
     if result.ignored_columns:

@@ -1,33 +1,52 @@
 """Names as published → official region keys, for every registry.
 
 In: the ``regions`` table (status 2021-01-01: region_id, level, name, type,
-land_id, kreis_id, lat, lon) and the reviewed override file
-``data/resolver_overrides.csv`` (name, context, key, key_name, reason).
-Out: for a published name and its context, a :class:`Resolved` (one or more
-regions, how they were found) or a :class:`ResolutionError` that lists the
-candidate keys and names. Ambiguity is never decided by taking the first match:
-a name is resolved only when exactly one region fits after normalisation and
-context, or when the override file says which regions it means.
+land_id, kreis_id, lat, lon), the reviewed override file
+``data/resolver_overrides.csv`` (name, context, key, key_name, reason), the
+declared Bezirke of the city-states ``data/city_districts.csv`` and, optionally,
+the warehouse's ``region_shapes``. Out: for a published name and its context, a
+:class:`Resolved` (one or more regions, how they were found) or a
+:class:`ResolutionError` that lists the candidate keys and names. Ambiguity is
+never decided by taking the first match: a name is resolved only when exactly
+one region fits after normalisation and context, or when the override file says
+which regions it means. A wrong link is worse than a refusal.
 
-Normalisation (both sides): case, umlauts and ß (ä → ae, so the lab slug
-``muenchen`` meets "München"), other accents, punctuation and slashes; the
-abbreviations "i." / "a." / "b." / "i.d." / "a.d." / "St." and a few qualifier
-abbreviations ("Br." Breisgau, "OPf." Oberpfalz, "Westf." Westfalen) as
-written out in official names; administrative words before or after the name
-("Stadt", "Gemeinde", "Markt", "Landkreis", "Kreis", "Region", …), which also
-tell the level. An official name also answers to its short forms: without the
-bracket ("Kempten (Allgäu)" → Kempten), without the part after a slash
-("Mühlhausen/Thüringen" → Mühlhausen) and without a qualifier
-("Freiburg im Breisgau" → Freiburg). A short form is a weaker match: when a
-short form at the preferred level competes with an exact match at another
-allowed level ("Brandenburg": the city Brandenburg an der Havel or the Land),
-the name is refused.
+Normalisation (both sides): the gazetteer's one folding rule
+(:func:`etl.gazetteer.fold`: case, umlauts and ß as "ae"/"ss" so the lab slug
+``muenchen`` meets "München", accents, punctuation) after dropping invisible
+characters pasted from web pages (soft hyphens, zero-width spaces; NBSP is a
+space); the abbreviations "i." / "a." / "b." / "i.d." / "a.d." / "St." and a
+few qualifier abbreviations ("Br." Breisgau, "OPf." Oberpfalz, "Westf."
+Westfalen) as written out in official names; administrative words before or
+after the name ("Stadt", "Gemeinde", "Markt", "Landkreis", "Kreis", "Region",
+"Stadtverwaltung", "Landratsamt", …; after a comma also the abbreviations of
+official lists: "Monheim, St"), which tell the level; "Stadt"-like words make
+a Stadt win among namesakes. An official name also answers to its short forms:
+without the bracket ("Kempten (Allgäu)" → Kempten), without the part after a
+slash ("Mühlhausen/Thüringen" → Mühlhausen) and without a qualifier ("Freiburg
+im Breisgau" → Freiburg). A short form is a weaker match: when a short form at
+the preferred level competes with an exact match at another allowed level
+("Oldenburg": the city Oldenburg (Oldb) or the Landkreis), the name is refused,
+unless the exact match is a Land ("Sachsen", "Brandenburg" mean the Länder: the
+Gemeinden Sachsen b. Ansbach and Brandenburg an der Havel carry a qualifier in
+their official name and are written with it when meant) or a point decides.
+
+Only for a name that fits no region as written (see :meth:`Resolver.resolve`):
+a Gemeindeverband (Verbandsgemeinde, Samtgemeinde, Amt, Verwaltungsgemeinschaft)
+is refused, as the warehouse has no such level yet and its namesake Gemeinde
+is only its seat; umlauts typed without dots ("Dusseldorf"); the name written
+apart or together ("Hohenlohe Kreis"); an honorific "-stadt" ("Klingenstadt
+Solingen"); a qualifier written otherwise ("Halle an der Saale") or naming a
+Land ("Münster (Westf.)"); a Bezirk of Berlin or Hamburg, or a part of a city
+("Köln-Ehrenfeld"), linked to the city with the method "district".
 
 Context: the levels the name may denote, in order of preference (a town's
 project means the Gemeinde, not the Kreis of a kreisfreie Stadt of the same
-name); the Land; a point (a lab's coordinates) that decides between namesakes
-more than ``max_km`` apart; the registry's category (a "Großstadt" is a Stadt,
-not a village of the same name).
+name; "bund" lets "Deutschland", "bundesweit", "Bund" or ``DG`` mean Germany as
+a whole); the Land; a point that decides between namesakes by the region whose
+shape contains it (within ``POINT_TOLERANCE_KM``), else by centre points more
+than ``max_km`` apart; the registry's category (a "Großstadt" is a Stadt, not a
+village of the same name).
 """
 
 from __future__ import annotations
@@ -38,11 +57,14 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from etl import paths
+from etl.catalogue import GERMANY_ID
+from etl.gazetteer import fold
 from etl.regions import normalise_key
 
 LEVEL_ORDER = ("gemeinde", "kreis", "land")
@@ -87,27 +109,93 @@ _ADMIN_PREFIXES: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] 
     ("land",): (("land",), ()),
     ("bundesland",): (("land",), ()),
     ("freistaat",): (("land",), ()),
+    ("freie", "hansestadt"): (("land",), ()),
+    ("freie", "und", "hansestadt"): (("land",), ()),
+    ("landesregierung",): (("land",), ()),
+    # The administration named instead of its territory ("Stadtverwaltung Trier").
+    ("stadtverwaltung",): (("gemeinde",), ()),
+    ("stadtgemeinde",): (("gemeinde",), ()),
+    ("magistrat", "der", "stadt"): (("gemeinde",), ()),
+    ("gemeindeverwaltung",): (("gemeinde",), ()),
+    ("buergermeisteramt",): (("gemeinde",), ()),
+    ("flecken",): (("gemeinde",), ()),
+    ("kreisverwaltung",): (("kreis",), ()),
+    ("landkreisverwaltung",): (("kreis",), ()),
+    ("landratsamt",): (("kreis",), ()),
+}
+# Words that say the place is a town: among namesakes, only a Stadt qualifies
+# ("Stadt Hof": Hof in Bayern, not the village Hof in the Westerwald).
+_CITY_WORDS = {
+    ("kreisfreie", "stadt"), ("grosse", "kreisstadt"), ("stadtkreis",), ("stadt",), ("hansestadt",), ("landeshauptstadt",),
+    ("universitaetsstadt",), ("kreisstadt",), ("stadtverwaltung",), ("magistrat", "der", "stadt"),
 }
 # The same after a name ("Ennepe-Ruhr-Kreis", "Lübeck, Hansestadt"). Not "Land" or
-# "Region": "Ilzer Land" or "Wendeler Land" are no Länder.
+# "Region": "Ilzer Land" or "Wendeler Land" are no Länder. After a comma (the
+# form of official lists: "Hannover, Region", "Aachen, Städteregion") every
+# administrative word counts, see _comma_suffix.
 _ADMIN_SUFFIXES = {
     words: implied
     for words, implied in _ADMIN_PREFIXES.items()
     if words in {("landkreis",), ("kreis",), ("stadt",), ("gemeinde",), ("markt",), ("hansestadt",), ("landeshauptstadt",), ("universitaetsstadt",), ("kreisfreie", "stadt")}
 }
+# Abbreviations of official lists after a comma ("Monheim, St", "Dinkelsbühl, GKSt").
+_SUFFIX_ABBREVIATIONS = {"st": "stadt", "m": "markt", "gkst": "grosse kreisstadt", "krst": "kreisstadt", "lkr": "landkreis", "lk": "landkreis",
+                         "kr": "kreis", "krfr st": "kreisfreie stadt", "gem": "gemeinde", "vgem": "verwaltungsgemeinschaft", "vg": "verbandsgemeinde"}
+# Gemeindeverbände (Verbandsgemeinde, Samtgemeinde, Amt, Verwaltungsgemeinschaft,
+# Gemeindeverwaltungsverband): a level the warehouse does not have yet. Their
+# name is mostly the name of their seat Gemeinde, so linking the namesake would
+# be wrong (the project covers all member Gemeinden): such names are refused.
+_VERBAND_WORDS = {
+    ("verbandsgemeinde",), ("vg",), ("samtgemeinde",), ("sg",), ("amt",), ("verwaltungsgemeinschaft",), ("vgem",),
+    ("verwaltungsverband",), ("gemeindeverwaltungsverband",), ("gvv",), ("verbandsgemeindeverwaltung",),
+    ("samtgemeindeverwaltung",), ("amtsverwaltung",),
+}
+# Words for Germany as a whole: a national project links to the region DG.
+_NATIONAL = {"deutschland", "bundesweit", "bund", "bundesrepublik", "bundesrepublik deutschland", "brd", "deutschlandweit",
+             "ganz deutschland", "bundesgebiet", "gesamtes bundesgebiet", "germany"}
+# Words before a Bezirk of a city-state ("Bezirksamt Pankow").
+_DISTRICT_WORDS = {("bezirk",), ("bezirksamt",), ("stadtbezirk",), ("stadtbezirksamt",), ("stadtteil",), ("ortsteil",)}
+# Qualifiers that name one Land ("Münster (Westf.)", "Neustadt, Hessen"):
+# Länder by their short names and regions that lie in one Land only.
+_REGION_QUALIFIERS = {
+    "westfalen": "05", "lippe": "05", "sauerland": "05", "nrw": "05", "holstein": "01", "ostholstein": "01", "dithmarschen": "01",
+    "ostfriesland": "03", "emsland": "03", "nds": "03", "oberpfalz": "09", "oberbayern": "09", "niederbayern": "09",
+    "oberfranken": "09", "mittelfranken": "09", "unterfranken": "09", "pfalz": "07", "hunsrueck": "07", "rlp": "07",
+    "breisgau": "08", "wuerttemberg": "08", "baden": "08", "schwarzwald": "08", "bw": "08", "erzgebirge": "14",
+    "oberlausitz": "14", "altmark": "15", "lsa": "15", "uckermark": "12", "prignitz": "12", "mv": "13", "sh": "01",
+}
 # Words after which an official name carries a qualifier ("Frankfurt am Main").
 _QUALIFIER_WORDS = {"im", "am", "an", "in", "bei", "ob", "unter", "vor", "auf"}
-_TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ẞ": "ss"})
+_SPACES = re.compile(r"\s+")
+_INVISIBLE = re.compile("[" + "".join(re.escape(chr(c)) for c in range(0x30000) if unicodedata.category(chr(c)) == "Cf") + "]")
+_UMLAUT_CHARS = re.compile(r"[äöüÄÖÜ]")
 _KEY_PATTERN = re.compile(r"^\s*(DG|\d{1,8})\s*$")
 _SPLIT_COOPERATION = re.compile(r"\s+in\s+kooperation\s+mit\s+|\s*,\s*|\s+und\s+|\s+sowie\s+|\s*;\s*|\s+&\s+", re.IGNORECASE)
 _COOPERATION_PREFIX = re.compile(r"^\s*(interkommunale\s+)?kooperation(\s+der|\s+von)?\s+", re.IGNORECASE)
 
 
-def tokenise(text: str) -> list[str]:
-    """Lower-case ASCII tokens of a name, abbreviations written out."""
-    text = unicodedata.normalize("NFC", str(text)).strip().lower().translate(_TRANSLITERATION)
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    raw = re.findall(r"[a-z0-9]+", text)
+def clean_text(text: object) -> str:
+    """The text without invisible characters pasted from web pages (soft hyphen
+    U+00AD, zero-width space and joiners, word joiner, byte-order mark: Unicode
+    category Cf) and with every kind of space (NBSP, thin space …) as one space."""
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", str(text)))
+    return _SPACES.sub(" ", text).strip()
+
+
+def tokenise(text: str, umlaut: str = "ae") -> list[str]:
+    """Lower-case ASCII tokens of a name, abbreviations written out.
+
+    Case, umlauts, accents and punctuation follow the gazetteer's one rule
+    (:func:`etl.gazetteer.fold`): ``umlaut="ae"`` writes "ü" as "ue" (the
+    official transliteration, and how the lab slug ``muenchen`` is written),
+    ``"a"`` drops the dots (how "Dusseldorf" is typed)."""
+    return list(_tokens(str(text), umlaut))
+
+
+@lru_cache(maxsize=200_000)
+def _tokens(text: str, umlaut: str) -> tuple[str, ...]:
+    # Cached: building a resolver tokenises every official name several times.
+    raw = fold(clean_text(text), umlaut).split()
     out: list[str] = []
     i = 0
     while i < len(raw):
@@ -118,19 +206,21 @@ def tokenise(text: str) -> list[str]:
             continue
         out.extend(_ABBREVIATIONS.get(raw[i], raw[i]).split())
         i += 1
-    return out
+    return tuple(out)
 
 
-def normalise_name(text: str) -> str:
+def normalise_name(text: str, umlaut: str = "ae") -> str:
     """The comparable form of a name: "Freiburg i. Br." → "freiburg im breisgau"."""
-    return " ".join(tokenise(text))
+    return " ".join(tokenise(text, umlaut))
 
 
-def strip_admin_words(tokens: list[str]) -> tuple[list[str], tuple[str, ...], tuple[str, ...]]:
-    """Remove administrative words before or after a name; return the rest and
-    the levels and types they imply (empty when there was none)."""
+def strip_admin_words(tokens: list[str]) -> tuple[list[str], tuple[str, ...], tuple[str, ...], bool]:
+    """Remove administrative words before or after a name; return the rest, the
+    levels and types they imply (empty when there was none) and whether one of
+    them says the place is a town ("Stadt", "Hansestadt", …)."""
     levels: tuple[str, ...] = ()
     types: tuple[str, ...] = ()
+    city = False
     changed = True
     while changed and len(tokens) > 1:
         changed = False
@@ -144,21 +234,35 @@ def strip_admin_words(tokens: list[str]) -> tuple[list[str], tuple[str, ...], tu
                 continue
             levels = levels or lv
             types = types or ty
+            city = city or words in _CITY_WORDS
             changed = True
             break
-    return tokens, levels, types
+    return tokens, levels, types, city
 
 
-def short_forms(name: str) -> set[str]:
+def comma_suffix(text: str) -> str:
+    """The form of official lists, "Name, Art", written "Art Name": "Hannover,
+    Region" → "Region Hannover", "Monheim, St" → "Stadt Monheim". Text whose part
+    after the last comma is no administrative word is returned as it was."""
+    head, sep, tail = text.rpartition(",")
+    if not sep or not head.strip():
+        return text
+    words = fold(tail)
+    words = _SUFFIX_ABBREVIATIONS.get(words, words)
+    known = {" ".join(w) for w in (*_ADMIN_PREFIXES, *_VERBAND_WORDS)}
+    return f"{words} {head.strip()}" if words in known else text
+
+
+def short_forms(name: str, umlaut: str = "ae") -> set[str]:
     """Weaker forms an official name also answers to: without bracket, slash part or qualifier."""
     forms = set()
     without_bracket = re.sub(r"\s*\(.*?\)\s*", " ", name).strip()
     if without_bracket and without_bracket != name:
-        forms.add(normalise_name(without_bracket))
+        forms.add(normalise_name(without_bracket, umlaut))
     if "/" in name:
-        forms.add(normalise_name(name.split("/")[0]))
+        forms.add(normalise_name(name.split("/")[0], umlaut))
     for base in {name, without_bracket}:
-        tokens = tokenise(base)
+        tokens = tokenise(base, umlaut)
         for i, tok in enumerate(tokens):
             if i >= 1 and tok in _QUALIFIER_WORDS:
                 forms.add(" ".join(tokens[:i]))
@@ -256,10 +360,21 @@ class Override:
 @dataclass
 class _Entry:
     candidate: Candidate
-    exact: set[str] = field(default_factory=set)
-    short: set[str] = field(default_factory=set)
+    tokens: list[str] = field(default_factory=list)
+    # comparable forms per umlaut rule ("ae": "ü" → "ue", "a": dots dropped)
+    exact: dict[str, set[str]] = field(default_factory=dict)
+    short: dict[str, set[str]] = field(default_factory=dict)
     lat: float | None = None
     lon: float | None = None
+
+
+@dataclass(frozen=True)
+class District:
+    """A Bezirk of a city-state, linked to its city (``data/city_districts.csv``)."""
+
+    name: str
+    city_key: str
+    reference: str
 
 
 def read_overrides(path: Path = paths.RESOLVER_OVERRIDES_FILE) -> pd.DataFrame:
@@ -271,31 +386,68 @@ def read_overrides(path: Path = paths.RESOLVER_OVERRIDES_FILE) -> pd.DataFrame:
     return frame.astype(str).apply(lambda s: s.str.strip())
 
 
-class Resolver:
-    """One resolver for all registries: build once per regions table."""
+def read_districts(path: Path = paths.CITY_DISTRICTS_FILE) -> pd.DataFrame:
+    """The declared Bezirke of the city-states: name, city_key, city_name, alone, reference."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
+    return pd.DataFrame(rows, columns=["name", "city_key", "city_name", "alone", "reference"]).fillna("").astype(str)
 
-    def __init__(self, regions: pd.DataFrame, overrides: pd.DataFrame | None = None):
+
+class GemeindeverbandName(ResolutionError):
+    """A Verbandsgemeinde, Samtgemeinde, Amt or Verwaltungsgemeinschaft: a level
+    the warehouse does not have yet."""
+
+    kind = "no Gemeindeverband level for"
+
+
+# A point within this distance of a region's (generalised, VG5000) shape counts
+# as inside it: the shapes are drawn at 1:5,000,000 and a border can be off by
+# several hundred metres.
+POINT_TOLERANCE_KM = 2.0
+
+
+class Resolver:
+    """One resolver for all registries: build once per regions table.
+
+    ``shapes`` (optional): the warehouse's ``region_shapes``; with them a point
+    decides between namesakes by the region it lies in, and
+    :meth:`distance_km` checks a point against a named region."""
+
+    def __init__(self, regions: pd.DataFrame, overrides: pd.DataFrame | None = None, *,
+                 districts: pd.DataFrame | None = None, shapes: pd.DataFrame | None = None):
         # Unincorporated areas (forests, lakes) are no place a project is located in.
-        usable = regions[regions["level"].isin(LEVEL_ORDER) & (regions.get("type", pd.Series("", index=regions.index)) != "Gemeindefreies Gebiet")]
+        usable = regions[regions["level"].isin((*LEVEL_ORDER, "bund")) & (regions.get("type", pd.Series("", index=regions.index)) != "Gemeindefreies Gebiet")]
         self._by_id: dict[str, _Entry] = {}
-        self._index: dict[str, list[str]] = {}
+        self._index: dict[str, dict[str, list[str]]] = {"ae": {}, "a": {}, "compact": {}}
         for row in usable.itertuples(index=False):
-            cand = Candidate(str(row.region_id), row.level, row.name, getattr(row, "type", "") or "", getattr(row, "land_id", None))
-            entry = _Entry(cand, lat=_float(getattr(row, "lat", None)), lon=_float(getattr(row, "lon", None)))
-            tokens = tokenise(row.name)
-            core, _, _ = strip_admin_words(list(tokens))
-            entry.exact = {" ".join(tokens), " ".join(core)}
-            entry.short = (short_forms(row.name) | short_forms(" ".join(core))) - entry.exact
+            cand = Candidate(str(row.region_id), row.level, row.name, getattr(row, "type", "") or "", _text(getattr(row, "land_id", None)))
+            entry = _Entry(cand, tokenise(row.name), lat=_float(getattr(row, "lat", None)), lon=_float(getattr(row, "lon", None)))
+            for umlaut in ("ae", "a"):
+                tokens = tokenise(row.name, umlaut)
+                core = strip_admin_words(list(tokens))[0]
+                entry.exact[umlaut] = {" ".join(tokens), " ".join(core)}
+                entry.short[umlaut] = (short_forms(row.name, umlaut) | short_forms(" ".join(core), umlaut)) - entry.exact[umlaut]
+                for form in entry.exact[umlaut] | entry.short[umlaut]:
+                    self._index[umlaut].setdefault(form, []).append(cand.region_id)
+                for form in entry.exact[umlaut]:
+                    ids = self._index["compact"].setdefault(form.replace(" ", ""), [])
+                    if cand.region_id not in ids:
+                        ids.append(cand.region_id)
             self._by_id[cand.region_id] = entry
-            for form in entry.exact | entry.short:
-                self._index.setdefault(form, []).append(cand.region_id)
         self._overrides: dict[tuple[str, str], Override] = {}
         if overrides is not None and not overrides.empty:
             self._load_overrides(overrides)
+        self._districts: dict[str, list[District]] = {}
+        self._load_districts(read_districts() if districts is None else districts)
+        self._shapes: dict[str, object] = {}
+        if shapes is not None and len(shapes):
+            full = shapes[shapes["resolution"] == "full"] if "resolution" in shapes else shapes
+            self._shapes = dict(zip(full["region_id"].astype(str), full.geometry))
 
     @classmethod
-    def from_files(cls, regions: pd.DataFrame, overrides_file: Path = paths.RESOLVER_OVERRIDES_FILE) -> Resolver:
-        return cls(regions, read_overrides(overrides_file))
+    def from_files(cls, regions: pd.DataFrame, overrides_file: Path = paths.RESOLVER_OVERRIDES_FILE, *,
+                   shapes: pd.DataFrame | None = None) -> Resolver:
+        return cls(regions, read_overrides(overrides_file), shapes=shapes)
 
     def _load_overrides(self, frame: pd.DataFrame) -> None:
         problems = []
@@ -318,6 +470,17 @@ class Resolver:
         if problems:
             raise ValueError("resolver overrides do not fit the regions: " + "; ".join(problems))
 
+    def _load_districts(self, frame: pd.DataFrame) -> None:
+        for row in frame.to_dict("records"):
+            if row["city_key"] not in self._by_id:  # a regions table without that city (a test's invented country)
+                continue
+            district = District(row["name"], row["city_key"], row["reference"])
+            city = row["city_name"]
+            names = [f"{city} {row['name']}"] + ([row["name"]] if row["alone"].strip().lower() == "yes" else [])
+            for umlaut in ("ae", "a"):
+                for name in names:
+                    self._districts.setdefault(normalise_name(name, umlaut), []).append(district)
+
     @property
     def overrides(self) -> list[Override]:
         return list(self._overrides.values())
@@ -325,51 +488,125 @@ class Resolver:
     def candidate(self, region_id: str) -> Candidate:
         return self._by_id[region_id].candidate
 
+    def distance_km(self, region_id: str, lat: float, lon: float) -> float | None:
+        """How far a point (WGS 84) lies outside a region's shape (0 inside), or
+        None without a shape. Planar in a local frame: exact enough for km."""
+        import shapely
+
+        geom = self._shapes.get(region_id)
+        if geom is None:
+            return None
+        if shapely.contains_xy(geom, lon, lat):
+            return 0.0
+        kx, ky = 111.32 * math.cos(math.radians(lat)), 110.57
+        local = shapely.transform(geom, lambda xy: (xy - [lon, lat]) * [kx, ky])
+        return float(shapely.distance(local, shapely.Point(0.0, 0.0)))
+
     def resolve(self, name: str, context: Context = Context()) -> Resolved:
-        """The region(s) a published name means, or a ResolutionError listing candidates."""
-        query = str(name).strip()
+        """The region(s) a published name means, or a ResolutionError listing candidates.
+
+        Tried in this order, each only when the ones before found no region of
+        the name at all (a name that fits several regions is refused, never
+        passed on): the key; Germany as a whole; the override file; the name as
+        written (administrative words before or after it, also after a comma,
+        tell the level); then, for a name that fits no region: a Gemeindeverband
+        is refused; umlauts typed without dots ("Dusseldorf"); the name written
+        together ("Hohenlohe Kreis"); an honorific ("Klingenstadt Solingen");
+        a qualifier the official name has not ("Münster (Westf.)"); a Bezirk of
+        a city-state; a part of a city ("Köln-Ehrenfeld")."""
+        query = clean_text(name)
         if not query:
             raise UnknownName(query, context, detail="empty name")
         key_match = _KEY_PATTERN.match(query)
         if key_match:
             return self._resolve_key(key_match.group(1), context)
-        normalised = normalise_name(query)
-        for ctx_name in (context.registry, "*"):
-            override = self._overrides.get((normalised, ctx_name))
-            if override is not None:
-                cands = tuple(self._by_id[k].candidate for k in override.keys)
-                return Resolved(query, cands, "override", override.reason)
+        if fold(query) in _NATIONAL:
+            return self._national(query, context)
+        text = comma_suffix(query)
+        for form in dict.fromkeys((normalise_name(query), normalise_name(text))):
+            for ctx_name in (context.registry, "*"):
+                override = self._overrides.get((form, ctx_name))
+                if override is not None:
+                    cands = tuple(self._by_id[k].candidate for k in override.keys)
+                    return Resolved(query, cands, "override", override.reason)
 
-        tokens = tokenise(query)
-        core, hint_levels, hint_types = strip_admin_words(list(tokens))
+        tokens = tokenise(text)
+        core, hint_levels, hint_types, city = strip_admin_words(list(tokens))
+        levels = tuple(lv for lv in context.levels if not hint_levels or lv in hint_levels) or hint_levels
+        if city and not context.prefer_types:
+            context = replace(context, prefer_types=CITY_TYPES)
+
+        def match(forms: Iterable[str], index: str = "ae", types: tuple[str, ...] = hint_types) -> dict[str, bool]:
+            found: dict[str, bool] = {}  # region_id → exact?
+            for form in forms:
+                for rid in self._index[index].get(form, ()):
+                    entry = self._by_id[rid]
+                    if entry.candidate.level not in levels or (types and entry.candidate.type not in types):
+                        continue
+                    exact = index == "compact" or form in entry.exact[index]
+                    found[rid] = found.get(rid, False) or exact
+            return found
+
         forms = {" ".join(tokens), " ".join(core)}
-        levels = tuple(lv for lv in context.levels if not hint_levels or lv in hint_levels)
-        if not levels:
-            levels = hint_levels
-        matches: dict[str, bool] = {}  # region_id → exact?
-        for form in forms:
-            for rid in self._index.get(form, ()):
-                entry = self._by_id[rid]
-                if entry.candidate.level not in levels:
-                    continue
-                if hint_types and entry.candidate.type not in hint_types:
-                    continue
-                matches[rid] = matches.get(rid, False) or form in entry.exact
+        matches = match(forms)
+        note = ""
+        if not matches:
+            self._refuse_gemeindeverband(query, context, tokens, levels)
+        if not matches and not _UMLAUT_CHARS.search(query):
+            matches = match({" ".join(tokenise(text, "a")), " ".join(strip_admin_words(tokenise(text, "a"))[0])}, "a")
+            note = "umlauts typed without dots" if matches else ""
+        if not matches:
+            matches = match({f.replace(" ", "") for f in forms}, "compact")
+            note = "the name written apart or together" if matches else ""
+        if not matches and len(core) > 1 and core[0].endswith("stadt") and len(core[0]) > len("stadt"):
+            # "Klingenstadt Solingen", "Lutherstadt Eisleben": an honorific that
+            # only a Stadt carries (as long as the name is no region itself).
+            matches = match({" ".join(core[1:])}, types=CITY_TYPES)
+            note = f"the honorific {core[0]!r} of a Stadt" if matches else ""
+        if not matches:
+            found = self._by_qualifier(query, context, text, core, levels, hint_types)
+            if found is not None:
+                return found
+        if not matches:
+            found = self._by_district(query, context, tokens, text)
+            if found is not None:
+                return found
         if not matches:
             raise UnknownName(query, context, self.suggest(query, levels), detail="no region of that name at level " + "/".join(levels))
+        resolved = self._choose(query, context, matches, levels)
+        return replace(resolved, note=resolved.note or note)
 
+    def _choose(self, query: str, context: Context, matches: dict[str, bool], levels: tuple[str, ...]) -> Resolved:
         by_level = {lv: [rid for rid in matches if self._by_id[rid].candidate.level == lv] for lv in levels}
         first = next(lv for lv in levels if by_level[lv])
         chosen = by_level[first]
         if not any(matches[rid] for rid in chosen):
             # Only short forms at the preferred level: an exact name at another level competes.
             exact_elsewhere = [rid for lv in levels if lv != first for rid in by_level[lv] if matches[rid]]
+            lands = [rid for rid in exact_elsewhere if self._by_id[rid].candidate.level == "land"]
+            if len(lands) == 1 and lands == exact_elsewhere and not self._point_in_any(context, chosen):
+                # A Land's exact name ("Sachsen", "Brandenburg") means the Land: the
+                # Gemeinden that share the word carry it with a qualifier in their
+                # official name (Sachsen b. Ansbach, Brandenburg an der Havel) and
+                # are written with it, or as "Stadt Brandenburg", when meant.
+                others = ", ".join(str(self._by_id[r].candidate) for r in chosen)
+                return Resolved(query, (self._by_id[lands[0]].candidate,), "name", f"the exact name of a Land; not the shortened name of {others}")
             if exact_elsewhere:
+                if context.lat is not None and context.lon is not None:
+                    # "Oldenburg" at a point in the city: not the Landkreis of that name.
+                    inside = [r for r in chosen + exact_elsewhere if self._point_in_any(context, [r])]
+                    if len(inside) == 1:
+                        return Resolved(query, (self._by_id[inside[0]].candidate,), "coordinates", "the given point lies in its area; in no other candidate's")
                 both = [self._by_id[r].candidate for r in chosen + exact_elsewhere]
                 raise AmbiguousName(query, context, both, detail="a shortened official name at one level and an exact name at another")
         if len(chosen) == 1:
             return Resolved(query, (self._by_id[chosen[0]].candidate,), "name")
         return self._decide(query, context, chosen)
+
+    def _point_in_any(self, context: Context, ids: list[str]) -> bool:
+        if context.lat is None or context.lon is None:
+            return False
+        return any((d := self.distance_km(rid, context.lat, context.lon)) is not None and d <= POINT_TOLERANCE_KM for rid in ids)
 
     def _decide(self, query: str, context: Context, ids: list[str]) -> Resolved:
         """Several regions of that name at one level: let the context decide, or refuse."""
@@ -381,6 +618,9 @@ class Resolver:
             if in_land:
                 cands = in_land
         if context.lat is not None and context.lon is not None:
+            inside = [e for e in cands if (d := self.distance_km(e.candidate.region_id, context.lat, context.lon)) is not None and d <= POINT_TOLERANCE_KM]
+            if len(inside) == 1:
+                return Resolved(query, (inside[0].candidate,), "coordinates", "the given point lies in its area; in no other candidate's")
             dist = sorted(((_km(context.lat, context.lon, e.lat, e.lon), e) for e in cands if e.lat is not None), key=lambda x: x[0])
             near = [(d, e) for d, e in dist if d <= context.max_km]
             if len(near) == 1:
@@ -392,9 +632,114 @@ class Resolver:
                 return Resolved(query, (fitting[0].candidate,), "category", f"the only candidate of type {fitting[0].candidate.type}")
         raise AmbiguousName(query, context, [e.candidate for e in cands], detail=f"{len(cands)} regions carry that name; add context or an override")
 
+    def _refuse_gemeindeverband(self, query: str, context: Context, tokens: list[str], levels: tuple[str, ...]) -> None:
+        for words in _VERBAND_WORDS:
+            n = len(words)
+            if len(tokens) > n and words in (tuple(tokens[:n]), tuple(tokens[-n:])):
+                rest = tokens[n:] if tuple(tokens[:n]) == words else tokens[:-n]
+                namesakes = [self._by_id[r].candidate for r in self._index["ae"].get(" ".join(rest), ()) if self._by_id[r].candidate.level == "gemeinde"]
+                raise GemeindeverbandName(
+                    query, context, namesakes,
+                    detail="a Gemeindeverband (Verbandsgemeinde, Samtgemeinde, Amt, Verwaltungsgemeinschaft): the warehouse has no such level yet, "
+                           "and the Gemeinde of the same name is only its seat; write the keys of its member Gemeinden (or of its Kreis)")
+
+    def _by_qualifier(self, query: str, context: Context, text: str, core: list[str], levels: tuple[str, ...],
+                      types: tuple[str, ...]) -> Resolved | None:
+        """A name with a qualifier its official name lacks or writes otherwise:
+        "Halle an der Saale" is "Halle (Saale)"; "Münster (Westf.)" is the Münster
+        in Nordrhein-Westfalen (the qualifier names a Land or a region in one Land)."""
+        bracket = re.match(r"^(.*?)\s*\((.+)\)\s*$", text)
+        if bracket:
+            base = strip_admin_words(tokenise(bracket.group(1)))[0]
+            qualifier = tokenise(bracket.group(2))
+        else:
+            at = next((i for i, t in enumerate(core) if i >= 1 and t in _QUALIFIER_WORDS), None)
+            if at is not None:
+                base, qualifier = core[:at], [t for t in core[at + 1 :] if t not in ("der", "dem", "den", "die")]
+            elif len(core) > 1 and (core[-1] in _REGION_QUALIFIERS or self._land_of(core[-1:])):
+                base, qualifier = core[:-1], core[-1:]
+            else:
+                return None
+        if not base or not qualifier:
+            return None
+        found: dict[str, bool] = {}
+        for umlaut in ("ae", "a"):
+            for rid in self._index[umlaut].get(" ".join(base), ()):
+                cand = self._by_id[rid].candidate
+                if cand.level in levels and (not types or cand.type in types):
+                    found[rid] = True
+        if not found:
+            return None
+
+        def own_qualifier(rid: str) -> list[str]:
+            tokens = self._by_id[rid].tokens
+            rest = tokens[len(base):] if tokens[: len(base)] == base else tokens
+            return [t for t in rest if t not in _QUALIFIER_WORDS and t not in ("der", "dem", "den", "die")]
+
+        written = [rid for rid in found if all(any(t.startswith(q) for t in own_qualifier(rid)) for q in qualifier)]
+        if len(written) == 1:
+            return Resolved(query, (self._by_id[written[0]].candidate,), "name", "the qualifier as written in the official name")
+        if len(written) > 1:
+            return self._choose(query, context, {rid: True for rid in written}, levels)
+        land = self._land_of(qualifier)
+        if land:
+            # In that Land, and without a qualifier of its own that says otherwise.
+            in_land = [rid for rid in found if self._by_id[rid].candidate.land_id == land and not own_qualifier(rid)]
+            if len(in_land) == 1:
+                return Resolved(query, (self._by_id[in_land[0]].candidate,), "land", f"the qualifier names Land {land}")
+            if in_land:
+                return self._choose(query, context, {rid: True for rid in in_land}, levels)
+        raise AmbiguousName(query, context, [self._by_id[r].candidate for r in found],
+                            detail=f"no region called {' '.join(base)!r} fits the qualifier {' '.join(qualifier)!r}")
+
+    def _land_of(self, qualifier: list[str]) -> str | None:
+        """The Land a qualifier names: a Land's name, or a region of one Land."""
+        text = " ".join(qualifier)
+        if text in _REGION_QUALIFIERS:
+            return _REGION_QUALIFIERS[text]
+        lands = [rid for rid in self._index["ae"].get(text, ()) if self._by_id[rid].candidate.level == "land" and text in self._by_id[rid].exact["ae"]]
+        return lands[0] if len(lands) == 1 else None
+
+    def _by_district(self, query: str, context: Context, tokens: list[str], text: str) -> Resolved | None:
+        """A Bezirk of a city-state (declared) or a part of a city written
+        "City-Part" ("Köln-Ehrenfeld"): linked to the city, method "district"."""
+        rest = tokens
+        for words in _DISTRICT_WORDS:
+            if len(tokens) > len(words) and tuple(tokens[: len(words)]) == words:
+                rest = tokens[len(words):]
+        declared = {d.city_key: d for d in self._districts.get(" ".join(rest), ()) if not context.land_id or d.city_key[:2] == context.land_id}
+        if len(declared) == 1:
+            d = next(iter(declared.values()))
+            city = self._by_id[d.city_key].candidate
+            return Resolved(query, (city,), "district", f"{d.name} is a Bezirk of {city.name} ({d.reference}): linked to the city")
+        if len(declared) > 1:
+            raise AmbiguousName(query, context, [self._by_id[k].candidate for k in declared], detail="a Bezirk of that name in several cities")
+        left, sep, right = text.partition("-")
+        if not sep or not left.strip() or not right.strip():
+            return None
+        try:
+            city = self.resolve(left, replace(context, levels=("gemeinde",), prefer_types=CITY_TYPES))
+        except AmbiguousName as err:
+            raise AmbiguousName(query, context, err.candidates, detail=f"a part of {left.strip()!r}, a name several towns carry") from None
+        except ResolutionError:
+            return None
+        if len(city.regions) != 1 or city.regions[0].type not in CITY_TYPES or city.method not in ("name", "land", "coordinates", "category"):
+            return None
+        # "Köln-Bonn" names two towns, not a part of Köln.
+        namesakes = [self._by_id[r].candidate for r in self._index["ae"].get(normalise_name(right), ())]
+        towns = [c for c in namesakes if c.level != "gemeinde" or c.type in CITY_TYPES]
+        if towns:
+            raise AmbiguousName(query, context, [city.regions[0], *towns], detail="two places joined by a hyphen, or a part of a city")
+        return Resolved(query, city.regions, "district", f"{right.strip()!r} is a part of {city.regions[0].name}: linked to the city")
+
+    def _national(self, query: str, context: Context) -> Resolved:
+        if "bund" in context.levels and GERMANY_ID in self._by_id:
+            return Resolved(query, (self._by_id[GERMANY_ID].candidate,), "name", "Germany as a whole (a national project)")
+        raise UnknownName(query, context, detail="Germany as a whole is not a region this registry links projects to")
+
     def _resolve_key(self, text: str, context: Context) -> Resolved:
-        if text == "DG":
-            raise UnknownName(text, context, detail="Germany as a whole is not a region a project can be linked to")
+        if text == GERMANY_ID:
+            return replace(self._national(text, context), method="key")
         found = []
         for level in ("land", "rbz", "kreis", "gemeinde"):
             key = normalise_key(text, level)
@@ -421,6 +766,10 @@ def with_point(context: Context, lat: object, lon: object) -> Context:
     if la is None or lo is None:
         return context
     return replace(context, lat=la, lon=lo)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
 def _float(value: object) -> float | None:

@@ -25,7 +25,8 @@ from etl.cli import main
 from etl.errors import InputError
 from etl.extract.registries import read_csv_records, read_xlsx_records
 from etl.load import read_manifest, write_warehouse
-from etl.registry_import import COLUMN_NAMES, REQUIRED, TEMPLATE_COLUMNS, import_registry, kept_registries, restore_registries
+from etl.registry_import import COLUMN_NAMES, REQUIRED, TEMPLATE_COLUMNS, NoValidRows, import_registry, kept_registries, restore_registries
+from etl.transform.region_attributes import peer_types
 from etl.warehouse import Warehouse
 
 IMPORT_FIXTURES = Path(__file__).parent / "data" / "registries" / "import"
@@ -38,7 +39,8 @@ def base_warehouse(tmp_path_factory, kit_regions) -> Path:
     out = tmp_path_factory.mktemp("import") / "wh"
     other = pd.DataFrame([{"source_id": "kba_fz1", "file": "kba_fz1/x.csv", "sheet": None, "line": 3, "column": "a",
                            "value": "x", "reason": "an earlier entry of another source", "target_table": "observations", "step": "vehicles"}])
-    write_warehouse(out, {"regions": kit_regions, "sources": sources_table(), "quarantine": other}, {"built_at": "test", "notes": {"x": 1}})
+    regions = kit_regions.assign(peer_type=peer_types(kit_regions))  # a column the build's attribute step adds
+    write_warehouse(out, {"regions": regions, "sources": sources_table(), "quarantine": other}, {"built_at": "test", "notes": {"x": 1}})
     return out
 
 
@@ -273,3 +275,51 @@ def test_command_line_exit_codes(wh, tmp_path, capsys):
     f.write_bytes("project_id,title,regions\nP-1,Straße,Köln\n".encode("latin-1"))
     assert main(["import-registry", str(f), "--id", "verein-cli3", "--warehouse", str(wh)]) == 2
     assert "not UTF-8" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- a file without valid rows never replaces a registry
+
+
+def test_header_only_import_keeps_the_registry_and_its_kept_copy(wh, capsys):
+    import_registry(TEMPLATE_CSV, "verein-leer", warehouse=wh, title="Testregister")
+    manifest_before = (wh / "manifest.json").read_text(encoding="utf-8")
+    kept_before = [(rid, f.read_bytes(), meta) for rid, f, meta in kept_registries()]
+    header_only = IMPORT_FIXTURES / "header_only.csv"
+    with pytest.raises(NoValidRows, match="header_only.csv: has a header but no rows; nothing imported"):
+        import_registry(header_only, "verein-leer", warehouse=wh)
+    assert (wh / "manifest.json").read_text(encoding="utf-8") == manifest_before
+    assert [(rid, f.read_bytes(), meta) for rid, f, meta in kept_registries()] == kept_before
+    assert len(table(wh, "projects")) == 3
+    # the command line: exit 2, the file named, the registry untouched
+    assert main(["import-registry", str(header_only), "--id", "verein-leer", "--warehouse", str(wh)]) == 2
+    err = capsys.readouterr().err
+    assert "header_only.csv: has a header but no rows" in err and "'verein-leer'" in err
+    assert (wh / "manifest.json").read_text(encoding="utf-8") == manifest_before
+
+
+def test_a_file_whose_every_row_is_refused_is_refused_as_a_whole(wh, tmp_path, capsys):
+    f = tmp_path / "alle_falsch.csv"
+    f.write_text("project_id,title,regions\nP-1,Test,Atlantis\nP-2,,Jena\n", encoding="utf-8")
+    assert main(["import-registry", str(f), "--id", "verein-falsch", "--warehouse", str(wh)]) == 2
+    err = capsys.readouterr().err
+    assert "alle_falsch.csv, line 2, column 'regions': no region resolves" in err
+    assert "alle_falsch.csv: has no valid row (2 read, all refused" in err
+    assert kept_registries() == [] and "registries" not in read_manifest(wh)["tables"]  # nothing written
+
+
+@pytest.mark.parametrize(
+    "lat, lon, point, problem",
+    [
+        ("50,9375", "6,9603", (50.9375, 6.9603), None),  # decimal comma
+        ("50.9375", " 6.9603", (50.9375, 6.9603), None),
+        ("6.9603", "50.9375", None, "look swapped"),
+        ("40.4168", "-3.7038", None, "outside Germany"),
+        ("50.9375", "", None, "go together"),
+        ("50°56'15\"N", "6°57'37\"E", None, "not a decimal degree"),
+    ],
+)
+def test_coordinates_are_read_or_refused_with_the_reason(lat, lon, point, problem):
+    from etl.registry_import import parse_point
+
+    got, why = parse_point(lat.strip(), lon.strip())
+    assert got == point and (problem is None) == (why is None) and (problem is None or problem in why)

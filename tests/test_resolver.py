@@ -8,6 +8,7 @@ abbreviations and administrative words exercise each rule in isolation.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -18,9 +19,12 @@ from etl.resolver import (
     CITY_TYPES,
     AmbiguousName,
     Context,
+    GemeindeverbandName,
     ResolutionError,
     Resolver,
     UnknownName,
+    clean_text,
+    comma_suffix,
     normalise_name,
     read_overrides,
     split_names,
@@ -203,7 +207,7 @@ def test_override_decides_muehlhausen_for_mpsc_only(kit):
     "name, context, candidates",
     [
         ("Frankfurt", Context(), {"06412000", "12053000"}),
-        ("Brandenburg", Context(), {"12051000", "12"}),  # a city's short form against the Land's exact name
+        ("Oldenburg", Context(levels=("gemeinde",)), {"01055033", "03403000"}),
         ("Oldenburg", Context(), {"01055033", "03403000", "03458"}),
         ("Münster", Context(levels=("gemeinde",)), {"05515000", "06432015", "09779187"}),
     ],
@@ -261,3 +265,147 @@ def test_resolution_error_is_one_exception_type(invented):
         invented.resolve("Neustadt")
     with pytest.raises(ResolutionError):
         invented.resolve("Atlantis")
+
+
+# ---------------------------------------------------------------- name forms of association registries (issue 11)
+
+REGISTRY = Context(registry="verein-xy", levels=("gemeinde", "kreis", "land", "bund"))
+
+
+@pytest.mark.parametrize(
+    "name, expected, method",
+    [
+        # a Land's exact name against a Gemeinde's shortened one
+        ("Sachsen", ["14"], "name"),
+        ("Brandenburg", ["12"], "name"),
+        ("Stadt Brandenburg", ["12051000"], "name"),
+        ("Sachsen bei Ansbach", ["09571196"], "name"),
+        # "Stadt X": the one namesake that is a Stadt
+        ("Stadt Hof", ["09464000"], "category"),
+        ("Stadt Offenbach", ["06413000"], "category"),
+        # official list forms "Name, Art"
+        ("Hannover, Region", ["03241"], "name"),
+        ("Aachen, Städteregion", ["05334"], "name"),
+        ("Bonn, Stadt", ["05314000"], "name"),
+        ("Lüneburg, Hansestadt", ["03355022"], "name"),
+        ("Füssen, St", ["09777129"], "name"),
+        # qualifiers written otherwise or not in the official name
+        ("Münster (Westf.)", ["05515000"], "name"),
+        ("Halle an der Saale", ["15002000"], "name"),
+        ("Neustadt, Hessen", ["06534016"], "name"),
+        ("Hohenlohe Kreis", ["08126"], "name"),
+        # invisible characters from web pages: soft hyphen, zero-width space, NBSP, non-breaking hyphen
+        ("Mecklen\u00adburg-Vorpommern", ["13"], "name"),
+        ("Schles\u200bwig-Holstein", ["01"], "name"),
+        ("Landkreis\u00a0Göttingen", ["03159"], "name"),
+        ("Nordrhein\u2011Westfalen", ["05"], "name"),
+        # umlauts typed without dots (ü as u), and as ue
+        ("Dusseldorf", ["05111000"], "name"),
+        ("Markisch-Oderland", ["12064"], "name"),
+        ("Maerkisch-Oderland", ["12064"], "name"),
+        ("Bunde", ["03457024"], "name"),  # a name that exists as typed is not read as Bünde
+        # honorifics and administrations
+        ("Klingenstadt Solingen", ["05122000"], "name"),
+        ("Lutherstadt Wittenberg", ["15091375"], "name"),
+        ("Kreisverwaltung Mayen-Koblenz", ["07137"], "name"),
+        ("Stadtverwaltung Trier", ["07211000"], "name"),
+        ("Gemeindeverwaltung Kleinmachnow", ["12069304"], "name"),
+        ("Landratsamt Konstanz", ["08335"], "name"),
+        ("Freie Hansestadt Bremen", ["04"], "name"),
+        ("Amt Neuhaus", ["03355049"], "name"),  # a Gemeinde whose name starts with "Amt"
+        # city districts → the city
+        ("Berlin-Mitte", ["11000000"], "district"),
+        ("Friedrichshain-Kreuzberg", ["11000000"], "district"),
+        ("Bezirksamt Pankow", ["11000000"], "district"),
+        ("Hamburg-Harburg", ["02000000"], "district"),
+        ("Köln-Ehrenfeld", ["05315000"], "district"),
+        # Germany as a whole
+        ("Deutschland", ["DG"], "name"),
+        ("bundesweit", ["DG"], "name"),
+        ("Bund", ["DG"], "name"),
+        ("DG", ["DG"], "key"),
+    ],
+)
+def test_registry_name_forms_resolve(kit_plain, name, expected, method):
+    resolved = kit_plain.resolve(name, REGISTRY)
+    assert (ids(resolved), resolved.method) == (expected, method)
+
+
+@pytest.mark.parametrize(
+    "name, candidates",
+    [
+        ("Stadt Halle", {"05754012", "15002000"}),  # two Städte called Halle
+        ("Monheim, St", {"05158026", "09779186"}),  # both are Städte: the point or the Land decides
+        ("Köln-Bonn", {"05315000", "05314", "05314000"}),  # two towns, not a part of Köln
+        ("Frankfurt-Höchst", {"06412000", "12053000"}),  # a part of which Frankfurt?
+        ("Harburg", {"09779155", "03353"}),  # the Hamburg Bezirk needs its city's name
+        ("Lichtenberg", {"09475146", "14522340", "14625320"}),
+    ],
+)
+def test_registry_name_forms_that_stay_ambiguous(kit_plain, name, candidates):
+    with pytest.raises(AmbiguousName) as err:
+        kit_plain.resolve(name, REGISTRY)
+    assert candidates <= {c.region_id for c in err.value.candidates}
+
+
+@pytest.mark.parametrize("name", ["Verbandsgemeinde Kaisersesch", "Samtgemeinde Harsefeld", "Amt Hüttener Berge", "Hüttener Berge, Amt", "VG Wallhalben"])
+def test_gemeindeverbaende_are_refused_naming_the_level(kit_plain, name):
+    with pytest.raises(GemeindeverbandName) as err:
+        kit_plain.resolve(name, REGISTRY)
+    assert "the warehouse has no such level yet" in err.value.message
+
+
+def test_samtgemeinde_lists_its_seat_as_candidate_but_does_not_link_it(kit_plain):
+    with pytest.raises(GemeindeverbandName) as err:
+        kit_plain.resolve("Samtgemeinde Harsefeld", REGISTRY)
+    assert [c.region_id for c in err.value.candidates] == ["03359023"]
+
+
+def test_germany_only_where_the_levels_allow_it(kit_plain):
+    with pytest.raises(UnknownName, match="Germany as a whole"):
+        kit_plain.resolve("Deutschland")  # the kit's registries: Länder, Kreise and Gemeinden
+
+
+def test_the_resolver_folds_names_by_the_gazetteers_rule():
+    from etl.gazetteer import fold
+
+    for text in ("Düsseldorf", "Gießen", "Frankfurt (Oder)", "Bitburg-Prüm", "Ærø"):
+        assert normalise_name(text) == fold(text)
+        assert normalise_name(text, "a") == fold(text, "a")
+    assert clean_text("Mecklen\u00adburg\u200b-\ufeffVorpommern\u00a0 ") == "Mecklenburg-Vorpommern"
+    assert comma_suffix("Hannover, Region") == "region Hannover" and comma_suffix("Monheim, St") == "stadt Monheim"
+    assert comma_suffix("Halle, Westf.") == "Halle, Westf."
+
+
+@pytest.fixture(scope="module")
+def with_shapes(warehouse) -> Resolver:
+    import geopandas as gpd
+
+    shapes = gpd.read_parquet(paths.table_path(warehouse.directory, "region_shapes"))
+    return Resolver.from_files(warehouse.table("regions"), shapes=shapes)
+
+
+@pytest.mark.parametrize(
+    "name, lat, lon, expected",
+    [
+        ("Neustadt", 49.354, 8.139, "07316000"),  # an der Weinstraße
+        ("Neustadt", 54.107, 10.815, "01055032"),  # in Holstein
+        ("Monheim, St", 48.843, 10.857, "09779186"),  # the Bavarian one
+        ("Oldenburg", 53.143, 8.214, "03403000"),  # the city, not the Landkreis Oldenburg around it
+        ("Halle", 52.060, 8.360, "05754012"),
+    ],
+)
+def test_a_point_decides_namesakes_by_the_shape_it_lies_in(with_shapes, name, lat, lon, expected):
+    resolved = with_shapes.resolve(name, replace(REGISTRY, lat=lat, lon=lon))
+    assert ids(resolved) == [expected] and resolved.method == "coordinates"
+
+
+def test_a_point_in_the_gemeinde_makes_a_land_name_ambiguous(with_shapes):
+    # A point in Brandenburg an der Havel: "Brandenburg" may be the city after all.
+    with pytest.raises(AmbiguousName):
+        with_shapes.resolve("Brandenburg", replace(REGISTRY, lat=52.41, lon=12.55))
+
+
+def test_distance_of_a_point_to_a_region(with_shapes):
+    assert with_shapes.distance_km("05911000", 51.48, 7.22) == 0.0  # Bochum centre
+    assert 5 < with_shapes.distance_km("05911000", 51.514, 7.465) < 15  # Dortmund centre

@@ -94,11 +94,12 @@ PROJECT_TABLES: tuple[Table, ...] = (
         (
             *_KEYS,
             C("region_id", "string", "Key of regions.region_id.", nullable=False),
-            C("level", "string", "Level of the region.", nullable=False, allowed=("land", "rbz", "kreis", "gemeinde")),
+            C("level", "string", "Level of the region (bund: Germany as a whole, DG, for a national project).", nullable=False, allowed=("bund", "land", "rbz", "kreis", "gemeinde")),
             C("role", "string", "lead (the project's applicant or lab) or partner.", nullable=False, allowed=("lead", "partner")),
             C("name_published", "string", "The name as published that led to this region.", nullable=False),
-            C("method", "string", "How it was resolved: key, name, override (data/resolver_overrides.csv), coordinates, land, category.", nullable=False,
-              allowed=("key", "name", "override", "coordinates", "land", "category")),
+            C("method", "string", "How it was resolved: key, name, override (data/resolver_overrides.csv), coordinates, land, category, "
+              "district (a Bezirk or part of a city, linked to the city; data/city_districts.csv).", nullable=False,
+              allowed=("key", "name", "override", "coordinates", "land", "category", "district")),
         ),
         ("registry_id", "project_id", "region_id"),
     ),
