@@ -118,7 +118,7 @@ def describe(
         if "indicator" not in out.columns:
             out["indicator"] = (ind["title_en"] if lang == "en" else ind["title_de"]).fillna(ind["title_de"]).to_numpy()
         if "unit" not in out.columns:
-            out["unit"] = ind["unit"].to_numpy()
+            out["unit"] = (ind["unit_en"] if lang == "en" else ind["unit"]).to_numpy()
     if "region_id" in out.columns and "name" not in out.columns:
         out["name"] = cat.regions["name"].reindex(out["region_id"]).to_numpy()
     # Values as published.

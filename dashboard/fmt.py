@@ -99,6 +99,11 @@ def with_unit(value: float | None, decimals: int, unit: str, lang: str = "de") -
     return f"{text} {unit}".strip()
 
 
+def unit(indicator, lang: str = "de") -> str:
+    """An indicator's unit in the language (``unit`` as published, ``unit_en``)."""
+    return str(indicator["unit_en"] if _lang(lang) == "en" else indicator["unit"])
+
+
 def compact(value: float | None, lang: str = "de", decimals: int | None = None) -> str:
     """A large number in short form: ``35 Tsd.``, ``1,2 Mio.``, ``3,4 Mrd.``
     (German) or ``35k``, ``1.2M``, ``3.4bn`` (English); below 1,000 the plain

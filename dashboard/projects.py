@@ -423,6 +423,29 @@ def selected_cell(points: Sequence[dict]) -> str | None:
 # --------------------------------------------------------------------------
 
 
+# The registries publish rounds and categories in German (MPSC: "Staffel 2
+# (2020)", "Großstädte"); the English interface shows them in English. Values
+# not listed here are shown as published.
+_ROUND = re.compile(r"^Staffel (\d+) \((\d{4})\)$")
+CATEGORIES_EN = {
+    "Großstädte": "Large cities",
+    "Mittelstädte": "Medium-sized towns",
+    "Kleinstädte und Landgemeinden": "Small towns and rural municipalities",
+    "Interkommunale Kooperationen und Landkreise": "Inter-municipal cooperations and districts",
+}
+
+
+def published_text(value: object, lang: str) -> str:
+    """A registry's round or category in the interface's language ('' when missing)."""
+    text = cell_text(value)
+    if lang != "en" or not text:
+        return text
+    match = _ROUND.match(text)
+    if match:
+        return f"Round {match.group(1)} ({match.group(2)})"
+    return CATEGORIES_EN.get(text, text)
+
+
 def value_labels(dim: str, values: Iterable[str], sectors: pd.DataFrame | None, registries: pd.DataFrame | None, regions: pd.DataFrame) -> dict[str, str]:
     """Display labels of a dimension's values."""
     sec = {r.sector_id: pick(r.name_de, r.name_en) for r in sectors.itertuples()} if sectors is not None else {}
@@ -442,6 +465,8 @@ def value_labels(dim: str, values: Iterable[str], sectors: pd.DataFrame | None, 
             out[v] = t(f"pj_urt_{v}") if v in ("1", "2", "3") else v
         elif dim == "status":
             out[v] = t(f"pj_status_{v}") if v in STATUS_GROUPS else v
+        elif dim in ("round", "category"):
+            out[v] = published_text(v, i18n.lang())
         else:
             out[v] = str(v)
     return out
@@ -524,8 +549,8 @@ def project_table(
                 "sectors": sec_text.get(k, ""),
                 "regions": region_text.get(k, ""),
                 "lands": land_text.get(k, ""),
-                "round": cell_text(p.round),
-                "category": cell_text(p.category),
+                "round": published_text(p.round, i18n.lang()),
+                "category": published_text(p.category, i18n.lang()),
                 "status": cell_text(p.status),
                 "status_group": t(f"pj_status_{p.status_group}") if p.status_group in STATUS_GROUPS else cell_text(p.status_group),
                 "year": _int(p.year),

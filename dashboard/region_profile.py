@@ -23,6 +23,7 @@ import streamlit as st
 
 from dashboard import compare_ui, data, fmt, i18n
 from dashboard import peers as peers_mod
+from dashboard import projects as projects_mod
 from dashboard.text import cell_text
 from dashboard.briefing_pdf import Briefing
 from dashboard.i18n import fmt_number, pick, t
@@ -365,7 +366,7 @@ def value_text(value: float | None, meta: pd.Series, unit: bool = True) -> str:
     if value is None or pd.isna(value):
         return "–"
     number = fmt_number(value, int(meta["decimals"]))
-    return f"{number} {meta['unit']}" if unit else number
+    return f"{number} {fmt.unit(meta, i18n.lang())}" if unit else number
 
 
 def card_value(fig: KeyFigure, meta: pd.Series) -> str:
@@ -405,7 +406,7 @@ def figure_table(figures: Sequence[KeyFigure], regions: pd.DataFrame, indicators
     for f in figures:
         meta = indicators.loc[f.indicator_id]
         is_land = f.holder_level == "land"
-        title = f"{figure_title(meta)} ({meta['unit']})" + (f" – {holder_text(f, regions)}" if f.fallback else "")
+        title = f"{figure_title(meta)} ({fmt.unit(meta, i18n.lang())})" + (f" – {holder_text(f, regions)}" if f.fallback else "")
         rows.append(
             {
                 t("sb_figure"): title,
@@ -461,7 +462,7 @@ def project_table(projects: pd.DataFrame, regions: pd.DataFrame, registries: pd.
         p = p._asdict()
         relation = t("sb_rel_in") if p["relation"] == "in" else t("sb_rel_covering", name=str(regions["name"].get(p["linked_region_id"], p["linked_region_id"])))
         role = {"lead": t("sb_role_lead"), "partner": t("sb_role_partner")}.get(cell_text(p.get("role")), "")
-        detail = " · ".join(x for x in (cell_text(p.get("round")), cell_text(p.get("category"))) if x)
+        detail = " · ".join(x for x in (projects_mod.published_text(p.get("round"), i18n.lang()), projects_mod.published_text(p.get("category"), i18n.lang())) if x)
         urls = cell_text(p.get("urls")).strip()
         year = p.get("year")
         rows.append(
@@ -528,9 +529,9 @@ def trend_panels(figures: Sequence[KeyFigure], observations: pd.DataFrame, indic
             comparison = germany[germany["indicator_id"] == f.indicator_id][["period", "value"]]
         panels.append(
             TrendPanel(
-                title=f"{short_label(f, meta)} ({meta['unit']})", subtitle=holder_text(f, regions),
+                title=f"{short_label(f, meta)} ({fmt.unit(meta, i18n.lang())})", subtitle=holder_text(f, regions),
                 region=f.series, comparison=comparison,
-                breaks=[(b["date"], t("series_break")) for b in f.breaks], hover_unit=str(meta["unit"]),
+                breaks=[(b["date"], t("series_break")) for b in f.breaks], hover_unit=fmt.unit(meta, i18n.lang()),
             )
         )
     return panels

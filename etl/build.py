@@ -75,6 +75,7 @@ def indicators_table() -> pd.DataFrame:
                 "title_de": i.title_de,
                 "title_en": i.title_en,
                 "unit": i.unit,
+                "unit_en": i.unit_en,
                 "definition_de": i.definition_de,
                 "definition_en": i.definition_en,
                 "better": i.better,

@@ -18,7 +18,7 @@ from dashboard import export
 def small_catalogue() -> export.Catalogue:
     indicators = pd.DataFrame(
         {"indicator_id": ["ev_share", "population"], "title_de": ["Anteil Elektro-Pkw", "Bevölkerung"], "title_en": ["Battery-electric car share", "Population"],
-         "unit": ["%", "Personen"], "decimals": [2, 0], "source_ids": ["kba_fz1", "destatis_12411"]}
+         "unit": ["%", "Personen"], "unit_en": ["%", "persons"], "decimals": [2, 0], "source_ids": ["kba_fz1", "destatis_12411"]}
     ).set_index("indicator_id", drop=False)
     regions = pd.DataFrame({"region_id": ["05315", "09162"], "name": ["Köln", "München"]}).set_index("region_id", drop=False)
     flags = pd.DataFrame({"flag": ["estimated"], "label_de": ["geschätzt"], "label_en": ["estimated"]}).set_index("flag", drop=False)

@@ -135,13 +135,13 @@ def regions() -> pd.DataFrame:
 
 INDICATORS = pd.DataFrame(
     [
-        {"indicator_id": "pop", "title_de": "Bevölkerung", "title_en": "Population", "unit": "Personen", "better": "neutral", "aggregation": "sum", "decimals": 0, "levels": "bund,land,kreis,gemeinde", "breaks": None, "definition_de": "d", "definition_en": "d"},
-        {"indicator_id": "bb", "title_de": "Breitband", "title_en": "Broadband", "unit": "%", "better": "higher", "aggregation": "mean_households", "decimals": 1, "levels": "bund,land,kreis,gemeinde",
+        {"indicator_id": "pop", "title_de": "Bevölkerung", "title_en": "Population", "unit": "Personen", "unit_en": "persons", "better": "neutral", "aggregation": "sum", "decimals": 0, "levels": "bund,land,kreis,gemeinde", "breaks": None, "definition_de": "d", "definition_en": "d"},
+        {"indicator_id": "bb", "title_de": "Breitband", "title_en": "Broadband", "unit": "%", "unit_en": "%", "better": "higher", "aggregation": "mean_households", "decimals": 1, "levels": "bund,land,kreis,gemeinde",
          "breaks": json.dumps([{"date": "2015-12-31", "explanation_de": "Methodenwechsel", "explanation_en": "method change"}]), "definition_de": "d", "definition_en": "d"},
-        {"indicator_id": "gdp", "title_de": "BIP je Einwohner", "title_en": "GDP per inhabitant", "unit": "EUR", "better": "higher", "aggregation": "mean_population", "decimals": 0, "levels": "bund,land,kreis", "breaks": None, "definition_de": "d", "definition_en": "d"},
-        {"indicator_id": "web", "title_de": "Internet", "title_en": "Internet", "unit": "%", "better": "higher", "aggregation": "mean_population", "decimals": 0, "levels": "bund,land", "breaks": None, "definition_de": "d", "definition_en": "d"},
-        {"indicator_id": "cost", "title_de": "Kosten", "title_en": "Cost", "unit": "EUR", "better": "lower", "aggregation": "mean_population", "decimals": 0, "levels": "gemeinde", "breaks": None, "definition_de": "d", "definition_en": "d"},
-        {"indicator_id": "kpop", "title_de": "Kreis-Einwohner", "title_en": "District inhabitants", "unit": "Personen", "better": "neutral", "aggregation": "sum", "decimals": 0, "levels": "kreis", "breaks": None, "definition_de": "d", "definition_en": "d"},
+        {"indicator_id": "gdp", "title_de": "BIP je Einwohner", "title_en": "GDP per inhabitant", "unit": "EUR", "unit_en": "EUR", "better": "higher", "aggregation": "mean_population", "decimals": 0, "levels": "bund,land,kreis", "breaks": None, "definition_de": "d", "definition_en": "d"},
+        {"indicator_id": "web", "title_de": "Internet", "title_en": "Internet", "unit": "%", "unit_en": "%", "better": "higher", "aggregation": "mean_population", "decimals": 0, "levels": "bund,land", "breaks": None, "definition_de": "d", "definition_en": "d"},
+        {"indicator_id": "cost", "title_de": "Kosten", "title_en": "Cost", "unit": "EUR", "unit_en": "EUR", "better": "lower", "aggregation": "mean_population", "decimals": 0, "levels": "gemeinde", "breaks": None, "definition_de": "d", "definition_en": "d"},
+        {"indicator_id": "kpop", "title_de": "Kreis-Einwohner", "title_en": "District inhabitants", "unit": "Personen", "unit_en": "persons", "better": "neutral", "aggregation": "sum", "decimals": 0, "levels": "kreis", "breaks": None, "definition_de": "d", "definition_en": "d"},
     ]
 ).set_index("indicator_id", drop=False)
 

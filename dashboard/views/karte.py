@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, mapview, projects_overlay, state, ui
+from dashboard import charts, data, fmt, mapview, projects_overlay, state, ui
 from dashboard.fmt import columns_as_text, d3_number, locale_tag
 from dashboard.i18n import fmt_number, lang, md_escape, pick, register, t
 from dashboard.state import Param
@@ -61,7 +61,7 @@ with c2:
     state.choose(PAGE, P_TOPIC, topics, default="broadband")
     topic = st.selectbox(t("topic"), topics, format_func=lambda k: pick(*TOPICS.get(k, (k, k))), key=state.key(PAGE, P_TOPIC))
 choices = available[available["topic"] == topic]
-labels = {i: f"{pick(de, en)} ({unit})" for i, de, en, unit in zip(choices.index, choices["title_de"], choices["title_en"], choices["unit"])}
+labels = {i: f"{pick(de, en)} ({u})" for i, de, en, u in zip(choices.index, choices["title_de"], choices["title_en"], choices["unit_en" if lang() == "en" else "unit"])}
 with c3:
     # Households with ≥ 50 Mbit/s: the broadband figure policymakers ask for first.
     state.choose(PAGE, P_IND, list(labels), default="bb_hh_all_50")
@@ -111,7 +111,7 @@ frame["rank"] = frame["value"].rank(ascending=ascending, method="min")
 frame["value"] = frame["value"].round(int(ind["decimals"]))
 n_ranked = int(has_value.sum())
 decimals = int(ind["decimals"])
-unit = ind["unit"]
+unit = fmt.unit(ind, lang())
 fl = data.flags(v)
 flag_label = {f: pick(fl.loc[f, "label_de"], fl.loc[f, "label_en"]) for f in fl.index}
 frame["no_data_text"] = t("no_data")

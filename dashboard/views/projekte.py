@@ -10,9 +10,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_projects, compare_ui, data, i18n, projects, state, ui
+from dashboard import charts_projects, compare_ui, data, fmt, i18n, projects, state, ui
 from dashboard.text import cell_text
-from dashboard.i18n import fmt_number, md_escape, pick, t
+from dashboard.i18n import fmt_number, lang, md_escape, pick, t
 from dashboard.projects import decode_option, encode_option
 from dashboard.state import Param
 
@@ -255,18 +255,18 @@ def render_profile(region_ids: list[str]) -> None:
         st.info(t("pj_profile_none"))
         return
 
-    def fmt(value: float, ind_id: str) -> str:
-        return projects.value_with_unit(value, int(inds.at[ind_id, "decimals"]), str(inds.at[ind_id, "unit"]))
+    def shown_value(value: float, ind_id: str) -> str:
+        return projects.value_with_unit(value, int(inds.at[ind_id, "decimals"]), fmt.unit(inds.loc[ind_id], lang()))
 
     shown = pd.DataFrame(
         {
             t("pj_col_region"): [f"{regions.at[r, 'name']} ({t('level1_' + str(regions.at[r, 'level']))}, {r})" for r in profile["region_id"]],
             t("pj_col_indicator"): [pick(inds.at[i, "title_de"], inds.at[i, "title_en"]) for i in profile["indicator_id"]],
             t("pj_col_period"): [ui.period_label(pp, pt) for pp, pt in zip(profile["period"], profile["period_type"])],
-            t("pj_col_value"): [fmt(x, i) for x, i in zip(profile["value"], profile["indicator_id"])],
-            t("pj_col_median_de"): [t("pj_n", value=fmt(x, i), n=n) for x, i, n in zip(profile["median_de"], profile["indicator_id"], profile["n_de"])],
+            t("pj_col_value"): [shown_value(x, i) for x, i in zip(profile["value"], profile["indicator_id"])],
+            t("pj_col_median_de"): [t("pj_n", value=shown_value(x, i), n=n) for x, i, n in zip(profile["median_de"], profile["indicator_id"], profile["n_de"])],
             t("pj_col_median_peer"): [
-                t("pj_n", value=fmt(x, i), n=n) for x, i, n in zip(profile["median_peer"], profile["indicator_id"], profile["n_peer"])
+                t("pj_n", value=shown_value(x, i), n=n) for x, i, n in zip(profile["median_peer"], profile["indicator_id"], profile["n_peer"])
             ],
         }
     )

@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import data, state, ui
 from dashboard.text import cell_text
-from dashboard.i18n import fmt_number, md_escape, pick, register, t
+from dashboard.i18n import fmt_number, lang, md_escape, pick, register, t
 from dashboard.state import Param
 from etl.catalogue import TOPICS
 
@@ -89,7 +89,7 @@ with tab_ind:
             t("indicator"): [pick(a, b) for a, b in zip(inds["title_de"], inds["title_en"])],
             "id": inds["indicator_id"],
             t("topic"): [pick(*TOPICS.get(k, (k, k))) for k in inds["topic"]],
-            t("unit"): inds["unit"],
+            t("unit"): inds["unit_en"] if lang() == "en" else inds["unit"],
             t("definition"): [pick(a, b) for a, b in zip(inds["definition_de"], inds["definition_en"])],
             t("better"): [t(f"better_{b}") for b in inds["better"]],
             t("aggregation"): inds["aggregation"],

@@ -9,7 +9,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from dashboard import briefing_pdf, charts_steckbrief, compare_ui, data, region_profile, state, ui
+from dashboard import briefing_pdf, charts_steckbrief, compare_ui, data, fmt, region_profile, state, ui
 from dashboard.i18n import lang, md_escape, pick, t
 from dashboard.state import Param
 from etl import gazetteer
@@ -148,7 +148,7 @@ else:
             st.metric(
                 md_escape(region_profile.short_label(f, meta)), region_profile.card_value(f, meta),
                 chart_data=f.series["value"].tolist() if len(f.series) >= 2 else None, chart_type="line", border=True,
-                help=md_escape(f"{region_profile.figure_title(meta)} ({meta['unit']}): {pick(meta['definition_de'], meta['definition_en'])}"),
+                help=md_escape(f"{region_profile.figure_title(meta)} ({fmt.unit(meta, lang())}): {pick(meta['definition_de'], meta['definition_en'])}"),
             )
             details = [region_profile.holder_text(f, regions), region_profile.rank_text(f, meta), f"{t('reference_date')} {region_profile.period_text(f.period, f.period_type)}"]
             st.caption(md_escape(" · ".join(d for d in details if d)))
@@ -201,5 +201,5 @@ else:
 with st.expander(t("definition")):
     for f in figures:
         meta = inds.loc[f.indicator_id]
-        st.markdown(f"**{md_escape(region_profile.figure_title(meta))}** ({md_escape(meta['unit'])}): {md_escape(pick(meta['definition_de'], meta['definition_en']))}")
+        st.markdown(f"**{md_escape(region_profile.figure_title(meta))}** ({md_escape(fmt.unit(meta, lang()))}): {md_escape(pick(meta['definition_de'], meta['definition_en']))}")
 state.sync(PAGE, PARAMS)

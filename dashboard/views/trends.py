@@ -84,7 +84,7 @@ with c2:
     state.choose(PAGE, P_IND, list(ind_labels), default=preferred)
     indicator_id = st.selectbox(t("indicator"), list(ind_labels), format_func=ind_labels.get, key=state.key(PAGE, P_IND))
 ind = inds.loc[indicator_id]
-unit = str(ind["unit"])
+unit = fmt.unit(ind, lang())
 decimals = int(ind["decimals"])
 spec = compare.per_capita_spec(indicator_id, unit, str(ind["aggregation"]), str(ind["topic"]))
 modes = ["absolute", "index"] + (["per_capita"] if spec else [])

@@ -189,7 +189,7 @@ elif not criteria:
 if len(levels) > 1:
     st.caption(t("cmp_mixed_levels", levels=", ".join(t(f"level1_{lv}") for lv in levels)))
 
-unit = str(ind["unit"])
+unit = fmt.unit(ind, lang())
 decimals = int(ind["decimals"])
 gunit = compare.gap_unit(unit, lang())
 no_value = int(values_b.isna().sum())

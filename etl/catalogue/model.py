@@ -59,6 +59,25 @@ class SeriesBreak:
     explanation_en: str
 
 
+# Every unit as published (German) and in English, declared once: the English
+# interface and its downloads show the second (a test checks every indicator's
+# unit is here).
+UNITS_EN = {
+    "%": "%",
+    "% ggü. Vorjahr": "% on the previous year",
+    "1000 Personen": "1,000 persons",
+    "Anzahl": "number",
+    "EUR": "EUR",
+    "Einw./km²": "inhabitants/km²",
+    "Mio. Arbeitsstunden": "million hours worked",
+    "Mio. EUR": "EUR million",
+    "Personen": "persons",
+    "je 1.000 Einwohner": "per 1,000 inhabitants",
+    "je 10.000 Einwohner": "per 10,000 inhabitants",
+    "km²": "km²",
+}
+
+
 @dataclass(frozen=True)
 class Indicator:
     id: str
@@ -78,6 +97,10 @@ class Indicator:
     caveats_de: tuple[str, ...] = ()
     caveats_en: tuple[str, ...] = ()
     decimals: int = 1
+
+    @property
+    def unit_en(self) -> str:
+        return UNITS_EN[self.unit]
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,7 @@ TABLES: tuple[Table, ...] = (
             C("title_de", "string", "Title, German.", nullable=False),
             C("title_en", "string", "Title, English.", nullable=False),
             C("unit", "string", "Unit as published.", nullable=False),
+            C("unit_en", "string", "The unit in English (etl/catalogue/model.py UNITS_EN).", nullable=False),
             C("definition_de", "string", "Definition, German.", nullable=False),
             C("definition_en", "string", "Definition, English.", nullable=False),
             C("better", "string", "Which direction is better: higher, lower or neutral.", nullable=False, allowed=("higher", "lower", "neutral")),
