@@ -1,5 +1,6 @@
 """What every build step gets: where the raw files are, the regions built so
-far, the quarantine, and a place for notes that go into the manifest."""
+far, the quarantine, a place for notes that go into the manifest, and the
+editions that steps read from their files (``record_edition``)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ class BuildContext:
     log: Callable[[str], None] = _print_progress
     # Tables that earlier steps produced, for steps that need them (e.g. population).
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # Source id → the edition its file states: {"date", "file", "origin"} (record_edition).
+    editions: dict[str, dict] = field(default_factory=dict)
 
     def path(self, relpath: str) -> Path:
         """The absolute path of a raw file; a clear error when it is missing."""
@@ -55,3 +58,10 @@ class BuildContext:
 
     def note(self, step: str, key: str, value: object) -> None:
         self.notes.setdefault(step, {})[key] = value
+
+    def record_edition(self, source_id: str, date: str, file: str, where: str) -> None:
+        """Records the edition (ISO date) that a source's raw ``file`` states
+        and ``where`` it says so (sheet, line, the text read). The build's
+        ``sources`` table, the attribution and the manifest follow it, not the
+        catalogue's default (``etl.build.sources_table``)."""
+        self.editions[source_id] = {"date": date, "file": file, "origin": f"{file}, {where}"}

@@ -206,6 +206,8 @@ SOURCES: tuple[Source, ...] = (
         attribution="Bundesnetzagentur, Ladesäulenregister (Stand 01.01.2022), CC BY 4.0",
         attribution_url="https://www.bundesnetzagentur.de/DE/Fachthemen/ElektrizitaetundGas/E-Mobilitaet/start.html",
         reference_date="2022-01-01",
+        edition_from="the line 'Stand: TT.MM.JJJJ' among the notes above the header row",
+        edition_label="Stand {:%d.%m.%Y}",
         files=(
             RawFile(
                 "bnetza_ladesaeulenregister/Ladesaeulenregister.xlsx",
