@@ -513,3 +513,41 @@ def test_warehouse_land_and_kreis_sums_equal_germany(warehouse):
     )
     assert set(flags.loc[flags["y"] < 2021, "flag"]) == {"lower_bound"}
     assert flags.loc[flags["y"] == 2021, "flag"].isna().all()
+
+
+def test_warehouse_of_another_register_edition_follows_its_stand(warehouse, kit_dir, tmp_path):
+    """The kit with the register of 01.11.2021 in place of 01.01.2022, rebuilt
+    for that source: used, warned about (changed checksum, other edition), its
+    own "Stand" in the sources table and the attribution, its periods right."""
+    from etl.build import build
+
+    try:
+        from tests.test_etl_core import linked_copy
+    except ModuleNotFoundError:
+        from test_etl_core import linked_copy
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for entry in kit_dir.iterdir():
+        if entry.name != "bnetza_ladesaeulenregister":
+            (raw / entry.name).symlink_to(entry)
+    register_of_edition(raw, "01.11.2021")
+    target = linked_copy(warehouse, tmp_path / "wh")
+    manifest = build(raw_dir=raw, out=target, only=charging.SOURCE_ID, log=lambda m: None)
+
+    warnings = {w["status"]: w for w in manifest["input_warnings"] if w["file"] == REL}
+    assert set(warnings) == {"changed", "other edition"}
+    assert "2021-11-01" in warnings["other edition"]["message"]
+    assert manifest["editions"][charging.SOURCE_ID]["date"] == "2021-11-01"
+    from etl.warehouse import Warehouse
+
+    wh = Warehouse(target)
+    src = wh.sql("SELECT * FROM sources WHERE source_id = ?", [charging.SOURCE_ID]).iloc[0]
+    assert src["reference_date"] == "2021-11-01" and "Stand 01.11.2021" in src["attribution"] and "01.01.2022" not in src["attribution"]
+    assert "line 8" in src["reference_date_origin"]
+    periods = wh.sql("SELECT max(period) AS last, count(*) FILTER (WHERE flag IS DISTINCT FROM 'lower_bound') AS complete FROM observations WHERE source_id = ?", [charging.SOURCE_ID]).iloc[0]
+    assert periods["last"] == pd.Timestamp("2020-12-31") and periods["complete"] == 0
+    assert wh.sql("SELECT count(*) AS n FROM charging_stations")["n"].item() == 15
+    # The other sources keep the full build's rows.
+    assert wh.sql("SELECT count(*) AS n FROM observations WHERE source_id = 'kba_fz1'")["n"].item() == \
+        warehouse.sql("SELECT count(*) AS n FROM observations WHERE source_id = 'kba_fz1'")["n"].item()

@@ -38,7 +38,11 @@ def base_warehouse(tmp_path_factory, kit_regions) -> Path:
     out = tmp_path_factory.mktemp("import") / "wh"
     other = pd.DataFrame([{"source_id": "kba_fz1", "file": "kba_fz1/x.csv", "sheet": None, "line": 3, "column": "a",
                            "value": "x", "reason": "an earlier entry of another source", "target_table": "observations", "step": "vehicles"}])
-    write_warehouse(out, {"regions": kit_regions, "sources": sources_table(), "quarantine": other}, {"built_at": "test", "notes": {"x": 1}})
+    # peer_type is written by the region attributes step (not run here).
+    from etl.transform.region_attributes import peer_types
+
+    regions = kit_regions.assign(peer_type=peer_types(kit_regions))
+    write_warehouse(out, {"regions": regions, "sources": sources_table(), "quarantine": other}, {"built_at": "test", "notes": {"x": 1}})
     return out
 
 
