@@ -144,6 +144,7 @@ SOURCES: tuple[Source, ...] = (
         attribution="Arbeitskreis VGR der Länder, 2018",
         attribution_url="https://www.statistikportal.de/de/vgrdl",
         reference_date="1992/2016",
+        edition_from="the year columns of the header row of the series sheets (first and last year)",
         files=(
             RawFile(
                 "vgrdl/vgrdl_r2b1_bip_bws_kreise_1992-2016.xlsx",
