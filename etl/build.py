@@ -1,11 +1,13 @@
 """``python -m etl build``: raw kit → validated warehouse, atomically.
 
 Checks the raw files against the catalogue's inventory, runs every step
-(``etl.steps``) in order, adds the catalogue tables (sources,
-indicators, flags), the quarantine and the duplicates, validates every table
-against its declaration and swaps the new warehouse in with its manifest
-(build time, code version, input checksums and warnings, row counts, stage
-timings, notes).
+(``etl.steps``) in order, adds the catalogue tables (sources in the editions
+the steps read from their files, indicators, flags), the quarantine and the
+duplicates, validates every table against its declaration and swaps the new
+warehouse in with its manifest (build time, code version, input checksums and
+warnings, editions, row counts, stage timings, notes). A partial build
+(``only``) reruns the steps of one source and their dependants and carries
+everything else over from the current version (``etl.load.stage_warehouse``).
 """
 
 from __future__ import annotations
@@ -161,10 +163,12 @@ def build(raw_dir: Path | None = None, out: Path | None = None, only: str | None
     and the raw directory is compared with the catalogue's inventory: a missing
     expected file stops the build (``MissingInputs``) before any step runs.
 
-    ``only`` rebuilds the steps that read that source (plus regions and every
-    step that works on the whole warehouse, such as region attributes) on top of
-    the existing warehouse: rows of the sources those steps read are replaced,
-    everything else is kept as it was. ``without`` skips every step that reads
+    ``only`` reruns the steps that read that source and every step that reads
+    what they write (``etl.steps.select_steps``) on top of the existing
+    warehouse: they get only what they read from it (``Step.reads``, and the
+    regions); their tables and their parts of the tables stored per step are
+    replaced; every other table, part and map file is carried over by hard
+    link, neither read nor rewritten. ``without`` skips every step that reads
     one of these sources.
     """
     raw_dir = (raw_dir or paths.raw_dir()).resolve()

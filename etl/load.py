@@ -8,8 +8,13 @@ one: readers see the old version or the new one, never a mix and never none.
 A build that fails or is killed at any step leaves the last good warehouse in
 place; every build first removes what interrupted builds left behind and
 restores a link left missing (``recover_warehouse``), and after the switch
-keeps only the current and the previous version. One lock per warehouse
+keeps only the current and the previous versions. One lock per warehouse
 (``<warehouse>.versions/.lock``) keeps two builds from writing it at once.
+
+Tables declared ``per_step`` (observations, quarantine, duplicates) are folders
+with one file per build step; a new version can take any table or part of the
+current one unchanged by hard link (``carry``), so a partial build or an
+import writes only what it changed.
 """
 
 from __future__ import annotations
