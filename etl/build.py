@@ -275,7 +275,7 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
     for name in written_by_steps:
         tables[name] = parts[name] if TABLES_BY_NAME[name].per_step else ctx.tables[name]
     quarantine = ctx.quarantine.to_frame()
-    tables["quarantine"] = {step: frame for step, frame in split_parts("quarantine", quarantine).items()}
+    tables["quarantine"] = split_parts("quarantine", quarantine)
     for name in TABLES_BY_NAME:
         if TABLES_BY_NAME[name].per_step and name not in tables:
             tables[name] = {}
@@ -326,6 +326,8 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
         manifest["notes"] = {**{k: v for k, v in previous_manifest.get("notes", {}).items() if k not in rerun}, **ctx.notes}
         manifest["step_tables"] = {**previous_manifest.get("step_tables", {}), **step_tables}
         manifest["built_without"] = sorted(set(previous_manifest.get("built_without", [])) | set(without))
+        if "registry_imports" in previous_manifest:  # the registries table is carried with them
+            manifest["registry_imports"] = previous_manifest["registry_imports"]
     t_maps = time.perf_counter()
     # Map files need the regions and their shapes (a fixture build may have
     # neither); unless the regions step ran, those of the previous version stay.
