@@ -269,6 +269,8 @@ def table_differences(a, b, name: str) -> int:
         ("eurostat_isoc_r_iuse_i", ["internet"]),
         # Reads the population observations and the Gemeinde shapes of the previous version.
         ("bnetza_ladesaeulenregister", ["charging"]),
+        # Rewrites the regions' attributes on the regions of the previous version.
+        ("gisco_nuts_2024", ["region_attributes"]),
     ],
 )
 def test_a_partial_build_equals_the_full_build_and_rewrites_only_its_steps(warehouse, kit_dir, tmp_path, source, rerun):
