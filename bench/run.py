@@ -12,6 +12,11 @@ than the naive figure; kreis_payload_bytes ≤ 250 KB; gemeinde_first_render_ms 
 2000; filter_change_ms_p50 ≤ 200; etl_build_s ≤ 60; app_rss_mb ≤ 450 (one
 session walked every page); 8 simultaneous sessions each opening every page
 twice: concurrent_sessions_errors = 0 and rss_per_extra_session_mb ≤ 60.
+Issue 12: ``python -m etl build --only kba_fz1`` on a copy of the warehouse
+(a process of its own, as a user runs it): etl_only_rebuild_s ≤ 5 (wall
+clock, imports included) and etl_only_rebuild_rss_mb ≤ 1024 (its peak
+resident memory); etl_only_rebuild_cpu_s is its user + system time, the
+figure to read when other processes share the cores.
 """
 
 from __future__ import annotations
@@ -38,7 +43,19 @@ TARGETS = {
     "app_rss_mb": ("<=", 450),
     "concurrent_sessions_errors": ("<=", 0),
     "rss_per_extra_session_mb": ("<=", 60),
+    "etl_only_rebuild_s": ("<=", 5),
+    "etl_only_rebuild_rss_mb": ("<=", 1024),
 }
+ONLY_SOURCE = "kba_fz1"
+# Runs one command and prints its wall time and the rusage of that one child.
+_TIME_CHILD = """
+import json, resource, subprocess, sys, time
+t0 = time.perf_counter()
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+wall = time.perf_counter() - t0
+use = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"rc": done.returncode, "wall_s": wall, "cpu_s": use.ru_utime + use.ru_stime, "maxrss_kb": use.ru_maxrss, "stderr": done.stderr[-2000:]}))
+"""
 
 
 def _log(msg: str) -> None:
@@ -53,6 +70,30 @@ def measure_build(raw: Path | None) -> dict:
     manifest = build(raw_dir=raw, out=out, log=lambda m: None)
     total = time.perf_counter() - t0
     return {"etl_build_s": round(total, 2), "etl_build_stages": manifest["stage_seconds"], "_warehouse": str(out)}
+
+
+def measure_only_rebuild(warehouse: Path, raw: Path | None, source: str = ONLY_SOURCE) -> dict:
+    """``python -m etl build --only SOURCE`` in a process of its own, on a copy
+    of ``warehouse`` whose files are hard links (the build writes new files and
+    switches the copy's link, never touching the original)."""
+    import shutil
+    import subprocess
+
+    copy = Path(tempfile.mkdtemp(prefix="bench-only-")) / "wh"
+    shutil.copytree(warehouse.resolve(), copy, copy_function=os.link)
+    cmd = [sys.executable, "-m", "etl", "build", "--only", source, "--out", str(copy)]
+    if raw is not None:
+        cmd += ["--raw", str(raw)]
+    done = subprocess.run([sys.executable, "-c", _TIME_CHILD, *cmd], capture_output=True, text=True, cwd=ROOT, check=True)
+    use = json.loads(done.stdout)
+    if use["rc"] != 0:
+        raise RuntimeError(f"etl build --only {source} failed: {use['stderr']}")
+    shutil.rmtree(copy.parent, ignore_errors=True)
+    return {
+        "etl_only_rebuild_s": round(use["wall_s"], 2),
+        "etl_only_rebuild_cpu_s": round(use["cpu_s"], 2),
+        "etl_only_rebuild_rss_mb": round(use["maxrss_kb"] / 1024, 1),
+    }
 
 
 def naive_payload(warehouse: Path, level: str = "gemeinde") -> int:
@@ -335,11 +376,16 @@ def main() -> int:
     parser.add_argument("--loads", type=int, default=5, help="browser loads for the render median")
     parser.add_argument("--sessions", type=int, default=8, help="simultaneous browser sessions for the concurrency walk")
     parser.add_argument("--only-concurrent", action="store_true", help="measure only the concurrency walk (on DSR_WAREHOUSE)")
+    parser.add_argument("--only-rebuild", action="store_true", help=f"measure only `etl build --only {ONLY_SOURCE}` (on a copy of DSR_WAREHOUSE)")
     args = parser.parse_args()
 
     from etl import paths
 
     results: dict = {}
+    if args.only_rebuild:
+        results.update(measure_only_rebuild(paths.warehouse_dir(), args.raw))
+        print(json.dumps(results, indent=2))
+        return 0
     if args.only_concurrent:
         results.update(concurrent_metrics(paths.warehouse_dir(), args.sessions))
         print(json.dumps(results, indent=2))
@@ -353,6 +399,8 @@ def main() -> int:
         results.update(built)
     os.environ["DSR_WAREHOUSE"] = str(warehouse)
     _log(f"warehouse: {warehouse}")
+    _log(f"timing etl build --only {ONLY_SOURCE} …")
+    results.update(measure_only_rebuild(warehouse, args.raw))
     _log("naive payload …")
     # The naive figure carries its full shapes inline on every rerun.
     results["naive_gemeinde_payload_bytes"] = naive_payload(warehouse)

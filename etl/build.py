@@ -1,11 +1,13 @@
 """``python -m etl build``: raw kit → validated warehouse, atomically.
 
 Checks the raw files against the catalogue's inventory, runs every step
-(``etl.steps``) in order, adds the catalogue tables (sources,
-indicators, flags), the quarantine and the duplicates, validates every table
-against its declaration and swaps the new warehouse in with its manifest
-(build time, code version, input checksums and warnings, row counts, stage
-timings, notes).
+(``etl.steps``) in order, adds the catalogue tables (sources in the editions
+the steps read from their files, indicators, flags), the quarantine and the
+duplicates, validates every table against its declaration and swaps the new
+warehouse in with its manifest (build time, code version, input checksums and
+warnings, editions, row counts, stage timings, notes). A partial build
+(``only``) reruns the steps of one source and their dependants and carries
+everything else over from the current version (``etl.load.stage_warehouse``).
 """
 
 from __future__ import annotations
@@ -22,25 +24,39 @@ from etl.context import BuildContext
 from etl.catalogue.inventory import check_inputs
 from etl.errors import MissingInputs
 from etl.load import (
+    BUILD_PART,
     MANIFEST_VERSION,
     code_version,
     locate_warehouse,
     now_iso,
     read_manifest,
     recover_warehouse,
+    split_parts,
     stage_warehouse,
     switch_warehouse,
     warehouse_lock,
     write_manifest,
 )
 from etl.mapfiles import map_files
-from etl.steps import discover_steps
-
-# Tables gathered from all steps; rows carry their source_id.
-STACKED = ("observations", "duplicates")
+from etl.steps import REGIONS_STEP, discover_steps, select_steps
 
 
-def sources_table() -> pd.DataFrame:
+CATALOGUE_EDITION = "the catalogue's default (etl/catalogue/sources.py)"
+
+
+def sources_table(editions: dict[str, dict] | None = None) -> pd.DataFrame:
+    """The catalogue's sources, each in the edition its files state.
+
+    ``editions`` maps a source id to the edition a step read from the file
+    (``BuildContext.record_edition``: {"date", "origin"}); its reference date,
+    title and attribution follow that edition (``Source.in_edition``). A source
+    without one keeps the catalogue's reference date."""
+    editions = editions or {}
+    rows = []
+    for source in SOURCES:
+        read = editions.get(source.id)
+        s = source.in_edition(read["date"]) if read else source
+        rows.append((s, read["origin"] if read else CATALOGUE_EDITION))
     return pd.DataFrame(
         [
             {
@@ -54,15 +70,35 @@ def sources_table() -> pd.DataFrame:
                 "attribution": s.attribution,
                 "attribution_url": s.attribution_url,
                 "reference_date": s.reference_date,
+                "reference_date_origin": origin,
                 "description_de": s.description_de,
                 "description_en": s.description_en,
                 "caveats_de": "\n".join(s.caveats_de),
                 "caveats_en": "\n".join(s.caveats_en),
                 "files": "\n".join(f.path for f in s.files),
             }
-            for s in SOURCES
+            for s, origin in rows
         ]
     )
+
+
+def edition_warnings(editions: dict[str, dict]) -> list[dict]:
+    """One warning per source whose file states another edition than the catalogue's."""
+    out = []
+    for sid, read in sorted(editions.items()):
+        catalogued = SOURCES_BY_ID[sid].reference_date
+        if read["date"] == catalogued:
+            continue
+        out.append({
+            "file": read["file"],
+            "source_id": sid,
+            "status": "other edition",
+            "catalogued_edition": catalogued,
+            "found_edition": read["date"],
+            "message": (f"{sid}: the file states the edition {read['date']} ({read['origin']}), not the catalogue's "
+                        f"{catalogued}: the sources table, the attribution and the periods follow the file"),
+        })
+    return out
 
 
 def indicators_table() -> pd.DataFrame:
@@ -97,11 +133,22 @@ def flags_table() -> pd.DataFrame:
     return pd.DataFrame([{"flag": f.code, "label_de": f.label_de, "label_en": f.label_en, "has_value": f.has_value} for f in FLAGS])
 
 
-def _read_previous(warehouse: Path, name: str) -> pd.DataFrame | None:
+def _read_previous(warehouse: Path, name: str, parts: list[str] | None = None, indicators: set[str] | None = None,
+                   columns: list[str] | None = None) -> pd.DataFrame | None:
+    """A table of the previous warehouse (for a table stored per step, only
+    ``parts``; for observations, only ``indicators`` when given)."""
+    table = TABLES_BY_NAME[name]
+    if table.per_step:
+        files = [paths.part_path(warehouse, name, p) for p in (parts or [])]
+        files = [str(f) for f in files if f.exists()]
+        if not files:
+            return pd.DataFrame(columns=columns or table.column_names)
+        filters = [("indicator_id", "in", sorted(indicators))] if indicators is not None else None
+        return pd.concat([pd.read_parquet(f, filters=filters, columns=columns) for f in files], ignore_index=True)
     path = paths.table_path(warehouse, name)
     if not path.exists():
         return None
-    if TABLES_BY_NAME[name].geo:
+    if table.geo:
         import geopandas as gpd
 
         return gpd.read_parquet(path)
@@ -117,10 +164,12 @@ def build(raw_dir: Path | None = None, out: Path | None = None, only: str | None
     and the raw directory is compared with the catalogue's inventory: a missing
     expected file stops the build (``MissingInputs``) before any step runs.
 
-    ``only`` rebuilds the steps that read that source (plus regions and every
-    step that works on the whole warehouse, such as region attributes) on top of
-    the existing warehouse: rows of the sources those steps read are replaced,
-    everything else is kept as it was. ``without`` skips every step that reads
+    ``only`` reruns the steps that read that source and every step that reads
+    what they write (``etl.steps.select_steps``) on top of the existing
+    warehouse: they get only what they read from it (``Step.reads``, and the
+    regions); their tables and their parts of the tables stored per step are
+    replaced; every other table, part and map file is carried over by hard
+    link, neither read nor rewritten. ``without`` skips every step that reads
     one of these sources.
     """
     raw_dir = (raw_dir or paths.raw_dir()).resolve()
@@ -154,17 +203,21 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
         previous_manifest = read_manifest(out)
         if previous_manifest is None:
             raise SystemExit(f"--only needs an existing warehouse in {out}; run a full build first")
-        selected = [s for s in steps if s.name == "regions" or only in s.source_ids or "regions" in s.owns_tables]
+        per_step_tables = [n for n in previous_manifest.get("tables", []) if n in TABLES_BY_NAME and TABLES_BY_NAME[n].per_step]
+        if any(n not in previous_manifest.get("parts", {}) for n in per_step_tables):
+            raise SystemExit(f"--only needs a warehouse whose tables are stored per build step; {out} is of an earlier layout: run a full build first")
+        selected = select_steps(steps, only)
     else:
         selected = steps
     skipped = [s for s in selected if set(s.source_ids) & set(without)]
     for step in skipped:
-        if step.name == "regions":
+        if step.name == REGIONS_STEP:
             raise SystemExit(f"--without: every step needs the regions, built from {', '.join(step.source_ids)}; it cannot be left out")
     selected = [s for s in selected if s not in skipped]
     for step in skipped:
         ctx.log(f"step {step.name}: skipped (--without {', '.join(sorted(set(step.source_ids) & set(without)))})")
     rebuilt_sources = sorted({sid for s in selected for sid in s.source_ids})
+    rerun = {s.name for s in selected}
 
     started = time.perf_counter()
     report = check_inputs(raw_dir, rebuilt_sources)
@@ -176,24 +229,27 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
         ctx.log(f"warning: {warning['message']}")
 
     timings: dict[str, float] = {"check_inputs": round(time.perf_counter() - started, 2)}
-    produced: dict[str, list[pd.DataFrame]] = {}
-    previous_stacked: dict[str, pd.DataFrame] = {}
+    kept_parts: dict[str, list[str]] = {}
     if only is not None:
-        # Start from the previous warehouse: later steps may read its tables
-        # (e.g. population for per-inhabitant figures).
-        for name in TABLES_BY_NAME:
-            if name in ("sources", "indicators", "flags", "quarantine", "regions", "region_shapes"):
-                continue
-            previous = _read_previous(out, name)
-            if previous is None:
-                continue
-            if name in STACKED:
-                previous_stacked[name] = previous
-            ctx.tables[name] = previous
-        prev_q = _read_previous(out, "quarantine")
-        if prev_q is not None:
-            rerun = {s.name for s in selected}
-            ctx.quarantine.extend(prev_q[~prev_q["step"].isin(rerun)])
+        # Only what the rerun steps read comes from the previous warehouse: the
+        # regions, and the tables and observations they declare (Step.reads).
+        t0 = time.perf_counter()
+        previous_dir = out.resolve()
+        kept_parts = {name: [p for p in parts if p not in rerun] for name, parts in previous_manifest["parts"].items()}
+        reads = {item for s in selected for item in s.reads}
+        if REGIONS_STEP not in rerun:
+            # Every step keys its rows to the regions and converts historic keys
+            # with the crosswalk the regions step made (derived Gemeinden too).
+            reads |= {"regions", "territorial_changes"}
+        for name in sorted({item.partition(":")[0] for item in reads}):
+            indicators = {i.partition(":")[2] for i in reads if i.startswith(f"{name}:")}
+            whole = name in reads
+            ctx.tables[name] = _read_previous(previous_dir, name, kept_parts.get(name), None if whole or not indicators else indicators)
+        ctx.regions = ctx.tables.get("regions")
+        ctx.territorial_changes = ctx.tables.get("territorial_changes")
+        timings["read_previous"] = round(time.perf_counter() - t0, 2)
+
+    parts: dict[str, dict[str, pd.DataFrame]] = {}
     step_tables: dict[str, list[str]] = {}
     for step in selected:
         ctx.log(f"step {step.name}: start ({', '.join(step.source_ids)})")
@@ -205,29 +261,49 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
         for name, frame in result.items():
             if name == "regions":
                 ctx.regions = frame
-            if name in STACKED:
-                produced.setdefault(name, []).append(frame)
-                base = [previous_stacked[name]] if name in previous_stacked else []
-                ctx.tables[name] = pd.concat([*base, *produced[name]], ignore_index=True)
+            if TABLES_BY_NAME[name].per_step:
+                # Later steps read what earlier ones produced (e.g. population).
+                parts.setdefault(name, {})[step.name] = frame
+                before = ctx.tables.get(name)
+                ctx.tables[name] = frame if before is None or before.empty else pd.concat([before, frame], ignore_index=True)
             else:
                 ctx.tables[name] = frame
         ctx.log(f"step {step.name}: done in {timings[step.name]} s ({', '.join(f'{k} {len(v)}' for k, v in result.items())})")
 
     t0 = time.perf_counter()
-    tables: dict[str, pd.DataFrame] = dict(ctx.tables)
-    for name, previous in previous_stacked.items():
-        # Replace the previous rows of the sources whose steps made this table anew.
-        remade = {sid for s in selected if name in step_tables.get(s.name, []) for sid in s.source_ids}
-        kept = previous[~previous["source_id"].isin(remade)]
-        tables[name] = pd.concat([kept, *produced.get(name, [])], ignore_index=True)
+    # Tables written now: those of the steps that ran, the quarantine of those
+    # steps, the catalogue's tables; on a partial build, everything else is
+    # carried from the previous version unchanged (hard links).
+    written_by_steps = {name for names in step_tables.values() for name in names}
+    tables: dict[str, pd.DataFrame | dict[str, pd.DataFrame]] = {}
+    for name in written_by_steps:
+        tables[name] = parts[name] if TABLES_BY_NAME[name].per_step else ctx.tables[name]
     quarantine = ctx.quarantine.to_frame()
-    for name in STACKED:
-        if name not in tables:
-            tables[name] = pd.DataFrame(columns=TABLES_BY_NAME[name].column_names)
-    tables["quarantine"] = quarantine
-    tables["sources"] = sources_table()
+    tables["quarantine"] = split_parts("quarantine", quarantine)
+    for name in TABLES_BY_NAME:
+        if TABLES_BY_NAME[name].per_step and name not in tables:
+            tables[name] = {}
+    editions = {**(previous_manifest or {}).get("editions", {}), **ctx.editions}
+    for sid in rebuilt_sources:
+        if sid not in ctx.editions:
+            editions.pop(sid, None)  # read again: no edition found this time
+    tables["sources"] = sources_table(editions)
     tables["indicators"] = indicators_table()
     tables["flags"] = flags_table()
+    carry: list[str] = []
+    if only is not None:
+        for name in previous_manifest.get("tables", []):
+            if name not in TABLES_BY_NAME:
+                continue
+            if TABLES_BY_NAME[name].per_step:
+                # The empty part of a table no step wrote to is not carried; stage_warehouse adds it where needed.
+                carry += [f"{name}/{p}" for p in kept_parts.get(name, []) if p != BUILD_PART or previous_manifest["parts"][name][p]]
+            elif name not in tables:
+                carry.append(name)
+    new_warnings = edition_warnings(ctx.editions)
+    for warning in new_warnings:
+        ctx.log(f"warning: {warning['message']}")
+    input_warnings = input_warnings + new_warnings
 
     manifest = {
         "manifest_version": MANIFEST_VERSION,
@@ -235,14 +311,15 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
         "code_version": code_version(),
         "raw_dir": str(raw_dir),
         "partial_build_of": only,
+        "rebuilt_steps": [s.name for s in selected],
         "built_without": sorted(without),
         "skipped_steps": [s.name for s in skipped],
         "inputs": report.inputs(),
         "input_warnings": input_warnings,
+        "editions": editions,
         "recovered": recovered,
         "stage_seconds": timings,
         "notes": ctx.notes,
-        "quarantine_by_source_and_reason": _quarantine_summary(quarantine),
         "step_tables": step_tables,
     }
     if previous_manifest is not None:
@@ -250,21 +327,29 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
         rechecked = {w["file"] for w in input_warnings} | set(report.inputs())
         manifest["input_warnings"] = [w for w in previous_manifest.get("input_warnings", []) if w["file"] not in rechecked] + input_warnings
         manifest["stage_seconds"] = {**previous_manifest.get("stage_seconds", {}), **timings}
-        manifest["notes"] = {**previous_manifest.get("notes", {}), **ctx.notes}
+        manifest["notes"] = {**{k: v for k, v in previous_manifest.get("notes", {}).items() if k not in rerun}, **ctx.notes}
         manifest["step_tables"] = {**previous_manifest.get("step_tables", {}), **step_tables}
+        manifest["built_without"] = sorted(set(previous_manifest.get("built_without", [])) | set(without))
+        if "registry_imports" in previous_manifest:  # the registries table is carried with them
+            manifest["registry_imports"] = previous_manifest["registry_imports"]
     t_maps = time.perf_counter()
-    # Map files need the regions and their shapes (a fixture build may have neither).
-    files = map_files(tables["regions"], tables["region_shapes"]) if {"regions", "region_shapes"} <= set(tables) else {}
+    # Map files need the regions and their shapes (a fixture build may have
+    # neither); unless the regions step ran, those of the previous version stay.
+    files = None
+    if REGIONS_STEP in rerun:
+        files = map_files(tables["regions"], tables["region_shapes"]) if {"regions", "region_shapes"} <= set(tables) else {}
     timings["map_files"] = round(time.perf_counter() - t_maps, 2)
-    staged = stage_warehouse(out, tables, manifest, files)
+    staged = stage_warehouse(out, tables, manifest, files, carry=carry)
     timings["validate_and_write"] = round(time.perf_counter() - t0, 2)
     total = round(time.perf_counter() - started, 2)
-    # The staged manifest gets the final timings before the switch.
+    # The staged manifest gets the final timings and the quarantine summary before the switch.
     on_disk = read_manifest(staged)
-    on_disk.update(stage_seconds={**manifest["stage_seconds"], **timings}, total_seconds=total)
+    summary_rows = _read_previous(staged, "quarantine", list(on_disk["parts"]["quarantine"]), columns=["source_id", "reason"])
+    on_disk.update(stage_seconds={**manifest["stage_seconds"], **timings}, total_seconds=total,
+                   quarantine_by_source_and_reason=_quarantine_summary(summary_rows))
     write_manifest(staged, on_disk)
     switch_warehouse(out, staged)
-    ctx.log(f"warehouse written to {out} in {total} s; quarantined rows: {len(quarantine)}; input warnings: {len(input_warnings)}")
+    ctx.log(f"warehouse written to {out} in {total} s; quarantined rows: {on_disk['row_counts']['quarantine']}; input warnings: {len(on_disk['input_warnings'])}")
     return on_disk
 
 

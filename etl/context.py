@@ -1,5 +1,6 @@
 """What every build step gets: where the raw files are, the regions built so
-far, the quarantine, and a place for notes that go into the manifest."""
+far, the quarantine, a place for notes that go into the manifest, and the
+editions that steps read from their files (``record_edition``)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ class BuildContext:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     # The declared crosswalk of territorial changes (etl.territory), read once per build.
     territorial_changes: pd.DataFrame | None = None
+    # Source id → the edition its file states: {"date", "file", "origin"} (record_edition).
+    editions: dict[str, dict] = field(default_factory=dict)
 
     def path(self, relpath: str) -> Path:
         """The absolute path of a raw file; a clear error when it is missing."""
@@ -57,3 +60,10 @@ class BuildContext:
 
     def note(self, step: str, key: str, value: object) -> None:
         self.notes.setdefault(step, {})[key] = value
+
+    def record_edition(self, source_id: str, date: str, file: str, where: str) -> None:
+        """Records the edition (ISO date) that a source's raw ``file`` states
+        and ``where`` it says so (sheet, line, the text read). The build's
+        ``sources`` table, the attribution and the manifest follow it, not the
+        catalogue's default (``etl.build.sources_table``)."""
+        self.editions[source_id] = {"date": date, "file": file, "origin": f"{file}, {where}"}

@@ -8,8 +8,13 @@ one: readers see the old version or the new one, never a mix and never none.
 A build that fails or is killed at any step leaves the last good warehouse in
 place; every build first removes what interrupted builds left behind and
 restores a link left missing (``recover_warehouse``), and after the switch
-keeps only the current and the previous version. One lock per warehouse
+keeps only the current and the previous versions. One lock per warehouse
 (``<warehouse>.versions/.lock``) keeps two builds from writing it at once.
+
+Tables declared ``per_step`` (observations, quarantine, duplicates) are folders
+with one file per build step; a new version can take any table or part of the
+current one unchanged by hard link (``carry``), so a partial build or an
+import writes only what it changed.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ import pyarrow.parquet as pq
 from etl import paths
 from etl.catalogue import TABLES_BY_NAME
 from etl.mapfiles import FOLDER as FILES_FOLDER  # files of the build besides the tables
-from etl.errors import WarehouseBusy
+from etl.errors import ValidationError, WarehouseBusy
 from etl.schema import arrow_schema, conform, validate
 
 MANIFEST_VERSION = 1
@@ -47,6 +52,9 @@ KEEP_PREVIOUS = 2
 LOCK_FILE = ".lock"
 VERSION_ID = re.compile(r"^\d{8}T\d{12}Z-\d+(-moved)?$")
 DEBRIS_PREFIXES = (".staging-", ".link-", ".trash-")
+# The part of a table stored per step for rows of no step (the quarantine of
+# the build itself) and, empty, for a table no step wrote rows to.
+BUILD_PART = "build"
 
 
 def sha256_file(path: Path) -> str:
@@ -75,9 +83,13 @@ def prepare_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     return shaped
 
 
-def _write_table(directory: Path, name: str, frame: pd.DataFrame) -> None:
+def _write_table(directory: Path, name: str, frame: pd.DataFrame, part: str | None = None) -> Path:
     table = TABLES_BY_NAME[name]
-    target = paths.table_path(directory, name)
+    if part is None:
+        target = directory / f"{name}.parquet"
+    else:
+        target = paths.part_path(directory, name, part)
+        target.parent.mkdir(exist_ok=True)
     if table.geo:
         gdf = gpd.GeoDataFrame(frame, geometry="geometry", crs=frame.crs if hasattr(frame, "crs") else 4326)
         gdf.to_parquet(target, index=False, compression="zstd", write_covering_bbox=False)
@@ -88,6 +100,50 @@ def _write_table(directory: Path, name: str, frame: pd.DataFrame) -> None:
             frame = frame.sort_values(list(table.primary_key), kind="stable")
         arrow = pa.Table.from_pandas(frame, preserve_index=False).cast(arrow_schema(table))
         pq.write_table(arrow, target, compression="zstd", row_group_size=ROW_GROUP_SIZE)
+    return target
+
+
+def split_parts(name: str, value: pd.DataFrame | dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The parts (build step → rows) of a table stored per step: given as such,
+    or split by the ``step`` column (the quarantine's)."""
+    if isinstance(value, dict):
+        return value
+    if "step" not in value.columns:
+        raise ValueError(f"table {name} is stored per build step: give its rows by step")
+    steps = value["step"].fillna("").replace("", BUILD_PART)
+    return {str(step): part for step, part in value.groupby(steps, sort=True)}
+
+
+def _check_key_across_parts(name: str, new: dict[str, pd.DataFrame], carried: list[Path]) -> None:
+    """The primary key of a table stored per step holds across its parts: the
+    keys of the parts written now against those carried over (read by DuckDB,
+    only the row groups of the same indicators)."""
+    table = TABLES_BY_NAME[name]
+    key = list(table.primary_key)
+    frames = [f[key] for f in new.values() if not f.empty]
+    if not key or not frames:
+        return
+    keys = pd.concat(frames, ignore_index=True)
+    dup = keys.duplicated(keep=False)
+    if carried and not dup.any():
+        import duckdb
+
+        con = duckdb.connect()
+        con.register("new_keys", keys)
+        files = ", ".join("'" + p.as_posix().replace("'", "''") + "'" for p in carried)
+        cols = ", ".join(key)
+        first = key[0]
+        clash = con.execute(
+            f"SELECT {cols} FROM read_parquet([{files}]) WHERE {first} IN (SELECT DISTINCT {first} FROM new_keys) "
+            f"INTERSECT SELECT {cols} FROM new_keys LIMIT 5"
+        ).df()
+        con.close()
+        if not clash.empty:
+            raise ValidationError(f"table {name}: rows of {sorted(new)} share a primary key {tuple(key)} with rows kept from other steps, e.g. {clash.to_dict('records')}")
+        return
+    if dup.any():
+        examples = keys[dup].drop_duplicates().head(5).to_dict("records")
+        raise ValidationError(f"table {name}: {int(dup.sum())} rows share a primary key {tuple(key)}, e.g. {examples}")
 
 
 def checkpoint(step: str) -> None:
@@ -315,24 +371,88 @@ def _stage_files(staging: Path, target: Path, files: dict[str, bytes] | None) ->
     return sorted(files)
 
 
-def stage_warehouse(target: Path, tables: dict[str, pd.DataFrame], manifest: dict, files: dict[str, bytes] | None = None) -> Path:
+def stage_warehouse(target: Path, tables: dict[str, pd.DataFrame | dict[str, pd.DataFrame]], manifest: dict,
+                    files: dict[str, bytes] | None = None, *, carry: tuple[str, ...] | list[str] = ()) -> Path:
     """Validates every table and writes them, the build's ``files`` and the
     manifest to a staging folder in ``<target>.versions/``: complete, but not
-    yet the warehouse."""
-    prepared = {name: prepare_table(name, frame) for name, frame in tables.items()}
+    yet the warehouse.
+
+    ``tables`` maps a name to its rows; a table stored per build step
+    (``Table.per_step``) is written as one file per part, given as
+    ``{step: rows}`` or split by its ``step`` column. ``carry`` names what is
+    taken unchanged from the current version, by hard link: whole tables
+    (``"regions"``, or every part of ``"observations"``) and single parts
+    (``"observations/population"``); nothing
+    carried is read, validated or rewritten, except the primary keys of the
+    parts beside new ones (``_check_key_across_parts``). Without ``files``,
+    the current version's files are carried too.
+    """
+    base = target.resolve() if os.path.lexists(target) and target.exists() else None
+    previous = (read_manifest(base) or {}) if base is not None else {}
+    carried_parts: dict[str, list[str]] = {}
+    carried_tables: list[str] = []
+    for item in carry:
+        name, _, part = item.partition("/")
+        if name not in TABLES_BY_NAME:
+            raise ValueError(f"cannot carry {item!r}: no such table")
+        if base is None:
+            raise ValueError(f"cannot carry {item!r}: {target} has no current version")
+        if name in tables and not (part and TABLES_BY_NAME[name].per_step):
+            raise ValueError(f"{name} is both carried and written")
+        if part:
+            carried_parts.setdefault(name, []).append(part)
+        else:
+            carried_tables.append(name)
+    per_step = {name: split_parts(name, value) for name, value in tables.items() if TABLES_BY_NAME[name].per_step}
+    for name in carried_parts:
+        per_step.setdefault(name, {})
+    prepared = {name: prepare_table(name, frame) for name, frame in tables.items() if name not in per_step}
+    prepared_parts = {name: {part: prepare_table(name, frame) for part, frame in parts.items()} for name, parts in per_step.items()}
+    for name, parts in prepared_parts.items():
+        _check_key_across_parts(name, parts, [paths.part_path(base, name, p) for p in carried_parts.get(name, [])])
     versions = paths.versions_dir(target)
     versions.mkdir(parents=True, exist_ok=True)
     staging = versions / f".staging-{_new_version_id()}"
     staging.mkdir()
+    row_counts: dict[str, int] = {}
+    part_rows: dict[str, dict[str, int]] = {}
     try:
         for name, frame in prepared.items():
-            _write_table(staging, name, frame)
-            _fsync(paths.table_path(staging, name))
+            _fsync(_write_table(staging, name, frame))
+            row_counts[name] = int(len(frame))
+        for name in carried_tables:
+            src = paths.table_path(base, name)
+            if src.is_dir():  # every part of a table stored per step
+                (staging / name).mkdir()
+                for part in sorted(src.iterdir()):
+                    _link_or_copy(str(part), str(staging / name / part.name))
+                part_rows[name] = previous.get("parts", {}).get(name, {})
+            else:
+                _link_or_copy(str(src), str(staging / src.name))
+            row_counts[name] = int(previous.get("row_counts", {})[name])
+        for name, parts in prepared_parts.items():
+            rows = {}
+            for part in carried_parts.get(name, []):
+                (staging / name).mkdir(exist_ok=True)
+                _link_or_copy(str(paths.part_path(base, name, part)), str(paths.part_path(staging, name, part)))
+                rows[part] = int(previous.get("parts", {}).get(name, {})[part])
+            for part, frame in parts.items():
+                if not frame.empty:
+                    _fsync(_write_table(staging, name, frame, part))
+                    rows[part] = int(len(frame))
+            if not rows:  # no step wrote rows: one empty part keeps the table readable
+                empty = prepare_table(name, pd.DataFrame(columns=TABLES_BY_NAME[name].column_names))
+                _fsync(_write_table(staging, name, empty, BUILD_PART))
+                rows[BUILD_PART] = 0
+            part_rows[name] = dict(sorted(rows.items()))
+            row_counts[name] = sum(rows.values())
+            _fsync(staging / name)
         written = _stage_files(staging, target, files)
         checkpoint("tables written")
         manifest = dict(manifest)
-        manifest["row_counts"] = {name: int(len(frame)) for name, frame in prepared.items()}
-        manifest["tables"] = sorted(prepared)
+        manifest["row_counts"] = dict(sorted(row_counts.items()))
+        manifest["parts"] = part_rows
+        manifest["tables"] = sorted(row_counts)
         manifest["files"] = written
         write_manifest(staging, manifest)
         checkpoint("manifest written")
@@ -356,7 +476,8 @@ def switch_warehouse(target: Path, staged: Path) -> Path:
     return version
 
 
-def write_warehouse(target: Path, tables: dict[str, pd.DataFrame], manifest: dict, *, based_on: Path | None = None) -> Path:
+def write_warehouse(target: Path, tables: dict[str, pd.DataFrame], manifest: dict, *, based_on: Path | None = None,
+                    carry: tuple[str, ...] | list[str] = ()) -> Path:
     """Validate every table, write them as a new version, then switch it in.
 
     ``target`` stays the path readers open (a link to the current version). A
@@ -365,14 +486,15 @@ def write_warehouse(target: Path, tables: dict[str, pd.DataFrame], manifest: dic
     ``based_on`` is the version folder the tables were read from (an import
     that adds to the warehouse): if another build switched the warehouse in
     the meantime, nothing is written (``WarehouseBusy``) rather than that
-    build's result being lost.
+    build's result being lost. ``carry``: tables (and parts) taken unchanged
+    from the current version (``stage_warehouse``).
     """
     target = locate_warehouse(target)
     with warehouse_lock(target):
         if based_on is not None and target.resolve() != based_on.resolve():
             raise WarehouseBusy(f"{target} was rebuilt while this import read it; nothing written: run the import again")
         recover_warehouse(target)
-        staged = stage_warehouse(target, tables, manifest)
+        staged = stage_warehouse(target, tables, manifest, carry=carry)
         switch_warehouse(target, staged)
     return target
 

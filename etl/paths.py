@@ -85,8 +85,16 @@ def registries_dir() -> Path:
 
 
 def table_path(warehouse: Path, table: str) -> Path:
-    """The Parquet file of one warehouse table."""
-    return warehouse / f"{table}.parquet"
+    """The Parquet file of one warehouse table, or the folder of its parts for a
+    table stored per build step (``Table.per_step``: ``<table>/<step>.parquet``);
+    ``pandas.read_parquet`` reads either."""
+    folder = warehouse / table
+    return folder if folder.is_dir() else warehouse / f"{table}.parquet"
+
+
+def part_path(warehouse: Path, table: str, part: str) -> Path:
+    """The Parquet file of one part (a build step's rows) of a table stored per step."""
+    return warehouse / table / f"{part}.parquet"
 
 
 def manifest_path(warehouse: Path) -> Path:

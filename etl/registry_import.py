@@ -367,14 +367,20 @@ def validate_rows(records: pd.DataFrame, registry_id: str, file: str, sheet: str
     return build
 
 
+# The tables an import changes; every other one is carried into the new
+# version unchanged (hard links, etl.load.stage_warehouse).
+CHANGED_TABLES = ("projects", "project_regions", "project_sectors", "registries", "sectors", "quarantine")
+
+
 def _read_warehouse(warehouse: Path) -> tuple[dict[str, pd.DataFrame], dict]:
+    """The regions and the tables an import changes, and the manifest."""
     manifest = read_manifest(warehouse)
     if manifest is None:
         raise InputError(str(warehouse), "no warehouse here: run `python -m etl build` first (or pass --warehouse)")
     tables: dict[str, pd.DataFrame] = {}
     for name in manifest.get("tables", []):
         table = TABLES_BY_NAME.get(name)
-        if table is None:
+        if table is None or name not in ("regions", *CHANGED_TABLES):
             continue
         path = paths.table_path(warehouse, name)
         if table.geo:
@@ -438,7 +444,8 @@ def import_registry(file: Path, registry_id: str, *, warehouse: Path | None = No
     imports = dict(manifest.get("registry_imports", {}))
     imports[registry_id] = {"file": file.name, "sha256": sha256_file(file), "imported_at": now_iso(), **build.summary()}
     manifest["registry_imports"] = imports
-    write_warehouse(warehouse, tables, manifest, based_on=version)
+    carry = [name for name in manifest.get("tables", []) if name not in CHANGED_TABLES and name in TABLES_BY_NAME]
+    write_warehouse(warehouse, {name: tables[name] for name in CHANGED_TABLES if name in tables}, manifest, based_on=version, carry=carry)
     result.written = True
     if keep:
         _keep(file, registry_id, {"title": title, "publisher": publisher, "licence": None if licence == "not stated" else licence,

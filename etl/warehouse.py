@@ -1,7 +1,7 @@
 """The one data-access module: reads the warehouse through DuckDB.
 
-Every table is a view over its Parquet file, so users and the app query the
-same names (``regions``, ``observations`` …) with SQL. Geometry comes through
+Every table is a view over its Parquet file (or the files of its parts, for a
+table stored per build step), so users and the app query the same names (``regions``, ``observations`` …) with SQL. Geometry comes through
 geopandas (GeoParquet), filtered by level and resolution when read.
 """
 
@@ -37,7 +37,9 @@ class Warehouse:
             table = TABLES_BY_NAME.get(name)
             if table is None or table.geo:
                 continue
-            file = paths.table_path(self.directory, name).as_posix().replace("'", "''")
+            path = paths.table_path(self.directory, name)
+            # A table stored per build step is the union of its parts (same schema).
+            file = (f"{path.as_posix()}/*.parquet" if path.is_dir() else path.as_posix()).replace("'", "''")
             self.con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{file}')")
 
     @property

@@ -373,6 +373,91 @@ def test_fixture_copy_with_a_changed_header_position_builds_the_same_table(tmp_p
     pd.testing.assert_frame_equal(st[cols].reset_index(drop=True), before[cols].reset_index(drop=True))
 
 
+# --- the edition: the register's own "Stand" ----------------------------------
+
+
+def register_of_edition(raw_dir, stand: str):
+    """The fixture as another edition: its "Stand:" line (row 8, as in the real
+    register) says ``stand``; written to ``raw_dir`` under the kit's name."""
+    wb = load_workbook(FIXTURES / REL)
+    ws = wb.active
+    assert ws.cell(row=8, column=1).value == "Stand: 01.01.2022"
+    ws.cell(row=8, column=1, value=f"Stand: {stand}")
+    target = raw_dir / REL
+    target.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(target)
+    return target
+
+
+def test_the_kit_edition_is_read_from_the_file_and_recorded(fixture_run):
+    from etl.build import edition_warnings, sources_table
+
+    ctx, *_ = fixture_run
+    read = ctx.editions[charging.SOURCE_ID]
+    assert read["date"] == "2022-01-01" and read["file"] == REL
+    assert "line 8" in read["origin"] and "Stand: 01.01.2022" in read["origin"] and SHEET in read["origin"]
+    row = sources_table(ctx.editions).set_index("source_id").loc[charging.SOURCE_ID]
+    assert row["reference_date"] == "2022-01-01" and "Stand 01.01.2022" in row["attribution"]
+    assert row["reference_date_origin"] == read["origin"]
+    assert edition_warnings(ctx.editions) == []
+
+
+def test_another_edition_gives_its_own_stand_attribution_and_periods(tmp_path, kit_geo):
+    """A register of 01.11.2021: its stock is that of 31.10.2021, no year's end,
+    so the last period is 31.12.2020 (a lower bound, like every earlier one) and
+    the stations of 2021 are in no period; never stored as 31.12.2021."""
+    from etl.build import edition_warnings, sources_table
+
+    register_of_edition(tmp_path, "01.11.2021")
+    regions, shapes = kit_geo
+    ctx = make_context(tmp_path, regions)
+    ctx.tables["region_shapes"] = shapes
+    out = charging.run(ctx)
+    obs = out["observations"]
+    assert ctx.editions[charging.SOURCE_ID]["date"] == "2021-11-01"
+    assert "Stand: 01.11.2021" in ctx.editions[charging.SOURCE_ID]["origin"]
+    assert obs["period"].max() == dt.date(2020, 12, 31)
+    assert (obs["flag"] == "lower_bound").all()
+    # 13 located; Fehmarn (15.06.2021) and Mannheim (20.02.2021) are in no
+    # period; Dresden (no date) and Berlin (31.12.2021, after the register's
+    # date: quarantined) count in the last stock.
+    assert _value(obs, "ev_stations", "DG", 2020)["value"] == 11
+    assert _value(obs, "ev_stations", "08222000", 2020)["value"] == 0
+    assert _value(obs, "ev_stations", "14612000", 2020)["value"] == 1
+    assert ctx.notes["charging"]["commissioned_after_last_period"] == 2
+    q = ctx.quarantine.to_frame()
+    assert q.loc[q["column"] == "Inbetriebnahmedatum", "reason"].str.contains("after 2021-10-31; counted only in the stock of 2020").sum() == 2
+
+    row = sources_table(ctx.editions).set_index("source_id").loc[charging.SOURCE_ID]
+    assert row["reference_date"] == "2021-11-01"
+    assert row["attribution"] == "Bundesnetzagentur, Ladesäulenregister (Stand 01.11.2021), CC BY 4.0"
+    assert row["title"] == "Ladesäulenregister (Stand 01.11.2021)"
+    assert "line 8" in row["reference_date_origin"]
+    other = sources_table(ctx.editions).set_index("source_id").drop(index=charging.SOURCE_ID)
+    assert (other["reference_date_origin"].str.startswith("the catalogue's default")).all()
+    (warning,) = edition_warnings(ctx.editions)
+    assert warning["file"] == REL and warning["found_edition"] == "2021-11-01" and warning["catalogued_edition"] == "2022-01-01"
+    assert "2021-11-01" in warning["message"] and "2022-01-01" in warning["message"]
+
+
+def test_a_register_without_a_stand_line_keeps_the_catalogue_edition(tmp_path, kit_geo):
+    from etl.build import sources_table
+
+    wb = load_workbook(FIXTURES / REL)
+    wb.active.cell(row=8, column=1).value = None
+    (tmp_path / REL).parent.mkdir(parents=True)
+    wb.save(tmp_path / REL)
+    regions, shapes = kit_geo
+    ctx = make_context(tmp_path, regions)
+    ctx.tables["region_shapes"] = shapes
+    obs = charging.run(ctx)["observations"]
+    assert charging.SOURCE_ID not in ctx.editions
+    assert "catalogue's reference date 2022-01-01" in ctx.notes["charging"]["register_date"]
+    assert obs["period"].max() == dt.date(2021, 12, 31)
+    row = sources_table(ctx.editions).set_index("source_id").loc[charging.SOURCE_ID]
+    assert row["reference_date"] == "2022-01-01" and row["reference_date_origin"].startswith("the catalogue's default")
+
+
 # --- end to end on the real kit ------------------------------------------------
 
 
@@ -428,3 +513,41 @@ def test_warehouse_land_and_kreis_sums_equal_germany(warehouse):
     )
     assert set(flags.loc[flags["y"] < 2021, "flag"]) == {"lower_bound"}
     assert flags.loc[flags["y"] == 2021, "flag"].isna().all()
+
+
+def test_warehouse_of_another_register_edition_follows_its_stand(warehouse, kit_dir, tmp_path):
+    """The kit with the register of 01.11.2021 in place of 01.01.2022, rebuilt
+    for that source: used, warned about (changed checksum, other edition), its
+    own "Stand" in the sources table and the attribution, its periods right."""
+    from etl.build import build
+
+    try:
+        from tests.test_etl_core import linked_copy
+    except ModuleNotFoundError:
+        from test_etl_core import linked_copy
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for entry in kit_dir.iterdir():
+        if entry.name != "bnetza_ladesaeulenregister":
+            (raw / entry.name).symlink_to(entry)
+    register_of_edition(raw, "01.11.2021")
+    target = linked_copy(warehouse, tmp_path / "wh")
+    manifest = build(raw_dir=raw, out=target, only=charging.SOURCE_ID, log=lambda m: None)
+
+    warnings = {w["status"]: w for w in manifest["input_warnings"] if w["file"] == REL}
+    assert set(warnings) == {"changed", "other edition"}
+    assert "2021-11-01" in warnings["other edition"]["message"]
+    assert manifest["editions"][charging.SOURCE_ID]["date"] == "2021-11-01"
+    from etl.warehouse import Warehouse
+
+    wh = Warehouse(target)
+    src = wh.sql("SELECT * FROM sources WHERE source_id = ?", [charging.SOURCE_ID]).iloc[0]
+    assert src["reference_date"] == "2021-11-01" and "Stand 01.11.2021" in src["attribution"] and "01.01.2022" not in src["attribution"]
+    assert "line 8" in src["reference_date_origin"]
+    periods = wh.sql("SELECT max(period) AS last, count(*) FILTER (WHERE flag IS DISTINCT FROM 'lower_bound') AS complete FROM observations WHERE source_id = ?", [charging.SOURCE_ID]).iloc[0]
+    assert periods["last"] == pd.Timestamp("2020-12-31") and periods["complete"] == 0
+    assert wh.sql("SELECT count(*) AS n FROM charging_stations")["n"].item() == 15
+    # The other sources keep the full build's rows.
+    assert wh.sql("SELECT count(*) AS n FROM observations WHERE source_id = 'kba_fz1'")["n"].item() == \
+        warehouse.sql("SELECT count(*) AS n FROM observations WHERE source_id = 'kba_fz1'")["n"].item()

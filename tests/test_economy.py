@@ -87,6 +87,20 @@ def test_rows_are_classified_by_eu_code_and_germany_is_not_land_17(eu_code, key,
 # --- the fixture workbook -------------------------------------------------------
 
 
+def test_the_edition_is_the_range_of_years_in_the_header(fixture_run):
+    from etl.build import edition_warnings, sources_table
+
+    ctx, _, _ = fixture_run
+    read = ctx.editions["vgrdl_kreise"]
+    assert read["date"] == "1992/2016" and "sheet 'BIP'" in read["origin"] and "1992 … 2016" in read["origin"]
+    row = sources_table(ctx.editions).set_index("source_id").loc["vgrdl_kreise"]
+    assert row["reference_date"] == "1992/2016" and row["reference_date_origin"] == read["origin"]
+    assert edition_warnings(ctx.editions) == []
+    other = {"vgrdl_kreise": {**read, "date": "1992/2017"}}
+    assert sources_table(other).set_index("source_id").loc["vgrdl_kreise", "reference_date"] == "1992/2017"
+    assert "1992/2017" in edition_warnings(other)[0]["message"]
+
+
 def test_germany_row_is_dg_and_key_17_is_no_land(fixture_run):
     _, obs, _ = fixture_run
     assert "17" not in set(obs["region_id"])

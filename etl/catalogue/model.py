@@ -7,6 +7,8 @@ renders source lines, definitions and the Sources page from them.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -50,6 +52,25 @@ class Source:
     caveats_de: tuple[str, ...] = ()
     caveats_en: tuple[str, ...] = ()
     kind: Literal["indicators", "geometry", "registry", "attributes"] = "indicators"
+    # Where the file states its own edition, read by the source's extract step
+    # (e.g. "the 'Stand:' line above the header"); empty when the file does not
+    # say, and the catalogue's ``reference_date`` is the edition.
+    edition_from: str = ""
+    # How ``title`` and ``attribution`` name the edition, as a format of the
+    # date (e.g. "Stand {:%d.%m.%Y}"): rewritten for another edition.
+    edition_label: str = ""
+
+    def in_edition(self, edition: str) -> Source:
+        """This source as of another edition (an ISO date read from its file):
+        ``reference_date``, and the edition named in ``title`` and ``attribution``."""
+        if edition == self.reference_date:
+            return self
+        title, attribution = self.title, self.attribution
+        if self.edition_label:
+            old = self.edition_label.format(dt.date.fromisoformat(self.reference_date))
+            new = self.edition_label.format(dt.date.fromisoformat(edition))
+            title, attribution = title.replace(old, new), attribution.replace(old, new)
+        return dataclasses.replace(self, reference_date=edition, title=title, attribution=attribution)
 
 
 @dataclass(frozen=True)
@@ -127,6 +148,9 @@ class Table:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
     geo: bool = False
+    # Stored as one Parquet file per build step (``<table>/<step>.parquet``):
+    # a partial build rewrites only the parts of the steps it reruns.
+    per_step: bool = False
 
     @property
     def column_names(self) -> list[str]:

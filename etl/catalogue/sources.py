@@ -144,6 +144,7 @@ SOURCES: tuple[Source, ...] = (
         attribution="Arbeitskreis VGR der Länder, 2018",
         attribution_url="https://www.statistikportal.de/de/vgrdl",
         reference_date="1992/2016",
+        edition_from="the year columns of the header row of the series sheets (first and last year)",
         files=(
             RawFile(
                 "vgrdl/vgrdl_r2b1_bip_bws_kreise_1992-2016.xlsx",
@@ -206,6 +207,8 @@ SOURCES: tuple[Source, ...] = (
         attribution="Bundesnetzagentur, Ladesäulenregister (Stand 01.01.2022), CC BY 4.0",
         attribution_url="https://www.bundesnetzagentur.de/DE/Fachthemen/ElektrizitaetundGas/E-Mobilitaet/start.html",
         reference_date="2022-01-01",
+        edition_from="the line 'Stand: TT.MM.JJJJ' among the notes above the header row",
+        edition_label="Stand {:%d.%m.%Y}",
         files=(
             RawFile(
                 "bnetza_ladesaeulenregister/Ladesaeulenregister.xlsx",

@@ -97,7 +97,8 @@ TABLES: tuple[Table, ...] = (
             C("licence_url", "string", "Licence text.", nullable=False),
             C("attribution", "string", "Exact attribution text to show wherever the data is shown.", nullable=False),
             C("attribution_url", "string", "Link for the attribution."),
-            C("reference_date", "string", "Reference date or range (ISO).", nullable=False),
+            C("reference_date", "string", "Reference date or range (ISO): the edition of the files the build read.", nullable=False),
+            C("reference_date_origin", "string", "Where reference_date comes from: the file's own statement (file, sheet, line and text) or the catalogue's default.", nullable=False),
             C("description_de", "string", "What it is, German.", nullable=False),
             C("description_en", "string", "What it is, English.", nullable=False),
             C("caveats_de", "string", "Caveats, German, one per line."),
@@ -144,6 +145,7 @@ TABLES: tuple[Table, ...] = (
             *_PROVENANCE,
         ),
         ("indicator_id", "region_id", "period"),
+        per_step=True,
     ),
     Table(
         "flags",
@@ -171,6 +173,7 @@ TABLES: tuple[Table, ...] = (
             C("step", "string", "The build step that left the row out.", nullable=False),
         ),
         (),
+        per_step=True,
     ),
     Table(
         "duplicates",
@@ -186,6 +189,7 @@ TABLES: tuple[Table, ...] = (
             C("note", "string", "What was compared."),
         ),
         (),
+        per_step=True,
     ),
     Table(
         "charging_stations",

@@ -66,6 +66,15 @@ class Register:
     stand: dt.date | None  # the register's date, from the "Stand:" note
     sheet: str
     header_line: int
+    stand_line: int | None = None  # the 1-based sheet row of the "Stand:" note
+    stand_text: str | None = None  # that note as written
+
+    @property
+    def stand_origin(self) -> str | None:
+        """Where the register states its date, for the build's record of editions."""
+        if self.stand_line is None:
+            return None
+        return f"sheet {self.sheet!r}, line {self.stand_line}: {self.stand_text!r}"
 
 
 def parse_decimal(value: object) -> tuple[float, bool]:
@@ -134,14 +143,15 @@ def _find_header(rows: list[list], file: str, sheet: str) -> int:
     )
 
 
-def _find_stand(rows: list[list]) -> dt.date | None:
-    for row in rows:
+def _find_stand(rows: list[list]) -> tuple[dt.date | None, int | None, str | None]:
+    """The register's date, the 1-based row and the text of its "Stand:" note."""
+    for i, row in enumerate(rows):
         for cell in row:
             match = _STAND.search(str(cell))
             if match:
                 day, month, year = (int(g) for g in match.groups())
-                return dt.date(year, month, day)
-    return None
+                return dt.date(year, month, day), i + 1, str(cell).strip()
+    return None, None, None
 
 
 def extract_register(path: Path, file: str) -> Register:
@@ -195,4 +205,6 @@ def extract_register(path: Path, file: str) -> Register:
     if "Adresszusatz" not in frame:
         frame["Adresszusatz"] = pd.array([None] * len(frame), dtype="string")
     frame["line"] = lines
-    return Register(frame=frame, raw=raw, decimal_comma=comma, stand=_find_stand(rows[:h]), sheet=sheet, header_line=h + 1)
+    stand, stand_line, stand_text = _find_stand(rows[:h])
+    return Register(frame=frame, raw=raw, decimal_comma=comma, stand=stand, sheet=sheet, header_line=h + 1,
+                    stand_line=stand_line, stand_text=stand_text)

@@ -56,9 +56,17 @@ on or before 31.12.Y (commissioning dates before 2009, six stations dated
 1999–2008, count in the stock from 2009, where the series starts; they are in no
 year's ``ev_stations_new``). A station without a usable commissioning date (none
 in 2022) is in service on the register's date: it counts in the stock of the
-last year only, and is listed in the quarantine. Years before the last full year
-are flagged ``lower_bound``: decommissioned stations are absent from the
-register. Every Gemeinde gets a row for every year (0 where no station), so a
+last year only, and is listed in the quarantine. Years whose end lies before
+the day before the register's date are flagged ``lower_bound``:
+decommissioned stations are absent from the register.
+
+The edition is the register's own "Stand:" line, recorded for the build's
+``sources`` table and attribution (``BuildContext.record_edition``); the
+catalogue's date is only a fallback. The periods follow it: a register of
+01.01.2022 gives the stocks at 31.12.2009 … 31.12.2021, the last one
+complete; a register of 01.11.2021 gives 31.12.2009 … 31.12.2020, all flagged
+``lower_bound``, and its stations commissioned in 2021 are in no period (the
+stock at 31.10.2021 is not a year's end). Every Gemeinde gets a row for every year (0 where no station), so a
 missing value on a map means "no data", not "no station".
 """
 
@@ -276,6 +284,7 @@ def build_stations(ctx: BuildContext) -> tuple[pd.DataFrame, dt.date, str]:
         ctx.note("charging", "register_date", f"no 'Stand:' line found; using the catalogue's reference date {stand}")
     else:
         ctx.note("charging", "register_date", stand.isoformat())
+        ctx.record_edition(SOURCE_ID, stand.isoformat(), FILE, register.stand_origin)
 
     regions = ctx.regions
     gem = _gemeinde_shapes(ctx)
@@ -344,11 +353,12 @@ def build_stations(ctx: BuildContext) -> tuple[pd.DataFrame, dt.date, str]:
     _quarantine(ctx, st[unknown_name], sheet, "Kreis/kreisfreie Stadt", st.loc[unknown_name, "kreis_name_published"], "Kreis name not recognised; kreis_name_agrees left empty")
 
     last_day = stand - dt.timedelta(days=1)
+    last_year = last_period_year(stand)
     dates = pd.to_datetime(st["commissioned"])
     bad_date = dates.isna() | (dates > pd.Timestamp(last_day))
     _quarantine(
         ctx, st[bad_date], sheet, "Inbetriebnahmedatum", raw["Inbetriebnahmedatum"][bad_date],
-        f"commissioning date missing, not a date or after {last_day.isoformat()}; counted only in the stock of {last_day.year}",
+        f"commissioning date missing, not a date or after {last_day.isoformat()}; counted only in the stock of {last_year}",
     )
     bad_type = ~charger.isin([FAST_TYPE, NORMAL_TYPE]).fillna(False).astype(bool)
     _quarantine(ctx, st[bad_type], sheet, "Art der Ladeeinrichung", charger[bad_type], "charger type neither Normal- nor Schnellladeeinrichtung; counted as not fast")
@@ -372,14 +382,32 @@ def build_stations(ctx: BuildContext) -> tuple[pd.DataFrame, dt.date, str]:
     )
     ctx.note("charging", "commissioned_before_first_year", int((dates.dt.year < FIRST_YEAR).sum()))
     ctx.note("charging", "commissioning_date_unusable", int(bad_date.sum()))
+    after = ~bad_date & (dates > pd.Timestamp(last_year, 12, 31))
+    ctx.note("charging", "commissioned_after_last_period", int(after.sum()))
     return st, stand, sheet
 
 
-def count_by_gemeinde(stations: pd.DataFrame, gemeinde_ids: list[str], years: list[int]) -> dict[str, pd.DataFrame]:
-    """Per indicator a Gemeinde × year frame of counts (zeros included)."""
+def last_period_year(stand: dt.date) -> int:
+    """The year of the last period: the last 31 December before the register's
+    date. A register of 01.01.2022 gives 2021 (its stations are the stock at
+    31.12.2021); one of 01.11.2021 gives 2020, since its stock is that of
+    31.10.2021, not of a year's end."""
+    last_day = stand - dt.timedelta(days=1)
+    return last_day.year if (last_day.month, last_day.day) == (12, 31) else last_day.year - 1
+
+
+def count_by_gemeinde(stations: pd.DataFrame, gemeinde_ids: list[str], years: list[int], stand: dt.date | None = None) -> dict[str, pd.DataFrame]:
+    """Per indicator a Gemeinde × year frame of counts (zeros included).
+
+    Stations commissioned after the last period but before the register's
+    date (``stand``) are in no period; a missing date, or one on or after
+    ``stand``, counts in the last period's stock."""
     located = stations[stations["gemeinde_id"].notna()]
     last = years[-1]
     dates = pd.to_datetime(located["commissioned"])
+    if stand is not None:
+        between = (dates > pd.Timestamp(last, 12, 31)) & (dates < pd.Timestamp(stand))
+        located, dates = located[~between], dates[~between]
     year = dates.dt.year
     usable = year.notna() & (dates <= pd.Timestamp(last, 12, 31))
     # Stock: earlier commissioning joins the first year; unusable dates join the last year only.
@@ -422,10 +450,10 @@ def latest_population(ctx: BuildContext) -> pd.DataFrame | None:
 
 
 def build_observations(ctx: BuildContext, stations: pd.DataFrame, stand: dt.date) -> pd.DataFrame:
-    last_year = (stand - dt.timedelta(days=1)).year
+    last_year = last_period_year(stand)
     years = list(range(FIRST_YEAR, last_year + 1))
     gemeinde_ids = sorted(ctx.region_ids("gemeinde"))
-    counts = count_by_gemeinde(stations, gemeinde_ids, years)
+    counts = count_by_gemeinde(stations, gemeinde_ids, years, stand)
     # Long form straight from the Gemeinde × year arrays (row-major: Gemeinde, then year);
     # the key column is built once and shared by every indicator.
     region_col = pd.array(np.repeat(gemeinde_ids, len(years)), dtype="string")
@@ -454,7 +482,9 @@ def build_observations(ctx: BuildContext, stations: pd.DataFrame, stand: dt.date
         obs = pd.concat([obs, points[["indicator_id", "region_id", "period", "value"]]], ignore_index=True)
 
     obs["period_type"] = "year"
-    obs["flag"] = np.where(obs["period"].dt.year < last_year, "lower_bound", None)
+    # Only a stock at the day before the register's date is complete; every
+    # earlier one lacks the stations decommissioned since.
+    obs["flag"] = np.where(obs["period"] < pd.Timestamp(stand - dt.timedelta(days=1)), "lower_bound", None)
     obs["source_file"] = FILE
     # Plain Python strings: finalize_observations iterates indicator_id and flag
     # row by row, five times slower on Arrow-backed strings (≈ 750,000 rows here).
@@ -474,4 +504,4 @@ def run(ctx: BuildContext) -> dict[str, pd.DataFrame]:
     return {TABLE: table, "observations": obs}
 
 
-STEP = Step("charging", 40, (SOURCE_ID,), run, owns_tables=(TABLE,))
+STEP = Step("charging", 40, (SOURCE_ID,), run, owns_tables=(TABLE,), reads=("region_shapes", "observations:population"))

@@ -148,6 +148,11 @@ def read_sheets(ctx: BuildContext, sheets: dict[str, tuple[str, str, int | None]
     for clean, (indicator_id, unit_line, decimals) in sheets.items():
         sheet = find_sheet(workbook, clean, RELPATH)
         data = extract_vgrdl_sheet(workbook, sheet, relpath=RELPATH, expected_years=expected_years)
+        if not frames:
+            # The edition is the range of years the workbook's header states
+            # (a later edition adds a year), recorded for the sources table.
+            first, last = data.years[0], data.years[-1]
+            ctx.record_edition(SOURCE_ID, f"{first}/{last}", RELPATH, f"sheet {sheet!r}, line {data.header_line}: year columns {first} … {last}")
         if _normalise_space(data.unit_line) != unit_line:
             raise InputError(
                 RELPATH,

@@ -311,4 +311,5 @@ STEP = Step(
     source_ids=(SOURCE_GISCO, SOURCE_GV_GEMEINDEN),
     run=run,
     owns_tables=("regions", "region_neighbours"),
+    reads=("region_shapes", "observations:population"),
 )
