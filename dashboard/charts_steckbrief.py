@@ -173,7 +173,6 @@ def locator_map(
     return with_title_and_source(fig, title, source_line)
 
 
-
 def with_inline_shapes(fig: go.Figure, geojsons: dict[str, dict]) -> go.Figure:
     """A copy of a map whose shapes are URLs served by the app, with the shapes
     inline instead (kaleido renders offline and cannot fetch the app's URLs)."""

@@ -14,29 +14,6 @@ from dashboard.i18n import md_escape, t
 from dashboard.state import Param
 from etl.catalogue import GERMANY_ID
 
-i18n.register(
-    {
-        "cmp_search_help": (
-            "Name oder Schlüssel (AGS) eines Landes, Kreises oder einer Gemeinde; Umlaute dürfen fehlen (Muenchen, Munchen).",
-            "Name or key (AGS) of a Land, district or municipality; umlauts may be left out (Muenchen, Munchen).",
-        ),
-        "cmp_regions_help": ("Bis zu {n} Regionen; die Suche oben füllt die Liste.", "Up to {n} regions; the search above fills the list."),
-        "cmp_regions_placeholder": ("Regionen wählen", "Choose regions"),
-        "cmp_dropped": ("Nicht übernommen (unbekannt oder mehr als {n}): {ids}", "Not taken (unknown or more than {n}): {ids}"),
-        "cmp_pick_regions": ("Bitte wählen Sie mindestens eine Region (Suche oben).", "Please choose at least one region (search above)."),
-        "peer_desc_group": ("Vergleichsgruppe: {desc} – {n} Regionen.", "Peer group: {desc} – {n} regions."),
-        "peer_desc_kind": ("Art „{kind}“", "type '{kind}'"),
-        "peer_desc_size": ("{size} Einwohner", "{size} inhabitants"),
-        "peer_desc_land": ("Land {land}", "Land {land}"),
-        "peer_desc_neighbours": ("Nachbarn", "neighbours"),
-        "peer_desc_relaxed": (
-            "(zu wenige Regionen mit allen Merkmalen: Gruppe erweitert)",
-            "(too few regions sharing every attribute: group widened)",
-        ),
-        "peer_open_compare": ("Diese Gruppe im Vergleich öffnen", "Open this group in the comparison"),
-        "cmp_hits": ("{n} Treffer für „{q}“ stehen in der Auswahlliste.", "{n} matches for '{q}' are in the list."),
-    }
-)
 
 P_QUERY_SUFFIX = "q"
 

@@ -268,3 +268,46 @@ def _publish(v: str, level: str, kind: str) -> str:
             shutil.copyfile(source, tmp)
         os.replace(tmp, target)
     return f"{STATIC_URL}/maps/{name}"
+
+
+# --------------------------------------------------------------------------
+# Projects: tables derived once per warehouse from the registries' tables
+# (dashboard.projects has the logic), shared read-only like the tables.
+# --------------------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def project_links(v: str) -> pd.DataFrame:
+    """Every project–region link with the region's level and parents."""
+    from dashboard import projects
+
+    return projects.linked_regions(table(v, "project_regions"), regions(v))
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def project_assignments(v: str) -> pd.DataFrame:
+    """One row per project and value of each filter dimension (sector, Land, …)."""
+    from dashboard import projects
+
+    return projects.assignments(table(v, "projects"), project_links(v), table(v, "project_sectors"))
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def project_haystack(v: str) -> pd.DataFrame:
+    """The folded texts of every project for the Projekte page's search."""
+    from dashboard import projects
+
+    return projects.search_haystack(table(v, "projects"), project_links(v))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def feature_bounds(v: str, level: str) -> dict[str, tuple[float, float, float, float]]:
+    """region_id → bounding box of its map shape."""
+    from dashboard import projects
+
+    out = {}
+    for feature in shapes_geojson(v, level)["features"]:
+        box = projects.feature_bounds(feature["geometry"])
+        if box is not None:
+            out[feature["id"]] = box
+    return out

@@ -21,84 +21,19 @@ funding of all projects.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
 import pandas as pd
-import streamlit as st
 
-from dashboard import data, fmt, i18n
+from dashboard import fmt, i18n
 from dashboard.i18n import md_escape, pick, t
 from dashboard.peers import peer_group
 from dashboard.text import cell_text, fold
 
-i18n.register(
-    {
-        "pj_dim_sector": ("Sektor", "Sector"),
-        "pj_dim_registry": ("Register", "Registry"),
-        "pj_dim_round": ("Staffel", "Round"),
-        "pj_dim_category": ("Kategorie", "Category"),
-        "pj_dim_status": ("Status", "Status"),
-        "pj_dim_land": ("Land", "Land"),
-        "pj_dim_region_type": ("Art der Region", "Type of region"),
-        "pj_dim_urban_rural": ("Stadt-Land-Typ des Kreises", "Urban–rural type of the district"),
-        "pj_none": ("ohne Angabe", "not stated"),
-        "pj_none_sector": ("ohne Sektor", "no sector"),
-        "pj_none_region": ("ohne Region", "no region"),
-        "pj_urt_1": ("überwiegend städtisch", "predominantly urban"),
-        "pj_urt_2": ("intermediär", "intermediate"),
-        "pj_urt_3": ("überwiegend ländlich", "predominantly rural"),
-        "pj_status_active": ("laufend", "active"),
-        "pj_status_finished": ("abgeschlossen", "finished"),
-        "pj_status_stopped": ("eingestellt", "stopped"),
-        "pj_status_unknown": ("unbekannt", "unknown"),
-        "pj_measure_count": ("Anzahl Projekte", "Number of projects"),
-        "pj_measure_federal": ("berichtete Bundesförderung", "reported federal grant"),
-        "pj_measure_total": ("berichtetes Gesamtvolumen", "reported total volume"),
-        "pj_federal": ("Bundesförderung", "Federal grant"),
-        "pj_total": ("Gesamtvolumen", "Total volume"),
-        "pj_reporting": ("{n} von {N} Projekten berichten", "{n} of {N} projects report one"),
-        "pj_reported_sum": (
-            "{what}: {amount} – berichtet von {n} der {N} Projekte; die übrigen nennen keinen Betrag (nicht 0 €).",
-            "{what}: {amount} – reported by {n} of {N} projects; the others state no amount (not €0).",
-        ),
-        "pj_none_report": ("{what}: keines der {N} Projekte nennt einen Betrag.", "{what}: none of the {N} projects states an amount."),
-        "pj_mio_eur": ("Mio. EUR", "million EUR"),
-        "pj_funding_caveat": (
-            "Beträge wie berichtet (Pressemitteilungen, Bekanntmachungen), keine Förderbescheide; Wortlaut und abweichende Angaben im Hinweis.",
-            "Amounts as reported (press releases, notices), not award notices; wording and diverging figures in the note.",
-        ),
-        "pj_not_reported": ("nicht berichtet", "not reported"),
-        "pj_search_help": (
-            "Sucht in Titel, Beschreibung, Themen und Regionsnamen; Umlaute dürfen fehlen (Muenchen, Munchen).",
-            "Searches title, description, themes and region names; umlauts may be written out (Muenchen, Munchen).",
-        ),
-        "pj_open": ("Projekt ansehen", "Open project"),
-        "pj_view_col": ("Projektansicht", "Project view"),
-        "pj_title": ("Titel", "Title"),
-        "pj_regions": ("Regionen", "Regions"),
-        "pj_year": ("Jahr", "Year"),
-        "pj_status": ("Status", "Status"),
-        "pj_running": ("Laufzeit {span}", "running {span}"),
-        "pj_running_from": ("Laufzeit ab {year}", "running from {year}"),
-        "pj_running_until": ("Laufzeit bis {year}", "running until {year}"),
-        "pj_sectors": ("Sektoren", "Sectors"),
-        "pj_no_projects": (
-            "Das Datenlager enthält noch keine Projektregister (Tabellen projects, project_regions, project_sectors).",
-            "The warehouse has no project registries yet (tables projects, project_regions, project_sectors).",
-        ),
-        "pj_national_median": ("Median Deutschland", "Median Germany"),
-        "pj_level_median_help": (
-            "Median aller Regionen derselben Ebene ({level}) in Deutschland; Vergleichsgruppe: dieselbe wie im Steckbrief (gleiche Ebene, Art und Größenklasse, ohne die Region selbst; siehe die Gruppe je Zeile).",
-            "Median of all regions of the same level ({level}) in Germany; peer group: the same as on the Steckbrief (same level, type and size class, the region itself excluded; see each row's group).",
-        ),
-    }
-)
 
 KEY = ["registry_id", "project_id"]
 NONE = "_none"  # a project without a value on a dimension (no round, no sector, no region …)
@@ -575,7 +510,6 @@ def project_table(
     return out
 
 
-
 def _int(value: object) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
 
@@ -808,109 +742,6 @@ def registry_caption(registry_id: str, registries: pd.DataFrame | None) -> str:
     return text + (f" — {markdown_link(urls[0])}" if urls else "")
 
 
-# --------------------------------------------------------------------------
-# Cached readers (the pages' access to the warehouse)
-# --------------------------------------------------------------------------
-
-
-def available(v: str) -> bool:
-    return all(data.has_table(v, name) for name in ("projects", "project_regions", "project_sectors"))
-
-
-class PageTables(NamedTuple):
-    """What the Projekte and Sektoren pages both start from."""
-
-    projects: pd.DataFrame
-    assign: pd.DataFrame
-    regions: pd.DataFrame
-    sectors: pd.DataFrame | None
-    registries: pd.DataFrame | None
-    sources: pd.DataFrame
-    sector_order: list[str]
-
-
-def page_tables(v: str) -> PageTables:
-    sectors = data.table(v, "sectors")
-    return PageTables(
-        projects=data.table(v, "projects"),
-        assign=cached_assignments(v),
-        regions=data.regions(v),
-        sectors=sectors,
-        registries=data.table(v, "registries"),
-        sources=data.sources(v),
-        sector_order=list(sectors.sort_values("sort_order")["sector_id"]) if sectors is not None else [],
-    )
-
-
-@st.cache_data(max_entries=2, show_spinner=False)
-def cached_links(v: str) -> pd.DataFrame:
-    return linked_regions(data.table(v, "project_regions"), data.regions(v))
-
-
-@st.cache_data(max_entries=2, show_spinner=False)
-def cached_assignments(v: str) -> pd.DataFrame:
-    return assignments(data.table(v, "projects"), cached_links(v), data.table(v, "project_sectors"))
-
-
-@st.cache_data(max_entries=2, show_spinner=False)
-def cached_haystack(v: str) -> pd.DataFrame:
-    return search_haystack(data.table(v, "projects"), cached_links(v))
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def cached_feature_bounds(v: str, level: str) -> dict[str, tuple[float, float, float, float]]:
-    """region_id → bounding box of its map shape."""
-    out = {}
-    for feature in data.shapes_geojson(v, level)["features"]:
-        box = feature_bounds(feature["geometry"])
-        if box is not None:
-            out[feature["id"]] = box
-    return out
-
-
 def subset_geojson(geojson: dict, ids: Iterable[str]) -> dict:
     wanted = set(ids)
     return {"type": "FeatureCollection", "features": [f for f in geojson["features"] if f.get("id") in wanted]}
-
-
-# --------------------------------------------------------------------------
-# Streamlit helpers shared by the two pages
-# --------------------------------------------------------------------------
-
-
-def take_new_selection(seen_key: str, signature: object) -> bool:
-    """True once per new selection of a chart or table: a selection that stays
-    in the widget across reruns must not override a choice made since."""
-    text = json.dumps(signature, sort_keys=True, default=str)
-    if st.session_state.get(seen_key) == text:
-        return False
-    st.session_state[seen_key] = text
-    return bool(signature)
-
-
-def selectable_chart_block(fig, frame: pd.DataFrame, name: str, permalink: str, key: str, **about):
-    """``ui.chart_block`` for a chart whose bars or boxes can be clicked; returns the selected points."""
-    from dashboard import ui
-
-    return ui.chart_block(fig, frame, name, permalink, key, selectable=True, **about)
-
-
-def project_view_url(page_url_base: str, key: str, lang: str) -> str:
-    """Absolute URL of a project's view on the Projekte page."""
-    from urllib.parse import urlencode
-
-    query = {"project": key}
-    if lang != "de":
-        query["lang"] = lang
-    return f"{page_url_base}/projekte?{urlencode(query)}"
-
-
-def app_base(page: str) -> str:
-    """The app's root URL, from the browser's URL of ``page``."""
-    from dashboard import state
-
-    try:
-        url = st.context.url
-    except Exception:  # noqa: BLE001 - not available outside a browser session (AppTest)
-        url = None
-    return state.app_base_url(url, page)

@@ -12,29 +12,24 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, projects, state
+from dashboard import data, projects, projects_ui, state
+from dashboard.charts import html_escape
 from dashboard.i18n import md_escape, t
-from dashboard.projects import KEY, decode_option, encode_option
+from dashboard.projects import KEY
 from dashboard.state import Param
 from etl.catalogue import KEY_LENGTH
 
 P_SHOW = Param("proj", False)  # the URL says proj=True; parsed back as text
-P_REG = Param("reg", [], "list")
-P_SEC = Param("sec", [], "list")
-P_RND = Param("rnd", [], "list")
-P_CAT = Param("cat", [], "list")
-PARAMS = [P_SHOW, P_REG, P_SEC, P_RND, P_CAT]
+DIMS = ("registry", "sector", "round", "category")
+PARAMS = [P_SHOW, *projects_ui.filter_params(DIMS)]
 
 MAX_TITLES = 8  # project titles listed in a region's hover text
 
 
-def available(v: str) -> bool:
-    return projects.available(v)
-
-
 def controls(v: str, page: str) -> dict | None:
-    """Sidebar filters; returns the selection, or None when projects are off."""
-    if not available(v):
+    """Sidebar filters (the pages' one project filter); returns the chosen
+    values per dimension, or None when projects are off."""
+    if not projects_ui.available(v):
         return None
     st.markdown(f"**{t('projects_on_map')}**")
     k = state.key(page, P_SHOW)
@@ -42,26 +37,7 @@ def controls(v: str, page: str) -> dict | None:
     show = st.toggle(t("projects_on_map"), key=state.key(page, P_SHOW), label_visibility="collapsed")
     if not show:
         return None  # nothing more to compute on every rerun of the map
-    assign = projects.cached_assignments(v)
-    labels = {
-        dim: projects.value_labels(dim, projects.dimension_values(assign, dim), data.table(v, "sectors"), data.table(v, "registries"), data.regions(v))
-        for dim in ("registry", "sector", "round", "category")
-    }
-    chosen: dict[str, list[str]] = {}
-    sectors = data.table(v, "sectors")
-    sector_order = list(sectors.sort_values("sort_order")["sector_id"]) if sectors is not None else []
-    for dim, param, label in (("registry", P_REG, "registry"), ("sector", P_SEC, "sector"), ("round", P_RND, "round"), ("category", P_CAT, "category")):
-        values = projects.dimension_values(assign, dim)
-        if dim == "sector":
-            values = [s for s in sector_order if s in values] + [s for s in values if s not in sector_order]
-        options = [encode_option(x) for x in values]
-        state.choose(page, param, options)
-        picked = st.multiselect(t(label), options, format_func=lambda o, dim=dim: labels[dim].get(decode_option(o), decode_option(o)), key=state.key(page, param), placeholder=t("all"))
-        chosen[dim] = [decode_option(o) for o in picked]
-    return {
-        "registries": chosen["registry"], "sectors": chosen["sector"], "rounds": chosen["round"], "categories": chosen["category"],
-        "all_registries": projects.dimension_values(assign, "registry"),
-    }
+    return projects_ui.filter_widgets(projects_ui.page_tables(v), page, DIMS, columns=1)
 
 
 def show_value(value: object) -> bool:
@@ -71,18 +47,9 @@ def show_value(value: object) -> bool:
     return bool(value)
 
 
-def _dims(selection: dict) -> dict[str, list[str]]:
-    return {
-        "registry": list(selection.get("registries") or []),
-        "sector": list(selection.get("sectors") or []),
-        "round": list(selection.get("rounds") or []),
-        "category": list(selection.get("categories") or []),
-    }
-
-
 def filtered_projects(v: str, selection: dict) -> pd.DataFrame:
     """The projects that pass the filters (on registry_id + project_id)."""
-    keys = projects.matching_keys(projects.cached_assignments(v), _dims(selection))
+    keys = projects.matching_keys(data.project_assignments(v), selection)
     return projects.select_projects(data.table(v, "projects"), keys)
 
 
@@ -107,7 +74,7 @@ def outlines_frame(chosen: pd.DataFrame, links: pd.DataFrame, level: str, names:
         rows.append(
             {
                 "region_id": rid, "name": names[rid], "n_projects": len(keys), "project_ids": ", ".join(keys),
-                "projects_text": f"{t('projects')}: {len(keys)}<br>" + "<br>".join(_esc(s) for s in shown) + more,
+                "projects_text": f"{t('projects')}: {len(keys)}<br>" + "<br>".join(html_escape(s) for s in shown) + more,
             }
         )
     return pd.DataFrame(rows, columns=columns)
@@ -118,9 +85,10 @@ def outlines(v: str, selection: dict, level: str, frame: pd.DataFrame) -> pd.Dat
     return outlines_frame(filtered_projects(v, selection), data.table(v, "project_regions"), level, frame.set_index("region_id")["name"])
 
 
-def source_ids(selection: dict) -> list[str]:
-    """The registries behind the outlines: the chosen ones, else every registry in the warehouse."""
-    return list(selection.get("registries") or selection.get("all_registries") or [])
+def source_ids(selection: dict, assign: pd.DataFrame) -> list[str]:
+    """The registries behind the outlines: the chosen ones, else every registry
+    (``assign``: the project assignments, ``data.project_assignments``)."""
+    return list(selection.get("registry") or projects.dimension_values(assign, "registry"))
 
 
 def table(outlined: pd.DataFrame) -> None:
@@ -131,7 +99,3 @@ def table(outlined: pd.DataFrame) -> None:
         ),
         hide_index=True, width="stretch",
     )
-
-
-def _esc(text: str) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -30,67 +30,6 @@ from dashboard.i18n import fmt_number, pick, t
 from etl import gazetteer
 from etl.catalogue import GERMANY_ID
 
-i18n.register(
-    {
-        "sb_placeholder": ("z. B. Göttingen, Muenchen, frankfurt oder, 09162", "e.g. Göttingen, Muenchen, frankfurt oder, 09162"),
-        "sb_start": (
-            "Geben Sie den Namen einer Gemeinde, einer Stadt oder eines Kreises ein – Umlaute und kleine Tippfehler sind kein Problem – oder den amtlichen Schlüssel (AGS, z. B. 09162).",
-            "Type the name of a municipality, town or district – umlauts and small typos are fine – or its official key (AGS, e.g. 09162).",
-        ),
-        "sb_ambiguous": (
-            "{n} Regionen heißen „{name}“. Bitte wählen Sie in der Liste die richtige: Art, Kreis und Land stehen dabei.",
-            "{n} regions are called '{name}'. Please pick the right one in the list: type, district and Land are shown.",
-        ),
-        "sb_title": ("Steckbrief: {name}", "Region profile: {name}"),
-        "sb_key_figures": ("Kennzahlen", "Key figures"),
-        "sb_comparison": ("Kennzahlen im Vergleich", "Key figures compared"),
-        "sb_figure": ("Kennzahl", "Indicator"),
-        "sb_rank": ("Rang {rank} von {n}", "rank {rank} of {n}"),
-        "sb_rank_short": ("{rank} von {n}", "{rank} of {n}"),
-        "sb_by_size": ("nach Größe", "by size"),
-        "sb_land_value": ("Land", "Land"),
-        "sb_value_of_land": ("Wert des Landes {name}", "value of the Land {name}"),
-        "sb_value_of_kreis": ("Wert des Kreises {name}", "value of the district {name}"),
-        "sb_level_only": ("{title}: nur für Länder veröffentlicht – gezeigt ist der {holder}.", "{title}: published for Länder only – shown is the {holder}."),
-        "sb_fallback": ("{title}: für diese Ebene nicht vorhanden – gezeigt ist der {holder}.", "{title}: not available at this level – shown is the {holder}."),
-        "sb_missing": ("Für diese Region gibt es keine Werte zu: {items}.", "No values for this region: {items}."),
-        "sb_break_note": ("{title}: Bruch in der Reihe {date} – {text}", "{title}: series break {date} – {text}"),
-        "sb_flag_note": ("{title}: {flag}", "{title}: {flag}"),
-        "sb_rank_note": (
-            "Rang 1 = bester Wert unter allen Regionen derselben Ebene mit Wert zum selben Zeitpunkt (bei Einwohnerzahl, Fläche und anderen neutralen Größen: der größte Wert).",
-            "Rank 1 = best value among all regions of the same level with a value at the same date (for population, area and other neutral figures: the largest).",
-        ),
-        "sb_trends": ("Entwicklung", "Trends"),
-        "sb_trends_title": ("Entwicklung der Kennzahlen: {name}", "Key figures over time: {name}"),
-        "sb_no_trends": ("Keine Kennzahl hat für diese Region mehr als einen Zeitpunkt.", "No key figure has more than one period for this region."),
-        "sb_map": ("Lage", "Location"),
-        "sb_map_title": ("Lage: {name}", "Location: {name}"),
-        "sb_projects": ("Projekte", "Projects"),
-        "sb_projects_none": ("Die Projektregister nennen für diese Region keine Projekte.", "The project registries list no projects for this region."),
-        "sb_projects_unavailable": ("Das Datenlager enthält (noch) keine Projektregister.", "The warehouse has no project registries (yet)."),
-        "sb_rel_in": ("in der Region", "in the region"),
-        "sb_rel_covering": ("über {name}", "via {name}"),
-        "sb_role_lead": ("federführend", "lead"),
-        "sb_role_partner": ("Partner", "partner"),
-        "sb_title_col": ("Titel", "Title"),
-        "sb_relation": ("Bezug", "Relation"),
-        "sb_year": ("Jahr", "Year"),
-        "sb_status": ("Status", "Status"),
-        "sb_more": ("… und {n} weitere (vollständige Liste im Dashboard)", "… and {n} more (full list in the dashboard)"),
-        "sb_pdf": ("Steckbrief als PDF", "Profile as PDF"),
-        "sb_pdf_footer": ("DSR Dashboard · Steckbrief {name} · Seite", "DSR Dashboard · region profile {name} · page"),
-        "sb_data_note": (
-            "Datenstand: Werte von {first} bis {last} (Zeitpunkt je Kennzahl in der Tabelle); Datenlager gebaut am {built}.",
-            "Data: values from {first} to {last} (date per figure in the table); warehouse built on {built}.",
-        ),
-        "sb_sources": ("Quellen und Lizenzen", "Sources and licences"),
-        "sb_key": ("Schlüssel", "key"),
-        "sb_figures_download": ("Kennzahlen (CSV)", "Key figures (CSV)"),
-        "sb_figures_download_xlsx": ("Kennzahlen (XLSX)", "Key figures (XLSX)"),
-        "sb_images_failed": ("Die Grafiken konnten nicht gerendert werden ({error}); das PDF enthält nur Text.", "The charts could not be rendered ({error}); the PDF has text only."),
-        "sb_unknown_region": ("Die Region „{region}“ gibt es im Gebietsstand 2021 nicht.", "There is no region '{region}' in the 2021 territorial status."),
-    }
-)
 
 # --------------------------------------------------------------------------
 # Search
@@ -477,7 +416,6 @@ def project_table(projects: pd.DataFrame, regions: pd.DataFrame, registries: pd.
             }
         )
     return pd.DataFrame(rows)
-
 
 
 def project_lines(table: pd.DataFrame) -> list[str]:

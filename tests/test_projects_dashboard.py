@@ -14,7 +14,7 @@ from hypothesis import strategies as hs
 
 from dashboard.peers import peer_group
 from etl.transform.region_attributes import peer_types
-from dashboard import charts_projects, projects, projects_overlay
+from dashboard import charts_projects, projects, projects_overlay, projects_ui
 from dashboard.projects import KEY, NONE
 
 # ---------------------------------------------------------------- fixtures
@@ -462,8 +462,8 @@ def test_registry_source_line_and_caption():
 
 
 def test_project_view_url():
-    assert projects.project_view_url("http://h:1/base", "mpsc:MPSC-2019-01", "de") == "http://h:1/base/projekte?project=mpsc%3AMPSC-2019-01"
-    assert projects.project_view_url("http://h", "a:b", "en").endswith("?project=a%3Ab&lang=en")
+    assert projects_ui.project_view_url("http://h:1/base", "mpsc:MPSC-2019-01", "de") == "http://h:1/base/projekte?project=mpsc%3AMPSC-2019-01"
+    assert projects_ui.project_view_url("http://h", "a:b", "en").endswith("?project=a%3Ab&lang=en")
 
 
 # ---------------------------------------------------------------- figures
@@ -545,8 +545,9 @@ def test_overlay_outlines_join_on_registry_and_project(tables):
 def test_overlay_toggle_value_from_the_url():
     assert projects_overlay.show_value("True") and projects_overlay.show_value(True)
     assert not projects_overlay.show_value("False") and not projects_overlay.show_value(None) and not projects_overlay.show_value("")
-    assert projects_overlay.source_ids({"registries": [], "all_registries": ["codefor", "mpsc"]}) == ["codefor", "mpsc"]
-    assert projects_overlay.source_ids({"registries": ["mpsc"], "all_registries": ["codefor", "mpsc"]}) == ["mpsc"]
+    assign = pd.DataFrame({"registry_id": ["mpsc", "codefor"], "project_id": ["p1", "p1"], "dim": "registry", "value": ["mpsc", "codefor"]})
+    assert projects_overlay.source_ids({"registry": []}, assign) == ["codefor", "mpsc"]
+    assert projects_overlay.source_ids({"registry": ["mpsc"]}, assign) == ["mpsc"]
 
 
 # ---------------------------------------------------------------- the real warehouse

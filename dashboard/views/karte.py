@@ -7,23 +7,9 @@ import streamlit as st
 
 from dashboard import charts, data, fmt, mapview, projects_overlay, state, ui
 from dashboard.fmt import columns_as_text, d3_number, locale_tag
-from dashboard.i18n import fmt_number, lang, md_escape, pick, register, t
+from dashboard.i18n import fmt_number, lang, md_escape, pick, t
 from dashboard.state import Param
 
-register({
-    "map_zoom_in": ("Hineinzoomen", "Zoom in"),
-    "map_zoom_out": ("Herauszoomen", "Zoom out"),
-    "map_zoom_reset": ("Ganz Deutschland", "All of Germany"),
-    "map_error": ("Die Karte konnte nicht geladen werden", "The map could not be loaded"),
-    "map_hint": (
-        "Zeigen Sie auf eine Region für Wert und Rang, klicken Sie sie an für Steckbrief und Vergleich. Verschieben durch Ziehen; zoomen mit + und −, Doppelklick oder Strg + Mausrad.",
-        "Point at a region for its value and rank, click it for its profile and comparison. Drag to move; zoom with + and −, a double click or Ctrl + mouse wheel.",
-    ),
-    "map_selected": ("Gewählt", "Selected"),
-    "map_open_profile": ("Steckbrief von {name}", "Profile of {name}"),
-    "map_compare": ("{name} vergleichen", "Compare {name}"),
-    "map_clear": ("Auswahl aufheben", "Clear selection"),
-})
 
 PAGE = "karte"
 LEVELS = ("land", "kreis", "gemeinde")
@@ -126,7 +112,7 @@ class_labels = charts.class_labels(classes, fmt)
 colours = charts.palette(classes.k, reverse=(ind["better"] == "lower"))
 outlines = projects_overlay.outlines(v, overlay, level, frame) if overlay else None
 if outlines is not None and not outlines.empty:
-    source_ids += projects_overlay.source_ids(overlay)
+    source_ids += projects_overlay.source_ids(overlay, data.project_assignments(v))
 line = ui.source_line(v, source_ids)
 map_url, map_ids = data.map_shapes(v, level)
 # A region chosen at another level stays chosen as the region containing it.

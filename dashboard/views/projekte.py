@@ -10,78 +10,18 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_projects, compare_ui, data, fmt, i18n, projects, state, ui
+from dashboard import charts_projects, compare_ui, data, fmt, i18n, projects, projects_ui, state, ui
 from dashboard.text import cell_text
 from dashboard.i18n import fmt_number, lang, md_escape, pick, t
-from dashboard.projects import decode_option, encode_option
 from dashboard.state import Param
 
-i18n.register(
-    {
-        "pj_intro": (
-            "Alle Projekte der Register. Suchen, filtern, herunterladen; ein Klick auf eine Zeile öffnet die Projektansicht.",
-            "Every project of the registries. Search, filter, download; click a row to open the project view.",
-        ),
-        "pj_search": ("Suche", "Search"),
-        "pj_search_placeholder": ("z. B. Mobilität, Muenchen, Open Data", "e.g. mobility, Muenchen, open data"),
-        "pj_years": ("Jahr", "Year"),
-        "pj_years_help": (
-            "Jahr der Aufnahme ins Register (MPSC: Auswahljahr; codefor: Datum der Projektseite). Projekte ohne Jahr erscheinen nur beim vollen Zeitraum.",
-            "Year the project entered the registry (MPSC: selection year; codefor: date of the project page). Projects without a year appear only with the full range.",
-        ),
-        "pj_list": ("Projektliste", "List of projects"),
-        "pj_count": ("{n} von {N} Projekten", "{n} of {N} projects"),
-        "pj_empty": ("Kein Projekt passt zu Suche und Filtern.", "No project matches the search and filters."),
-        "pj_download_csv": ("Liste (CSV)", "List (CSV)"),
-        "pj_download_xlsx": ("Liste (XLSX)", "List (XLSX)"),
-        "pj_choose": ("Projekt ansehen", "View a project"),
-        "pj_choose_none": ("– Projekt wählen –", "– choose a project –"),
-        "pj_unknown": ("Das Projekt „{project}“ gibt es im Datenlager nicht.", "There is no project '{project}' in the warehouse."),
-        "pj_close": ("Projektansicht schließen", "Close the project view"),
-        "pj_description": ("Beschreibung", "Description"),
-        "pj_no_description": ("Das Register enthält keine Beschreibung.", "The registry has no description."),
-        "pj_themes": ("Themen", "Themes"),
-        "pj_funding": ("Förderung (wie berichtet)", "Funding (as reported)"),
-        "pj_funding_note": ("Hinweis", "Note"),
-        "pj_links": ("Links", "Links"),
-        "pj_no_links": ("keine", "none"),
-        "pj_region_list": ("Regionen des Projekts", "Regions of the project"),
-        "pj_role_lead": ("federführend", "lead"),
-        "pj_role_partner": ("Partner", "partner"),
-        "pj_map_title": ("Regionen: {title}", "Regions: {title}"),
-        "pj_map_none": ("Das Projekt ist keiner Region zugeordnet.", "The project is not linked to any region."),
-        "pj_profile": ("Kennzahlen der Regionen", "Key figures of the regions"),
-        "pj_profile_none": ("Für diese Regionen gibt es keine der Kennzahlen.", "None of the key figures exists for these regions."),
-        "pj_col_region": ("Region", "Region"),
-        "pj_col_indicator": ("Kennzahl", "Indicator"),
-        "pj_col_period": ("Stand", "Period"),
-        "pj_col_value": ("Wert", "Value"),
-        "pj_col_median_de": ("Median Deutschland", "Median Germany"),
-        "pj_col_median_peer": ("Median der Vergleichsgruppe", "Peer median"),
-        "pj_n": ("{value} (n = {n})", "{value} (n = {n})"),
-        "pj_registry_block": ("Register, Namensnennung und Lizenz", "Registry, attribution and licence"),
-        "pj_entry_licence": ("Lizenz des Eintrags", "Licence of the entry"),
-        "pj_source_file": ("Rohdatei", "Raw file"),
-        "pj_line": ("Zeile", "line"),
-        "pj_programme": ("Programm", "Programme"),
-        "pj_resolved": ("zugeordnet über: {method}", "resolved by: {method}"),
-    }
-)
 
 PAGE = "projekte"
 FILTER_DIMS = ("registry", "sector", "status", "round", "category", "land")
-FILTER_PARAMS = {
-    "registry": Param("reg", [], "list"),
-    "sector": Param("sec", [], "list"),
-    "status": Param("status", [], "list"),
-    "round": Param("rnd", [], "list"),
-    "category": Param("cat", [], "list"),
-    "land": Param("land", [], "list"),
-}
 P_Q = Param("q", "")
 P_YEARS = Param("years", "")
 P_PROJECT = Param("project", "")
-PARAMS = [P_Q, *FILTER_PARAMS.values(), P_YEARS, P_PROJECT]
+PARAMS = [P_Q, *projects_ui.filter_params(FILTER_DIMS), P_YEARS, P_PROJECT]
 K_PROJECT = state.key(PAGE, P_PROJECT)
 K_YEARS = state.key(PAGE, P_YEARS)
 K_YEARS_WIDGET = f"{PAGE}._years_widget"
@@ -91,15 +31,16 @@ MAP_ASPECT = 2.4  # width:height of the project map's plot area on a wide page
 v = ui.require_warehouse()
 state.restore(PAGE, PARAMS)
 st.title(t("page_projects"))
-if not projects.available(v):
+if not projects_ui.available(v):
     st.info(t("pj_no_projects"))
     state.stop(PAGE, PARAMS)
 
-all_projects, assign, regions, sectors, registries, sources, sector_order = projects.page_tables(v)
-links = projects.cached_links(v)
+tables = projects_ui.page_tables(v)
+all_projects, assign, regions, sectors, registries, sources, sector_order = tables
+links = data.project_links(v)
 all_keys = projects.key_series(all_projects)
 by_key = all_projects.assign(key=all_keys.to_numpy()).set_index("key")
-LABELS = {dim: projects.value_labels(dim, projects.dimension_values(assign, dim), sectors, registries, regions) for dim in projects.DIMENSIONS}
+LABELS = projects_ui.value_labels(tables, projects.DIMENSIONS)
 
 # A project opened (by link, the selector or a row click) shows on top, the
 # list folds away below it; without one the list is the page.
@@ -114,21 +55,7 @@ with list_box:
 
     # ---- search and filters ---------------------------------------------------
     query = st.text_input(t("pj_search"), key=state.key(PAGE, P_Q), placeholder=t("pj_search_placeholder"), help=t("pj_search_help"))
-    selection: dict[str, list[str]] = {}
-    cols = st.columns(3)
-    for i, dim in enumerate(FILTER_DIMS):
-        param = FILTER_PARAMS[dim]
-        values = projects.dimension_values(assign, dim)
-        if dim == "sector":
-            values = [s for s in sector_order if s in values] + [s for s in values if s not in sector_order]
-        options = [encode_option(x) for x in values]
-        state.choose(PAGE, param, options)
-        with cols[i % 3]:
-            chosen = st.multiselect(
-                t(f"pj_dim_{dim}"), options, format_func=lambda o, dim=dim: LABELS[dim].get(decode_option(o), decode_option(o)),
-                key=state.key(PAGE, param), placeholder=t("all"),
-            )
-        selection[dim] = [decode_option(o) for o in chosen]
+    selection = projects_ui.filter_widgets(tables, PAGE, FILTER_DIMS, columns=3)
 
     bounds = projects.year_bounds(all_projects)
     years = None
@@ -146,14 +73,14 @@ with list_box:
 
     keys = projects.matching_keys(assign, selection)
     mask = pd.MultiIndex.from_frame(all_projects[projects.KEY]).isin(keys)
-    mask &= projects.search_mask(projects.cached_haystack(v), query).to_numpy()
+    mask &= projects.search_mask(data.project_haystack(v), query).to_numpy()
     mask &= projects.year_mask(all_projects, years, bounds).to_numpy()
     filtered = all_projects[mask]
 
-    base = projects.app_base(PAGE)
+    base = projects_ui.app_base(PAGE)
     table = projects.project_table(
         filtered, assign, links.merge(filtered[projects.KEY], on=projects.KEY), sectors, registries, regions,
-        view_url=lambda k: projects.project_view_url(base, k, i18n.lang()),
+        view_url=lambda k: projects_ui.project_view_url(base, k, i18n.lang()),
     ).sort_values(["registry", "title"]).reset_index(drop=True)
 
     st.markdown(f"**{t('pj_count', n=fmt_number(len(table), 0), N=fmt_number(len(all_projects), 0))}**")
@@ -177,7 +104,7 @@ with list_box:
         )
         rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
         picked = table["key"].iloc[rows[0]] if rows and rows[0] < len(table) else None
-        if projects.take_new_selection(f"{PAGE}._seen_row", picked) and picked:
+        if projects_ui.take_new_selection(f"{PAGE}._seen_row", picked) and picked:
             st.session_state[K_PROJECT] = picked
             st.rerun()  # start again with the view on top and the list folded
         export = table.drop(columns=["key"])
@@ -226,7 +153,7 @@ def render_map(own_links: pd.DataFrame, title: str, registry_id: str, project_id
         frame = part[["region_id", "name"]].assign(name=lambda d: d["name"].fillna(d["region_id"]).astype(str))
         frame["label"] = frame["name"] + " (" + frame["region_id"].astype(str) + ")"
         highlights.append((frame, url))
-        feature_boxes = projects.cached_feature_bounds(v, level)
+        feature_boxes = data.feature_bounds(v, level)
         boxes += [feature_boxes.get(r) for r in frame["region_id"]]
         export_ids.setdefault(url, set()).update(frame["region_id"])
     box = projects.union_bounds(boxes)
@@ -235,7 +162,7 @@ def render_map(own_links: pd.DataFrame, title: str, registry_id: str, project_id
     url_level[kreis_url] = "kreis"
     context = pd.DataFrame(columns=["region_id", "name"])
     if padded is not None:
-        near = [rid for rid, b in projects.cached_feature_bounds(v, "kreis").items() if projects.intersects(b, padded) and rid in regions.index]
+        near = [rid for rid, b in data.feature_bounds(v, "kreis").items() if projects.intersects(b, padded) and rid in regions.index]
         context = regions.loc[near, ["region_id", "name"]]
         export_ids.setdefault(kreis_url, set()).update(context["region_id"])
     fig = charts_projects.project_map(context, kreis_url, highlights, padded, t("pj_map_title", title=title), ui.source_line(v, ["bkg_vg5000"]))

@@ -11,44 +11,10 @@ import streamlit as st
 
 from dashboard import data, state, ui
 from dashboard.text import cell_text
-from dashboard.i18n import fmt_number, lang, md_escape, pick, register, t
+from dashboard.i18n import fmt_number, lang, md_escape, pick, t
 from dashboard.state import Param
 from etl.catalogue import TOPICS
 
-register(
-    {
-        "src_intro": (
-            "Alle Zahlen stammen aus veröffentlichten Quellen. Jede Quelle behält ihre Lizenz; der Quellenvermerk steht bei jeder Grafik und in jedem Export.",
-            "Every number comes from a published source. Each source keeps its licence; its attribution is shown with every chart and in every export.",
-        ),
-        "src_publisher": ("Herausgeber", "Publisher"),
-        "src_files": ("Gelesene Dateien", "Files read"),
-        "src_attribution": ("Quellenvermerk", "Attribution"),
-        "method": ("Methodik", "Method"),
-        "method_text": (
-            "Rohdateien werden unverändert gelesen (Extraktion: nur Format), dann in die Langform gebracht und auf die amtlichen Gebietsschlüssel des Gebietsstands 01.01.2021 (BKG VG5000) bezogen. Zeilen, die nicht passen (z. B. Schlüssel aufgelöster Gemeinden, Werte außerhalb 0–100 %), werden nicht verworfen, sondern mit Datei, Blatt, Zeile, Spalte und Grund in der Quarantäne abgelegt. Kennzeichen der Herausgeber („-“, „.“, „x“) bleiben als Kennzeichen erhalten.",
-            "Raw files are read unchanged (extraction: format only), reshaped to long form and keyed to the official region keys of the territorial status 2021-01-01 (BKG VG5000). Rows that do not fit (e.g. keys of merged municipalities, shares outside 0–100 %) are not dropped but kept in the quarantine with file, sheet, line, column and reason. Publishers' value markers ('-', '.', 'x') are kept as flags.",
-        ),
-        "q_summary": ("Zusammenfassung nach Quelle und Grund", "Summary by source and reason"),
-        "q_rows": ("Zeilen", "Rows"),
-        "q_filter": ("Quelle filtern", "Filter by source"),
-        "q_reason": ("Grund", "Reason"),
-        "q_shown": ("Die Tabelle zeigt höchstens {n} Zeilen; der Download enthält alle.", "The table shows at most {n} rows; the download has them all."),
-        "dups": ("Doppelt veröffentlichte Werte", "Figures published twice"),
-        "stage_times": ("Laufzeit je Schritt (s)", "Time per step (s)"),
-        "row_counts": ("Zeilen je Tabelle", "Rows per table"),
-        "flags_title": ("Kennzeichen", "Flags"),
-        "tab_sources": ("Quellen", "Sources"),
-        "tab_indicators": ("Indikatoren", "Indicators"),
-        "tab_quality": ("Qualität & Quarantäne", "Quality & quarantine"),
-        "tab_build": ("Build", "Build"),
-        "aggregation": ("Aggregation", "Aggregation"),
-        "better": ("Besser ist", "Better is"),
-        "better_higher": ("höher", "higher"),
-        "better_lower": ("niedriger", "lower"),
-        "better_neutral": ("—", "—"),
-    }
-)
 
 PAGE = "quellen"
 P_SRC = Param("src", "")

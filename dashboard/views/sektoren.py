@@ -9,130 +9,45 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_projects, fmt, i18n, projects, state, ui
+from dashboard import charts_projects, data, fmt, i18n, projects, projects_ui, state, ui
 from dashboard.i18n import fmt_number, md_escape, t
-from dashboard.projects import NONE, decode_option, encode_option
+from dashboard.projects import NONE
 from dashboard.state import Param
 
-i18n.register(
-    {
-        "sk_intro": (
-            "Digitale Projekte der Register nach Sektor. Ein Projekt mit mehreren Sektoren (oder Regionen in mehreren Ländern) zählt in jedem davon; "
-            "die Balken ergeben zusammen daher mehr als die Zahl der Projekte. Klicken Sie auf einen Balken oder ein Feld, um die Projekte dahinter zu sehen.",
-            "Digital projects of the registries by sector. A project with several sectors (or regions in several Länder) counts in each of them, "
-            "so the bars add up to more than the number of projects. Click a bar or a box to see the projects behind it.",
-        ),
-        "sk_filters": ("Filter", "Filters"),
-        "sk_stack": ("Balken unterteilt nach", "Bars split by"),
-        "sk_measure": ("Kennzahl", "Measure"),
-        "sk_tree": ("Felder im Baumdiagramm", "Boxes in the treemap"),
-        "sk_empty": ("Keine Projekte passen zu diesen Filtern. Bitte lockern Sie die Auswahl.", "No project matches these filters. Please widen the selection."),
-        "sk_n_projects": ("Projekte in der Auswahl", "Projects in the selection"),
-        "sk_n_registries": ("Register", "Registries"),
-        "sk_n_assignments": ("Sektor-Zuordnungen", "Sector assignments"),
-        "sk_bars_title": ("{measure} nach Sektor und {dim}", "{measure} by sector and {dim}"),
-        "sk_tree_title": ("{measure}: Sektor → {dim}", "{measure}: sector → {dim}"),
-        "sk_count_note": (
-            "{N} Projekte mit {k} Sektor-Zuordnungen: ein Projekt mit mehreren Sektoren zählt in jedem.",
-            "{N} projects with {k} sector assignments: a project with several sectors counts in each.",
-        ),
-        "sk_multi_note": (
-            "Auch nach „{dim}“ zählt ein Projekt mit mehreren Regionen in jedem Wert seiner Regionen.",
-            "By '{dim}', too, a project with several regions counts once for each value of its regions.",
-        ),
-        "sk_funding_note": (
-            "Summe der berichteten Beträge: {n} von {N} Projekten berichten einen; der volle Betrag eines Projekts zählt in jedem seiner Sektoren.",
-            "Sum of reported amounts: {n} of {N} projects report one; a project's full amount counts in each of its sectors.",
-        ),
-        "sk_funding_none": (
-            "Keines der Projekte in der Auswahl berichtet diesen Betrag. Bitte wählen Sie „Anzahl Projekte“ oder andere Filter.",
-            "No project in the selection reports this amount. Please choose 'Number of projects' or other filters.",
-        ),
-        "sk_hover_count": ("%{x:.0f} Projekte", "%{x:.0f} projects"),
-        "sk_hover_funding": (
-            "%{x:,.1f} Mio. EUR<br>%{customdata[1]} von %{customdata[2]} Projekten berichten",
-            "%{x:,.1f} million EUR<br>%{customdata[1]} of %{customdata[2]} projects report one",
-        ),
-        "sk_tree_hover_count": ("%{value:.0f} Projekte", "%{value:.0f} projects"),
-        "sk_tree_hover_funding": (
-            "%{value:,.1f} Mio. EUR<br>%{customdata[0]} von %{customdata[1]} Projekten berichten",
-            "%{value:,.1f} million EUR<br>%{customdata[0]} of %{customdata[1]} projects report one",
-        ),
-        "sk_axis_count": ("Projekte", "Projects"),
-        "sk_axis_funding": ("Mio. EUR (berichtet)", "million EUR (reported)"),
-        "sk_cell": ("Projekte anzeigen für", "Show the projects of"),
-        "sk_cell_none": ("– Balken oder Feld wählen –", "– choose a bar or box –"),
-        "sk_cell_projects": ("{n} Projekte: {cell}", "{n} projects: {cell}"),
-        "sk_cell_empty": ("Für dieses Feld gibt es in der Auswahl keine Projekte.", "There are no projects for this box in the selection."),
-        "sk_open_first": ("Projektansicht öffnen", "Open the project view"),
-        "sk_table": ("Zahlen zum Diagramm", "Numbers behind the chart"),
-        "sk_col_projects": ("Projekte", "Projects"),
-        "sk_col_federal_n": ("mit Bundesförderung", "with federal grant"),
-        "sk_col_federal": ("Bundesförderung berichtet (EUR)", "Federal grant reported (EUR)"),
-        "sk_col_total_n": ("mit Gesamtvolumen", "with total volume"),
-        "sk_col_total": ("Gesamtvolumen berichtet (EUR)", "Total volume reported (EUR)"),
-    }
-)
 
 PAGE = "sektoren"
 FILTER_DIMS = ("registry", "sector", "round", "category", "status", "land", "region_type", "urban_rural")
-FILTER_PARAMS = {
-    "registry": Param("reg", [], "list"),
-    "sector": Param("sec", [], "list"),
-    "round": Param("rnd", [], "list"),
-    "category": Param("cat", [], "list"),
-    "status": Param("status", [], "list"),
-    "land": Param("land", [], "list"),
-    "region_type": Param("rtype", [], "list"),
-    "urban_rural": Param("urt", [], "list"),
-}
 STACK_DIMS = ("registry", "round", "category", "status", "land", "region_type", "urban_rural")
 TREE_DIMS = ("registry", "category", "round", "status")  # single-valued per project: a sector box is the sum of its leaves
 P_STACK = Param("stack", "registry")
 P_MEASURE = Param("measure", "count")
 P_TREE = Param("tree", "registry")
 P_CELL = Param("cell", "")
-PARAMS = [*FILTER_PARAMS.values(), P_STACK, P_MEASURE, P_TREE, P_CELL]
+FILTER_PARAMS = projects_ui.filter_params(FILTER_DIMS)
+PARAMS = [*FILTER_PARAMS, P_STACK, P_MEASURE, P_TREE, P_CELL]
 K_CELL = state.key(PAGE, P_CELL)
 
 v = ui.require_warehouse()
 state.restore(PAGE, PARAMS)
 st.title(t("page_sectors"))
-if not projects.available(v):
+if not projects_ui.available(v):
     st.info(t("pj_no_projects"))
     state.stop(PAGE, PARAMS)
 
-all_projects, assign, regions, sectors, registries, sources, sector_order = projects.page_tables(v)
+tables = projects_ui.page_tables(v)
+all_projects, assign, regions, sectors, registries, sources, sector_order = tables
 st.caption(t("sk_intro"))
-
-
-def labels_of(dim: str) -> dict[str, str]:
-    return projects.value_labels(dim, projects.dimension_values(assign, dim), sectors, registries, regions)
 
 
 # Labels are looked up, not translated, inside format functions: those may run
 # outside the script (AppTest formats values in the test thread).
-LABELS = {dim: labels_of(dim) for dim in projects.DIMENSIONS}
+LABELS = projects_ui.value_labels(tables, projects.DIMENSIONS)
 DIM_NAMES = {dim: t(f"pj_dim_{dim}") for dim in projects.DIMENSIONS}
 
 # ---- filters --------------------------------------------------------------
-selection: dict[str, list[str]] = {}
-any_filter = any(state.get(PAGE, p) for p in FILTER_PARAMS.values())
+any_filter = any(state.get(PAGE, p) for p in FILTER_PARAMS)
 with st.expander(t("sk_filters"), expanded=any_filter):
-    cols = st.columns(4)
-    for i, dim in enumerate(FILTER_DIMS):
-        param = FILTER_PARAMS[dim]
-        values = projects.dimension_values(assign, dim)
-        if dim == "sector":
-            values = [s for s in sector_order if s in values] + [s for s in values if s not in sector_order]
-        options = [encode_option(x) for x in values]
-        state.choose(PAGE, param, options)
-        with cols[i % 4]:
-            chosen = st.multiselect(
-                t(f"pj_dim_{dim}"), options, format_func=lambda o, dim=dim: LABELS[dim].get(decode_option(o), decode_option(o)),
-                key=state.key(PAGE, param), placeholder=t("all"),
-            )
-        selection[dim] = [decode_option(o) for o in chosen]
+    selection = projects_ui.filter_widgets(tables, PAGE, FILTER_DIMS, columns=4)
 
 keys = projects.matching_keys(assign, selection)
 sub = projects.restrict(assign, selection, keys)
@@ -221,9 +136,9 @@ else:
         t("sk_bars_title", measure=measure_label, dim=t(f"pj_dim_{stack}")), line, axis, hover,
         legend_title=t(f"pj_dim_{stack}"), note=bar_note, lang=i18n.lang(),
     )
-    points = projects.selectable_chart_block(fig, export_frame(bars, stack), f"dsr_sectors_{stack}_{measure}", permalink, key=f"{PAGE}.bars", source_ids=registry_ids)
+    points = projects_ui.selectable_chart_block(fig, export_frame(bars, stack), f"dsr_sectors_{stack}_{measure}", permalink, key=f"{PAGE}.bars", source_ids=registry_ids)
     picked = projects.selected_cell(points)
-    if projects.take_new_selection(f"{PAGE}._seen_bars", picked) and picked:
+    if projects_ui.take_new_selection(f"{PAGE}._seen_bars", picked) and picked:
         st.session_state[K_CELL] = picked
 
     # ---- treemap ----------------------------------------------------------
@@ -235,9 +150,9 @@ else:
             tree, tree_order, LABELS["sector"], LABELS[tree_dim], tree_colours, tree_dim,
             t("sk_tree_title", measure=measure_label, dim=t(f"pj_dim_{tree_dim}")), line, tree_hover, note=note, lang=i18n.lang(),
         )
-        points = projects.selectable_chart_block(tree_fig, export_frame(tree, tree_dim), f"dsr_sectors_tree_{tree_dim}_{measure}", permalink, key=f"{PAGE}.tree", source_ids=registry_ids)
+        points = projects_ui.selectable_chart_block(tree_fig, export_frame(tree, tree_dim), f"dsr_sectors_tree_{tree_dim}_{measure}", permalink, key=f"{PAGE}.tree", source_ids=registry_ids)
         picked = projects.selected_cell(points)
-        if projects.take_new_selection(f"{PAGE}._seen_tree", picked) and picked:
+        if projects_ui.take_new_selection(f"{PAGE}._seen_tree", picked) and picked:
             st.session_state[K_CELL] = picked
         for a, b in zip(tree["a"], tree["b"]):
             cells[projects.cell_id(a, tree_dim, b)] = cell_label(a, tree_dim, b)
@@ -266,10 +181,10 @@ if parsed:
     if cell_projects.empty:
         st.info(t("sk_cell_empty"))
     else:
-        base = projects.app_base(PAGE)
+        base = projects_ui.app_base(PAGE)
         table = projects.project_table(
-            cell_projects, sub, projects.cached_links(v).merge(cell_projects[projects.KEY], on=projects.KEY), sectors, registries, regions,
-            view_url=lambda k: projects.project_view_url(base, k, i18n.lang()),
+            cell_projects, sub, data.project_links(v).merge(cell_projects[projects.KEY], on=projects.KEY), sectors, registries, regions,
+            view_url=lambda k: projects_ui.project_view_url(base, k, i18n.lang()),
         ).sort_values(["registry", "title"])
         st.markdown(f"**{md_escape(t('sk_cell_projects', n=len(table), cell=cells.get(cell, cell)))}**")
         shown = table[["title", "registry", "regions", "round", "category", "year", "funding_federal_eur", "funding_total_eur", "view"]].rename(

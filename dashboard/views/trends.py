@@ -7,43 +7,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_compare, compare, compare_ui, data, fmt, i18n, state, ui
+from dashboard import charts_compare, compare, compare_ui, data, fmt, state, ui
 from dashboard.i18n import fmt_number, lang, md_escape, pick, t
 from dashboard.state import Param
 from etl.catalogue import GERMANY_ID, LEVELS, TOPICS
 
-i18n.register(
-    {
-        "trd_intro": (
-            "Zeitreihen eines Indikators für bis zu sechs Regionen. Halbjahreswerte stehen Mitte (30.06.) und Ende (31.12.) des Jahres.",
-            "Time series of one indicator for up to six regions. Half-year values sit at mid-year (30 June) and year end (31 Dec).",
-        ),
-        "trd_context": ("Vergleichslinien", "Context lines"),
-        "trd_ctx_bund": ("Deutschland", "Germany"),
-        "trd_ctx_land": ("Land", "Land"),
-        "trd_land_line": ("{name} (Land)", "{name} (Land)"),
-        "trd_index_title": ("Index ({base} = 100)", "Index ({base} = 100)"),
-        "trd_no_base": ("Ohne Wert zum Basiszeitpunkt {base} (nicht gezeigt): {names}.", "No value in the base period {base} (not shown): {names}."),
-        "trd_per_capita_note": (
-            "Je Einwohner: geteilt durch die Einwohnerzahl (Indikator „Bevölkerung“) derselben Region zum nächsten Stichtag am oder vor dem Zeitpunkt. Verwendet: {used}.",
-            "Per inhabitant: divided by the population (indicator 'population') of the same region at the nearest date on or before the period. Used: {used}.",
-        ),
-        "trd_pop_used": ("{series}: Bevölkerung vom {pop} für {periods}", "{series}: population of {pop} for {periods}"),
-        "trd_pop_same": ("jeweils die Bevölkerung desselben Stichtags", "the population of the same date throughout"),
-        "trd_pop_same_except": ("die Bevölkerung desselben Stichtags, außer {items}", "the population of the same date, except {items}"),
-        "trd_pop_missing": ("{n} Werte ohne Einwohnerzahl am oder vor ihrem Zeitpunkt (Lücke).", "{n} values without a population on or before their period (gap)."),
-        "trd_break_label": ("Bruch {i}", "Break {i}"),
-        "trd_breaks_title": ("Brüche in der Reihe (gestrichelte Linien)", "Series breaks (dashed lines)"),
-        "trd_break_item": ("**{label}** – ab {date}: {text}", "**{label}** – from {date}: {text}"),
-        "trd_gap_note": ("Lücken: {items}. Diese Zeitpunkte haben keinen Wert und werden nicht verbunden.", "Gaps: {items}. These periods have no value and are not joined."),
-        "trd_flag_kept_note": ("Mit Kennzeichen (offener Kreis): {items}.", "Flagged (open circle): {items}."),
-        "trd_flag_kept_words": ("Werte mit Kennzeichen: {items}.", "Values with a flag: {items}."),
-        "trd_flagged_legend": ("Wert mit Kennzeichen", "Flagged value"),
-        "trd_missing_rows": ("{n} Zeitpunkte ohne veröffentlichten Wert für einzelne Reihen (Lücke).", "{n} periods without a published value for some series (gap)."),
-        "trd_no_context": ("Keine Werte für: {names}.", "No values for: {names}."),
-        "trd_population_label": ("Bevölkerung", "Population"),
-    }
-)
 
 PAGE = "trends"
 P_REGIONS = Param("regions", [], "list")

@@ -7,64 +7,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_compare, compare, compare_ui, data, fmt, i18n, peers, state, ui
+from dashboard import charts_compare, compare, compare_ui, data, fmt, peers, state, ui
 from dashboard.i18n import fmt_number, lang, md_escape, pick, t
 from dashboard.state import Param
 from etl.catalogue import LEVELS, TOPICS
 
-i18n.register(
-    {
-        "cmp_intro": (
-            "Wählen Sie Regionen oder eine Region und ihre Vergleichsgruppe. Die Balken zeigen den Wert zum Zeitpunkt B, die gestrichelte Linie den Median der Gruppe.",
-            "Choose regions, or one region and its peer group. The bars show the value in period B, the dashed line the group's median.",
-        ),
-        "cmp_anchor": ("Bezugsregion", "Anchor region"),
-        "cmp_no_peers": ("Für {name} gibt es keine Vergleichsregionen mit diesen Merkmalen.", "There are no peers sharing these attributes with {name}."),
-        "cmp_peer_note": ("Bezugsregion {name}. Der Median wird ohne die Bezugsregion berechnet.", "Anchor region {name}. The median leaves out the anchor region."),
-        "cmp_peers_help": (
-            "Leer: nur die gewählten Regionen. Sonst die Bezugsregion und alle Regionen ihrer Ebene, die jedes gewählte Merkmal mit ihr teilen (ohne Merkmal: die ganze Ebene). Dieselbe Regel bildet die Vergleichsgruppe im Steckbrief.",
-            "Empty: the chosen regions only. Otherwise the anchor and every region of its level sharing each chosen attribute (no attribute: the whole level). The Steckbrief's peer group follows the same rule.",
-        ),
-        "cmp_window": ("Im Diagramm: {name} und die {k} im Rang nächsten der {n} Regionen; alle stehen in der Tabelle.", "In the chart: {name} and the {k} nearest in rank of the {n} regions; all are in the table."),
-        "cmp_own_note": ("Der Median ist der Median der gewählten Regionen.", "The median is the median of the chosen regions."),
-        "cmp_mixed_levels": ("Die Auswahl mischt Ebenen ({levels}); Ränge gelten innerhalb der jeweiligen Ebene.", "The selection mixes levels ({levels}); ranks are within each level."),
-        "cmp_period_a": ("Zeitpunkt A", "Period A"),
-        "cmp_period_b": ("Zeitpunkt B", "Period B"),
-        "cmp_gap": ("Abstand zum Median", "Gap to median"),
-        "cmp_gap_pct": ("Abstand zum Median (%)", "Gap to median (%)"),
-        "cmp_median_value": ("Median: {value}", "Median: {value}"),
-        "cmp_rank_a": ("Rang A", "Rank A"),
-        "cmp_rank_b": ("Rang B", "Rank B"),
-        "cmp_rank_of": ("von", "of"),
-        "cmp_change": ("Veränderung (Plätze)", "Change (places)"),
-        "cmp_group_rank_a": ("Rang A in der Gruppe", "Rank A in group"),
-        "cmp_group_rank_b": ("Rang B in der Gruppe", "Rank B in group"),
-        "cmp_group_change": ("Veränderung in der Gruppe", "Change in group"),
-        "cmp_value_a": ("Wert A", "Value A"),
-        "cmp_value_b": ("Wert B", "Value B"),
-        "cmp_ranking": ("Rangliste", "Ranking"),
-        "cmp_rank_help": (
-            "Rang 1 = {best}; Rang unter allen Regionen derselben Ebene mit Wert, und innerhalb der Gruppe. Eine positive Veränderung heißt: von A nach B aufgestiegen.",
-            "Rank 1 = {best}; rank among all regions of the same level with a value, and within the group. A positive change means: moved up from A to B.",
-        ),
-        "cmp_best_higher": ("höchster Wert", "highest value"),
-        "cmp_best_lower": ("niedrigster Wert (niedriger ist besser)", "lowest value (lower is better)"),
-        "cmp_best_neutral": ("höchster Wert (keine Wertung)", "highest value (no judgement)"),
-        "cmp_break_between": ("Zwischen A und B liegt ein Bruch in der Reihe ({date}): {text}", "There is a series break between A and B ({date}): {text}"),
-        "cmp_same_period": ("A und B sind derselbe Zeitpunkt: keine Veränderung.", "A and B are the same period: no change."),
-        "cmp_projects_title": ("Projekte der Regionen", "Projects of the regions"),
-        "cmp_projects_none": ("Keine der Regionen im Diagramm hat ein Projekt in den Registern.", "None of the regions in the chart has a project in the registries."),
-        "cmp_projects_missing": ("Das Datenlager enthält noch keine Projektregister (Tabellen projects, project_regions).", "The warehouse has no project registries yet (tables projects, project_regions)."),
-        "cmp_projects_note": ("Ein Projekt einer Gemeinde zählt auch für ihren Kreis und ihr Land („über“ nennt den verknüpften Schlüssel).", "A project of a municipality also counts for its district and Land ('via' names the linked key)."),
-        "cmp_via": ("über", "via"),
-        "cmp_title_col": ("Titel", "Title"),
-        "cmp_year": ("Jahr", "Year"),
-        "cmp_funding_federal": ("Bundesförderung (EUR, berichtet)", "Federal funding (EUR, reported)"),
-        "cmp_role": ("Rolle", "Role"),
-        "cmp_median_col": ("Median", "Median"),
-        "cmp_values_missing": ("{n} Regionen der Gruppe haben zum Zeitpunkt B keinen Wert.", "{n} regions of the group have no value in period B."),
-    }
-)
 
 PAGE = "vergleich"
 P_REGIONS = Param("regions", [], "list")
