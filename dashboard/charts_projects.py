@@ -47,13 +47,7 @@ def stacked_bars(
     b_order: Sequence[str],
     b_labels: dict[str, str],
     colours: dict[str, str],
-    title: str,
-    source_line: str,
-    value_title: str,
-    hover_value: str,
-    legend_title: str = "",
-    note: str = "",
-    lang: str = "de",
+    title: str, source_line: str, value_title: str, hover_value: str, legend_title: str = "", note: str = "", lang: str = "de",
 ) -> go.Figure:
     """Horizontal bars, one per a-value (sector), stacked by b-values.
 
@@ -98,11 +92,7 @@ def treemap(
     b_labels: dict[str, str],
     colours_a: dict[str, str],
     dim_b: str,
-    title: str,
-    source_line: str,
-    value_text: str,
-    note: str = "",
-    lang: str = "de",
+    title: str, source_line: str, value_text: str, note: str = "", lang: str = "de",
 ) -> go.Figure:
     """Sector boxes, each split by the b-values (registry, category…).
 

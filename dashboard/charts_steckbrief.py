@@ -150,24 +150,17 @@ def locator_map(
     ``highlight`` have region_id and name). Both layers may use different
     shapes (Kreise around a Gemeinde)."""
     fig = go.Figure()
-    fig.add_trace(
-        go.Choropleth(
-            geojson=context_geojson, locations=context["region_id"], z=np.zeros(len(context)),
-            colorscale=[[0, CONTEXT_FILL], [1, CONTEXT_FILL]], showscale=False,
-            marker_line_color="#ffffff", marker_line_width=0.6,
-            customdata=context[["name"]].to_numpy(), hovertemplate="%{customdata[0]}<extra></extra>",
-            showlegend=False, name="context",
+    for geojson, frame, fill, line, width, hover, name in (
+        (context_geojson, context, CONTEXT_FILL, "#ffffff", 0.6, "%{customdata[0]}", "context"),
+        (highlight_geojson, highlight, HIGHLIGHT, "#7f0000", 1.0, "<b>%{customdata[0]}</b>", "highlight"),
+    ):
+        fig.add_trace(
+            go.Choropleth(
+                geojson=geojson, locations=frame["region_id"], z=np.zeros(len(frame)),
+                colorscale=[[0, fill], [1, fill]], showscale=False, marker_line_color=line, marker_line_width=width,
+                customdata=frame[["name"]].to_numpy(), hovertemplate=f"{hover}<extra></extra>", showlegend=False, name=name,
+            )
         )
-    )
-    fig.add_trace(
-        go.Choropleth(
-            geojson=highlight_geojson, locations=highlight["region_id"], z=np.zeros(len(highlight)),
-            colorscale=[[0, HIGHLIGHT], [1, HIGHLIGHT]], showscale=False,
-            marker_line_color="#7f0000", marker_line_width=1.0,
-            customdata=highlight[["name"]].to_numpy(), hovertemplate="<b>%{customdata[0]}</b><extra></extra>",
-            showlegend=False, name="highlight",
-        )
-    )
     fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator", bgcolor="rgba(0,0,0,0)")
     fig.update_layout(height=height, margin=dict(l=0, r=0, t=50, b=60), dragmode=False)
     return with_title_and_source(fig, title, source_line)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import compare, data, fmt, i18n, peers, state
+from dashboard import compare, data, fmt, i18n, peers, state, ui
 from dashboard.i18n import md_escape, t
 from dashboard.state import Param
 from etl.catalogue import GERMANY_ID
@@ -39,6 +39,26 @@ def indicators_at(v: str, levels: tuple[str, ...]) -> tuple[pd.DataFrame, dict[s
     topic_of = dict(zip(available["indicator_id"], available["topic"]))
     preferred = compare.default_indicator(list(available["indicator_id"]), topic_of)
     return available, topic_of, preferred, list(dict.fromkeys(available["topic"]))
+
+
+def indicator_picker(v: str, page: str, p_topic: Param, p_ind: Param, levels: tuple[str, ...], topic_col, ind_col) -> str | None:
+    """Topic and indicator selectboxes (in the given columns) over the indicators
+    with values at ``levels``; a link's indicator implies its topic. None when
+    no indicator has values there."""
+    from etl.catalogue import TOPICS
+
+    available, topic_of, preferred, topics = indicators_at(v, levels)
+    if available.empty:
+        return None
+    with topic_col:
+        state.imply(page, p_ind, p_topic, topic_of)
+        state.choose(page, p_topic, topics, default=topic_of[preferred])
+        topic = st.selectbox(t("topic"), topics, format_func={k: i18n.pick(*TOPICS.get(k, (k, k))) for k in topics}.get, key=state.key(page, p_topic))
+    choices = available[available["topic"] == topic]
+    ind_labels = {i: ui.indicator_label(choices.loc[i]) for i in choices.index}
+    with ind_col:
+        state.choose(page, p_ind, list(ind_labels), default=preferred)
+        return st.selectbox(t("indicator"), list(ind_labels), format_func=ind_labels.get, key=state.key(page, p_ind))
 
 
 def region_picker(v: str, page: str, param: Param) -> list[str]:

@@ -71,10 +71,14 @@ def manifest(v: str) -> dict:
     return _wh(v).manifest
 
 
+def _keyed(v: str, name: str, key: str) -> pd.DataFrame:
+    """A whole catalogue table indexed by its key (the key stays a column too)."""
+    return _wh(v).table(name).set_index(key, drop=False)
+
+
 @st.cache_resource(max_entries=4, show_spinner=False)
 def regions(v: str) -> pd.DataFrame:
-    frame = _wh(v).table("regions")
-    return frame.set_index("region_id", drop=False)
+    return _keyed(v, "regions", "region_id")
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -96,18 +100,17 @@ def region_labels(v: str) -> dict[str, str]:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def indicators(v: str) -> pd.DataFrame:
-    frame = _wh(v).table("indicators")
-    return frame.set_index("indicator_id", drop=False)
+    return _keyed(v, "indicators", "indicator_id")
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def sources(v: str) -> pd.DataFrame:
-    return _wh(v).table("sources").set_index("source_id", drop=False)
+    return _keyed(v, "sources", "source_id")
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def flags(v: str) -> pd.DataFrame:
-    return _wh(v).table("flags").set_index("flag", drop=False)
+    return _keyed(v, "flags", "flag")
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

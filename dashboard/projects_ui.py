@@ -60,6 +60,21 @@ def page_tables(v: str) -> PageTables:
     )
 
 
+def open_page(page: str, params: Sequence[Param], title_key: str) -> tuple[str, PageTables]:
+    """The start of a page that shows projects: the warehouse version, the
+    link's state, the title, and its tables (or a message when the warehouse has
+    no registries)."""
+    from dashboard import ui
+
+    v = ui.require_warehouse()
+    state.restore(page, params)
+    st.title(t(title_key))
+    if not available(v):
+        st.info(t("pj_no_projects"))
+        state.stop(page, params)
+    return v, page_tables(v)
+
+
 def value_labels(tables: PageTables, dims: Sequence[str]) -> dict[str, dict[str, str]]:
     """Each dimension's values with their labels in the session's language
     (computed now: a format function must not depend on the session)."""

@@ -56,6 +56,17 @@ def region_context(region_id: str, regions: pd.DataFrame) -> dict[str, str]:
     }
 
 
+def where_parts(context: dict[str, str]) -> list[str]:
+    """Type, Kreis (unless the region is its own Kreis) and Land of a region:
+    the subtitle of its profile and of its PDF."""
+    parts = [context["type"]]
+    if context["kreis"] and context["kreis"] != context["name"]:
+        parts.append(gazetteer.kreis_label(context["kreis"], context["kreis_type"]))
+    if context["land"]:
+        parts.append(context["land"])
+    return parts
+
+
 def ancestors(region_id: str, regions: pd.DataFrame) -> list[str]:
     """The Kreis and Land that contain a region (nearest first), existing ones only."""
     row = regions.loc[region_id]
@@ -491,12 +502,7 @@ def build_briefing(
 ) -> Briefing:
     """Everything the PDF says, in the current language."""
     c = region_context(region_id, regions)
-    subtitle = [c["type"]]
-    if c["kreis"] and c["kreis"] != c["name"]:
-        subtitle.append(gazetteer.kreis_label(c["kreis"], c["kreis_type"]))
-    if c["land"]:
-        subtitle.append(c["land"])
-    subtitle.append(f"{t('sb_key')} {region_id}")
+    subtitle = [*where_parts(c), f"{t('sb_key')} {region_id}"]
     nuts = regions.loc[region_id].get("nuts_id")
     if isinstance(nuts, str) and nuts and c["level"] != "gemeinde":
         subtitle.append(f"NUTS {nuts}")

@@ -112,38 +112,18 @@ def downloads(
     table = _describer(frame, indicator_id, period, decimals, source_ids)
     info = _info(frame, indicator_id, permalink, source_ids)
     sheet = "Daten" if lang() == "de" else "Data"
-    cols = st.columns(5)
-    for col, kind in zip(cols[:3], ("png", "svg", "pdf")):
+    files = [
+        *((kind, lambda kind=kind: _export_figure(fig, permalink, kind, geojsons), export.MIMES[kind], ":material/download:") for kind in ("png", "svg", "pdf")),
+        ("csv", lambda: csv_bytes(table()), "text/csv", ":material/table:"),
+        ("xlsx", lambda: (lambda described: xlsx_bytes(described, info(described), sheet))(table()),
+         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ":material/grid_on:"),
+    ]
+    for col, (kind, content, mime, icon) in zip(st.columns(len(files)), files):
         with col:
             st.download_button(
-                t(f"download_{kind}"),
-                data=lambda kind=kind: _export_figure(fig, permalink, kind, geojsons),
-                file_name=f"{name}.{kind}",
-                mime=export.MIMES[kind],
-                key=f"{key}.{kind}",
-                on_click="ignore",
-                icon=":material/download:",
+                t(f"download_{kind}"), data=content, file_name=f"{name}.{kind}", mime=mime,
+                key=f"{key}.{kind}", on_click="ignore", icon=icon,
             )
-    with cols[3]:
-        st.download_button(
-            t("download_csv"),
-            data=lambda: csv_bytes(table()),
-            file_name=f"{name}.csv",
-            mime="text/csv",
-            key=f"{key}.csv",
-            on_click="ignore",
-            icon=":material/table:",
-        )
-    with cols[4]:
-        st.download_button(
-            t("download_xlsx"),
-            data=lambda: (lambda described: xlsx_bytes(described, info(described), sheet))(table()),
-            file_name=f"{name}.xlsx",
-            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            key=f"{key}.xlsx",
-            on_click="ignore",
-            icon=":material/grid_on:",
-        )
     show_permalink(permalink)
 
 

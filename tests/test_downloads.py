@@ -76,7 +76,7 @@ def test_several_indicators_each_with_their_decimals():
     out = export.describe(frame, small_catalogue(), "en")
     assert out["value"].tolist() == [5.28, 1471508.0] and out["land_value"].tolist() == [3.78, 13076721.0]
     assert out["period"].tolist() == ["2025-01-01", "2018-12-31"] and out["name"].tolist() == ["München", "München"]
-    assert out["unit"].tolist() == ["%", "Personen"]
+    assert out["unit"].tolist() == ["%", "persons"]  # the English download says its units in English
 
 
 def test_registry_sources_and_unknown_sources():

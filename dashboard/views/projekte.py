@@ -28,14 +28,7 @@ K_YEARS_WIDGET = f"{PAGE}._years_widget"
 K_YEARS_WRITTEN = f"{PAGE}._years_written"
 MAP_ASPECT = 2.4  # width:height of the project map's plot area on a wide page
 
-v = ui.require_warehouse()
-state.restore(PAGE, PARAMS)
-st.title(t("page_projects"))
-if not projects_ui.available(v):
-    st.info(t("pj_no_projects"))
-    state.stop(PAGE, PARAMS)
-
-tables = projects_ui.page_tables(v)
+v, tables = projects_ui.open_page(PAGE, PARAMS, "page_projects")
 all_projects, assign, regions, sectors, registries, sources, sector_order = tables
 links = data.project_links(v)
 all_keys = projects.key_series(all_projects)

@@ -27,14 +27,7 @@ FILTER_PARAMS = projects_ui.filter_params(FILTER_DIMS)
 PARAMS = [*FILTER_PARAMS, P_STACK, P_MEASURE, P_TREE, P_CELL]
 K_CELL = state.key(PAGE, P_CELL)
 
-v = ui.require_warehouse()
-state.restore(PAGE, PARAMS)
-st.title(t("page_sectors"))
-if not projects_ui.available(v):
-    st.info(t("pj_no_projects"))
-    state.stop(PAGE, PARAMS)
-
-tables = projects_ui.page_tables(v)
+v, tables = projects_ui.open_page(PAGE, PARAMS, "page_sectors")
 all_projects, assign, regions, sectors, registries, sources, sector_order = tables
 st.caption(t("sk_intro"))
 

@@ -86,12 +86,7 @@ projects = region_profile.region_projects(region_id, regions, projects_tbl, link
 permalink = state.permalink(PAGE, PAGE, PARAMS)
 
 st.header(md_escape(t("sb_title", name=ctx["name"])))
-subtitle = [ctx["type"]]
-if ctx["kreis"] and ctx["kreis"] != ctx["name"]:
-    subtitle.append(gazetteer.kreis_label(ctx["kreis"], ctx["kreis_type"]))
-if ctx["land"]:
-    subtitle.append(ctx["land"])
-subtitle.append(f"{t('key')} {region_id}")
+subtitle = [*region_profile.where_parts(ctx), f"{t('key')} {region_id}"]
 st.caption(" · ".join(md_escape(s) for s in subtitle))
 
 # ---- charts (built once: shown on the page and rendered into the PDF) -----

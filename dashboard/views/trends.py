@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import charts_compare, compare, compare_ui, data, fmt, state, ui
 from dashboard.i18n import fmt_number, lang, md_escape, pick, t
 from dashboard.state import Param
-from etl.catalogue import GERMANY_ID, LEVELS, TOPICS
+from etl.catalogue import GERMANY_ID, LEVELS
 
 
 PAGE = "trends"
@@ -36,21 +36,11 @@ if not selected:
     state.stop(PAGE, PARAMS)
 
 levels = tuple(lv for lv in LEVELS if lv in set(regions.loc[selected, "level"]))
-available, topic_of, preferred, topics = compare_ui.indicators_at(v, levels)
-if available.empty:
+c1, c2, c3 = st.columns([1, 2.6, 1.4])
+indicator_id = compare_ui.indicator_picker(v, PAGE, P_TOPIC, P_IND, levels, c1, c2)
+if indicator_id is None:
     ui.empty()
     state.stop(PAGE, PARAMS)
-
-c1, c2, c3 = st.columns([1, 2.6, 1.4])
-with c1:
-    state.imply(PAGE, P_IND, P_TOPIC, topic_of)
-    state.choose(PAGE, P_TOPIC, topics, default=topic_of[preferred])
-    topic = st.selectbox(t("topic"), topics, format_func={k: pick(*TOPICS.get(k, (k, k))) for k in topics}.get, key=state.key(PAGE, P_TOPIC))
-choices = available[available["topic"] == topic]
-ind_labels = {i: ui.indicator_label(choices.loc[i]) for i in choices.index}
-with c2:
-    state.choose(PAGE, P_IND, list(ind_labels), default=preferred)
-    indicator_id = st.selectbox(t("indicator"), list(ind_labels), format_func=ind_labels.get, key=state.key(PAGE, P_IND))
 ind = inds.loc[indicator_id]
 unit = fmt.unit(ind, lang())
 decimals = int(ind["decimals"])
