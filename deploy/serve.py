@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import signal
@@ -44,8 +45,28 @@ START_TIMEOUT_S = 120
 STOP_TIMEOUT_S = 15
 
 
+# One line of logs/access.log (log_format dsr in deploy/nginx.conf). $upstream_addr
+# lists every app tried, comma-separated, when nginx retried a request elsewhere.
+ACCESS_LINE = re.compile(
+    r'^\S+ \[(?P<time>[^\]]+)\] "(?P<method>\S+) (?P<path>\S+) [^"]*" (?P<status>\d+) \d+ '
+    r"upstream=(?P<upstream>.+?) sticky=(?P<sticky>\S+) rt=(?P<seconds>\S+)$"
+)
+
+
 class DeployError(RuntimeError):
     pass
+
+
+def read_access_log(path: Path) -> list[dict]:
+    """The requests nginx logged: time, method, path, status, upstream (the app
+    process, or several when nginx retried), sticky (the browser's cookie)."""
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        match = ACCESS_LINE.match(line)
+        if not match:
+            raise DeployError(f"{path}, line {number}: not in the format of deploy/nginx.conf: {line!r}")
+        rows.append(match.groupdict())
+    return rows
 
 
 def nginx_binary() -> str:
@@ -85,7 +106,7 @@ def _nginx_args(conf: Path) -> list[str]:
 
 def check_config(conf: Path) -> str:
     """``nginx -t`` on the rendered file; raises with nginx's own message when it is invalid."""
-    done = subprocess.run([*_nginx_args(conf), "-t"], capture_output=True, text=True)
+    done = subprocess.run([*_nginx_args(conf), "-t"], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise DeployError(f"nginx -t rejected {conf}:\n{done.stderr}")
     return done.stderr

@@ -27,48 +27,37 @@ import sys
 import threading
 import time
 import urllib.request
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ERROR_BOX,
+    PAGES,
+    free_ports,
+    log_errors,
+    run_sessions,
+    wait_for_app,
+)
 
-from browser import CHROMIUM, CHROMIUM_ARGS, ERROR_BOX, PAGES, free_port, log_errors, run_sessions, wait_for_app
-from deploy.serve import check_config, render_config
+from deploy.serve import check_config, read_access_log, render_config
 from etl import load, mapfiles, paths
 
 ROOT = Path(__file__).resolve().parent.parent
-ACCESS = re.compile(r'^\S+ \[(?P<time>[^\]]+)\] "(?P<method>\S+) (?P<path>\S+) [^"]*" (?P<status>\d+) \d+ upstream=(?P<upstream>.+?) sticky=(?P<sticky>\S+)')
 NGINX_PROBLEMS = ("[error]", "[crit]", "[alert]", "[emerg]")
-
-
-def _ports(n: int) -> list[int]:
-    ports: list[int] = []
-    while len(ports) < n:
-        p = free_port()
-        if p not in ports:
-            ports.append(p)
-    return ports
 
 
 def test_the_nginx_config_is_valid_and_listens_on_loopback_only(tmp_path):
     conf = render_config(tmp_path / "run", 18500, [18501, 18502, 18503])
     assert "syntax is ok" in check_config(conf)
     text = conf.read_text()
-    assert re.findall(r"^\s*listen\s+(\S+);", text, re.M) == ["127.0.0.1:18500"]
-    assert re.findall(r"^\s*server\s+([^\s{]+)", text, re.M) == ["127.0.0.1:18501", "127.0.0.1:18502", "127.0.0.1:18503"]
+    assert re.findall(r"^\s*listen\s+(\S+);", text, re.MULTILINE) == ["127.0.0.1:18500"]
+    assert re.findall(r"^\s*server\s+([^\s{]+)", text, re.MULTILINE) == ["127.0.0.1:18501", "127.0.0.1:18502", "127.0.0.1:18503"]
     # Nothing of the system's nginx: every path nginx writes is in the run directory.
     for directive in ("pid", "error_log", "access_log", *(f"{t}_temp_path" for t in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))):
-        (path,) = re.findall(rf"^\s*{directive}\s+(\S+)", text, re.M)
+        (path,) = re.findall(rf"^\s*{directive}\s+(\S+)", text, re.MULTILINE)
         assert path.startswith(str((tmp_path / "run").resolve())), (directive, path)
-
-
-def _access(deployment_log: Path) -> list[dict]:
-    rows = []
-    for line in deployment_log.read_text().splitlines():
-        m = ACCESS.match(line)
-        assert m, f"unexpected access log line: {line}"
-        rows.append(m.groupdict())
-    return rows
 
 
 def _logged(proxy, which, until=bool, timeout_s: float = 15) -> list[dict]:
@@ -76,7 +65,7 @@ def _logged(proxy, which, until=bool, timeout_s: float = 15) -> list[dict]:
     nginx logs a request just after its response, a websocket when it closes."""
     deadline = time.time() + timeout_s
     while True:
-        rows = [r for r in _access(proxy["run_dir"] / "logs" / "access.log") if which(r)]
+        rows = [r for r in read_access_log(proxy["run_dir"] / "logs" / "access.log") if which(r)]
         if until(rows) or time.time() > deadline:
             return rows
         time.sleep(0.05)
@@ -117,14 +106,14 @@ def proxy(own_warehouse, tmp_path_factory):
     """``python -m deploy.serve`` with two app processes on free loopback ports;
     stopped (SIGTERM, as Ctrl-C or ``stop`` do) even when a test fails, and
     checked to have stopped every process it started."""
-    port, *app_ports = _ports(3)
+    port, *app_ports = free_ports(3)
     run_dir = tmp_path_factory.mktemp("deploy-run")
-    out = open(run_dir / "serve.out", "w")
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "deploy.serve", "--apps", "2", "--port", str(port), "--app-ports", ",".join(map(str, app_ports)),
-         "--run-dir", str(run_dir), "--warehouse", str(own_warehouse)],
-        cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-    )
+    with open(run_dir / "serve.out", "w") as out:
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "deploy.serve", "--apps", "2", "--port", str(port), "--app-ports", ",".join(map(str, app_ports)),
+             "--run-dir", str(run_dir), "--warehouse", str(own_warehouse)],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+        )
     pids: dict = {}
     try:
         deadline = time.time() + 180
@@ -140,7 +129,6 @@ def proxy(own_warehouse, tmp_path_factory):
             serve.wait(timeout=60)
         except subprocess.TimeoutExpired:
             serve.kill()
-        out.close()
         started = [pids.get("nginx"), *pids.get("apps", {}).values()]
         left = [p for p in started if p and _alive(p)]
         for p in left:
@@ -161,7 +149,7 @@ def _cookies_for_each_app(proxy) -> dict[str, str]:
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 200
             assert "dsr_backend" not in (response.headers.get("Set-Cookie") or "")  # the browser's own cookie is kept
-        (row,) = _logged(proxy, lambda r: r["sticky"] == value)
+        (row,) = _logged(proxy, lambda r, value=value: r["sticky"] == value)
         found.setdefault(row["upstream"], value)
         if len(found) == len(proxy["app_ports"]):
             return found
@@ -243,7 +231,7 @@ def test_a_warehouse_swap_under_load_gives_no_error(proxy, own_warehouse):
 
     access = proxy["run_dir"] / "logs" / "access.log"
     marker = f"swap-test-{time.time_ns()}"
-    start_streams = sum(1 for r in _access(access) if r["path"] == "/_stcore/stream")
+    start_streams = sum(1 for r in read_access_log(access) if r["path"] == "/_stcore/stream")
     switched: dict = {}
 
     def switch_when_under_way():
@@ -251,7 +239,7 @@ def test_a_warehouse_swap_under_load_gives_no_error(proxy, own_warehouse):
         # sessions are on their second or third page.
         deadline = time.time() + 150
         while time.time() < deadline:
-            if sum(1 for r in _access(access) if r["path"] == "/_stcore/stream") >= start_streams + 4:
+            if sum(1 for r in read_access_log(access) if r["path"] == "/_stcore/stream") >= start_streams + 4:
                 break
             time.sleep(0.2)
         switched["old"] = own_warehouse.resolve()
@@ -271,7 +259,7 @@ def test_a_warehouse_swap_under_load_gives_no_error(proxy, own_warehouse):
     assert switched["at"] < ended
     # Pages were loaded on the new version while the sessions went on: their
     # websockets closed (nginx logs them then) after the switch.
-    after = [r for r in _access(access) if r["path"] == "/_stcore/stream" and dt.datetime.fromisoformat(r["time"]).timestamp() > switched["at"] + 1]
+    after = [r for r in read_access_log(access) if r["path"] == "/_stcore/stream" and dt.datetime.fromisoformat(r["time"]).timestamp() > switched["at"] + 1]
     assert len(after) >= 8, after
     assert _server_errors(proxy) == []
 
