@@ -11,7 +11,10 @@ Targets (issues 6 and 10): gemeinde_payload_bytes ≤ 1.5 MB and ≥ 5× smaller
 than the naive figure; kreis_payload_bytes ≤ 250 KB; gemeinde_first_render_ms ≤
 2000; filter_change_ms_p50 ≤ 200; etl_build_s ≤ 60; app_rss_mb ≤ 450 (one
 session walked every page); 8 simultaneous sessions each opening every page
-twice: concurrent_sessions_errors = 0 and rss_per_extra_session_mb ≤ 60.
+twice: concurrent_sessions_errors = 0 and rss_per_extra_session_mb ≤ 60; the
+same walk through nginx (deploy/) with 1 and with 2 app processes:
+proxy1_sessions_errors = proxy2_sessions_errors = 0, page p50/p95 reported
+(issue 14; ``--only-proxy`` measures just that).
 Issue 12: ``python -m etl build --only kba_fz1`` on a copy of the warehouse
 (a process of its own, as a user runs it): etl_only_rebuild_s ≤ 5 (wall
 clock, imports included) and etl_only_rebuild_rss_mb ≤ 1024 (its peak
@@ -45,6 +48,8 @@ TARGETS = {
     "rss_per_extra_session_mb": ("<=", 60),
     "etl_only_rebuild_s": ("<=", 5),
     "etl_only_rebuild_rss_mb": ("<=", 1024),
+    "proxy1_sessions_errors": ("<=", 0),
+    "proxy2_sessions_errors": ("<=", 0),
 }
 ONLY_SOURCE = "kba_fz1"
 # Runs one command and prints its wall time and the rusage of that one child.
@@ -368,6 +373,57 @@ def concurrent_metrics(warehouse: Path, sessions: int = 8, rounds: int = 2) -> d
     return result
 
 
+def proxy_metrics(warehouse: Path, sessions: int = 8, rounds: int = 2) -> dict:
+    """The same walk as ``concurrent_metrics`` (``sessions`` browser sessions
+    each opening every page ``rounds`` times at once), through nginx in front
+    of 1 and then 2 app processes (``deploy.serve``), in the same run.
+
+    Every process is warmed first by one session walking every page on its own
+    port, so both figures are of warm processes. Reports per number of
+    processes: errors (error boxes, errors in the apps' logs, nginx errors),
+    page load p50/p95, wall time, how the sessions spread over the processes
+    (by nginx's sticky cookie: random, so 8 sessions may well split 5/3) and
+    the processes' RSS added up at the end. The browser runs on the same
+    machine and takes its share of the cores.
+    """
+    import shutil
+
+    from deploy.serve import read_access_log, serving
+    from tests.browser import free_ports, log_errors, run_sessions
+
+    result: dict = {}
+    for apps in (1, 2):
+        run_dir = ROOT / "bench" / "out" / f"proxy-{apps}"
+        shutil.rmtree(run_dir, ignore_errors=True)
+        port, *app_ports = free_ports(1 + apps)
+        with serving(apps, port, app_ports, run_dir, warehouse, log=_log) as deployment:
+            for app_port in app_ports:
+                run_sessions(f"http://127.0.0.1:{app_port}", sessions=1, rounds=1)
+            t0 = time.perf_counter()
+            loads = run_sessions(deployment.base, sessions=sessions, rounds=rounds)
+            wall = time.perf_counter() - t0
+            rss = sum(_rss_mb(proc.pid) for proc in deployment.apps.values())
+        # Read once nginx has stopped: a websocket is logged when it closes.
+        streams = [r for r in read_access_log(deployment.access_log) if r["path"] == "/_stcore/stream"]
+        per_process = {f"127.0.0.1:{p}": set() for p in app_ports}
+        for r in streams:
+            per_process.setdefault(r["upstream"], set()).add(r["sticky"])
+        nginx_errors = [line for line in (run_dir / "logs" / "error.log").read_text().splitlines() if "[error]" in line or "[crit]" in line]
+        ms = [load["ms"] for load in loads]
+        prefix = f"proxy{apps}"
+        result[f"{prefix}_sessions_errors"] = (
+            sum(1 for load in loads if load["errors"]) + sum(len(log_errors(deployment.app_log(p))) for p in app_ports) + len(nginx_errors)
+        )
+        result[f"{prefix}_page_p50_ms"] = round(statistics.median(ms))
+        result[f"{prefix}_page_p95_ms"] = round(_percentile(ms, 0.95))
+        result[f"{prefix}_page_loads"] = len(loads)
+        result[f"{prefix}_wall_s"] = round(wall, 1)
+        result[f"{prefix}_sessions_per_process"] = "/".join(str(len(v)) for v in per_process.values())
+        result[f"{prefix}_rss_total_mb"] = round(rss, 1)
+    result["proxy_sessions"] = sessions
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--table", action="store_true", help="also print a readable table to stderr")
@@ -377,6 +433,7 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=8, help="simultaneous browser sessions for the concurrency walk")
     parser.add_argument("--only-concurrent", action="store_true", help="measure only the concurrency walk (on DSR_WAREHOUSE)")
     parser.add_argument("--only-rebuild", action="store_true", help=f"measure only `etl build --only {ONLY_SOURCE}` (on a copy of DSR_WAREHOUSE)")
+    parser.add_argument("--only-proxy", action="store_true", help="measure only the walk through nginx with 1 and 2 app processes (on DSR_WAREHOUSE)")
     args = parser.parse_args()
 
     from etl import paths
@@ -386,9 +443,13 @@ def main() -> int:
         results.update(measure_only_rebuild(paths.warehouse_dir(), args.raw))
         print(json.dumps(results, indent=2))
         return 0
-    if args.only_concurrent:
-        results.update(concurrent_metrics(paths.warehouse_dir(), args.sessions))
+    if args.only_concurrent or args.only_proxy:
+        if args.only_concurrent:
+            results.update(concurrent_metrics(paths.warehouse_dir(), args.sessions))
+        if args.only_proxy:
+            results.update(proxy_metrics(paths.warehouse_dir(), args.sessions))
         print(json.dumps(results, indent=2))
+        _print_table(results, args.table)
         return 0
     if args.skip_build:
         warehouse = paths.warehouse_dir()
@@ -413,6 +474,8 @@ def main() -> int:
     results.update(browser_metrics(warehouse, figures, args.loads))
     _log(f"browser: {args.sessions} sessions at once on a cold app, and on a bare Streamlit app …")
     results.update(concurrent_metrics(warehouse, args.sessions))
+    _log(f"browser: {args.sessions} sessions at once through nginx, with 1 and with 2 app processes …")
+    results.update(proxy_metrics(warehouse, args.sessions))
     results["gemeinde_first_render_above_baseline_ms"] = results["gemeinde_first_render_ms"] - results["streamlit_baseline_first_ms"]
     results["gemeinde_render_cached_above_baseline_ms"] = results["gemeinde_render_cached_ms"] - results["streamlit_baseline_cached_ms"]
     results["gemeinde_payload_ratio_naive_to_app"] = round(results["naive_gemeinde_payload_bytes"] / results["gemeinde_payload_bytes"], 1)
@@ -421,14 +484,19 @@ def main() -> int:
     }
     results["targets_met"]["gemeinde_payload_5x_smaller"] = results["gemeinde_payload_ratio_naive_to_app"] >= 5
     print(json.dumps(results, indent=2))
-    if args.table:
-        width = max(len(k) for k in results)
-        for k, val in results.items():
-            if isinstance(val, dict):
-                continue
-            target = TARGETS.get(k)
-            print(f"{k:<{width}}  {val!s:>14}  {'target ' + target[0] + ' ' + str(target[1]) if target else ''}", file=sys.stderr)
+    _print_table(results, args.table)
     return 0
+
+
+def _print_table(results: dict, table: bool) -> None:
+    if not table:
+        return
+    width = max(len(k) for k in results)
+    for k, val in results.items():
+        if isinstance(val, dict):
+            continue
+        target = TARGETS.get(k)
+        print(f"{k:<{width}}  {val!s:>14}  {'target ' + target[0] + ' ' + str(target[1]) if target else ''}", file=sys.stderr)
 
 
 if __name__ == "__main__":

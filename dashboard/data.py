@@ -1,8 +1,12 @@
 """The app's data layer: the only code of the app that touches the warehouse.
 
-Every reader takes the warehouse ``version`` (its path and the manifest's
-mtime) as its first argument, so a rebuilt warehouse is picked up without
-restarting the app, and nothing is read at import time.
+Every reader takes the warehouse ``version`` (the version folder the
+warehouse link points to, and its manifest's mtime) as its first argument, so
+a rebuilt warehouse is picked up on the next rerun without restarting the app,
+and nothing is read at import time. A script run keeps the version it started
+with to its end: ``_warehouse(v)`` opens exactly the folder named in ``v``
+(kept by the next builds as a previous version), never whatever the link
+points to by then, so no cache holds a mix of two builds.
 
 Concurrency: every session's script thread shares one ``Warehouse`` object;
 each query runs on its own DuckDB cursor (``Warehouse.sql``), so sessions never
@@ -38,18 +42,21 @@ STATIC_URL = "app/static"
 
 
 def version() -> str | None:
-    """The current warehouse version, or None when there is no warehouse."""
-    manifest = paths.manifest_path(paths.warehouse_dir())
+    """The current warehouse version (``<version folder>|<manifest mtime>``),
+    or None when there is no warehouse. The link is resolved once, here: a
+    build switching it a moment later changes the next run's version, not
+    this one's."""
     try:
+        manifest = paths.manifest_path(paths.warehouse_dir()).resolve(strict=True)
         stat = manifest.stat()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
-    return f"{paths.warehouse_dir()}|{stat.st_mtime_ns}"
+    return f"{manifest.parent}|{stat.st_mtime_ns}"
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _warehouse(version: str) -> Warehouse:
-    return Warehouse(paths.warehouse_dir())
+    return Warehouse(Path(version.rsplit("|", 1)[0]))
 
 
 def warehouse() -> Warehouse | None:

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Sets up everything the app and the tests need on a bare Debian machine:
 # a virtual environment with the pinned requirements and, for browser tests and
-# chart exports, Debian's Chromium. Safe to run again: it only adds what is missing.
+# chart exports, Debian's Chromium; for serving many users (deploy/), Debian's
+# nginx. Safe to run again: it only adds what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need_apt+=(nginx)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
@@ -16,6 +18,12 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  # Debian starts the nginx it installs as a service on port 80 of every
+  # address; deploy/serve.py runs nginx of its own on 127.0.0.1 only.
+  if [[ " ${need_apt[*]} " == *" nginx "* ]] && command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then
+    echo "== stopping the nginx service Debian started (deploy/serve.py runs its own)"
+    $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true
+  fi
 fi
 
 if [ ! -x .venv/bin/python ]; then

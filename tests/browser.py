@@ -44,6 +44,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def free_ports(n: int) -> list[int]:
+    """``n`` different free loopback ports (a proxy and its app processes)."""
+    ports: list[int] = []
+    while len(ports) < n:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
 @contextmanager
 def running_app(warehouse: Path, log_path: Path, script: str = "dashboard/app.py"):
     port = free_port()

@@ -202,6 +202,21 @@ def test_a_reader_stays_on_the_version_it_opened(tmp_path):
     assert Warehouse(target).manifest["built_at"] == "second"
 
 
+def test_the_app_sees_a_new_version_on_its_next_run_and_a_run_keeps_its_own(tmp_path, monkeypatch):
+    """A script run takes ``data.version()`` once and reads everything with it:
+    a switch between that and the run's first read must not hand the run the
+    new version under the old version's cache key."""
+    from dashboard import data
+
+    target = tmp_path / "wh"
+    monkeypatch.setenv("DSR_WAREHOUSE", str(target))
+    write_warehouse(target, {"flags": _flags()}, {"built_at": "first"})
+    v = data.version()
+    write_warehouse(target, {"flags": _flags()}, {"built_at": "second"})
+    assert data.manifest(v)["built_at"] == "first"
+    assert data.version() != v and data.manifest(data.version())["built_at"] == "second"
+
+
 def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path):
     from etl.errors import WarehouseBusy
 
