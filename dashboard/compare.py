@@ -92,6 +92,22 @@ def gaps_to_median(values: pd.Series, peers: Sequence[str]) -> tuple[float, pd.D
     return median, out
 
 
+def comparison_table(frame_a: pd.DataFrame, frame_b: pd.DataFrame, group: Sequence[str], median_of: Sequence[str], regions: pd.DataFrame, better: str) -> tuple[pd.DataFrame, float]:
+    """The Vergleich page's table (one row per region of ``group``, best first
+    in the group): value B with its gap to the median of ``median_of``, value
+    A, ranks among the level and within the group in A and B, the flag of B;
+    and the median."""
+    by_id_b = frame_b.set_index("region_id")
+    median, gaps = gaps_to_median(by_id_b["value"].reindex(group), median_of)
+    ranks = rank_change_table(frame_a, frame_b, group, better)
+    table = gaps.merge(ranks.drop(columns=["value_b"]), on="region_id")
+    table.insert(1, "name", regions["name"].reindex(table["region_id"]).to_numpy())
+    table.insert(2, "level", regions["level"].reindex(table["region_id"]).to_numpy())
+    table["median"] = median
+    table["flag_b"] = by_id_b["flag"].reindex(table["region_id"]).to_numpy()
+    return table.sort_values(["group_rank_b", "region_id"], na_position="last").reset_index(drop=True), median
+
+
 def gap_unit(unit: str, lang: str = "de") -> str:
     """The unit of a difference: shares in % differ by percentage points."""
     if unit.strip().startswith("%"):

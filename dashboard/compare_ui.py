@@ -132,3 +132,125 @@ def peer_link(group: peers.PeerGroup, lang: str) -> str:
     if lang != "de":
         query["lang"] = lang
     return f"vergleich?{urlencode(query, safe=',')}"
+
+
+def signed(x: float, digits: int) -> str:
+    """A gap with its sign ("+1,5", "–" when missing), in the session's language."""
+    if pd.isna(x):
+        return "–"
+    return ("+" if x > 0 else "") + i18n.fmt_number(x, digits)
+
+
+def _rank_text(rank: float, n: float) -> str:
+    return "–" if pd.isna(rank) else f"{int(rank)} {t('cmp_rank_of')} {int(n)}"
+
+
+def _change_text(x: float) -> str:
+    if pd.isna(x):
+        return "–"
+    return f"▲ {int(x)}" if x > 0 else (f"▼ {int(-x)}" if x < 0 else "=")
+
+
+def ranking_section(table: pd.DataFrame, ind: pd.Series, n_group: int, median: float, gunit: str, period_a: str, period_b: str) -> None:
+    """The Vergleich page's ranking: ranks among all regions of the level and
+    within the group, in A and B, with a warning for a series break between them."""
+    decimals = int(ind["decimals"])
+    st.subheader(t("cmp_ranking"))
+    st.caption(t("cmp_rank_help", best=t(f"cmp_best_{ind['better']}")))
+    for b in compare.breaks_between(compare.parse_breaks(ind["breaks"]), period_a, period_b):
+        st.warning(t("cmp_break_between", date=md_escape(compare.period_text(b["date"], "year", i18n.lang())), text=md_escape(i18n.pick(b["explanation_de"], b["explanation_en"]))))
+    if period_a == period_b:
+        st.caption(t("cmp_same_period"))
+    number = i18n.fmt_number
+    shown = pd.DataFrame(
+        {
+            t("name"): table["name"],
+            t("key"): table["region_id"],
+            t("cmp_value_b"): [number(x, decimals) for x in table["value"]],
+            t("cmp_median_col"): number(median, decimals),
+            f"{t('cmp_gap')} ({gunit})": [signed(x, decimals) for x in table["gap"]],
+            t("cmp_gap_pct"): [signed(x, 1) for x in table["gap_pct"]],
+            t("cmp_value_a"): [number(x, decimals) for x in table["value_a"]],
+            t("cmp_rank_a"): [_rank_text(r, n) for r, n in zip(table["rank_a"], table["n_a"])],
+            t("cmp_rank_b"): [_rank_text(r, n) for r, n in zip(table["rank_b"], table["n_b"])],
+            t("cmp_change"): [_change_text(x) for x in table["change"]],
+            t("cmp_group_rank_a"): [_rank_text(r, n_group - int(pd.isna(table["value_a"]).sum())) for r in table["group_rank_a"]],
+            t("cmp_group_rank_b"): [_rank_text(r, n_group - int(pd.isna(table["value"]).sum())) for r in table["group_rank_b"]],
+            t("cmp_group_change"): [_change_text(x) for x in table["group_change"]],
+        }
+    )
+    st.dataframe(shown, hide_index=True, width="stretch", height=min(420, 40 + 35 * len(shown)))
+
+
+def projects_section(v: str, shown: list[str]) -> None:
+    """The digital projects of the regions in the chart, with their registries' sources."""
+    regions = data.regions(v)
+    labels = data.region_labels(v)
+    st.subheader(t("cmp_projects_title"))
+    projects = data.table(v, "projects")
+    links = data.table(v, "project_regions")
+    if projects is None or links is None:
+        st.caption(t("cmp_projects_missing"))
+    else:
+        ran = compare.projects_of_regions(projects, links, shown)
+        if ran.empty:
+            st.caption(t("cmp_projects_none"))
+        else:
+            summary = ran.groupby("region_id").agg(n=("project_id", "size"), registries=("registry_id", lambda s: ", ".join(sorted(set(s)))))
+            summary = summary.reindex(shown).fillna({"n": 0, "registries": ""})
+            st.dataframe(
+                pd.DataFrame({t("name"): [short_name(regions, r) for r in summary.index], t("n_projects"): summary["n"].astype(int).to_numpy(), t("registry"): summary["registries"].to_numpy()}),
+                hide_index=True, width="stretch",
+            )
+            detail = pd.DataFrame(
+                {
+                    t("name"): [short_name(regions, r) for r in ran["region_id"]],
+                    t("cmp_title_col"): ran["title"].to_numpy() if "title" in ran else ran["project_id"].to_numpy(),
+                    t("registry"): ran["registry_id"].to_numpy(),
+                    t("round"): ran["round"].to_numpy() if "round" in ran else None,
+                    t("category"): ran["category"].to_numpy() if "category" in ran else None,
+                    t("cmp_year"): ran["year"].to_numpy() if "year" in ran else None,
+                    t("cmp_funding_federal"): ran["funding_federal_eur"].to_numpy() if "funding_federal_eur" in ran else None,
+                    t("cmp_role"): ran["role"].to_numpy(),
+                    t("cmp_via"): [labels.get(x, x) if isinstance(x, str) else "" for x in ran["via"]],
+                }
+            )
+            st.dataframe(detail, hide_index=True, width="stretch", height=min(420, 40 + 35 * len(detail)))
+            st.caption(t("cmp_projects_note"))
+            registry_sources = [s for s in ran.get("source_id", pd.Series(dtype=str)).dropna().unique()] or sorted(ran["registry_id"].unique())
+            ui.caption_sources(v, registry_sources)
+            registries = data.table(v, "registries")
+            if registries is not None:
+                known = set(data.sources(v).index)
+                for r in registries[registries["registry_id"].isin(ran["registry_id"]) & ~registries["registry_id"].isin(known)].itertuples():
+                    st.caption(f"{t('source')}: {md_escape(r.attribution)} ({t('licence')}: {md_escape(r.licence)})")
+
+
+def gap_chart(table: pd.DataFrame, shown: list[str], anchor: str | None, ind: pd.Series, median: float, title: str, source_line: str):
+    """The bars of the regions shown with their gap to the median (the anchor
+    highlighted), the median as a dashed line."""
+    from dashboard import charts_compare
+
+    lang = i18n.lang()
+    number = i18n.fmt_number
+    unit, decimals = fmt.unit(ind, lang), int(ind["decimals"])
+    gunit = compare.gap_unit(unit, lang)
+    regions = table.set_index("region_id")
+    rows = regions.loc[shown].reset_index().sort_values("value", ascending=(ind["better"] == "lower"), na_position="last")
+    frame = pd.DataFrame(
+        {
+            "label": [n if r == GERMANY_ID else f"{n} ({r})" for n, r in zip(rows["name"], rows["region_id"])],
+            "value": rows["value"].to_numpy(),
+            "text": [f"{number(x, decimals)} ({signed(g, decimals)})" for x, g in zip(rows["value"], rows["gap"])],
+            "hover": [
+                f"{t('value')}: {number(x, decimals)} {unit}<br>{t('cmp_median_col')}: {number(median, decimals)} {unit}"
+                f"<br>{t('cmp_gap')}: {signed(g, decimals)} {gunit} ({fmt.percent(p, 1, lang, signed=True)})"
+                for x, g, p in zip(rows["value"], rows["gap"], rows["gap_pct"])
+            ],
+            "highlight": (rows["region_id"] == anchor).to_numpy(),
+        }
+    )
+    name = i18n.pick(ind["title_de"], ind["title_en"])
+    return charts_compare.gap_bar_chart(
+        frame, median, title, source_line, f"{name} ({unit})", t("cmp_median_value", value=f"{number(median, decimals)} {unit}"), t("no_data"), lang=lang,
+    )

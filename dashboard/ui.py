@@ -218,3 +218,16 @@ def multiselect_regions(label: str, options: Sequence[str], labels: dict[str, st
     return st.multiselect(label, options=list(options), format_func=lambda r: labels.get(r, r), key=key, max_selections=max_selections)
 
 
+def flag_note(v: str, flags: pd.Series) -> None:
+    """What changes the meaning of the numbers shown, said above the chart or
+    map: years the publisher did not report (a warning), and how many values
+    carry each other flag, with its meaning."""
+    flagged = flags.dropna()
+    not_reported = int((flagged == "not_reported").sum())
+    if not_reported:
+        st.warning(t("not_reported_note", n=not_reported))
+    other = flagged[flagged != "not_reported"].value_counts()
+    if not other.empty:
+        fl = data.flags(v)
+        meaning = {f: pick(fl.loc[f, "label_de"], fl.loc[f, "label_en"]) if f in fl.index else f for f in other.index}
+        st.caption(t("flagged_note", n=int(other.sum()), flags=", ".join(f"{meaning[f]} ({n})" for f, n in other.items())))

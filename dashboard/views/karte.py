@@ -138,15 +138,8 @@ def export_figure():
     )
     return fig
 
-# What changes the meaning of the numbers, said above the map.
-flagged = frame[frame["flag"].notna()]
-if not flagged.empty:
-    not_reported = int((flagged["flag"] == "not_reported").sum())
-    if not_reported:
-        st.warning(t("not_reported_note", n=not_reported))
-    other = flagged[flagged["flag"] != "not_reported"]["flag"].value_counts()
-    if not other.empty:
-        st.caption(t("flagged_note", n=int(other.sum()), flags=", ".join(f"{pick(fl.loc[f, 'label_de'], fl.loc[f, 'label_en'])} ({n})" for f, n in other.items())))
+ui.flag_note(v, frame["flag"])  # what changes the meaning of the numbers, said above the map
+
 
 def choose_region(region_id: str) -> None:
     st.session_state[K_SEL] = region_id or None
