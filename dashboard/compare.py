@@ -193,6 +193,22 @@ def complete_periods(frame: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame
     return out.sort_values(["_order", "period"]).drop(columns="_order").reset_index(drop=True)
 
 
+SMALL_BASE_SHARE = 0.02  # a base below 2 % of the series' median makes an index of thousands
+
+
+def small_bases(frame: pd.DataFrame, base: str) -> list[str]:
+    """Series whose value at ``base`` is positive but tiny against their own
+    median (the indexed line would climb to thousands)."""
+    at = pd.Timestamp(base)
+    out = []
+    for series, part in frame.groupby("series", sort=False):
+        values = part["value"].dropna()
+        base_value = part.loc[part["period"] == at, "value"]
+        if len(values) and len(base_value) and pd.notna(base_value.iloc[0]) and 0 < base_value.iloc[0] < SMALL_BASE_SHARE * values.median():
+            out.append(series)
+    return out
+
+
 def index_series(frame: pd.DataFrame, base_period) -> tuple[pd.DataFrame, list[str]]:
     """Each series (column ``series``) as an index, value at ``base_period`` = 100.
 

@@ -254,3 +254,98 @@ def gap_chart(table: pd.DataFrame, shown: list[str], anchor: str | None, ind: pd
     return charts_compare.gap_bar_chart(
         frame, median, title, source_line, f"{name} ({unit})", t("cmp_median_value", value=f"{number(median, decimals)} {unit}"), t("no_data"), lang=lang,
     )
+
+
+# ---------------------------------------------------------------- Trends
+
+
+def indexed(page: str, p_base: Param, frame: pd.DataFrame, periods: pd.DataFrame, spec_frame: pd.DataFrame) -> tuple[pd.DataFrame, str, int]:
+    """The series indexed to a base period (= 100) the user chooses; by default
+    the first period where every chosen region has a positive value. A base
+    far below the series' usual level (a fiftieth of its median) is warned of:
+    the index would climb to thousands. Returns the frame, the axis title and
+    the decimals."""
+    lang = i18n.lang()
+    base_options = [str(p.date()) for p in periods["period"]]
+    base_types = dict(zip(base_options, periods["period_type"]))
+    regions = frame[frame["role"] == "region"]
+    positive = [p for p in base_options if (regions.loc[regions["period"] == pd.Timestamp(p), "value"] > 0).all()
+                and regions.loc[regions["period"] == pd.Timestamp(p), "value"].notna().any()]
+    state.choose(page, p_base, base_options, default=positive[0] if positive else base_options[0])
+    labels = {p: compare.period_text(p, base_types[p], lang) for p in base_options}
+    base = st.selectbox(t("base_period"), base_options, format_func=labels.get, key=state.key(page, p_base))
+    small = compare.small_bases(frame, base)
+    indexed_frame, no_base = compare.index_series(frame, base)
+    names = spec_frame.set_index("series")["label"]
+    if no_base:
+        st.warning(t("trd_no_base", base=labels[base], names=md_escape(", ".join(names.get(s, s) for s in no_base))))
+    if small:
+        st.warning(t("trd_small_base", base=labels[base], names=md_escape(", ".join(names.get(s, s) for s in small))))
+    return indexed_frame, t("trd_index_title", base=labels[base]), 1
+
+
+def per_inhabitant(v: str, frame: pd.DataFrame, periods: pd.DataFrame, spec, spec_frame: pd.DataFrame, ids: tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
+    """The series divided by the population of the same region at the nearest
+    date on or before each period, and notes saying which population was used."""
+    lang = i18n.lang()
+    had_value = frame["value"].notna().to_numpy()
+    out = compare.per_capita(frame, data.series(v, "population", ids), spec)
+    use = compare.population_use(out)
+    periods_type = dict(zip(periods["period"], periods["period_type"]))
+    label_of = dict(zip(spec_frame["series"], spec_frame["label"]))
+    parts = []
+    for row in use[~use["same"]].itertuples():
+        span = compare.period_text(row.first, periods_type.get(row.first, "year"), lang)
+        if row.last != row.first:
+            span += "–" + compare.period_text(row.last, periods_type.get(row.last, "year"), lang)
+        parts.append(t("trd_pop_used", series=label_of.get(row.series, row.series), pop=fmt.date(row.population_period, lang), periods=span))
+    used_text = "; ".join(parts) if parts else t("trd_pop_same")
+    if parts and use["same"].any():
+        used_text = t("trd_pop_same_except", items=used_text)
+    notes = [t("trd_per_capita_note", used=md_escape(used_text))]
+    lacking = int((out["population_period"].isna().to_numpy() & had_value).sum())
+    if lacking:
+        notes.append(t("trd_pop_missing", n=lacking))
+    return out, notes
+
+
+def flag_labeller(v: str):
+    """flag → its meaning in the session's language."""
+    fl = data.flags(v)
+    return lambda f: i18n.pick(fl.loc[f, "label_de"], fl.loc[f, "label_en"]) if f in fl.index else str(f)
+
+
+def trend_hover(frame: pd.DataFrame, mode: str, decimals: int, unit: str, flag_label) -> list[str]:
+    """The hover text of every point: period, value with unit (or no data), its flag, the population used."""
+    lang = i18n.lang()
+    out = []
+    for _, row in frame.iterrows():
+        when = compare.period_text(row["period"], row["period_type"], lang)
+        text = f"{when}: {t('no_data')}" if pd.isna(row["value"]) else f"{when}: {i18n.fmt_number(row['value'], decimals)} {unit}".rstrip()
+        if isinstance(row.get("flag"), str):
+            text += f" ({flag_label(row['flag'])})"
+        if mode == "per_capita" and pd.notna(row.get("population_period")):
+            text += f"<br>{t('trd_population_label')} {pd.Timestamp(row['population_period']).year}: {i18n.fmt_number(row['population'], 0)}"
+        out.append(text)
+    return out
+
+
+def trend_notes(gaps: pd.Series, kept: pd.Series, mark_flags: bool, missing_rows: int, empty_series: list[str], flag_label) -> None:
+    """What the lines leave out or mark, said under the chart."""
+    if not gaps.empty:
+        st.caption(t("trd_gap_note", items=", ".join(f"{flag_label(f)} ({n})" for f, n in gaps.items())))
+    if not kept.empty:
+        st.caption(t("trd_flag_kept_note" if mark_flags else "trd_flag_kept_words", items=", ".join(f"{flag_label(f)} ({n})" for f, n in kept.items())))
+    if missing_rows:
+        st.caption(t("trd_missing_rows", n=missing_rows))
+    if empty_series:
+        st.caption(t("trd_no_context", names=md_escape(", ".join(empty_series))))
+
+
+def breaks_list(positions: list) -> None:
+    """The series breaks drawn in the chart, each with its explanation."""
+    if not positions:
+        return
+    st.markdown(f"**{t('trd_breaks_title')}**")
+    for i, (_, b) in enumerate(positions):
+        st.markdown(t("trd_break_item", label=t("trd_break_label", i=i + 1), date=md_escape(fmt.date(b["date"], i18n.lang())), text=md_escape(i18n.pick(b["explanation_de"], b["explanation_en"]))))

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts_compare, compare, compare_ui, data, fmt, state, ui
-from dashboard.i18n import fmt_number, lang, md_escape, pick, t
+from dashboard.i18n import lang, pick, t
 from dashboard.state import Param
 from etl.catalogue import GERMANY_ID, LEVELS
 
@@ -79,49 +79,16 @@ frame = compare.complete_periods(frame, periods)
 missing_rows = int(frame["source_id"].isna().sum())  # grid points with no observation row at all
 
 # --- transform
-y_title = unit
-shown_unit = unit
-notes: list[str] = []
 fmt_p = lambda p, pt: compare.period_text(p, pt, lang())  # noqa: E731
 if mode == "index":
-    base_options = [str(p.date()) for p in periods["period"]]
-    base_types = dict(zip(base_options, periods["period_type"]))
-    with_all = [p for p in base_options if frame[(frame["period"] == pd.Timestamp(p)) & (frame["role"] == "region")]["value"].notna().all()]
-    state.choose(PAGE, P_BASE, base_options, default=with_all[0] if with_all else base_options[0])
-    base = st.selectbox(t("base_period"), base_options, format_func={p: fmt_p(p, base_types[p]) for p in base_options}.get, key=state.key(PAGE, P_BASE))
-    frame, no_base = compare.index_series(frame, base)
-    base_text = fmt_p(base, base_types[base])
-    if no_base:
-        names = [spec_frame.set_index("series").loc[s, "label"] for s in no_base]
-        st.warning(t("trd_no_base", base=base_text, names=md_escape(", ".join(names))))
-    y_title = t("trd_index_title", base=base_text)
-    shown_unit = ""
-    decimals = 1
+    frame, y_title, decimals = compare_ui.indexed(PAGE, P_BASE, frame, periods, spec_frame)
+    shown_unit, notes = "", []
 elif mode == "per_capita" and spec:
-    population = data.series(v, "population", ids)
-    had_value = frame["value"].notna().to_numpy()
-    frame = compare.per_capita(frame, population, spec)
-    shown_unit = pick(spec.unit_de, spec.unit_en)
-    y_title = shown_unit
+    frame, notes = compare_ui.per_inhabitant(v, frame, periods, spec, spec_frame, ids)
+    shown_unit = y_title = pick(spec.unit_de, spec.unit_en)
     decimals = 2
-    use = compare.population_use(frame)
-    periods_type = dict(zip(periods["period"], periods["period_type"]))
-    label_of = dict(zip(spec_frame["series"], spec_frame["label"]))
-    parts = []
-    for row in use[~use["same"]].itertuples():
-        span = fmt_p(row.first, periods_type.get(row.first, "year"))
-        if row.last != row.first:
-            span += "–" + fmt_p(row.last, periods_type.get(row.last, "year"))
-        parts.append(t("trd_pop_used", series=label_of.get(row.series, row.series), pop=fmt.date(row.population_period, lang()), periods=span))
-    used_text = "; ".join(parts) if parts else t("trd_pop_same")
-    if parts and use["same"].any():
-        used_text = t("trd_pop_same_except", items=used_text)
-    notes.append(t("trd_per_capita_note", used=md_escape(used_text)))
-    lacking = int((frame["population_period"].isna().to_numpy() & had_value).sum())
-    if lacking:
-        notes.append(t("trd_pop_missing", n=lacking))
 else:
-    mode = "absolute"
+    mode, y_title, shown_unit, notes = "absolute", unit, unit, []
 
 if frame["value"].notna().sum() == 0:
     for note in notes:
@@ -130,24 +97,8 @@ if frame["value"].notna().sum() == 0:
     state.stop(PAGE, PARAMS)
 
 # --- hover texts, breaks, chart
-fl = data.flags(v)
-flag_label = lambda f: pick(fl.loc[f, "label_de"], fl.loc[f, "label_en"]) if f in fl.index else str(f)  # noqa: E731
-
-
-def _hover(row) -> str:
-    when = fmt_p(row["period"], row["period_type"])
-    if pd.isna(row["value"]):
-        text = f"{when}: {t('no_data')}"
-    else:
-        text = f"{when}: {fmt_number(row['value'], decimals)} {shown_unit}".rstrip()
-    if isinstance(row.get("flag"), str):
-        text += f" ({flag_label(row['flag'])})"
-    if mode == "per_capita" and pd.notna(row.get("population_period")):
-        text += f"<br>{t('trd_population_label')} {pd.Timestamp(row['population_period']).year}: {fmt_number(row['population'], 0)}"
-    return text
-
-
-frame["hover"] = [_hover(r) for _, r in frame.iterrows()] if not frame.empty else []
+flag_label = compare_ui.flag_labeller(v)
+frame["hover"] = compare_ui.trend_hover(frame, mode, decimals, shown_unit, flag_label)
 breaks = compare.parse_breaks(ind["breaks"])
 positions = compare.break_positions(breaks, periods["period"])
 break_marks = [(pos, t("trd_break_label", i=i + 1)) for i, (pos, _) in enumerate(positions)]
@@ -166,14 +117,7 @@ fig = charts_compare.trend_chart(
     lang=lang(), mark_flags=mark_flags,
 )
 
-if not gaps.empty:
-    st.caption(t("trd_gap_note", items=", ".join(f"{flag_label(f)} ({n})" for f, n in gaps.items())))
-if not kept.empty:
-    st.caption(t("trd_flag_kept_note" if mark_flags else "trd_flag_kept_words", items=", ".join(f"{flag_label(f)} ({n})" for f, n in kept.items())))
-if missing_rows:
-    st.caption(t("trd_missing_rows", n=missing_rows))
-if empty_series:
-    st.caption(t("trd_no_context", names=md_escape(", ".join(empty_series))))
+compare_ui.trend_notes(gaps, kept, mark_flags, missing_rows, empty_series, flag_label)
 
 export_cols = ["label", "region_id", "role", "period", "period_type", "value", "flag", "source_id"]
 export = frame.assign(unit=shown_unit or "index", period_text=[fmt_p(p, pt) for p, pt in zip(frame["period"], frame["period_type"])])
@@ -185,11 +129,7 @@ permalink = state.permalink(PAGE, PAGE, PARAMS)
 ui.chart_block(fig, export, f"dsr_trends_{indicator_id}_{mode}", permalink, key="trend", indicator_id=indicator_id, decimals=decimals)
 for note in notes:
     st.caption(note)
-if positions:
-    st.markdown(f"**{t('trd_breaks_title')}**")
-    for i, (_, b) in enumerate(positions):
-        when = fmt.date(b["date"], lang())
-        st.markdown(t("trd_break_item", label=t("trd_break_label", i=i + 1), date=md_escape(when), text=md_escape(pick(b["explanation_de"], b["explanation_en"]))))
+compare_ui.breaks_list(positions)
 ui.caption_sources(v, source_ids)
 ui.indicator_notes(v, indicator_id)
 state.sync(PAGE, PARAMS)
