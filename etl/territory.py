@@ -250,7 +250,7 @@ def harmonise(outside: pd.DataFrame, inside: pd.DataFrame, crosswalk: pd.DataFra
     declared = outside[keys.isin(historic)]
     notes = {"rows_historic": int(len(outside)), "rows_in_crosswalk": int(len(declared))}
     if declared.empty:
-        return outside.iloc[0:0], reasons, inside.index[0:0], notes
+        return outside.iloc[0:0], reasons, inside.index[0:0], notes, outside.iloc[0:0]
 
     dkeys = declared["region_id"].astype(str)
     prefix = "historic region key " + dkeys + " (" + dkeys.map(_describe(crosswalk)) + ")"
@@ -281,6 +281,9 @@ def harmonise(outside: pd.DataFrame, inside: pd.DataFrame, crosswalk: pd.DataFra
     published = set(zip(have_value["indicator_id"].astype(str), have_value["region_id"].astype(str), have_value["period"]))
     empty_inside = targets_in[targets_in["value"].isna()]
     empty_at = {(str(i), str(r), p): idx for idx, i, r, p in zip(empty_inside.index, empty_inside["indicator_id"], empty_inside["region_id"], empty_inside["period"])}
+    published_at = {
+        (str(i), str(r), p): (f, v) for i, r, p, f, v in zip(have_value["indicator_id"], have_value["region_id"], have_value["period"], have_value["source_file"].astype(str), have_value["value"])
+    }
 
     old_col = parts["old_key"].to_numpy()
     row_col = parts["_row"].to_numpy()
@@ -288,9 +291,10 @@ def harmonise(outside: pd.DataFrame, inside: pd.DataFrame, crosswalk: pd.DataFra
     flag_col = parts["flag"].to_numpy()
     failed: dict[int, str] = {}
     succeeded: set[int] = set()
+    superseded: list[tuple[int, str, str, float]] = []  # (row, 2021 key, file of its published value, that value)
     chosen: list[tuple[int, str, float]] = []  # (position in parts, target, weight)
     targets: list[tuple[str, str, object, str]] = []
-    counts = {"converted_values": 0, "published_kept": 0, "partial_coverage": 0, "rule_none": 0, "split_count": 0, "no_weight": 0, "flagged_parts": 0, "several_files": 0, "mixed_status": 0}
+    counts = {"converted_values": 0, "converted_one_to_one": 0, "superseded": 0, "partial_coverage": 0, "rule_none": 0, "split_count": 0, "no_weight": 0, "flagged_parts": 0, "several_files": 0, "mixed_status": 0}
     groups = parts.groupby(["indicator_id", "new_key", "period"], sort=False, observed=True).indices
     for (indicator, new_key, period), pos in groups.items():
         indicator = str(indicator)
@@ -301,11 +305,18 @@ def harmonise(outside: pd.DataFrame, inside: pd.DataFrame, crosswalk: pd.DataFra
         best = min(candidates, key=lambda c: len(set(c[1]) - have), default=None)
         missing = sorted(set(best[1]) - have) if best else []
         need = best[1] if best else {}
+        # A pure renumbering: the 2021 unit had this one part, whole, in that status.
+        one_to_one = best is not None and not missing and len(need) == 1 and next(iter(need.values()))[0] == 1
         reason = None
-        if rule == "none":
-            reason, kind = f"indicator {indicator} has aggregation rule none (no published weights): not converted to {label}", "rule_none"
-        elif (indicator, new_key, period) in published:
-            reason, kind = f"the publisher gives {label} for this period directly; that value is kept, this one is not converted", "published_kept"
+        if (indicator, new_key, period) in published:
+            # Not unmapped: the publisher gives the 2021 unit's own figure for this period. These rows
+            # go to the duplicates table (file and lines), not to the quarantine.
+            kept_file, kept_value = published_at[(indicator, new_key, period)]
+            superseded.extend((row, new_key, kept_file, kept_value) for row in row_col[pos])
+            counts["superseded"] += len(pos)
+            continue
+        if rule == "none" and not one_to_one:
+            reason, kind = f"indicator {indicator} has aggregation rule none (no published weights to combine {len(need) or len(have)} parts): not converted to {label}", "rule_none"
         elif best is None:
             reason, kind = f"the parts of {label} here belong to no single territorial status of the crosswalk: not combined", "mixed_status"
         elif missing:
@@ -332,6 +343,7 @@ def harmonise(outside: pd.DataFrame, inside: pd.DataFrame, crosswalk: pd.DataFra
             chosen.append((p, new_key, share * float(pop) if rule != "sum" and len(need) > 1 else 1.0))
         succeeded.update(row_col[pos])
         counts["converted_values"] += 1
+        counts["converted_one_to_one"] += int(one_to_one)
         if (indicator, new_key, period) in empty_at:
             targets.append(empty_at[(indicator, new_key, period)])
 
@@ -343,7 +355,9 @@ def harmonise(outside: pd.DataFrame, inside: pd.DataFrame, crosswalk: pd.DataFra
         picked["_weight"] = take["weight"].to_numpy()
         frames = []
         for indicator, rows in picked.groupby("indicator_id", sort=False, observed=True):
+            # Rule none reaches here only through a pure renumbering: one part, its value unchanged.
             rule = INDICATORS_BY_ID[str(indicator)].aggregation
+            rule = "sum" if rule == "none" else rule
             values = aggregate(rows[["indicator_id", "region_id", "period", "value"]], None, weights=rows["_weight"], rule=rule, parents=rows["_target"])
             # Provenance of each made value: the first part's row, its column and every part's key.
             first = rows.drop_duplicates(["_target", "period"]).set_index(["_target", "period"])
@@ -364,8 +378,13 @@ def harmonise(outside: pd.DataFrame, inside: pd.DataFrame, crosswalk: pd.DataFra
         rows = list(failed)
         reasons.loc[rows] = (prefix.loc[rows] + ": " + pd.Series([failed[r] for r in rows], index=rows)).to_numpy()
     consumed = [r for r in succeeded if r not in failed]
-    reasons = reasons.drop(index=consumed)
     counts["rows_converted"] = len(consumed)
     counts["published_empty_cells_replaced"] = len(targets)
     notes.update(counts)
-    return converted, reasons, pd.Index(targets), notes
+    dropped = pd.DataFrame(superseded, columns=["_row", "superseded_by", "kept_file", "kept_value"]).drop_duplicates("_row")
+    dropped = dropped[~dropped["_row"].isin(failed)]
+    superseded_rows = outside.loc[dropped["_row"].to_numpy()].assign(
+        superseded_by=dropped["superseded_by"].to_numpy(), kept_file=dropped["kept_file"].to_numpy(), kept_value=dropped["kept_value"].to_numpy()
+    )
+    reasons = reasons.drop(index=[*consumed, *superseded_rows.index])
+    return converted, reasons, pd.Index(targets), notes, superseded_rows

@@ -51,11 +51,12 @@ def _obs(*rows: tuple) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
-def _finalize(tmp_path, frame: pd.DataFrame, crosswalk: pd.DataFrame, *regions: str):
+def _finalize(tmp_path, frame: pd.DataFrame, crosswalk: pd.DataFrame, *regions: str, with_context: bool = False):
     ctx = make_context(tmp_path, small_regions(*regions))
     ctx.territorial_changes = crosswalk
     obs = finalize_observations(frame, ctx, source_id="test", step="test")
-    return obs, ctx.quarantine.to_frame(), ctx.notes["test"]["territorial_changes"]
+    out = obs, ctx.quarantine.to_frame(), ctx.notes["test"]["territorial_changes"]
+    return (*out, ctx) if with_context else out
 
 
 def _one(obs: pd.DataFrame, indicator: str, region: str, period: str) -> pd.Series:
@@ -146,10 +147,14 @@ def test_partial_coverage_makes_no_value_and_keeps_the_rows_with_the_reason(tmp_
 def test_a_published_value_of_the_new_key_is_never_overwritten(tmp_path):
     cw = _crosswalk(tmp_path, _row("03152", "03159"), _row("03156", "03159"))
     frame = _obs(("bb_hh_all_50", "03152", "2018-12-31", 90.0), ("bb_hh_all_50", "03156", "2018-12-31", 50.0), ("bb_hh_all_50", "03159", "2018-12-31", 87.52))
-    obs, q, _ = _finalize(tmp_path, frame, cw, "03159")
+    obs, q, notes, ctx = _finalize(tmp_path, frame, cw, "03159", with_context=True)
     kept = _one(obs, "bb_hh_all_50", "03159", "2018-12-31")
     assert kept["value"] == 87.52 and pd.isna(kept["flag"])
-    assert len(q) == 2 and q["reason"].str.contains("the publisher gives 03159 Neu for this period directly", regex=False).all()
+    # Superseded, not unmapped: recorded as duplicates with file and lines, not quarantined.
+    assert q.empty and notes["superseded"] == 2
+    (dup,) = ctx.duplicates
+    assert (dup["kept_file"], dup["dropped_file"], dup["indicator_id"], dup["rows"], dup["rows_differing"]) == ("f.csv", "f.csv", "bb_hh_all_50", 2, 2)
+    assert "03152→03159 line 2, 03156→03159 line 3" in dup["note"]
 
 
 def test_a_split_kreis_weights_shares_by_its_part_and_refuses_counts(tmp_path):
@@ -182,6 +187,17 @@ def test_keys_outside_the_crosswalk_and_rule_none_stay_in_the_quarantine(tmp_pat
     assert q["reason"].str.contains("region key 03999 not in the territorial status 2021-01-01 (historic or unknown key, not declared", regex=False).sum() == 1
     assert q["reason"].str.contains("aggregation rule none").sum() == 2
     assert q["reason"].str.contains("region key 14161 not in the territorial status 2021-01-01 (historic or unknown key, not declared in data/territorial_changes.csv) and without a value here (marker no_value)", regex=False).sum() == 1
+
+
+def test_a_renumbered_unit_carries_its_value_whatever_the_rule(tmp_path):
+    # 03152 became 03159 alone (a pure renumbering): even rule none (business sites) keeps its value.
+    cw = _crosswalk(tmp_path, _row("03152", "03159", population=""))
+    frame = _obs(("bb_biz_wired_50", "03152", "2021-06-30", 88.0), ("population", "03152", "2015-12-31", 1234))
+    obs, q, notes = _finalize(tmp_path, frame, cw, "03159")
+    assert q.empty and notes["converted_one_to_one"] == 2
+    biz = _one(obs, "bb_biz_wired_50", "03159", "2021-06-30")
+    assert biz["value"] == 88.0 and biz["flag"] == "harmonised"
+    assert _one(obs, "population", "03159", "2015-12-31")["value"] == 1234
 
 
 def test_flagged_parts_are_not_combined(tmp_path):
@@ -262,9 +278,9 @@ def test_a_gemeinde_merger_converts_only_with_every_part_and_never_over_the_kept
         # 01059090 has no row of its own for this indicator: 01059099 alone is a partial coverage.
         ("bb_hh_all_16", "01059099", period, 80.0),
     )
-    obs, q, notes = _finalize(tmp_path, frame, cw, *known)
+    obs, q, notes, ctx = _finalize(tmp_path, frame, cw, *known, with_context=True)
     assert _one(obs, "bb_hh_all_50", "01059083", period)["value"] == 70.0
-    assert q["reason"].str.contains("the publisher gives 01059083 Süderbrarup for this period directly", regex=False).sum() == 2
+    assert notes["superseded"] == 2 and [d["rows"] for d in ctx.duplicates] == [2]
     assert q["reason"].str.contains("needs 01059090 Ulsnis for this period too (partial coverage", regex=False).sum() == 1
     assert notes["converted_values"] == 0
 
@@ -321,7 +337,7 @@ def test_mergers_keep_totals_and_means_stay_between_their_parts(targets, values,
         *[("bb_hh_all_50", o, "2015-12-31", v / 100) for o, v in zip(olds, values)],
     )
     outside = frame.assign(period=[dt.date(2015, 12, 31)] * len(frame))
-    converted, reasons, _, _ = territory.harmonise(outside, outside.iloc[0:0], cw, set(news))
+    converted, reasons, _, _, _ = territory.harmonise(outside, outside.iloc[0:0], cw, set(news))
     assert reasons.empty
     counts = converted[converted["indicator_id"] == "population"].set_index("region_id")["value"]
     assert counts.sum() == sum(values[: len(olds)])
