@@ -31,6 +31,8 @@ class BuildContext:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     # The declared crosswalk of territorial changes (etl.territory), read once per build.
     territorial_changes: pd.DataFrame | None = None
+    # Why a historic key outside the crosswalk could not be placed (etl.territory.match_gemeinde_names).
+    unplaced_keys: dict[str, str] = field(default_factory=dict)
 
     def path(self, relpath: str) -> Path:
         """The absolute path of a raw file; a clear error when it is missing."""

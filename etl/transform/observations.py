@@ -93,7 +93,7 @@ def finalize_observations(frame: pd.DataFrame, ctx: BuildContext, *, source_id: 
     outside = ~df["region_id"].isin(known)
     if outside.any():
         rows = df[outside]
-        converted, reasons, replaced, notes, superseded = harmonise(rows, df[~outside], crosswalk_of(ctx), known)
+        converted, reasons, replaced, notes, superseded = harmonise(rows, df[~outside], crosswalk_of(ctx), known, ctx.unplaced_keys)
         _record_superseded(ctx, superseded, source_id)
         left = rows.loc[reasons.index]
         _quarantine(ctx, left, source_id, reasons)
