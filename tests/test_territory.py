@@ -346,3 +346,91 @@ def test_mergers_keep_totals_and_means_stay_between_their_parts(targets, values,
         share = converted[(converted["indicator_id"] == "bb_hh_all_50") & (converted["region_id"] == new)]["value"].iloc[0]
         assert min(parts) - 1e-9 <= share <= max(parts) + 1e-9
         assert counts[new] == sum(v for v, n in zip(values, news) if n == new)
+
+
+# --- Gemeinde keys placed by the names a source gives ------------------------------------------
+
+DSL_STATUS = dt.date(2008, 12, 31)
+DSL_FILE = "bnetza_breitbandatlas/Paket_1/2008_DSL_Verfügbarkeit_Deutschland.xlsx (verf_2008_dsl_gem)"
+GEMEINDEN_2021 = pd.DataFrame(
+    {
+        "region_id": ["03254021", "03254042", "03155011", "03155012", "03155013", "01059083"],
+        "name": ["Hildesheim", "Freden (Leine)", "Bad Gandersheim", "Altenau", "Altenau", "Süderbrarup"],
+    }
+)
+
+
+def _named(*rows: tuple) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"ags": a, "name": n, "population": p, "status_date": DSL_STATUS, "file": DSL_FILE} for a, n, p in rows]
+    )
+
+
+def test_an_old_key_is_placed_by_its_name_only_where_its_old_kreis_is_fully_placed(tmp_path):
+    cw = _crosswalk(tmp_path, _row("03152", "03159"))  # any Kreis row; the Gemeinden below are not in it
+    named = _named(
+        # Kreis 03155: Bad Gandersheim only got a new key.
+        ("03155001", "Bad Gandersheim", 10500),
+        # Kreis 03254: Freden (Leine) matched by name, Everode not (merged into it in 2016), a key without a name.
+        ("03254016", "Freden (Leine)", 3169), ("03254015", "Everode", 524), ("03254099", "", 100), ("03254021", "Hildesheim", 103000),
+        # Two 2021 Gemeinden of the Kreis share the name: not matched.
+        ("03155002", "altenau", 50),
+    )
+    rows, reasons = territory.match_gemeinde_names(named, GEMEINDEN_2021, cw)
+    # 03155: 03155002 (ambiguous) stays unplaced, so its Kreis is not fully placed: no rows.
+    assert rows.empty
+    assert "no 2021 Gemeinde of its Kreis" in reasons["03155002"] and "Everode" in reasons["03254015"]
+    assert "by its name part of 2021 Gemeinde 03254042 Freden (Leine)" in reasons["03254016"] and "no value made" in reasons["03254016"]
+    assert "without a name" in reasons["03254099"]
+
+    rows, reasons = territory.match_gemeinde_names(named[named["ags"] != "03155002"], GEMEINDEN_2021, cw)
+    assert rows[["old_key", "new_key"]].values.tolist() == [["03155001", "03155011"]]
+    assert rows["population"].tolist() == [10500] and "03155001" not in reasons
+
+
+def test_a_name_of_an_older_status_is_placed_through_the_crosswalk(tmp_path):
+    cw = _crosswalk(tmp_path, _row("03152", "03159"))
+    gv = pd.DataFrame(
+        [{"level": "gemeinde", "status_date": dt.date(2017, 12, 31), "old_key": "01059014", "old_name": "Brebel", "new_key": "01059083", "share": 1.0}]
+    )
+    rows, reasons = territory.match_gemeinde_names(_named(("01059999", "Brebel", 400)), GEMEINDEN_2021, pd.concat([cw, gv], ignore_index=True))
+    assert rows[["old_key", "new_key"]].values.tolist() == [["01059999", "01059083"]] and not reasons
+
+
+def test_keys_placed_by_name_convert_and_the_others_say_why(tmp_path):
+    ctx = make_context(tmp_path, small_regions("03155011", "03254042", "03254021"))
+    ctx.regions = ctx.regions.assign(name=ctx.regions["region_id"].map(dict(zip(GEMEINDEN_2021["region_id"], GEMEINDEN_2021["name"]))))
+    ctx.territorial_changes = _crosswalk(tmp_path, _row("03152", "03159"))
+    notes = territory.place_named_gemeinden(ctx, _named(("03155001", "Bad Gandersheim", 10500), ("03254016", "Freden (Leine)", 3169), ("03254015", "Everode", 524)))
+    assert notes == {"keys_placed_by_name": 1, "keys_matched_by_name_but_parts_unknown": 1, "keys_unplaced": 1}
+    frame = _obs(("bb_hh_dsl", "03155001", "2008-12-31", 91.0), ("bb_hh_dsl", "03254016", "2008-12-31", 98.0), ("bb_hh_dsl", "03254015", "2008-12-31", 98.1))
+    obs = finalize_observations(frame, ctx, source_id="test", step="test")
+    q = ctx.quarantine.to_frame()
+    moved = _one(obs, "bb_hh_dsl", "03155011", "2008-12-31")
+    assert moved["value"] == 91.0 and moved["flag"] == "harmonised"
+    assert len(q) == 2 and q["reason"].str.contains("cannot be placed|no value made").all()
+
+
+# --- city districts ---------------------------------------------------------------------------------
+
+
+def test_a_citys_districts_are_summed_only_when_every_one_is_present(tmp_path):
+    cw = _crosswalk(tmp_path, _row("03152", "03159"))
+    bremen = [("population", f"04011{i:03d}", "2020-12-31", 1000 * i) for i in range(1, 6)]  # all 5 Stadtbezirke
+    koeln = [("population", f"05315{i:03d}", "2020-12-31", 100) for i in range(1, 9)]  # 8 of 9
+    berlin = [("bb_hh_all_50", f"11000{i:03d}", "2020-12-31", 99.0) for i in range(1, 13)]  # shares: no weights
+    obs, q, notes = _finalize(tmp_path, _obs(*bremen, *koeln, *berlin), cw, "04011000", "05315000", "11000000", "03159")
+    city = _one(obs, "population", "04011000", "2020-12-31")
+    assert city["value"] == 15000 and city["flag"] == "harmonised"
+    assert not (obs["region_id"] == "05315000").any() and not (obs["region_id"] == "11000000").any()
+    assert q["reason"].str.contains("needs 05315009 for this period too (partial coverage", regex=False).sum() == 8
+    assert q["reason"].str.contains("a share of districts cannot be combined").sum() == 12
+    assert notes["rows_city_districts_summed"] == 5
+
+
+def test_a_district_beside_its_citys_own_figure_stays(tmp_path):
+    cw = _crosswalk(tmp_path, _row("03152", "03159"))
+    frame = _obs(*[("population", f"04011{i:03d}", "2020-12-31", 10) for i in range(1, 6)], ("population", "04011000", "2020-12-31", 60))
+    obs, q, _ = _finalize(tmp_path, frame, cw, "04011000", "03159")
+    assert _one(obs, "population", "04011000", "2020-12-31")["value"] == 60
+    assert len(q) == 5 and q["reason"].str.contains("the city's own figure is published for this period and kept").all()
