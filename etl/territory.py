@@ -390,7 +390,8 @@ def harmonise(
     """
     keys = outside["region_id"].astype(str)
     reasons = pd.Series(
-        "region key " + keys + " not in the territorial status 2021-01-01 (historic or unknown key, not declared in data/territorial_changes.csv)",
+        "region key " + keys + " not in the territorial status 2021-01-01 (historic or unknown key, not declared in data/territorial_changes.csv,"
+        " in no Gemeindeverzeichnis of the kit and not named by its file: cannot be placed in a 2021 unit)",
         index=outside.index,
         dtype=object,
     )
