@@ -31,16 +31,30 @@ status), observations of 2021 units with flag ``harmonised``
 - A count of a Kreis that was split (``share`` < 1, Demmin 2011) cannot be
   divided without a figure for its part: no value. A share of a split Kreis is
   taken as valid for each of its parts, weighted by ``share × population``.
-- Indicators with rule ``none`` are not converted (no weights are published).
+- A pure renumbering (the 2021 unit had this one historic unit, whole, as its
+  only part in that status) carries the value unchanged whatever the rule, rule
+  ``none`` included. Other indicators with rule ``none`` are not combined (no
+  weights are published).
 - A value the publisher gives directly for the 2021 key and period is never
   overwritten (a Gemeinde that absorbed others and kept its key is one of its
   own parts, so its published value stays and the absorbed ones do not
-  convert). A published empty cell (GENESIS ``-``: the new Kreis did not exist
-  yet) is replaced by the converted value, and counted in the manifest notes.
+  convert). The historic rows of that unit and period are *superseded*, not
+  unmapped: they go to the ``duplicates`` table (one row per kept file, file,
+  indicator and period, every historic key with its line in the note), not to
+  the quarantine. A published empty cell (GENESIS ``-``: the new Kreis did not
+  exist yet) is replaced by the converted value, and counted in the notes.
 - Parts whose values carry a flag are not converted (one flag cannot keep two).
+- City districts under pseudo-keys (Berlin Bezirke, Hamburg, Bremen, Köln,
+  München: ``CITY_DISTRICTS``) belong to their city: counts are summed into it
+  when every district has a value and the city none of its own; shares are not
+  combined (no figure per district to weight by).
+- Historic Gemeinde keys that a source names (the DSL workbooks 2005–2008 give
+  ``gen`` and ``ewz``) are placed by name (``match_gemeinde_names``): only a
+  unique name in the old Kreis, and only where every Gemeinde of that old Kreis
+  in the list is placed, so that the parts of each 2021 unit are known.
 
-Every historic row that does not become part of a converted value stays in the
-quarantine with a reason saying why.
+Every historic row that does not become part of a converted value and is not
+superseded stays in the quarantine with a reason saying why.
 """
 
 from __future__ import annotations
