@@ -256,6 +256,11 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
         t0 = time.perf_counter()
         ctx.quarantine.step = step.name
         result = step.run(ctx)
+        if ctx.duplicates:
+            # Figures a step's observations recorded as published twice (historic keys, etl.territory).
+            extra = pd.DataFrame(ctx.duplicates, columns=TABLES_BY_NAME["duplicates"].column_names)
+            ctx.duplicates.clear()
+            result = {**result, "duplicates": pd.concat([result["duplicates"], extra], ignore_index=True) if "duplicates" in result else extra}
         timings[step.name] = round(time.perf_counter() - t0, 2)
         step_tables[step.name] = sorted(result)
         for name, frame in result.items():

@@ -34,6 +34,8 @@ class BuildContext:
     territorial_changes: pd.DataFrame | None = None
     # Source id → the edition its file states: {"date", "file", "origin"} (record_edition).
     editions: dict[str, dict] = field(default_factory=dict)
+    # Why a historic key outside the crosswalk could not be placed (etl.territory.match_gemeinde_names).
+    unplaced_keys: dict[str, str] = field(default_factory=dict)
 
     def path(self, relpath: str) -> Path:
         """The absolute path of a raw file; a clear error when it is missing."""

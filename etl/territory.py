@@ -31,16 +31,30 @@ status), observations of 2021 units with flag ``harmonised``
 - A count of a Kreis that was split (``share`` < 1, Demmin 2011) cannot be
   divided without a figure for its part: no value. A share of a split Kreis is
   taken as valid for each of its parts, weighted by ``share × population``.
-- Indicators with rule ``none`` are not converted (no weights are published).
+- A pure renumbering (the 2021 unit had this one historic unit, whole, as its
+  only part in that status) carries the value unchanged whatever the rule, rule
+  ``none`` included. Other indicators with rule ``none`` are not combined (no
+  weights are published).
 - A value the publisher gives directly for the 2021 key and period is never
   overwritten (a Gemeinde that absorbed others and kept its key is one of its
   own parts, so its published value stays and the absorbed ones do not
-  convert). A published empty cell (GENESIS ``-``: the new Kreis did not exist
-  yet) is replaced by the converted value, and counted in the manifest notes.
+  convert). The historic rows of that unit and period are *superseded*, not
+  unmapped: they go to the ``duplicates`` table (one row per kept file, file,
+  indicator and period, every historic key with its line in the note), not to
+  the quarantine. A published empty cell (GENESIS ``-``: the new Kreis did not
+  exist yet) is replaced by the converted value, and counted in the notes.
 - Parts whose values carry a flag are not converted (one flag cannot keep two).
+- City districts under pseudo-keys (Berlin Bezirke, Hamburg, Bremen, Köln,
+  München: ``CITY_DISTRICTS``) belong to their city: counts are summed into it
+  when every district has a value and the city none of its own; shares are not
+  combined (no figure per district to weight by).
+- Historic Gemeinde keys that a source names (the DSL workbooks 2005–2008 give
+  ``gen`` and ``ewz``) are placed by name (``match_gemeinde_names``): only a
+  unique name in the old Kreis, and only where every Gemeinde of that old Kreis
+  in the list is placed, so that the parts of each 2021 unit are known.
 
-Every historic row that does not become part of a converted value stays in the
-quarantine with a reason saying why.
+Every historic row that does not become part of a converted value and is not
+superseded stays in the quarantine with a reason saying why.
 """
 
 from __future__ import annotations
@@ -219,6 +233,153 @@ def derive_gemeinde_changes(statuses: dict[dt.date, pd.DataFrame], gemeinden: pd
     return frame, notes
 
 
+def match_gemeinde_names(named: pd.DataFrame, gemeinden: pd.DataFrame, crosswalk: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Historic Gemeinde keys that a source names, matched by name to the 2021 status.
+
+    ``named``: the Gemeinden of one status as a source lists them (columns ags, name
+    — empty where the source gives none —, population, status_date, file); ``gemeinden``:
+    the 2021 Gemeinden (region_id, name); ``crosswalk``: the crosswalk so far. A key that
+    is neither of 2021 nor in the crosswalk is matched when exactly one 2021 Gemeinde of
+    its Kreis (the old Kreis, or the 2021 Kreise it went to) has the same name folded
+    (``etl.gazetteer.fold``), or one Gemeinde of the crosswalk's older statuses does (then
+    its 2021 unit). A match alone does not make a conversion: the other Gemeinden that
+    went into the same 2021 unit must be known too. So the rows of a 2021 Gemeinde go to
+    the crosswalk only when no Gemeinde of the same old Kreis in that list is left
+    unplaced (its parts are then all known: the matched ones and its own kept key).
+    Returns (crosswalk rows, the reason for every key that stays unplaced).
+    """
+    from etl.gazetteer import fold
+
+    known = set(gemeinden["region_id"])
+    kreis_cw = crosswalk[crosswalk["level"] == "kreis"]
+    kreise_of = kreis_cw.groupby("old_key")["new_key"].agg(set).to_dict()
+    by_name: dict[tuple[str, str], set[str]] = {}
+    for key, name in zip(gemeinden["region_id"], gemeinden["name"]):
+        by_name.setdefault((key[:5], fold(name)), set()).add(key)
+    old = crosswalk[crosswalk["level"] == "gemeinde"]
+    for key, name, new in zip(old["old_key"], old["old_name"], old["new_key"]):
+        by_name.setdefault((key[:5], fold(name)), set()).add(new)
+    rows, reasons = [], {}
+    for (status, file), frame in named.groupby(["status_date", "file"], sort=True):
+        frame = frame.drop_duplicates("ags")
+        todo = frame[~frame["ags"].isin(known) & ~frame["ags"].isin(set(crosswalk["old_key"]))]
+        matched: dict[str, str] = {}
+        for key, name in zip(todo["ags"], todo["name"].fillna("")):
+            if not name.strip():
+                continue
+            kreise = {key[:5]} | kreise_of.get(key[:5], set())
+            hits = set().union(*(by_name.get((k, fold(name)), set()) for k in kreise))
+            if len(hits) == 1:
+                matched[key] = hits.pop()
+        unplaced = todo[~todo["ags"].isin(matched)]
+        open_kreise = unplaced.groupby(unplaced["ags"].str[:5]).size().to_dict()
+        where = f"{file}, status {status.isoformat()}"
+        for key, name in zip(unplaced["ags"], unplaced["name"].fillna("")):
+            reasons[key] = (
+                f"Gemeinde key of an older status without a name in {where} and in no Gemeindeverzeichnis of the kit: cannot be placed in a 2021 Gemeinde"
+                if not name.strip() else f"Gemeinde key named {name!r} in {where}: no 2021 Gemeinde of its Kreis, and none of an older status, has that name (or several do): cannot be placed"
+            )
+        names = gemeinden.set_index("region_id")["name"]
+        info = frame.set_index("ags")
+        for new in sorted(set(matched.values())):
+            parts = [k for k, n in matched.items() if n == new] + ([new] if new in info.index else [])
+            lacking = {k[:5]: open_kreise[k[:5]] for k in parts if k[:5] in open_kreise}
+            if lacking:
+                for k in parts:
+                    if k != new:
+                        reasons[k] = (
+                            f"Gemeinde key named {info.at[k, 'name']!r} in {where}: by its name part of 2021 Gemeinde {new} {names[new]}, "
+                            f"but {sum(lacking.values())} Gemeinden of its old Kreis in that list cannot be placed (no name, or no match), "
+                            "so whether others went into the same 2021 Gemeinde is unknown: no value made"
+                        )
+                continue
+            for k in parts:
+                pop = info.at[k, "population"]
+                rows.append(
+                    {
+                        "level": "gemeinde", "event_date": None, "status_date": status, "old_key": k, "old_name": info.at[k, "name"] or names[new],
+                        "new_key": new, "new_name": names[new], "share": 1.0, "population": None if pd.isna(pop) else int(pop), "population_date": status,
+                        "basis": f"derived: the name in {file} matched to the 2021 Gemeinde of the same Kreis (every Gemeinde of that Kreis in the list placed); population of that list",
+                        "reference": f"{file}; BKG VG5000, Stand 01.01.2021",
+                    }
+                )
+    frame = pd.DataFrame(rows, columns=crosswalk.columns.drop("line", errors="ignore"))
+    frame["population"] = frame["population"].astype("Int64")
+    return frame, reasons
+
+
+def place_named_gemeinden(ctx, named: pd.DataFrame) -> dict:
+    """Extend the build's crosswalk by the Gemeinden a source names (``match_gemeinde_names``);
+    keep the reason of every key left unplaced for the quarantine. Returns counts for the notes."""
+    crosswalk = crosswalk_of(ctx)
+    regions = ctx.regions if "name" in ctx.regions else ctx.regions.assign(name="")  # a test's small set may lack names
+    gemeinden = regions.loc[regions["level"] == "gemeinde", ["region_id", "name"]]
+    rows, reasons = match_gemeinde_names(named, gemeinden, crosswalk)
+    if len(rows):
+        ctx.territorial_changes = pd.concat([crosswalk, rows], ignore_index=True)
+        if "territorial_changes" in ctx.tables:
+            ctx.tables["territorial_changes"] = pd.concat([ctx.tables["territorial_changes"], rows], ignore_index=True)
+    ctx.unplaced_keys.update(reasons)
+    matched = sum(1 for r in reasons.values() if "by its name part of" in r)
+    return {"keys_placed_by_name": int(rows["old_key"].nunique()) if len(rows) else 0, "keys_matched_by_name_but_parts_unknown": matched, "keys_unplaced": len(reasons) - matched}
+
+
+# City districts under pseudo-keys (the city's key with a district number instead of 000), as
+# the Breitbandatlas publishes them: how many each city has, to know when all are present
+# (Hamburg 7 Bezirke, Bremen 5 Stadtbezirke, Köln 9 Stadtbezirke, München 25 Stadtbezirke,
+# Berlin 12 Bezirke: the cities' main statutes; the gemeinde_bezirke files list exactly these).
+CITY_DISTRICTS = {"02000000": 7, "04011000": 5, "05315000": 9, "09162000": 25, "11000000": 12}
+
+
+def city_districts(keys, gemeinden: set[str]) -> dict[str, str]:
+    """District pseudo-key → its city: an 8-digit key that is no 2021 Gemeinde while its first
+    five digits + ``000`` are a city with districts (a historic key such as 03152001 fails: no 03152000)."""
+    return {
+        k: k[:5] + "000" for k in set(keys)
+        if isinstance(k, str) and len(k) == 8 and k not in gemeinden and k[5:] != "000" and k[:5] + "000" in gemeinden and k[:5] + "000" in CITY_DISTRICTS
+    }
+
+
+def combine_city_districts(rows: pd.DataFrame, inside: pd.DataFrame, districts: dict[str, str]) -> tuple[pd.DataFrame, pd.Series, int]:
+    """Values of a city's districts → the city: counts summed, and only when every district
+    of the city has a value in the same file and the city has none of its own for the period.
+
+    Shares are never combined (the kit has no household or population figure per district).
+    Returns (converted rows of the cities, flag ``harmonised``; the reason of every row that
+    stays; the number of rows converted).
+    """
+    city = rows["region_id"].astype(str).map(districts)
+    own = inside[inside["region_id"].isin(set(city)) & inside["value"].notna()]
+    published = set(zip(own["indicator_id"].astype(str), own["region_id"].astype(str), own["period"]))
+    reasons = pd.Series(index=rows.index, dtype=object)
+    made = []
+    for (file, indicator, key, period), g in rows.groupby([rows["source_file"].astype(str), rows["indicator_id"].astype(str), city, "period"], sort=False):
+        rule = INDICATORS_BY_ID[indicator].aggregation
+        present = set(g["region_id"].astype(str))
+        lacking = sorted({f"{key[:5]}{i:03d}" for i in range(1, CITY_DISTRICTS[key] + 1)} - present)
+        head = f"city district of {key} (no unit of the 2021 status; it belongs to its city)"
+        if (indicator, key, period) in published:
+            reason = f"{head}: the city's own figure is published for this period and kept"
+        elif rule != "sum":
+            reason = f"{head}: a share of districts cannot be combined into the city (no household or population figure per district in the kit)"
+        elif lacking:
+            reason = f"{head}: summing to the city needs {', '.join(lacking)} for this period too (partial coverage: no value made)"
+        elif g["value"].isna().any() or g["flag"].notna().any() or len(g) != len(present):
+            reason = f"{head}: a district has no value, a flag or two rows here: not summed"
+        else:
+            out = g.iloc[[0]].copy()
+            out["region_id"] = pd.array([key], dtype=rows["region_id"].dtype)
+            out["value"] = float(g["value"].sum())
+            out["flag"], out["line"], out["raw"] = FLAG, None, None
+            out["column"] = f"{g['column'].iloc[0]} of {' + '.join(sorted(present))} (city districts)"
+            made.append(out)
+            continue
+        reasons[g.index] = reason
+    reasons = reasons.dropna()
+    converted = pd.concat(made) if made else rows.iloc[0:0]
+    return converted, reasons, int(len(rows) - len(reasons))
+
+
 def _describe(crosswalk: pd.DataFrame) -> pd.Series:
     """Per historic key: its name and when it was valid, for the quarantine's reasons."""
     rows = crosswalk.sort_values("status_date").drop_duplicates("old_key", keep="last").set_index("old_key")
@@ -227,30 +388,48 @@ def _describe(crosswalk: pd.DataFrame) -> pd.Series:
     return rows["old_name"] + ", " + until.fillna(status)
 
 
-def harmonise(outside: pd.DataFrame, inside: pd.DataFrame, crosswalk: pd.DataFrame, known: set[str]) -> tuple[pd.DataFrame, pd.Series, pd.Index, dict]:
+def harmonise(
+    outside: pd.DataFrame, inside: pd.DataFrame, crosswalk: pd.DataFrame, known: set[str], unplaced: dict[str, str] | None = None
+) -> tuple[pd.DataFrame, pd.Series, pd.Index, dict, pd.DataFrame]:
     """Convert rows of historic keys to the 2021 status where the crosswalk allows it.
 
     ``outside``: rows whose key is not in the 2021 status; ``inside``: the rows
     of the same call that are (to find values published for the new key).
+    ``unplaced``: why a key outside the crosswalk could not be placed, where a
+    source's list says more (``match_gemeinde_names``).
     Returns (converted rows with the columns of ``outside``, the reason for every
     row of ``outside`` that stays in the quarantine, the index of ``inside``
-    rows replaced by a converted value, counts for the manifest notes).
+    rows replaced by a converted value, counts for the manifest notes, the rows
+    superseded by a figure the publisher gives for their 2021 unit).
     """
     keys = outside["region_id"].astype(str)
     reasons = pd.Series(
-        "region key " + keys + " not in the territorial status 2021-01-01 (historic or unknown key, not declared in data/territorial_changes.csv)",
+        "region key " + keys + " not in the territorial status 2021-01-01 (historic or unknown key, not declared in data/territorial_changes.csv,"
+        " in no Gemeindeverzeichnis of the kit and not named by its file: cannot be placed in a 2021 unit)",
         index=outside.index,
         dtype=object,
     )
     # Without a value (a publisher's marker such as GENESIS "-" for a Kreis dissolved before
     # the table starts) there is nothing to convert, declared or not.
+    if unplaced:
+        said = keys.isin(list(unplaced))
+        reasons[said] = ("region key " + keys[said] + " not in the territorial status 2021-01-01 nor in the crosswalk: " + keys[said].map(unplaced)).to_numpy()
     historic = set(crosswalk.loc[crosswalk["old_key"] != crosswalk["new_key"], "old_key"])
     blank = outside["value"].isna() & ~keys.isin(historic)
     reasons[blank] = (reasons[blank] + " and without a value here (marker " + outside.loc[blank, "flag"].astype(str) + "): nothing to convert").to_numpy()
     declared = outside[keys.isin(historic)]
     notes = {"rows_historic": int(len(outside)), "rows_in_crosswalk": int(len(declared))}
+    # City districts (Berlin Bezirke and the like) belong to their city: summed into it or kept here.
+    districts = city_districts(keys[~keys.isin(historic)].unique(), known)
+    from_districts = outside.iloc[0:0]
+    if districts:
+        in_district = keys.isin(list(districts))
+        from_districts, district_reasons, notes["rows_city_districts_summed"] = combine_city_districts(outside[in_district], inside, districts)
+        reasons = reasons.drop(index=outside.index[in_district])
+        reasons = pd.concat([reasons, district_reasons])
     if declared.empty:
-        return outside.iloc[0:0], reasons, inside.index[0:0], notes
+        notes["rows_converted"] = notes.get("rows_city_districts_summed", 0)
+        return from_districts, reasons, inside.index[0:0], notes, outside.iloc[0:0]
 
     dkeys = declared["region_id"].astype(str)
     prefix = "historic region key " + dkeys + " (" + dkeys.map(_describe(crosswalk)) + ")"
@@ -281,6 +460,9 @@ def harmonise(outside: pd.DataFrame, inside: pd.DataFrame, crosswalk: pd.DataFra
     published = set(zip(have_value["indicator_id"].astype(str), have_value["region_id"].astype(str), have_value["period"]))
     empty_inside = targets_in[targets_in["value"].isna()]
     empty_at = {(str(i), str(r), p): idx for idx, i, r, p in zip(empty_inside.index, empty_inside["indicator_id"], empty_inside["region_id"], empty_inside["period"])}
+    published_at = {
+        (str(i), str(r), p): (f, v) for i, r, p, f, v in zip(have_value["indicator_id"], have_value["region_id"], have_value["period"], have_value["source_file"].astype(str), have_value["value"])
+    }
 
     old_col = parts["old_key"].to_numpy()
     row_col = parts["_row"].to_numpy()
@@ -288,9 +470,10 @@ def harmonise(outside: pd.DataFrame, inside: pd.DataFrame, crosswalk: pd.DataFra
     flag_col = parts["flag"].to_numpy()
     failed: dict[int, str] = {}
     succeeded: set[int] = set()
+    superseded: list[tuple[int, str, str, float]] = []  # (row, 2021 key, file of its published value, that value)
     chosen: list[tuple[int, str, float]] = []  # (position in parts, target, weight)
     targets: list[tuple[str, str, object, str]] = []
-    counts = {"converted_values": 0, "published_kept": 0, "partial_coverage": 0, "rule_none": 0, "split_count": 0, "no_weight": 0, "flagged_parts": 0, "several_files": 0, "mixed_status": 0}
+    counts = {"converted_values": 0, "converted_one_to_one": 0, "superseded": 0, "partial_coverage": 0, "rule_none": 0, "split_count": 0, "no_weight": 0, "flagged_parts": 0, "several_files": 0, "mixed_status": 0}
     groups = parts.groupby(["indicator_id", "new_key", "period"], sort=False, observed=True).indices
     for (indicator, new_key, period), pos in groups.items():
         indicator = str(indicator)
@@ -301,11 +484,18 @@ def harmonise(outside: pd.DataFrame, inside: pd.DataFrame, crosswalk: pd.DataFra
         best = min(candidates, key=lambda c: len(set(c[1]) - have), default=None)
         missing = sorted(set(best[1]) - have) if best else []
         need = best[1] if best else {}
+        # A pure renumbering: the 2021 unit had this one part, whole, in that status.
+        one_to_one = best is not None and not missing and len(need) == 1 and next(iter(need.values()))[0] == 1
         reason = None
-        if rule == "none":
-            reason, kind = f"indicator {indicator} has aggregation rule none (no published weights): not converted to {label}", "rule_none"
-        elif (indicator, new_key, period) in published:
-            reason, kind = f"the publisher gives {label} for this period directly; that value is kept, this one is not converted", "published_kept"
+        if (indicator, new_key, period) in published:
+            # Not unmapped: the publisher gives the 2021 unit's own figure for this period. These rows
+            # go to the duplicates table (file and lines), not to the quarantine.
+            kept_file, kept_value = published_at[(indicator, new_key, period)]
+            superseded.extend((row, new_key, kept_file, kept_value) for row in row_col[pos])
+            counts["superseded"] += len(pos)
+            continue
+        if rule == "none" and not one_to_one:
+            reason, kind = f"indicator {indicator} has aggregation rule none (no published weights to combine {len(need) or len(have)} parts): not converted to {label}", "rule_none"
         elif best is None:
             reason, kind = f"the parts of {label} here belong to no single territorial status of the crosswalk: not combined", "mixed_status"
         elif missing:
@@ -332,6 +522,7 @@ def harmonise(outside: pd.DataFrame, inside: pd.DataFrame, crosswalk: pd.DataFra
             chosen.append((p, new_key, share * float(pop) if rule != "sum" and len(need) > 1 else 1.0))
         succeeded.update(row_col[pos])
         counts["converted_values"] += 1
+        counts["converted_one_to_one"] += int(one_to_one)
         if (indicator, new_key, period) in empty_at:
             targets.append(empty_at[(indicator, new_key, period)])
 
@@ -343,7 +534,9 @@ def harmonise(outside: pd.DataFrame, inside: pd.DataFrame, crosswalk: pd.DataFra
         picked["_weight"] = take["weight"].to_numpy()
         frames = []
         for indicator, rows in picked.groupby("indicator_id", sort=False, observed=True):
+            # Rule none reaches here only through a pure renumbering: one part, its value unchanged.
             rule = INDICATORS_BY_ID[str(indicator)].aggregation
+            rule = "sum" if rule == "none" else rule
             values = aggregate(rows[["indicator_id", "region_id", "period", "value"]], None, weights=rows["_weight"], rule=rule, parents=rows["_target"])
             # Provenance of each made value: the first part's row, its column and every part's key.
             first = rows.drop_duplicates(["_target", "period"]).set_index(["_target", "period"])
@@ -364,8 +557,14 @@ def harmonise(outside: pd.DataFrame, inside: pd.DataFrame, crosswalk: pd.DataFra
         rows = list(failed)
         reasons.loc[rows] = (prefix.loc[rows] + ": " + pd.Series([failed[r] for r in rows], index=rows)).to_numpy()
     consumed = [r for r in succeeded if r not in failed]
-    reasons = reasons.drop(index=consumed)
-    counts["rows_converted"] = len(consumed)
+    counts["rows_converted"] = len(consumed) + notes.get("rows_city_districts_summed", 0)
+    converted = pd.concat([converted, from_districts]) if len(from_districts) else converted
     counts["published_empty_cells_replaced"] = len(targets)
     notes.update(counts)
-    return converted, reasons, pd.Index(targets), notes
+    dropped = pd.DataFrame(superseded, columns=["_row", "superseded_by", "kept_file", "kept_value"]).drop_duplicates("_row")
+    dropped = dropped[~dropped["_row"].isin(failed)]
+    superseded_rows = outside.loc[dropped["_row"].to_numpy()].assign(
+        superseded_by=dropped["superseded_by"].to_numpy(), kept_file=dropped["kept_file"].to_numpy(), kept_value=dropped["kept_value"].to_numpy()
+    )
+    reasons = reasons.drop(index=[*consumed, *superseded_rows.index])
+    return converted, reasons, pd.Index(targets), notes, superseded_rows

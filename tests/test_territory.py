@@ -51,11 +51,12 @@ def _obs(*rows: tuple) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
-def _finalize(tmp_path, frame: pd.DataFrame, crosswalk: pd.DataFrame, *regions: str):
+def _finalize(tmp_path, frame: pd.DataFrame, crosswalk: pd.DataFrame, *regions: str, with_context: bool = False):
     ctx = make_context(tmp_path, small_regions(*regions))
     ctx.territorial_changes = crosswalk
     obs = finalize_observations(frame, ctx, source_id="test", step="test")
-    return obs, ctx.quarantine.to_frame(), ctx.notes["test"]["territorial_changes"]
+    out = obs, ctx.quarantine.to_frame(), ctx.notes["test"]["territorial_changes"]
+    return (*out, ctx) if with_context else out
 
 
 def _one(obs: pd.DataFrame, indicator: str, region: str, period: str) -> pd.Series:
@@ -146,10 +147,14 @@ def test_partial_coverage_makes_no_value_and_keeps_the_rows_with_the_reason(tmp_
 def test_a_published_value_of_the_new_key_is_never_overwritten(tmp_path):
     cw = _crosswalk(tmp_path, _row("03152", "03159"), _row("03156", "03159"))
     frame = _obs(("bb_hh_all_50", "03152", "2018-12-31", 90.0), ("bb_hh_all_50", "03156", "2018-12-31", 50.0), ("bb_hh_all_50", "03159", "2018-12-31", 87.52))
-    obs, q, _ = _finalize(tmp_path, frame, cw, "03159")
+    obs, q, notes, ctx = _finalize(tmp_path, frame, cw, "03159", with_context=True)
     kept = _one(obs, "bb_hh_all_50", "03159", "2018-12-31")
     assert kept["value"] == 87.52 and pd.isna(kept["flag"])
-    assert len(q) == 2 and q["reason"].str.contains("the publisher gives 03159 Neu for this period directly", regex=False).all()
+    # Superseded, not unmapped: recorded as duplicates with file and lines, not quarantined.
+    assert q.empty and notes["superseded"] == 2
+    (dup,) = ctx.duplicates
+    assert (dup["kept_file"], dup["dropped_file"], dup["indicator_id"], dup["rows"], dup["rows_differing"]) == ("f.csv", "f.csv", "bb_hh_all_50", 2, 2)
+    assert "03152→03159 line 2, 03156→03159 line 3" in dup["note"]
 
 
 def test_a_split_kreis_weights_shares_by_its_part_and_refuses_counts(tmp_path):
@@ -181,7 +186,18 @@ def test_keys_outside_the_crosswalk_and_rule_none_stay_in_the_quarantine(tmp_pat
     assert obs.empty
     assert q["reason"].str.contains("region key 03999 not in the territorial status 2021-01-01 (historic or unknown key, not declared", regex=False).sum() == 1
     assert q["reason"].str.contains("aggregation rule none").sum() == 2
-    assert q["reason"].str.contains("region key 14161 not in the territorial status 2021-01-01 (historic or unknown key, not declared in data/territorial_changes.csv) and without a value here (marker no_value)", regex=False).sum() == 1
+    assert q["reason"].str.contains("region key 14161 not in the territorial status 2021-01-01 (historic or unknown key, not declared in data/territorial_changes.csv, in no Gemeindeverzeichnis of the kit and not named by its file: cannot be placed in a 2021 unit) and without a value here (marker no_value)", regex=False).sum() == 1
+
+
+def test_a_renumbered_unit_carries_its_value_whatever_the_rule(tmp_path):
+    # 03152 became 03159 alone (a pure renumbering): even rule none (business sites) keeps its value.
+    cw = _crosswalk(tmp_path, _row("03152", "03159", population=""))
+    frame = _obs(("bb_biz_wired_50", "03152", "2021-06-30", 88.0), ("population", "03152", "2015-12-31", 1234))
+    obs, q, notes = _finalize(tmp_path, frame, cw, "03159")
+    assert q.empty and notes["converted_one_to_one"] == 2
+    biz = _one(obs, "bb_biz_wired_50", "03159", "2021-06-30")
+    assert biz["value"] == 88.0 and biz["flag"] == "harmonised"
+    assert _one(obs, "population", "03159", "2015-12-31")["value"] == 1234
 
 
 def test_flagged_parts_are_not_combined(tmp_path):
@@ -262,9 +278,9 @@ def test_a_gemeinde_merger_converts_only_with_every_part_and_never_over_the_kept
         # 01059090 has no row of its own for this indicator: 01059099 alone is a partial coverage.
         ("bb_hh_all_16", "01059099", period, 80.0),
     )
-    obs, q, notes = _finalize(tmp_path, frame, cw, *known)
+    obs, q, notes, ctx = _finalize(tmp_path, frame, cw, *known, with_context=True)
     assert _one(obs, "bb_hh_all_50", "01059083", period)["value"] == 70.0
-    assert q["reason"].str.contains("the publisher gives 01059083 Süderbrarup for this period directly", regex=False).sum() == 2
+    assert notes["superseded"] == 2 and [d["rows"] for d in ctx.duplicates] == [2]
     assert q["reason"].str.contains("needs 01059090 Ulsnis for this period too (partial coverage", regex=False).sum() == 1
     assert notes["converted_values"] == 0
 
@@ -321,7 +337,7 @@ def test_mergers_keep_totals_and_means_stay_between_their_parts(targets, values,
         *[("bb_hh_all_50", o, "2015-12-31", v / 100) for o, v in zip(olds, values)],
     )
     outside = frame.assign(period=[dt.date(2015, 12, 31)] * len(frame))
-    converted, reasons, _, _ = territory.harmonise(outside, outside.iloc[0:0], cw, set(news))
+    converted, reasons, _, _, _ = territory.harmonise(outside, outside.iloc[0:0], cw, set(news))
     assert reasons.empty
     counts = converted[converted["indicator_id"] == "population"].set_index("region_id")["value"]
     assert counts.sum() == sum(values[: len(olds)])
@@ -330,3 +346,91 @@ def test_mergers_keep_totals_and_means_stay_between_their_parts(targets, values,
         share = converted[(converted["indicator_id"] == "bb_hh_all_50") & (converted["region_id"] == new)]["value"].iloc[0]
         assert min(parts) - 1e-9 <= share <= max(parts) + 1e-9
         assert counts[new] == sum(v for v, n in zip(values, news) if n == new)
+
+
+# --- Gemeinde keys placed by the names a source gives ------------------------------------------
+
+DSL_STATUS = dt.date(2008, 12, 31)
+DSL_FILE = "bnetza_breitbandatlas/Paket_1/2008_DSL_Verfügbarkeit_Deutschland.xlsx (verf_2008_dsl_gem)"
+GEMEINDEN_2021 = pd.DataFrame(
+    {
+        "region_id": ["03254021", "03254042", "03155011", "03155012", "03155013", "01059083"],
+        "name": ["Hildesheim", "Freden (Leine)", "Bad Gandersheim", "Altenau", "Altenau", "Süderbrarup"],
+    }
+)
+
+
+def _named(*rows: tuple) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"ags": a, "name": n, "population": p, "status_date": DSL_STATUS, "file": DSL_FILE} for a, n, p in rows]
+    )
+
+
+def test_an_old_key_is_placed_by_its_name_only_where_its_old_kreis_is_fully_placed(tmp_path):
+    cw = _crosswalk(tmp_path, _row("03152", "03159"))  # any Kreis row; the Gemeinden below are not in it
+    named = _named(
+        # Kreis 03155: Bad Gandersheim only got a new key.
+        ("03155001", "Bad Gandersheim", 10500),
+        # Kreis 03254: Freden (Leine) matched by name, Everode not (merged into it in 2016), a key without a name.
+        ("03254016", "Freden (Leine)", 3169), ("03254015", "Everode", 524), ("03254099", "", 100), ("03254021", "Hildesheim", 103000),
+        # Two 2021 Gemeinden of the Kreis share the name: not matched.
+        ("03155002", "altenau", 50),
+    )
+    rows, reasons = territory.match_gemeinde_names(named, GEMEINDEN_2021, cw)
+    # 03155: 03155002 (ambiguous) stays unplaced, so its Kreis is not fully placed: no rows.
+    assert rows.empty
+    assert "no 2021 Gemeinde of its Kreis" in reasons["03155002"] and "Everode" in reasons["03254015"]
+    assert "by its name part of 2021 Gemeinde 03254042 Freden (Leine)" in reasons["03254016"] and "no value made" in reasons["03254016"]
+    assert "without a name" in reasons["03254099"]
+
+    rows, reasons = territory.match_gemeinde_names(named[named["ags"] != "03155002"], GEMEINDEN_2021, cw)
+    assert rows[["old_key", "new_key"]].values.tolist() == [["03155001", "03155011"]]
+    assert rows["population"].tolist() == [10500] and "03155001" not in reasons
+
+
+def test_a_name_of_an_older_status_is_placed_through_the_crosswalk(tmp_path):
+    cw = _crosswalk(tmp_path, _row("03152", "03159"))
+    gv = pd.DataFrame(
+        [{"level": "gemeinde", "status_date": dt.date(2017, 12, 31), "old_key": "01059014", "old_name": "Brebel", "new_key": "01059083", "share": 1.0}]
+    )
+    rows, reasons = territory.match_gemeinde_names(_named(("01059999", "Brebel", 400)), GEMEINDEN_2021, pd.concat([cw, gv], ignore_index=True))
+    assert rows[["old_key", "new_key"]].values.tolist() == [["01059999", "01059083"]] and not reasons
+
+
+def test_keys_placed_by_name_convert_and_the_others_say_why(tmp_path):
+    ctx = make_context(tmp_path, small_regions("03155011", "03254042", "03254021"))
+    ctx.regions = ctx.regions.assign(name=ctx.regions["region_id"].map(dict(zip(GEMEINDEN_2021["region_id"], GEMEINDEN_2021["name"]))))
+    ctx.territorial_changes = _crosswalk(tmp_path, _row("03152", "03159"))
+    notes = territory.place_named_gemeinden(ctx, _named(("03155001", "Bad Gandersheim", 10500), ("03254016", "Freden (Leine)", 3169), ("03254015", "Everode", 524)))
+    assert notes == {"keys_placed_by_name": 1, "keys_matched_by_name_but_parts_unknown": 1, "keys_unplaced": 1}
+    frame = _obs(("bb_hh_dsl", "03155001", "2008-12-31", 91.0), ("bb_hh_dsl", "03254016", "2008-12-31", 98.0), ("bb_hh_dsl", "03254015", "2008-12-31", 98.1))
+    obs = finalize_observations(frame, ctx, source_id="test", step="test")
+    q = ctx.quarantine.to_frame()
+    moved = _one(obs, "bb_hh_dsl", "03155011", "2008-12-31")
+    assert moved["value"] == 91.0 and moved["flag"] == "harmonised"
+    assert len(q) == 2 and q["reason"].str.contains("cannot be placed|no value made").all()
+
+
+# --- city districts ---------------------------------------------------------------------------------
+
+
+def test_a_citys_districts_are_summed_only_when_every_one_is_present(tmp_path):
+    cw = _crosswalk(tmp_path, _row("03152", "03159"))
+    bremen = [("population", f"04011{i:03d}", "2020-12-31", 1000 * i) for i in range(1, 6)]  # all 5 Stadtbezirke
+    koeln = [("population", f"05315{i:03d}", "2020-12-31", 100) for i in range(1, 9)]  # 8 of 9
+    berlin = [("bb_hh_all_50", f"11000{i:03d}", "2020-12-31", 99.0) for i in range(1, 13)]  # shares: no weights
+    obs, q, notes = _finalize(tmp_path, _obs(*bremen, *koeln, *berlin), cw, "04011000", "05315000", "11000000", "03159")
+    city = _one(obs, "population", "04011000", "2020-12-31")
+    assert city["value"] == 15000 and city["flag"] == "harmonised"
+    assert not (obs["region_id"] == "05315000").any() and not (obs["region_id"] == "11000000").any()
+    assert q["reason"].str.contains("needs 05315009 for this period too (partial coverage", regex=False).sum() == 8
+    assert q["reason"].str.contains("a share of districts cannot be combined").sum() == 12
+    assert notes["rows_city_districts_summed"] == 5
+
+
+def test_a_district_beside_its_citys_own_figure_stays(tmp_path):
+    cw = _crosswalk(tmp_path, _row("03152", "03159"))
+    frame = _obs(*[("population", f"04011{i:03d}", "2020-12-31", 10) for i in range(1, 6)], ("population", "04011000", "2020-12-31", 60))
+    obs, q, _ = _finalize(tmp_path, frame, cw, "04011000", "03159")
+    assert _one(obs, "population", "04011000", "2020-12-31")["value"] == 60
+    assert len(q) == 5 and q["reason"].str.contains("the city's own figure is published for this period and kept").all()

@@ -177,7 +177,7 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "duplicates",
-        "Figures published twice (two files for one period): which file was kept and whether the copies agree.",
+        "Figures published twice (two files for one period): which file was kept and whether the copies agree; also figures of historic region keys whose 2021 unit the publisher gives directly for the period (superseded, not converted; the note lists each key with its line).",
         (
             C("source_id", "string", "Source id.", nullable=False),
             C("kept_file", "string", "File whose values are in observations.", nullable=False),

@@ -106,6 +106,7 @@ from etl.errors import InputError
 from etl.extract.breitbandatlas import RawTable, is_blank, is_number, open_workbook, parse_numbers, read_csv, read_sheet
 from etl.regions import normalise_key
 from etl.steps import Step
+from etl.territory import city_districts, place_named_gemeinden
 from etl.transform.observations import finalize_observations
 
 SOURCE_ID = "bnetza_breitbandatlas"
@@ -218,11 +219,7 @@ def quarantine_city_districts(ctx: BuildContext, table: RawTable, keys: pd.Serie
     are (the city); historic keys fail the second test (e.g. 03152001: no 03152000).
     """
     gemeinden = gemeinden if gemeinden is not None else ctx.region_ids("gemeinde")
-    distinct = [k for k in keys.dropna().unique() if isinstance(k, str)]
-    districts = {
-        k: k[:5] + "000" for k in distinct
-        if len(k) == 8 and k not in gemeinden and k[5:] != "000" and k[:5] + "000" in gemeinden
-    }
+    districts = city_districts(keys.dropna().unique(), gemeinden)
     mask = keys.isin(list(districts)).to_numpy()
     if mask.any():
         reason = np.array(
@@ -500,8 +497,12 @@ def flag_not_reported(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def load_dsl_year(ctx: BuildContext, path: Path) -> Loaded:
-    """One of the 2005–2008 DSL workbooks: sheets *_gem, *_krs, *_lan, *_sta."""
+def load_dsl_year(ctx: BuildContext, path: Path, named: list[pd.DataFrame] | None = None) -> Loaded:
+    """One of the 2005–2008 DSL workbooks: sheets *_gem, *_krs, *_lan, *_sta.
+
+    ``named`` receives the Gemeinde list of the *_gem sheet (key, name ``gen``,
+    population ``ewz``), which places historic keys by their names."""
+    named = [] if named is None else named
     file = ctx.relpath(path)
     m = re.match(r"^(\d{4})_DSL_", path.name)
     if m is None:
@@ -530,6 +531,14 @@ def load_dsl_year(ctx: BuildContext, path: Path) -> Loaded:
             )
             table = RawTable(table.file, table.sheet, table.cells[~name_only].reset_index(drop=True), table.lines[~name_only.to_numpy()])
             keys = map_keys(ctx, table, "ags", level)
+            if level == "gemeinde":
+                # The sheet's Gemeinde list (keys, names, ewz) places historic keys by name (etl.territory).
+                named.append(
+                    pd.DataFrame(
+                        {"ags": keys, "name": table.cells["gen"].astype(str).str.strip() if "gen" in table.cells else "", "population": parse_numbers(table.cells["ewz"]) if "ewz" in table.cells else np.nan,
+                         "status_date": period.date(), "file": f"{file} ({sheet})"}
+                    ).dropna(subset=["ags"])
+                )
         spec = {"verf_dsl": (DSL_ID, period, "year")}
         parts.append(melt_values(ctx, table, keys, spec, PRIORITY["Paket_1"]))
     return Loaded(parts, [])
@@ -622,10 +631,11 @@ def load_all(ctx: BuildContext) -> tuple[list[pd.DataFrame], dict[str, int], lis
         ("Paket_2/Verf_Gemeinden*Mitte*.csv", load_gemeinden_mid2018),
     ]
     seen: set[Path] = set()
+    named: list[pd.DataFrame] = []
     for pattern, loader in loaders:
         for path in ctx.glob(f"{BASE}/{pattern}"):
             seen.add(path)
-            result = loader(ctx, path)
+            result = loader(ctx, path, named) if loader is load_dsl_year else loader(ctx, path)
             parts += result.parts
             not_loaded += result.not_loaded_columns
     gemeinden = ctx.region_ids("gemeinde")
@@ -645,6 +655,8 @@ def load_all(ctx: BuildContext) -> tuple[list[pd.DataFrame], dict[str, int], lis
     for p in parts:
         if len(p):
             per_file[p["source_file"].iloc[0]] = per_file.get(p["source_file"].iloc[0], 0) + len(p)
+    if named:
+        ctx.note(STEP_NAME, "historic_gemeinden_by_name", place_named_gemeinden(ctx, pd.concat(named, ignore_index=True)))
     ctx.note(STEP_NAME, "columns_not_loaded_by_family", _families(not_loaded))
     if unknown:
         ctx.note(STEP_NAME, "files_not_recognised", unknown)

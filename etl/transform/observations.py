@@ -5,10 +5,12 @@ the ``observations`` table.
 Input: a frame with indicator_id, region_id, period, period_type, value, flag,
 source_file and, for provenance, optional sheet, line, column and raw. Region
 keys that are not in the 2021-01-01 status go through the declared crosswalk of
-territorial changes (``etl.territory``): rows of historic Kreise become values of
-the 2021 Kreis (flag ``harmonised``) where every part is covered; every other
-such row is quarantined with the reason it could not be converted, and the
-counts go to the manifest notes (``territorial_changes``).
+territorial changes (``etl.territory``): rows of historic units become values of
+the 2021 unit (flag ``harmonised``) where every part is covered; rows for whose
+2021 unit the publisher gives the figure directly are recorded in ``duplicates``
+(via ``ctx.duplicates``, with file and line); every other such row is quarantined
+with the reason it could not be converted, and the counts go to the manifest
+notes (``territorial_changes``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,34 @@ def _quarantine(ctx: BuildContext, rows: pd.DataFrame, source_id: str, reason) -
     ctx.quarantine.add_frame(q, source_id=source_id, target_table="observations")
 
 
+def _record_superseded(ctx: BuildContext, rows: pd.DataFrame, source_id: str) -> None:
+    """Historic-key figures for which the publisher gives the 2021 unit's own figure: duplicates.
+
+    They are no rejected rows (nothing is wrong with them, and there is nothing to
+    map): the same period is published for the unit the historic one became. One
+    row of ``duplicates`` per kept file, file of the historic rows, indicator and
+    period; the note names every historic key with its line, so each figure stays
+    traceable to its cell.
+    """
+    if rows.empty:
+        return
+    rows = rows.assign(
+        _differs=(rows["value"] - rows["kept_value"]).abs().gt(1e-9) | rows["value"].isna(),
+        _where=rows["region_id"].astype(str) + "→" + rows["superseded_by"] + " line " + rows["line"].astype("Int64").astype(str)
+        + rows["sheet"].map(lambda s: f" ({s})" if isinstance(s, str) and s else ""),
+    )
+    for (kept_file, file, indicator, period), g in rows.groupby(["kept_file", "source_file", "indicator_id", "period"], sort=True, observed=True):
+        ctx.duplicates.append(
+            {
+                "source_id": source_id, "kept_file": kept_file, "dropped_file": file, "indicator_id": indicator, "period": period,
+                "rows": len(g), "rows_differing": int(g["_differs"].sum()),
+                "note": "historic region keys (territorial_changes) whose 2021 unit the publisher gives directly for this period: "
+                "that figure is kept, these are not converted (figures of the units before the change, not comparable with it): "
+                + ", ".join(g["_where"]),
+            }
+        )
+
+
 def finalize_observations(frame: pd.DataFrame, ctx: BuildContext, *, source_id: str, step: str) -> pd.DataFrame:
     """Validate and tidy observations of one source; quarantine the rest."""
     missing = [c for c in ("indicator_id", "region_id", "period", "period_type", "value", "flag", "source_file") if c not in frame]
@@ -63,7 +93,8 @@ def finalize_observations(frame: pd.DataFrame, ctx: BuildContext, *, source_id: 
     outside = ~df["region_id"].isin(known)
     if outside.any():
         rows = df[outside]
-        converted, reasons, replaced, notes = harmonise(rows, df[~outside], crosswalk_of(ctx), known)
+        converted, reasons, replaced, notes, superseded = harmonise(rows, df[~outside], crosswalk_of(ctx), known, ctx.unplaced_keys)
+        _record_superseded(ctx, superseded, source_id)
         left = rows.loc[reasons.index]
         _quarantine(ctx, left, source_id, reasons)
         counts = left.groupby(["source_file"]).size().to_dict()

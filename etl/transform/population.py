@@ -62,6 +62,7 @@ Decisions, with the evidence:
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import numpy as np
@@ -74,6 +75,7 @@ from etl.errors import InputError
 from etl.extract.destatis import extract_dsl_population, extract_genesis_csv, extract_gv_gemeinden, extract_gv_kreise
 from etl.regions import normalise_key
 from etl.steps import Step
+from etl.territory import place_named_gemeinden
 from etl.transform.observations import finalize_observations
 
 STEP_NAME = "population"
@@ -299,6 +301,14 @@ def transform_dsl_population(ctx: BuildContext) -> pd.DataFrame:
         if no_key.any():
             _quarantine_cells(ctx, cells[no_key], source_id=SOURCE_BBA, file=relpath, reason="ags " + cells.loc[no_key, "key"] + " is not a key of the sheet's level")
             cells = cells[~no_key]
+        gem = cells[cells["level"] == "gemeinde"]
+        if len(gem):
+            # The sheet's Gemeinde list (keys, names, ewz) places historic keys by name (etl.territory).
+            named = pd.DataFrame(
+                {"ags": gem["region_id"], "name": gem["name"].fillna("").astype(str).str.strip(), "population": gem["value"],
+                 "status_date": dt.date(int(year), 12, 31), "file": relpath + " (" + gem["sheet"] + ")"}
+            )
+            ctx.note(STEP_NAME, f"historic_gemeinden_by_name_{year}", place_named_gemeinden(ctx, named))
         frames.append(_candidates(cells, indicator_id="population", period=f"{year}-12-31", period_type="year", source_id=SOURCE_BBA, source_file=relpath))
     return pd.concat(frames, ignore_index=True)
 
