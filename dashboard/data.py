@@ -321,3 +321,12 @@ def feature_bounds(v: str, level: str) -> dict[str, tuple[float, float, float, f
         if box is not None:
             out[feature["id"]] = box
     return out
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def locator_shapes(v: str, region_id: str, map_level: str, context_ids: tuple[str, ...]) -> tuple[dict, dict]:
+    """The shapes of a locator map: the context units (for exports; the page
+    itself loads them from the app's static map file) and the highlighted
+    region (always inline: one shape is lighter than the Gemeinde file)."""
+    level = str(regions(v).loc[region_id, "level"])
+    return mapfiles.subset(shapes_geojson(v, map_level), context_ids), mapfiles.subset(shapes_geojson(v, level), [region_id])

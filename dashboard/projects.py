@@ -740,8 +740,3 @@ def registry_caption(registry_id: str, registries: pd.DataFrame | None) -> str:
     text = f"{md_escape(r['attribution'])} ({t('reference_date')} {md_escape(r['date'])}; {t('licence')}: {md_escape(r['licence'])})"
     urls = safe_urls(r["url"]) if isinstance(r["url"], str) else []
     return text + (f" — {markdown_link(urls[0])}" if urls else "")
-
-
-def subset_geojson(geojson: dict, ids: Iterable[str]) -> dict:
-    wanted = set(ids)
-    return {"type": "FeatureCollection", "features": [f for f in geojson["features"] if f.get("id") in wanted]}

@@ -19,9 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
-import streamlit as st
 
-from dashboard import compare_ui, data, fmt, i18n
+from dashboard import compare_ui, fmt, i18n
 from dashboard import peers as peers_mod
 from dashboard import projects as projects_mod
 from dashboard.text import cell_text
@@ -301,12 +300,6 @@ def locator_context(region_id: str, regions: pd.DataFrame) -> tuple[str, list[st
     return "land", regions[regions["level"] == "land"]["region_id"].tolist()
 
 
-def subset_geojson(geojson: dict, ids: Sequence[str]) -> dict:
-    """Only the features of ``ids`` (for exports: kaleido gets the shapes inline)."""
-    wanted = set(ids)
-    return {"type": "FeatureCollection", "features": [f for f in geojson["features"] if f.get("id") in wanted]}
-
-
 # --------------------------------------------------------------------------
 # Texts (current language): shared by the page and the PDF briefing
 # --------------------------------------------------------------------------
@@ -527,20 +520,3 @@ def build_briefing(
         permalink=permalink,
         footer=t("sb_pdf_footer", name=c["name"]),
     )
-
-
-# --------------------------------------------------------------------------
-# Cached readers: the page's access to the warehouse
-# --------------------------------------------------------------------------
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def cached_locator_shapes(v: str, region_id: str) -> tuple[dict, dict]:
-    """The shapes of the locator map: the context units (for exports; the page
-    itself loads them from the app's static map file) and the highlighted
-    region (always inline: one shape is lighter than the 3 MB Gemeinde file)."""
-    regions = data.regions(v)
-    map_level, context_ids = locator_context(region_id, regions)
-    level = str(regions.loc[region_id, "level"])
-    context = subset_geojson(data.shapes_geojson(v, map_level), context_ids)
-    return context, subset_geojson(data.shapes_geojson(v, level), [region_id])

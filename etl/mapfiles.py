@@ -74,6 +74,13 @@ def geojson(shapes, names: pd.Series) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+def subset(geojson: dict, ids) -> dict:
+    """Only the features of ``ids`` (exports get their shapes inline: kaleido
+    cannot fetch the app's URLs)."""
+    wanted = set(ids)
+    return {"type": "FeatureCollection", "features": [f for f in geojson["features"] if f.get("id") in wanted]}
+
+
 def map_files(regions: pd.DataFrame, region_shapes) -> dict[str, bytes]:
     """Every level's two files, by their path in the warehouse (``maps/kreis.map.json`` …)."""
     import geopandas as gpd

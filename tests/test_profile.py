@@ -12,6 +12,7 @@ import pytest
 
 from dashboard.peers import PeerGroup, peer_group
 from dashboard import briefing_pdf, region_profile
+from etl import mapfiles
 
 # --------------------------------------------------------------------------
 # helpers
@@ -319,7 +320,7 @@ def test_locator_context(regions):
 
 def test_subset_geojson():
     geo = {"type": "FeatureCollection", "features": [{"id": "a"}, {"id": "b"}, {"id": "c"}]}
-    assert [f["id"] for f in region_profile.subset_geojson(geo, ["c", "a"])["features"]] == ["a", "c"]
+    assert [f["id"] for f in mapfiles.subset(geo, ["c", "a"])["features"]] == ["a", "c"]
 
 
 # --------------------------------------------------------------------------

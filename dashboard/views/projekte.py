@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts_projects, compare_ui, data, fmt, i18n, projects, projects_ui, state, ui
+from etl import mapfiles
 from dashboard.text import cell_text
 from dashboard.i18n import fmt_number, lang, md_escape, pick, t
 from dashboard.state import Param
@@ -160,7 +161,7 @@ def render_map(own_links: pd.DataFrame, title: str, registry_id: str, project_id
         export_ids.setdefault(kreis_url, set()).update(context["region_id"])
     fig = charts_projects.project_map(context, kreis_url, highlights, padded, t("pj_map_title", title=title), ui.source_line(v, ["bkg_vg5000"]))
     # Exports only (kaleido cannot fetch the app's URLs): built on click, just these shapes.
-    geojsons = lambda: {url: projects.subset_geojson(data.shapes_geojson(v, url_level[url]), ids) for url, ids in export_ids.items()}  # noqa: E731
+    geojsons = lambda: {url: mapfiles.subset(data.shapes_geojson(v, url_level[url]), ids) for url, ids in export_ids.items()}  # noqa: E731
     table = own_links[["region_id", "name", "type", "level", "role", "name_published", "method"]]
     ui.chart_block(fig, table, f"dsr_project_{registry_id}_{project_id}_map", state.permalink(PAGE, PAGE, PARAMS), key=f"{PAGE}.map", geojsons=geojsons)
 

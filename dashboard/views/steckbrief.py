@@ -9,67 +9,21 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from dashboard import briefing_pdf, charts_steckbrief, compare_ui, data, fmt, region_profile, state, ui
-from dashboard.i18n import lang, md_escape, pick, t
+from dashboard import briefing_pdf, charts_steckbrief, compare_ui, data, profile_ui, region_profile, state, ui
+from dashboard.i18n import lang, md_escape, t
 from dashboard.state import Param
-from etl import gazetteer
 from etl.catalogue import GERMANY_ID
 
 PAGE = "steckbrief"
 P_Q = Param("q", "")
 P_REGION = Param("region", None)
 PARAMS = [P_Q, P_REGION]
-K_Q, K_REGION = state.key(PAGE, P_Q), state.key(PAGE, P_REGION)
 
 v = ui.require_warehouse()
 state.restore(PAGE, PARAMS)
 st.title(t("page_profile"))
 regions = data.regions(v)
-
-
-def _matches(query: str) -> pd.DataFrame:
-    """The gazetteer's hits (as on every page), without Germany as a whole."""
-    hits = data.search_regions(v, query)
-    return hits[hits["level"].isin(region_profile.SEARCH_LEVELS)]
-
-
-def _pick_best_match() -> None:
-    """A new search selects its best match; the list below offers the others."""
-    hits = _matches(st.session_state.get(K_Q) or "")
-    if not hits.empty:
-        st.session_state[K_REGION] = hits["region_id"].iloc[0]
-
-
-# A key from a link may have lost its leading zero (?region=9162).
-current = st.session_state.get(K_REGION)
-unknown_key = None
-if isinstance(current, str) and current not in regions.index:
-    fixed = [k for k in gazetteer.key_candidates(current) if k in regions.index]
-    unknown_key = None if fixed else current
-    st.session_state[K_REGION] = current = fixed[0] if fixed else None
-
-c1, c2 = st.columns([1, 2])
-with c1:
-    query = st.text_input(t("search_region"), key=K_Q, on_change=_pick_best_match, placeholder=t("sb_placeholder"))
-matches = _matches(query or "")
-options = list(matches["region_id"])
-if isinstance(current, str) and current not in options and regions.loc[current, "level"] in region_profile.SEARCH_LEVELS:
-    options.insert(0, current)
-labels = data.region_labels(v)
-state.choose(PAGE, P_REGION, options)
-if unknown_key:
-    st.warning(t("sb_unknown_region", region=md_escape(unknown_key)))
-if (query or "").strip() and matches.empty:
-    st.info(t("no_match", q=md_escape(query)))
-if not options:
-    if not (query or "").strip():
-        st.info(t("sb_start"))
-    state.stop(PAGE, PARAMS)
-with c2:
-    region_id = st.selectbox(t("choose_region"), options, format_func=labels.get, key=K_REGION)
-same_name = gazetteer.ambiguous_name(matches)
-if same_name:
-    st.info(t("sb_ambiguous", n=int(matches["exact"].sum()), name=md_escape(same_name)))
+region_id = profile_ui.region_choice(v, PAGE, P_Q, P_REGION, PARAMS)
 
 # ---- the profile ----------------------------------------------------------
 row = regions.loc[region_id]
@@ -98,7 +52,7 @@ trend_fig = (
 )
 map_level, context_ids = region_profile.locator_context(region_id, regions)
 context_url = data.map_geojson_url(v, map_level)
-context_shapes, highlight_shape = region_profile.cached_locator_shapes(v, region_id)
+context_shapes, highlight_shape = data.locator_shapes(v, region_id, map_level, tuple(context_ids))
 export_shapes = {context_url: context_shapes}  # kaleido cannot fetch the app's URL
 highlight_frame = regions.loc[[region_id], ["region_id", "name"]]
 map_fig = charts_steckbrief.locator_map(
@@ -131,37 +85,7 @@ st.download_button(
     key=f"{PAGE}.pdf", on_click="ignore", icon=":material/picture_as_pdf:", type="primary",
 )
 
-# ---- key figures ----------------------------------------------------------
-st.subheader(t("sb_key_figures"))
-if not figures:
-    ui.empty()
-else:
-    columns = st.columns(3)
-    for i, f in enumerate(figures):
-        meta = inds.loc[f.indicator_id]
-        with columns[i % 3]:
-            st.metric(
-                md_escape(region_profile.short_label(f, meta)), region_profile.card_value(f, meta),
-                chart_data=f.series["value"].tolist() if len(f.series) >= 2 else None, chart_type="line", border=True,
-                help=md_escape(f"{region_profile.figure_title(meta)} ({fmt.unit(meta, lang())}): {pick(meta['definition_de'], meta['definition_en'])}"),
-            )
-            details = [region_profile.holder_text(f, regions), region_profile.rank_text(f, meta), f"{t('reference_date')} {region_profile.period_text(f.period, f.period_type)}"]
-            st.caption(md_escape(" · ".join(d for d in details if d)))
-
-    st.subheader(t("sb_comparison"))
-    st.caption(f"{md_escape(compare_ui.peer_description(peers, regions))} [{t('peer_open_compare')}]({compare_ui.peer_link(peers, lang())})")
-    table = region_profile.figure_table(figures, regions, inds)
-    st.dataframe(table, hide_index=True, width="stretch")
-    notes = [t("sb_rank_note"), *region_profile.figure_notes(figures, missing, regions, inds, data.flags(v))]
-    st.caption("\n".join(f"- {md_escape(note)}" for note in notes))
-    numbers = ui.described(region_profile.figures_frame(figures))
-    numbers_info = ui.info_sheet(numbers, permalink)
-    d1, d2, _ = st.columns([1, 1, 3])
-    with d1:
-        st.download_button(t("sb_figures_download"), data=lambda: ui.csv_bytes(numbers), file_name=f"steckbrief_{region_id}.csv", mime="text/csv", key=f"{PAGE}.csv", on_click="ignore", icon=":material/table:")
-    with d2:
-        st.download_button(t("sb_figures_download_xlsx"), data=lambda: ui.xlsx_bytes(numbers, numbers_info), file_name=f"steckbrief_{region_id}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{PAGE}.xlsx", on_click="ignore", icon=":material/grid_on:")
-    ui.caption_sources(v, [f.source_id for f in figures])
+profile_ui.key_figures(v, PAGE, region_id, figures, missing, peers, permalink)
 
 # ---- trends and location ---------------------------------------------------
 st.subheader(t("sb_trends"))
@@ -176,25 +100,6 @@ st.subheader(t("sb_map"))
 ui.chart_block(map_fig, highlight_frame.reset_index(drop=True), f"steckbrief_{region_id}_map", permalink, key=f"{PAGE}.map", geojsons=export_shapes, source_ids=["bkg_vg5000"])
 ui.caption_sources(v, ["bkg_vg5000"])
 
-# ---- projects ----------------------------------------------------------------
-st.subheader(t("sb_projects"))
-if projects is None:
-    st.info(t("sb_projects_unavailable"))
-elif projects.empty:
-    st.info(t("sb_projects_none"))
-else:
-    st.dataframe(
-        region_profile.project_table(projects, regions, registries), hide_index=True, width="stretch",
-        column_config={
-            t("sb_title_col"): st.column_config.TextColumn(width="large"),
-            t("registry"): st.column_config.TextColumn(width="small"),
-            t("link"): st.column_config.LinkColumn(t("link"), width="small"),
-        },
-    )
-    ui.caption_sources(v, [s for s in dict.fromkeys(projects["source_id"].dropna())])
-
-with st.expander(t("definition")):
-    for f in figures:
-        meta = inds.loc[f.indicator_id]
-        st.markdown(f"**{md_escape(region_profile.figure_title(meta))}** ({md_escape(fmt.unit(meta, lang()))}): {md_escape(pick(meta['definition_de'], meta['definition_en']))}")
+profile_ui.projects_section(v, projects)
+profile_ui.definitions(v, figures)
 state.sync(PAGE, PARAMS)
