@@ -49,3 +49,14 @@ def test_the_map_permalink_names_the_map_page(open_app):
     at = open_app("views/karte.py", level="land")
     links = [m.value for m in at.markdown if "/karte?" in m.value]
     assert links, [m.value for m in at.markdown][:5]
+
+
+def test_manual_classes_without_breaks_say_that_quantiles_are_shown(open_app):
+    from dashboard.map_ui import parse_breaks
+
+    at = open_app("views/karte.py", level="land", cls="manual")
+    assert any("noch keine Grenzen" in w.value for w in at.warning)
+    at = open_app("views/karte.py", level="land", cls="manual", breaks="60; 40")
+    assert any("keine aufsteigenden Zahlen" in w.value for w in at.warning)
+    assert parse_breaks("20; 40,5; 60") == [20.0, 40.5, 60.0]
+    assert parse_breaks("") is None and parse_breaks("a; b") is None and parse_breaks("5; 5") is None

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, fmt, mapview, projects_overlay, state, ui
-from dashboard.fmt import columns_as_text, d3_number, locale_tag
-from dashboard.i18n import fmt_number, lang, md_escape, pick, t
+from dashboard import charts, data, fmt, map_ui, mapview, projects_overlay, state, ui
+from dashboard.fmt import d3_number, locale_tag
+from dashboard.i18n import fmt_number, lang, pick, t
 from dashboard.state import Param
 
 
@@ -61,15 +61,7 @@ with c4:
 
 ind = inds.loc[indicator_id]
 with st.sidebar:
-    st.markdown(f"**{t('classification')}**")
-    methods = ["quantile", "equal", "jenks", "manual"]
-    state.choose(PAGE, P_CLS, methods)
-    method = st.radio(t("classification"), methods, format_func=lambda m: t(f"cls_{m}"), key=state.key(PAGE, P_CLS), label_visibility="collapsed")
-    state.choose(PAGE, P_K, [3, 4, 5, 6, 7], default=5)
-    k = st.select_slider(t("classes"), options=[3, 4, 5, 6, 7], key=state.key(PAGE, P_K))
-    manual_text = ""
-    if method == "manual":
-        manual_text = st.text_input(t("manual_breaks"), key=state.key(PAGE, P_BREAKS), placeholder=t("manual_breaks_help"))
+    method, k, manual = map_ui.classification_controls(PAGE, P_CLS, P_K, P_BREAKS)
     overlay = projects_overlay.controls(v, PAGE)
 
 frame = data.values(v, indicator_id, level, period).copy()
@@ -78,17 +70,6 @@ if not has_value.any():
     ui.empty()
     state.stop(PAGE, PARAMS)
 
-manual = None
-if method == "manual":
-    try:
-        manual = [float(x.replace(",", ".")) for x in manual_text.split(";") if x.strip()]
-        if manual != sorted(manual) or len(set(manual)) != len(manual):
-            raise ValueError
-    except ValueError:
-        st.warning(t("manual_breaks_invalid"))
-        manual, method = None, "quantile"
-    if not manual:
-        method = "quantile"
 classes = charts.classify(frame["value"], method, k, manual)
 frame["class"] = classes.assign(frame["value"])
 ascending = ind["better"] == "lower"
@@ -98,17 +79,13 @@ frame["value"] = frame["value"].round(int(ind["decimals"]))
 n_ranked = int(has_value.sum())
 decimals = int(ind["decimals"])
 unit = fmt.unit(ind, lang())
-fl = data.flags(v)
-flag_label = {f: pick(fl.loc[f, "label_de"], fl.loc[f, "label_en"]) for f in fl.index}
-frame["no_data_text"] = t("no_data")
-flagged_missing = frame["flag"].notna() & frame["value"].isna()
-frame.loc[flagged_missing, "no_data_text"] = t("no_data") + ": " + frame.loc[flagged_missing, "flag"].map(flag_label).astype(str)
+frame["no_data_text"] = map_ui.no_data_texts(v, frame)
 
 source_ids = [s for s in frame["source_id"].dropna().unique()] or ind["source_ids"].split(",")
 source_ids = [*source_ids, "bkg_vg5000"]
 title = f"{pick(ind['title_de'], ind['title_en'])}, {t('level_' + level)}, {ui.period_label(period, period_types[period])}"
-fmt = lambda x: fmt_number(x, decimals)  # noqa: E731
-class_labels = charts.class_labels(classes, fmt)
+number = lambda x: fmt_number(x, decimals)  # noqa: E731
+class_labels = charts.class_labels(classes, number)
 colours = charts.palette(classes.k, reverse=(ind["better"] == "lower"))
 outlines = projects_overlay.outlines(v, overlay, level, frame) if overlay else None
 if outlines is not None and not outlines.empty:
@@ -150,29 +127,11 @@ table = frame.assign(unit=unit)[["region_id", "name", "type", "value", "unit", "
 mapview.show(shown_map, key="karte.map", on_click=choose_region)
 st.caption(t("map_hint"))
 if selected:
-    chosen = frame.set_index("region_id").loc[selected] if selected in set(frame["region_id"]) else None
-    name = str(data.regions(v)["name"].get(selected, selected))
-    if chosen is not None and chosen["value"] == chosen["value"]:
-        figure = f"{fmt(chosen['value'])} {md_escape(unit)} · {t('rank')} {fmt_number(chosen['rank'], 0)} / {fmt_number(n_ranked, 0)}"
-    else:
-        figure = md_escape(t("no_data") if chosen is None else chosen["no_data_text"])
-    st.markdown(f"**{t('map_selected')}: {md_escape(name)}** ({selected}) · {figure}")
-    c1, c2, c3 = st.columns([2, 2, 1])
-    with c1:
-        st.page_link("views/steckbrief.py", label=t("map_open_profile", name=md_escape(name)), query_params={"region": selected}, icon=":material/article:")
-    with c2:
-        st.page_link("views/vergleich.py", label=t("map_compare", name=md_escape(name)), query_params={"regions": selected}, icon=":material/compare_arrows:")
-    with c3:
-        st.button(t("map_clear"), key="karte.clear", on_click=choose_region, args=("",), type="tertiary", icon=":material/close:")
+    map_ui.chosen_region(v, frame, selected, unit, n_ranked, number, choose_region)
 ui.downloads(export_figure, table, f"dsr_{indicator_id}_{level}_{period}", permalink, key="map", indicator_id=indicator_id, period=period)
 ui.indicator_notes(v, indicator_id)
 
-# The table loads when opened: at Gemeinde level it has 11,000 rows, and
-# neither the wire nor the browser should pay for them before the map shows.
-with st.expander(t("data_table"), icon=":material/table:", key="karte.table", on_change="rerun") as table_box:
-    if table_box.open:
-        shown = columns_as_text(table, {"value": decimals, "rank": 0}, lang()).rename(columns={"region_id": t("key"), "name": t("name"), "type": t("type"), "value": t("value"), "unit": t("unit"), "rank": t("rank"), "flag": t("flag"), "source_id": t("source")})
-        st.dataframe(shown, hide_index=True, width="stretch", height=360)
+map_ui.data_table(table, decimals)
 ui.caption_sources(v, source_ids)
 if outlines is not None and not outlines.empty:
     projects_overlay.table(outlines)
