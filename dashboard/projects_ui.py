@@ -12,8 +12,8 @@ from typing import NamedTuple
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, projects, state
-from dashboard.i18n import t
+from dashboard import data, i18n, projects, state
+from dashboard.i18n import fmt_number, md_escape, t
 from dashboard.projects import decode_option, encode_option
 from dashboard.state import Param
 
@@ -140,3 +140,103 @@ def app_base(page: str) -> str:
     except Exception:  # noqa: BLE001 - not available outside a browser session (AppTest)
         url = None
     return state.app_base_url(url, page)
+
+
+# ---------------------------------------------------------------- Sektoren
+
+
+def funding_summary(chosen: pd.DataFrame, sub: pd.DataFrame):
+    """Projects, registries and sector assignments as numbers, and the reported
+    funding with how many projects report it (never a silent sum)."""
+    n_sel = len(chosen)
+    n_assign = int(((sub["dim"] == "sector") & (sub["value"] != projects.NONE)).sum())
+    m1, m2, m3 = st.columns(3)
+    m1.metric(t("sk_n_projects"), fmt_number(n_sel, 0))
+    m2.metric(t("sk_n_registries"), fmt_number(chosen["registry_id"].nunique(), 0))
+    m3.metric(t("sk_n_assignments"), fmt_number(n_assign, 0))
+    federal = projects.reported(chosen, projects.FUNDING["federal"])
+    total = projects.reported(chosen, projects.FUNDING["total"])
+    st.markdown(f"- {md_escape(projects.reported_text(t('pj_federal'), federal))}\n- {md_escape(projects.reported_text(t('pj_total'), total))}")
+    st.caption(t("pj_funding_caveat"))
+    return federal, total, n_sel, n_assign
+
+
+def filter_text(selection: dict[str, list[str]], labels: dict[str, dict[str, str]]) -> str:
+    """" (Filter: Register = Modellprojekte Smart Cities; Sektor = Mobilität)" for a
+    chart's title, "" without filters: an export says what it shows."""
+    parts = [f"{t(f'pj_dim_{dim}')} = {', '.join(labels[dim].get(x, x) for x in values)}" for dim, values in selection.items() if values]
+    return f" ({t('sk_filtered')}: {'; '.join(parts)})" if parts else ""
+
+
+def sector_numbers(table: pd.DataFrame, dim_b: str, labels: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """The numbers behind a Sektoren chart, with labels, for the CSV/XLSX downloads."""
+    return pd.DataFrame(
+        {
+            "sector_id": table["a"],
+            t("pj_dim_sector"): table["a"].map(labels["sector"]),
+            dim_b: table["b"],
+            t(f"pj_dim_{dim_b}"): table["b"].map(labels[dim_b]),
+            t("sk_col_projects"): table["n_projects"],
+            t("sk_col_federal_n"): table["federal_n"],
+            t("sk_col_federal"): table["federal_eur"].where(table["federal_n"] > 0),
+            t("sk_col_total_n"): table["total_n"],
+            t("sk_col_total"): table["total_eur"].where(table["total_n"] > 0),
+        }
+    )
+
+
+def cell_label(labels: dict[str, dict[str, str]], a: str, dim_b: str | None = None, b: str | None = None) -> str:
+    """'Mobilität · Register: Code for Germany': a bar or box of the Sektoren charts."""
+    text = labels["sector"].get(a, a)
+    return text if dim_b is None else f"{text} · {t(f'pj_dim_{dim_b}')}: {labels[dim_b].get(b, b)}"
+
+
+def cell_projects(v: str, tables: PageTables, page: str, chosen: pd.DataFrame, sub: pd.DataFrame, cell_text: str) -> None:
+    """The projects behind a chosen bar or box, each linked to its view."""
+    if chosen.empty:
+        st.info(t("sk_cell_empty"))
+        return
+    base = app_base(page)
+    table = projects.project_table(
+        chosen, sub, data.project_links(v).merge(chosen[projects.KEY], on=projects.KEY), tables.sectors, tables.registries, tables.regions,
+        view_url=lambda k: project_view_url(base, k, i18n.lang()),
+    ).sort_values(["registry", "title"])
+    st.markdown(f"**{md_escape(t('sk_cell_projects', n=len(table), cell=cell_text))}**")
+    shown = table[["title", "registry", "regions", "round", "category", "year", "funding_federal_eur", "funding_total_eur", "view"]].rename(
+        columns={"title": t("pj_title"), "registry": t("registry"), "regions": t("pj_regions"), "round": t("round"), "category": t("category"),
+                 "year": t("pj_year"), "funding_federal_eur": f"{t('pj_federal')} (EUR)", "funding_total_eur": f"{t('pj_total')} (EUR)"}
+    )
+    st.dataframe(
+        shown, hide_index=True, width="stretch",
+        column_config={
+            "view": st.column_config.LinkColumn(t("pj_view_col"), display_text=t("pj_open")),
+            t("pj_year"): st.column_config.NumberColumn(format="%d"),
+            f"{t('pj_federal')} (EUR)": st.column_config.NumberColumn(format="localized"),
+            f"{t('pj_total')} (EUR)": st.column_config.NumberColumn(format="localized"),
+        },
+    )
+    first = table.iloc[0]
+    query = {"project": first["key"], **({"lang": i18n.lang()} if i18n.lang() != "de" else {})}
+    st.page_link("views/projekte.py", label=f"{t('sk_open_first')}: {md_escape(first['title'])}", query_params=query, icon=":material/open_in_new:")
+
+
+def cell_choice(page: str, p_cell: Param, cells: dict[str, str], counts: pd.DataFrame, stack: str, a_order: list[str], sub: pd.DataFrame, labels) -> tuple[str, tuple | None]:
+    """The bar or box whose projects are listed: every sector and every
+    (sector, split) with projects can be chosen, whatever the measure shows; a
+    cell from a link or the treemap's other split stays selectable."""
+    for a, b in zip(counts["a"], counts["b"]):
+        cells.setdefault(a, cell_label(labels, a))
+        cells.setdefault(projects.cell_id(a, stack, b), cell_label(labels, a, stack, b))
+    options = ["", *sorted(cells, key=lambda c: (a_order.index(c.split("|")[0]) if c.split("|")[0] in a_order else 99, c))]
+    key = state.key(page, p_cell)
+    current = st.session_state.get(key)
+    parsed_current = projects.parse_cell(current)
+    if parsed_current and current not in options and parsed_current[0] in set(sub.loc[sub["dim"] == "sector", "value"]):
+        a, dim_b, b = parsed_current
+        options.append(current)
+        cells[current] = cell_label(labels, a, dim_b, b) if dim_b else cell_label(labels, a)
+    state.choose(page, p_cell, options)
+    st.subheader(t("projects"))
+    cells[""] = t("sk_cell_none")
+    cell = st.selectbox(t("sk_cell"), options, format_func=lambda c: cells.get(c, c), key=key)
+    return cell, projects.parse_cell(cell)

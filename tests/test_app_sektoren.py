@@ -144,3 +144,18 @@ def test_invalid_url_values_fall_back(app):
     assert at.multiselect(key="sektoren.sec").value == []
     assert at.selectbox(key="sektoren.cell").value == ""
     assert "stack" not in at.query_params and "cell" not in at.query_params
+
+
+def test_a_registry_keeps_its_colour_under_a_filter_and_the_title_names_the_filter(app):
+    import json
+
+    def bars(at):
+        spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+        return {tr["name"]: tr["marker"]["color"] for tr in spec["data"] if tr.get("type") == "bar"}, spec["layout"]["title"]["text"]
+
+    colours, title = bars(app())
+    assert "Filter" not in title
+    filtered, title_f = bars(app({"reg": "codefor"}))
+    (name,) = filtered  # one registry left in the legend …
+    assert filtered[name] == colours[name]  # … in the colour it has without the filter
+    assert "Filter: Register = " in title_f.replace("<br>", " ")

@@ -6,11 +6,10 @@ Projekte page."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from dashboard import charts_projects, data, fmt, i18n, projects, projects_ui, state, ui
-from dashboard.i18n import fmt_number, md_escape, t
+from dashboard import charts_projects, fmt, i18n, projects, projects_ui, state, ui
+from dashboard.i18n import t
 from dashboard.projects import NONE
 from dashboard.state import Param
 
@@ -62,16 +61,7 @@ with c3:
     state.choose(PAGE, P_TREE, TREE_DIMS)
     tree_dim = st.selectbox(t("sk_tree"), TREE_DIMS, format_func=DIM_NAMES.get, key=state.key(PAGE, P_TREE))
 
-n_sel = len(chosen_projects)
-n_assign = int(((sub["dim"] == "sector") & (sub["value"] != NONE)).sum())
-m1, m2, m3 = st.columns(3)
-m1.metric(t("sk_n_projects"), fmt_number(n_sel, 0))
-m2.metric(t("sk_n_registries"), fmt_number(chosen_projects["registry_id"].nunique(), 0))
-m3.metric(t("sk_n_assignments"), fmt_number(n_assign, 0))
-federal = projects.reported(chosen_projects, projects.FUNDING["federal"])
-total = projects.reported(chosen_projects, projects.FUNDING["total"])
-st.markdown(f"- {md_escape(projects.reported_text(t('pj_federal'), federal))}\n- {md_escape(projects.reported_text(t('pj_total'), total))}")
-st.caption(t("pj_funding_caveat"))
+federal, total, n_sel, n_assign = projects_ui.funding_summary(chosen_projects, sub)
 
 registry_ids = sorted(chosen_projects["registry_id"].unique())
 line = projects.registry_source_line(registry_ids, sources, registries)
@@ -89,29 +79,10 @@ else:
 bar_note = note + (" " + t("sk_multi_note", dim=DIM_NAMES[stack]) if stack in projects.MULTI_VALUED else "")
 
 
-def export_frame(table: pd.DataFrame, dim_b: str) -> pd.DataFrame:
-    """The numbers behind a chart, with labels, for the CSV/XLSX downloads."""
-    return pd.DataFrame(
-        {
-            "sector_id": table["a"],
-            t("pj_dim_sector"): table["a"].map(LABELS["sector"]),
-            dim_b: table["b"],
-            t(f"pj_dim_{dim_b}"): table["b"].map(LABELS[dim_b]),
-            t("sk_col_projects"): table["n_projects"],
-            t("sk_col_federal_n"): table["federal_n"],
-            t("sk_col_federal"): table["federal_eur"].where(table["federal_n"] > 0),
-            t("sk_col_total_n"): table["total_n"],
-            t("sk_col_total"): table["total_eur"].where(table["total_n"] > 0),
-        }
-    )
-
-
+export_frame = lambda table, dim_b: projects_ui.sector_numbers(table, dim_b, LABELS)  # noqa: E731
 cells: dict[str, str] = {}  # cell id → label, for the fallback selector
-
-
-def cell_label(a: str, dim_b: str | None = None, b: str | None = None) -> str:
-    text = LABELS["sector"].get(a, a)
-    return text if dim_b is None else f"{text} · {t(f'pj_dim_{dim_b}')}: {LABELS[dim_b].get(b, b)}"
+cell_label = lambda a, dim_b=None, b=None: projects_ui.cell_label(LABELS, a, dim_b, b)  # noqa: E731
+filters = projects_ui.filter_text(selection, LABELS)  # named in every chart's title
 
 
 # ---- stacked bars ---------------------------------------------------------
@@ -123,10 +94,10 @@ has_values = bool((bars["value"] > 0).any())
 if not has_values:
     st.info(t("sk_funding_none"))
 else:
-    colours = charts_projects.colour_map(b_order, NONE)
+    colours = charts_projects.colour_map(projects.dimension_values(assign, stack), NONE)  # stable across filters
     fig = charts_projects.stacked_bars(
         bars, a_order, LABELS["sector"], b_order, LABELS[stack], colours,
-        t("sk_bars_title", measure=measure_label, dim=t(f"pj_dim_{stack}")), line, axis, hover,
+        t("sk_bars_title", measure=measure_label, dim=t(f"pj_dim_{stack}")) + filters, line, axis, hover,
         legend_title=t(f"pj_dim_{stack}"), note=bar_note, lang=i18n.lang(),
     )
     points = projects_ui.selectable_chart_block(fig, export_frame(bars, stack), f"dsr_sectors_{stack}_{measure}", permalink, key=f"{PAGE}.bars", source_ids=registry_ids)
@@ -138,10 +109,10 @@ else:
     tree = projects.measure_values(projects.crosstab(sub, chosen_projects, "sector", tree_dim), measure)
     if (tree["value"] > 0).any():
         tree_order = projects.order_a(tree, sector_order)
-        tree_colours = charts_projects.colour_map(tree_order, NONE)
+        tree_colours = charts_projects.colour_map([x for x in sector_order if x in set(tree["a"])] + [x for x in tree_order if x not in sector_order], NONE)
         tree_fig = charts_projects.treemap(
             tree, tree_order, LABELS["sector"], LABELS[tree_dim], tree_colours, tree_dim,
-            t("sk_tree_title", measure=measure_label, dim=t(f"pj_dim_{tree_dim}")), line, tree_hover, note=note, lang=i18n.lang(),
+            t("sk_tree_title", measure=measure_label, dim=t(f"pj_dim_{tree_dim}")) + filters, line, tree_hover, note=note, lang=i18n.lang(),
         )
         points = projects_ui.selectable_chart_block(tree_fig, export_frame(tree, tree_dim), f"dsr_sectors_tree_{tree_dim}_{measure}", permalink, key=f"{PAGE}.tree", source_ids=registry_ids)
         picked = projects.selected_cell(points)
@@ -153,49 +124,9 @@ else:
 # ---- the projects behind a bar or box ------------------------------------
 # Every sector and every (sector, split) with projects can be chosen, whatever the measure shows.
 counts = projects.crosstab(sub, chosen_projects, "sector", stack)
-for a, b in zip(counts["a"], counts["b"]):
-    cells.setdefault(a, cell_label(a))
-    cells.setdefault(projects.cell_id(a, stack, b), cell_label(a, stack, b))
-options = ["", *sorted(cells, key=lambda c: (a_order.index(c.split("|")[0]) if c.split("|")[0] in a_order else 99, c))]
-current = st.session_state.get(K_CELL)
-parsed_current = projects.parse_cell(current)
-if parsed_current and current not in options and parsed_current[0] in set(sub.loc[sub["dim"] == "sector", "value"]):
-    # A cell of a chart dimension no longer shown (URL, or the treemap's other split) stays selectable.
-    a, dim_b, b = parsed_current
-    options.append(current)
-    cells[current] = cell_label(a, dim_b, b) if dim_b else cell_label(a)
-state.choose(PAGE, P_CELL, options)
-st.subheader(t("projects"))
-cells[""] = t("sk_cell_none")
-cell = st.selectbox(t("sk_cell"), options, format_func=lambda c: cells.get(c, c), key=K_CELL)
-parsed = projects.parse_cell(cell)
+cell, parsed = projects_ui.cell_choice(PAGE, P_CELL, cells, counts, stack, a_order, sub, LABELS)
 if parsed:
-    cell_projects = projects.select_projects(chosen_projects, projects.cell_keys(sub, "sector", parsed))
-    if cell_projects.empty:
-        st.info(t("sk_cell_empty"))
-    else:
-        base = projects_ui.app_base(PAGE)
-        table = projects.project_table(
-            cell_projects, sub, data.project_links(v).merge(cell_projects[projects.KEY], on=projects.KEY), sectors, registries, regions,
-            view_url=lambda k: projects_ui.project_view_url(base, k, i18n.lang()),
-        ).sort_values(["registry", "title"])
-        st.markdown(f"**{md_escape(t('sk_cell_projects', n=len(table), cell=cells.get(cell, cell)))}**")
-        shown = table[["title", "registry", "regions", "round", "category", "year", "funding_federal_eur", "funding_total_eur", "view"]].rename(
-            columns={"title": t("pj_title"), "registry": t("registry"), "regions": t("pj_regions"), "round": t("round"), "category": t("category"),
-                     "year": t("pj_year"), "funding_federal_eur": f"{t('pj_federal')} (EUR)", "funding_total_eur": f"{t('pj_total')} (EUR)"}
-        )
-        st.dataframe(
-            shown, hide_index=True, width="stretch",
-            column_config={
-                "view": st.column_config.LinkColumn(t("pj_view_col"), display_text=t("pj_open")),
-                t("pj_year"): st.column_config.NumberColumn(format="%d"),
-                f"{t('pj_federal')} (EUR)": st.column_config.NumberColumn(format="localized"),
-                f"{t('pj_total')} (EUR)": st.column_config.NumberColumn(format="localized"),
-            },
-        )
-        first = table.iloc[0]
-        query = {"project": first["key"], **({"lang": i18n.lang()} if i18n.lang() != "de" else {})}
-        st.page_link("views/projekte.py", label=f"{t('sk_open_first')}: {md_escape(first['title'])}", query_params=query, icon=":material/open_in_new:")
+    projects_ui.cell_projects(v, tables, PAGE, projects.select_projects(chosen_projects, projects.cell_keys(sub, "sector", parsed)), sub, cells.get(cell, cell))
 
 with st.expander(t("sk_table")):
     numbers = export_frame(counts, stack).drop(columns=["sector_id", stack])
