@@ -10,10 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_projects, compare_ui, data, fmt, i18n, projects, projects_ui, state, ui
-from etl import mapfiles
-from dashboard.text import cell_text
-from dashboard.i18n import fmt_number, lang, md_escape, pick, t
+from dashboard import data, i18n, projects, projects_ui, state, ui
+from dashboard.i18n import fmt_number, md_escape, t
 from dashboard.state import Param
 
 
@@ -27,7 +25,6 @@ K_PROJECT = state.key(PAGE, P_PROJECT)
 K_YEARS = state.key(PAGE, P_YEARS)
 K_YEARS_WIDGET = f"{PAGE}._years_widget"
 K_YEARS_WRITTEN = f"{PAGE}._years_written"
-MAP_ASPECT = 2.4  # width:height of the project map's plot area on a wide page
 
 v, tables = projects_ui.open_page(PAGE, PARAMS, "page_projects")
 all_projects, assign, regions, sectors, registries, sources, sector_order = tables
@@ -137,138 +134,10 @@ def close_view() -> None:
 # ---- the project view -----------------------------------------------------
 
 
-def render_map(own_links: pd.DataFrame, title: str, registry_id: str, project_id: str) -> None:
-    """The project's regions in red over the Kreise around them, fitted to the project's regions."""
-    highlights, export_ids, boxes, url_level = [], {}, [], {}
-    for level, part in own_links.groupby("level", sort=False):
-        level = str(level)
-        url = data.map_geojson_url(v, level)
-        url_level[url] = level
-        frame = part[["region_id", "name"]].assign(name=lambda d: d["name"].fillna(d["region_id"]).astype(str))
-        frame["label"] = frame["name"] + " (" + frame["region_id"].astype(str) + ")"
-        highlights.append((frame, url))
-        feature_boxes = data.feature_bounds(v, level)
-        boxes += [feature_boxes.get(r) for r in frame["region_id"]]
-        export_ids.setdefault(url, set()).update(frame["region_id"])
-    box = projects.union_bounds(boxes)
-    padded = projects.fit_aspect(projects.pad_bounds(box), MAP_ASPECT) if box is not None else None
-    kreis_url = data.map_geojson_url(v, "kreis")
-    url_level[kreis_url] = "kreis"
-    context = pd.DataFrame(columns=["region_id", "name"])
-    if padded is not None:
-        near = [rid for rid, b in data.feature_bounds(v, "kreis").items() if projects.intersects(b, padded) and rid in regions.index]
-        context = regions.loc[near, ["region_id", "name"]]
-        export_ids.setdefault(kreis_url, set()).update(context["region_id"])
-    fig = charts_projects.project_map(context, kreis_url, highlights, padded, t("pj_map_title", title=title), ui.source_line(v, ["bkg_vg5000"]))
-    # Exports only (kaleido cannot fetch the app's URLs): built on click, just these shapes.
-    geojsons = lambda: {url: mapfiles.subset(data.shapes_geojson(v, url_level[url]), ids) for url, ids in export_ids.items()}  # noqa: E731
-    table = own_links[["region_id", "name", "type", "level", "role", "name_published", "method"]]
-    ui.chart_block(fig, table, f"dsr_project_{registry_id}_{project_id}_map", state.permalink(PAGE, PAGE, PARAMS), key=f"{PAGE}.map", geojsons=geojsons)
-
-
-def render_profile(region_ids: list[str]) -> None:
-    """Key figures of the project's regions beside the national and peer medians."""
-    st.markdown(f"**{t('pj_profile')}**")
-    inds = data.indicators(v)
-    wanted = [i for i in projects.PROFILE_INDICATORS if i in inds.index]
-    profile = projects.indicator_profile(projects.profile_regions(region_ids, regions), regions, lambda i, lv: data.latest_level_values(v, i, lv), wanted)
-    if profile.empty or profile["value"].isna().all():
-        st.info(t("pj_profile_none"))
-        return
-
-    def shown_value(value: float, ind_id: str) -> str:
-        return projects.value_with_unit(value, int(inds.at[ind_id, "decimals"]), fmt.unit(inds.loc[ind_id], lang()))
-
-    shown = pd.DataFrame(
-        {
-            t("pj_col_region"): [f"{regions.at[r, 'name']} ({t('level1_' + str(regions.at[r, 'level']))}, {r})" for r in profile["region_id"]],
-            t("pj_col_indicator"): [pick(inds.at[i, "title_de"], inds.at[i, "title_en"]) for i in profile["indicator_id"]],
-            t("pj_col_period"): [ui.period_label(pp, pt) for pp, pt in zip(profile["period"], profile["period_type"])],
-            t("pj_col_value"): [shown_value(x, i) for x, i in zip(profile["value"], profile["indicator_id"])],
-            t("pj_col_median_de"): [t("pj_n", value=shown_value(x, i), n=n) for x, i, n in zip(profile["median_de"], profile["indicator_id"], profile["n_de"])],
-            t("pj_col_median_peer"): [
-                t("pj_n", value=shown_value(x, i), n=n) for x, i, n in zip(profile["median_peer"], profile["indicator_id"], profile["n_peer"])
-            ],
-        }
-    )
-    st.dataframe(shown, hide_index=True, width="stretch")
-    levels = list(dict.fromkeys(str(regions.at[r, "level"]) for r in profile["region_id"]))
-    st.caption(t("pj_level_median_help", level=", ".join(t(f"level1_{lv}") for lv in levels)))
-    groups = {g.region_id: g for g in profile["peer_group"]}
-    st.caption("\n".join(f"- {md_escape(regions.at[r, 'name'])}: {md_escape(compare_ui.peer_description(g, regions))}" for r, g in groups.items()))
-    ui.caption_sources(v, [s for s in dict.fromkeys(profile["source_id"]) if s])
-
-
 with view_box:
     if unknown:
         st.warning(t("pj_unknown", project=md_escape(current)))
     if project:
-        p = by_key.loc[project]
-        registry_id, project_id = projects.parse_project_key(project)
-        own_links = links[(links["registry_id"] == registry_id) & (links["project_id"] == project_id)]
-        own_links = own_links.assign(_l=(own_links["role"] != "lead").astype(int)).sort_values(["_l", "region_id"])
-        row = projects.project_table(
-            all_projects[(all_projects["registry_id"] == registry_id) & (all_projects["project_id"] == project_id)],
-            assign, own_links, sectors, registries, regions,
-        ).iloc[0]
-
-        st.header(md_escape(row["title"]))
-        status = row["status"] or (row["status_group"] if p.get("status_group") != "unknown" else "")
-        facts = [row["registry"], cell_text(p.get("programme")), row["round"], row["category"], status, projects.years_text(p)]
-        st.caption(" · ".join(md_escape(x) for x in dict.fromkeys(facts) if x))
-        st.button(t("pj_close"), on_click=close_view, key=f"{PAGE}.close", icon=":material/close:")
-        left, right = st.columns([1, 1], gap="large")
-        with left:
-            st.markdown(f"**{t('pj_description')}**")
-            description = cell_text(p.get("description"))
-            st.markdown(projects.text_markdown(description) if description else f"_{t('pj_no_description')}_")
-            if row["themes"]:
-                st.markdown(f"**{t('pj_themes')}:** {md_escape(row['themes'])}")
-            if row["sectors"]:
-                st.markdown(f"**{t('pj_sectors')}:** {md_escape(row['sectors'])}")
-            st.markdown(f"**{t('pj_funding')}**")
-            lines = [
-                f"- {t('pj_federal')}: {md_escape(projects.amount_text(row['funding_federal_eur']))}",
-                f"- {t('pj_total')}: {md_escape(projects.amount_text(row['funding_total_eur']))}",
-            ]
-            if row["funding_note"]:
-                lines.append(f"- {t('pj_funding_note')}: {md_escape(row['funding_note'])}")
-            st.markdown("\n".join(lines))
-            st.caption(t("pj_funding_caveat"))
-            urls = projects.safe_urls(p.get("urls"))
-            st.markdown(f"**{t('pj_links')}:** " + ("" if urls else t("pj_no_links")))
-            if urls:
-                st.markdown("\n".join(f"- {projects.markdown_link(u)}" for u in urls))
-        with right:
-            st.markdown(f"**{t('pj_region_list')}**")
-            if own_links.empty:
-                st.info(t("pj_map_none"))
-            else:
-                items = []
-                for r in own_links.to_dict("records"):
-                    name = r["name"] if isinstance(r["name"], str) else r["region_id"]
-                    bez = r["type"] if isinstance(r["type"], str) else ""
-                    role = t(f"pj_role_{r['role']}") if r["role"] in ("lead", "partner") else str(r["role"])
-                    items.append(f"- {md_escape(name)} ({md_escape(bez)}, {md_escape(r['region_id'])}) — {md_escape(role)}")
-                st.markdown("\n".join(items))
-        if not own_links.empty:
-            render_map(own_links, row["title"], registry_id, project_id)
-            render_profile(list(dict.fromkeys(own_links["region_id"])))
-
-        st.markdown(f"**{t('pj_registry_block')}**")
-        if registry_id in sources.index:
-            ui.caption_sources(v, [registry_id])
-        else:
-            st.caption(projects.registry_caption(registry_id, registries))
-        reg_row = registries.set_index("registry_id").loc[registry_id] if registries is not None and registry_id in set(registries["registry_id"]) else None
-        details = []
-        if reg_row is not None:
-            details.append(f"{t('registry')}: {md_escape(reg_row['title'])} — {md_escape(reg_row['publisher'])}")
-        if row["licence"]:
-            details.append(f"{t('pj_entry_licence')}: {md_escape(row['licence'])}")
-        line_no = f", {t('pj_line')} {int(p['line'])}" if pd.notna(p.get("line")) else ""
-        details.append(f"{t('pj_source_file')}: {md_escape(cell_text(p.get('source_file')))}{line_no}")
-        st.caption(" · ".join(details))
-        st.divider()
+        projects_ui.project_view(v, tables, PAGE, PARAMS, project, close_view)
 
 state.sync(PAGE, PARAMS)
