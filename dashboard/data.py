@@ -330,3 +330,25 @@ def locator_shapes(v: str, region_id: str, map_level: str, context_ids: tuple[st
     region (always inline: one shape is lighter than the Gemeinde file)."""
     level = str(regions(v).loc[region_id, "level"])
     return mapfiles.subset(shapes_geojson(v, map_level), context_ids), mapfiles.subset(shapes_geojson(v, level), [region_id])
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def territorial_summary(v: str) -> dict:
+    """What the crosswalk of territorial changes did in this build: declared and
+    derived rows, values converted to the 2021 status (flag ``harmonised``), and
+    the figures of historic keys that stayed out (quarantine, by reason)."""
+    wh = _wh(v)
+    out: dict = {"levels": [], "harmonised_values": 0, "harmonised_regions": 0, "left_out": []}
+    if wh.has("territorial_changes"):
+        out["levels"] = wh.sql(
+            "SELECT level, count(*) AS rows, count(DISTINCT old_key) AS old_keys, count(DISTINCT new_key) AS new_units FROM territorial_changes GROUP BY level ORDER BY level DESC"
+        ).to_dict("records")
+    harmonised = wh.sql("SELECT count(*) AS n, count(DISTINCT region_id) AS regions FROM observations WHERE flag = 'harmonised'").iloc[0]
+    out["harmonised_values"], out["harmonised_regions"] = int(harmonised["n"]), int(harmonised["regions"])
+    reasons: dict[str, int] = {}
+    for by_reason in wh.manifest.get("quarantine_by_source_and_reason", {}).values():
+        for reason, n in by_reason.items():
+            if "territorial status" in reason or "crosswalk" in reason or "historic" in reason:
+                reasons[reason] = reasons.get(reason, 0) + int(n)
+    out["left_out"] = sorted(reasons.items(), key=lambda kv: -kv[1])
+    return out

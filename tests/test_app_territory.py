@@ -39,3 +39,13 @@ def test_goettingen_has_a_harmonised_value_for_every_broadband_period_from_2018(
 def test_the_flag_is_explained_where_the_value_is_shown(open_app, page, params):
     at = open_app(page, **params)
     assert LABEL_DE in _text(at).replace("\\", "")
+
+
+def test_the_sources_page_explains_the_territorial_status_with_counts(open_app, warehouse):
+    at = open_app("views/quellen.py")
+    assert any(s.value == "Gebietsstand und Gebietsänderungen" for s in at.subheader)
+    n = warehouse.sql("SELECT count(*) AS n FROM observations WHERE flag = 'harmonised'")["n"].iloc[0]
+    text = "\n".join(m.value for m in at.markdown).replace("\\", "")
+    assert f"{n:,}".replace(",", ".") + " Werte" in text
+    tables = [d.value for d in at.dataframe if "Zeilen der Umsteigetabelle" in d.value.columns]
+    assert tables and tables[0]["Zeilen der Umsteigetabelle"].sum() == warehouse.sql("SELECT count(*) AS n FROM territorial_changes")["n"].iloc[0]

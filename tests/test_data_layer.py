@@ -103,3 +103,9 @@ def test_a_region_has_the_same_population_and_peer_group_on_every_page(open_app,
     ranking = at.dataframe[0].value
     assert set(ranking["Schlüssel"]) == {region_id, *group.ids}
     assert compare_ui.peer_description(group, regions).replace("\\", "") in text
+
+
+def test_page_scripts_are_thin():
+    """Pages are widgets and calls (issue 10: at most 150 lines each)."""
+    long = {p.name: n for p in (DASHBOARD / "views").glob("*.py") if (n := len(p.read_text(encoding="utf-8").splitlines())) > 150}
+    assert long == {}

@@ -16,6 +16,19 @@ from dashboard.state import Param
 from etl.catalogue import TOPICS
 
 
+def territorial_section(v: str) -> None:
+    """The territorial status of the data and how historic keys were converted, with counts."""
+    summary = data.territorial_summary(v)
+    st.subheader(t("terr_title"))
+    st.markdown(t("terr_text"))
+    rows = [(t(f"terr_level_{r['level']}"), r["rows"], r["old_keys"], r["new_units"]) for r in summary["levels"]]
+    st.dataframe(pd.DataFrame(rows, columns=[t("level"), t("terr_rows"), t("terr_old_keys"), t("terr_new_units")]), hide_index=True)
+    st.markdown(t("terr_converted", n=summary["harmonised_values"], k=summary["harmonised_regions"]))
+    left = pd.DataFrame(summary["left_out"], columns=[t("q_reason"), t("q_rows")])
+    st.markdown(t("terr_left_out", n=int(left[t("q_rows")].sum()) if not left.empty else 0))
+    st.dataframe(left, hide_index=True, width="stretch")
+
+
 PAGE = "quellen"
 P_SRC = Param("src", "")
 PARAMS = [P_SRC]
@@ -98,6 +111,7 @@ with tab_q:
             t("download_csv"), data=lambda: ui.csv_bytes(data.quarantine(v, src or None)), file_name=f"dsr_quarantine{'_' + src if src else ''}.csv",
             mime="text/csv", on_click="ignore", key="q.csv",
         )
+    territorial_section(v)
     dups = data.table(v, "duplicates")
     if dups is not None and not dups.empty:
         st.subheader(t("dups"))
