@@ -35,10 +35,18 @@ status), observations of 2021 units with flag ``harmonised``
   only part in that status) carries the value unchanged whatever the rule, rule
   ``none`` included. Other indicators with rule ``none`` are not combined (no
   weights are published).
-- A value the publisher gives directly for the 2021 key and period is never
-  overwritten (a Gemeinde that absorbed others and kept its key is one of its
-  own parts, so its published value stays and the absorbed ones do not
-  convert). The historic rows of that unit and period are *superseded*, not
+- A file in the status before a merger gives a historic key absorbed into a
+  2021 unit *and* the key that unit kept: the kept key's row there is its old
+  territory, one part of the unit in that status. The unit's value for that
+  file and period is made from all parts by the rules above and replaces the
+  published kept-key row (returned as replaced, and as a superseded row of role
+  ``kept_key_part`` for the ``duplicates`` table); where none can be made (rule
+  ``none``, a part missing, flags) the kept-key row leaves the observations too,
+  with its reason in the quarantine. A file with the kept key and none of the
+  absorbed ones is in the 2021 status: its value stays.
+- Otherwise a value the publisher gives directly for the 2021 key and period
+  (another file, or a new key that was no part) is never
+  overwritten. The historic rows of that unit and period are *superseded*, not
   unmapped: they go to the ``duplicates`` table (one row per kept file, file,
   indicator and period, every historic key with its line in the note), not to
   the quarantine. A published empty cell (GENESIS ``-``: the new Kreis did not
@@ -398,9 +406,14 @@ def harmonise(
     ``unplaced``: why a key outside the crosswalk could not be placed, where a
     source's list says more (``match_gemeinde_names``).
     Returns (converted rows with the columns of ``outside``, the reason for every
-    row of ``outside`` that stays in the quarantine, the index of ``inside``
-    rows replaced by a converted value, counts for the manifest notes, the rows
-    superseded by a figure the publisher gives for their 2021 unit).
+    row of ``outside`` that stays in the quarantine — and of every kept-key row of
+    ``inside`` in a file of the status before a merger whose 2021 unit gets no
+    value there —, the index of ``inside`` rows that leave the observations (empty
+    cells replaced by a converted value, kept-key rows used as a part or without
+    a value), counts for the manifest notes, the rows superseded by a figure the
+    publisher gives for their 2021 unit (``role`` ``superseded``) or used as a
+    part and replaced (``role`` ``kept_key_part``, ``kept_value`` the harmonised
+    value)).
     """
     keys = outside["region_id"].astype(str)
     reasons = pd.Series(

@@ -8,7 +8,10 @@ keys that are not in the 2021-01-01 status go through the declared crosswalk of
 territorial changes (``etl.territory``): rows of historic units become values of
 the 2021 unit (flag ``harmonised``) where every part is covered; rows for whose
 2021 unit the publisher gives the figure directly are recorded in ``duplicates``
-(via ``ctx.duplicates``, with file and line); every other such row is quarantined
+(via ``ctx.duplicates``, with file and line). In a file of the status before a
+merger, the row of the key the 2021 unit kept is one of its parts: replaced by
+the harmonised value (and recorded in ``duplicates``) or, where none can be
+made, quarantined with the historic rows. Every other such row is quarantined
 with the reason it could not be converted, and the counts go to the manifest
 notes (``territorial_changes``).
 """
