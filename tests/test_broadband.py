@@ -10,8 +10,8 @@ with decimal commas) and Paket_3 CSVs in both header styles (";" and ",", UTF-8)
 
 from __future__ import annotations
 
-import re
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
