@@ -296,13 +296,14 @@ def test_a_file_in_the_old_status_makes_the_kept_key_one_part_of_the_merger(tmp_
 
 
 def test_a_file_in_the_new_status_keeps_the_published_value(tmp_path):
-    # Only the kept key (the file already uses the 2021 status): its value stays, nothing is recorded.
+    # The kept key and none of the keys absorbed into it (the file already uses the 2021 status): its
+    # value stays, nothing is recorded for it; the file's other historic key goes its own way.
     cw, known = _kept_cw()
-    ctx = make_context(tmp_path, small_regions(*known))
-    ctx.territorial_changes = cw
-    obs = finalize_observations(_obs(("bb_hh_all_50", "01059083", "2021-06-30", 70.0)), ctx, source_id="test", step="test")
+    frame = _obs(("bb_hh_all_50", "01059083", "2021-06-30", 70.0), ("bb_hh_all_50", "01059099", "2021-06-30", 80.0))
+    obs, q, notes, ctx = _finalize(tmp_path, frame, cw, *known, with_context=True)
     row = _one(obs, "bb_hh_all_50", "01059083", "2021-06-30")
-    assert row["value"] == 70.0 and pd.isna(row["flag"]) and ctx.quarantine.to_frame().empty and ctx.duplicates == []
+    assert row["value"] == 70.0 and pd.isna(row["flag"]) and len(obs) == 1 and ctx.duplicates == []
+    assert len(q) == 1 and q["reason"].iloc[0].startswith("historic region key 01059099") and notes["kept_key_parts"] == 0
 
 
 def test_the_historic_keys_of_another_file_are_superseded_by_the_kept_keys_figure(tmp_path):
