@@ -35,10 +35,18 @@ status), observations of 2021 units with flag ``harmonised``
   only part in that status) carries the value unchanged whatever the rule, rule
   ``none`` included. Other indicators with rule ``none`` are not combined (no
   weights are published).
-- A value the publisher gives directly for the 2021 key and period is never
-  overwritten (a Gemeinde that absorbed others and kept its key is one of its
-  own parts, so its published value stays and the absorbed ones do not
-  convert). The historic rows of that unit and period are *superseded*, not
+- A file in the status before a merger gives a historic key absorbed into a
+  2021 unit *and* the key that unit kept: the kept key's row there is its old
+  territory, one part of the unit in that status. The unit's value for that
+  file and period is made from all parts by the rules above and replaces the
+  published kept-key row (returned as replaced, and as a superseded row of role
+  ``kept_key_part`` for the ``duplicates`` table); where none can be made (rule
+  ``none``, a part missing, flags) the kept-key row leaves the observations too,
+  with its reason in the quarantine. A file with the kept key and none of the
+  absorbed ones is in the 2021 status: its value stays.
+- Otherwise a value the publisher gives directly for the 2021 key and period
+  (another file, or a new key that was no part) is never
+  overwritten. The historic rows of that unit and period are *superseded*, not
   unmapped: they go to the ``duplicates`` table (one row per kept file, file,
   indicator and period, every historic key with its line in the note), not to
   the quarantine. A published empty cell (GENESIS ``-``: the new Kreis did not
@@ -398,9 +406,14 @@ def harmonise(
     ``unplaced``: why a key outside the crosswalk could not be placed, where a
     source's list says more (``match_gemeinde_names``).
     Returns (converted rows with the columns of ``outside``, the reason for every
-    row of ``outside`` that stays in the quarantine, the index of ``inside``
-    rows replaced by a converted value, counts for the manifest notes, the rows
-    superseded by a figure the publisher gives for their 2021 unit).
+    row of ``outside`` that stays in the quarantine — and of every kept-key row of
+    ``inside`` in a file of the status before a merger whose 2021 unit gets no
+    value there —, the index of ``inside`` rows that leave the observations (empty
+    cells replaced by a converted value, kept-key rows used as a part or without
+    a value), counts for the manifest notes, the rows superseded by a figure the
+    publisher gives for their 2021 unit (``role`` ``superseded``) or used as a
+    part and replaced (``role`` ``kept_key_part``, ``kept_value`` the harmonised
+    value)).
     """
     keys = outside["region_id"].astype(str)
     reasons = pd.Series(
@@ -463,6 +476,11 @@ def harmonise(
     published_at = {
         (str(i), str(r), p): (f, v) for i, r, p, f, v in zip(have_value["indicator_id"], have_value["region_id"], have_value["period"], have_value["source_file"].astype(str), have_value["value"])
     }
+    # The kept key's own row per file: in a file of the status before the merger it is one part.
+    kept_in_file = {
+        (str(i), str(r), p, str(f)): idx
+        for idx, i, r, p, f in zip(have_value.index, have_value["indicator_id"], have_value["region_id"], have_value["period"], have_value["source_file"])
+    }
 
     old_col = parts["old_key"].to_numpy()
     row_col = parts["_row"].to_numpy()
@@ -471,15 +489,26 @@ def harmonise(
     failed: dict[int, str] = {}
     succeeded: set[int] = set()
     superseded: list[tuple[int, str, str, float]] = []  # (row, 2021 key, file of its published value, that value)
-    chosen: list[tuple[int, str, float]] = []  # (position in parts, target, weight)
+    chosen: list[tuple[int, str, float]] = []  # (position in parts, or in kept_parts after them, target, weight)
     targets: list[tuple[str, str, object, str]] = []
-    counts = {"converted_values": 0, "converted_one_to_one": 0, "superseded": 0, "partial_coverage": 0, "rule_none": 0, "split_count": 0, "no_weight": 0, "flagged_parts": 0, "several_files": 0, "mixed_status": 0}
+    kept_parts: list[tuple[object, str]] = []  # (index in inside, 2021 key): kept-key rows used as a part
+    kept_failed: dict[object, str] = {}  # kept-key rows of an old-status file whose 2021 unit gets no value
+    counts = {"converted_values": 0, "converted_one_to_one": 0, "superseded": 0, "kept_key_parts": 0, "kept_key_no_value": 0, "partial_coverage": 0, "rule_none": 0, "split_count": 0, "no_weight": 0, "flagged_parts": 0, "several_files": 0, "mixed_status": 0}
     groups = parts.groupby(["indicator_id", "new_key", "period"], sort=False, observed=True).indices
     for (indicator, new_key, period), pos in groups.items():
         indicator = str(indicator)
         label = f"{new_key} {names[new_key]}"
         rule = INDICATORS_BY_ID[indicator].aggregation
         have = set(old_col[pos])
+        # The same file gives the kept key of the 2021 unit too, and the crosswalk lists it as a part
+        # in a status with these historic keys: the file is in the status before the merger, so that
+        # row is the old territory of the kept key, one part of the 2021 unit, not the unit's figure.
+        files = set(file_col[pos])
+        kept = kept_in_file.get((indicator, new_key, period, next(iter(files)))) if len(files) == 1 else None
+        if kept is not None and not any(have | {new_key} <= set(need) for _, need in statuses[new_key]):
+            kept = None
+        if kept is not None:
+            have = have | {new_key}
         candidates = [(status, need) for status, need in statuses[new_key] if have <= set(need)]
         best = min(candidates, key=lambda c: len(set(c[1]) - have), default=None)
         missing = sorted(set(best[1]) - have) if best else []
@@ -487,7 +516,7 @@ def harmonise(
         # A pure renumbering: the 2021 unit had this one part, whole, in that status.
         one_to_one = best is not None and not missing and len(need) == 1 and next(iter(need.values()))[0] == 1
         reason = None
-        if (indicator, new_key, period) in published:
+        if kept is None and (indicator, new_key, period) in published:
             # Not unmapped: the publisher gives the 2021 unit's own figure for this period. These rows
             # go to the duplicates table (file and lines), not to the quarantine.
             kept_file, kept_value = published_at[(indicator, new_key, period)]
@@ -501,10 +530,10 @@ def harmonise(
         elif missing:
             lacking = ", ".join(f"{k} {old_names.get(k, names.get(k, ''))}".strip() for k in missing)
             reason, kind = f"converting to {label} needs {lacking} for this period too (partial coverage: no value made)", "partial_coverage"
-        elif len(set(file_col[pos])) > 1 or len(pos) != len(have):
+        elif len(files) > 1 or len(pos) + (kept is not None) != len(have):
             reason, kind = f"the parts of {label} come from different files or twice: not combined", "several_files"
-        elif any(isinstance(f, str) for f in flag_col[pos]):
-            found = sorted({f for f in flag_col[pos] if isinstance(f, str)})
+        elif any(isinstance(f, str) for f in [*flag_col[pos], inside.at[kept, "flag"] if kept is not None else None]):
+            found = sorted({f for f in [*flag_col[pos], inside.at[kept, "flag"] if kept is not None else None] if isinstance(f, str)})
             reason, kind = f"parts of {label} carry flags ({', '.join(found)}) that one converted value cannot keep", "flagged_parts"
         elif rule == "sum" and any(sh < 1 for sh, _ in need.values()):
             split = ", ".join(f"{k} {old_names[k]}" for k, (sh, _) in need.items() if sh < 1)
@@ -515,11 +544,24 @@ def harmonise(
             counts[kind] += len(pos)
             for row in row_col[pos]:
                 failed.setdefault(row, reason)
+            if kept is not None:
+                # Its value covers only part of the 2021 unit: not kept as the unit's figure either.
+                kept_failed[kept] = (
+                    f"published value of {label} in {next(iter(files))}, a file in the status before the merger (it also gives "
+                    f"{', '.join(sorted(have - {new_key}))}): the old territory of {new_key}, one part of the 2021 unit, "
+                    f"not the unit's figure; no value for {label}: {reason}"
+                )
+                counts["kept_key_no_value"] += 1
             continue
         for p in pos:
             share, pop = need[old_col[p]]
             # One part (a new key only): its value, whatever its weight.
             chosen.append((p, new_key, share * float(pop) if rule != "sum" and len(need) > 1 else 1.0))
+        if kept is not None:
+            share, pop = need[new_key]
+            chosen.append((len(parts) + len(kept_parts), new_key, share * float(pop) if rule != "sum" else 1.0))
+            kept_parts.append((kept, new_key))
+            counts["kept_key_parts"] += 1
         succeeded.update(row_col[pos])
         counts["converted_values"] += 1
         counts["converted_one_to_one"] += int(one_to_one)
@@ -529,7 +571,13 @@ def harmonise(
     converted = outside.iloc[0:0]
     if chosen:
         take = pd.DataFrame(chosen, columns=["pos", "target", "weight"])
-        picked = parts.iloc[take["pos"].to_numpy()].reset_index(drop=True)
+        pool, origin = parts, valued
+        if kept_parts:
+            own = [k for k, _ in kept_parts]
+            extra = inside.loc[own].reset_index(names="_row").assign(old_key=[t for _, t in kept_parts], new_key=[t for _, t in kept_parts])
+            pool = pd.concat([parts, extra[[c for c in parts.columns if c in extra.columns]]], ignore_index=True)
+            origin = pd.concat([valued, inside.loc[own]])
+        picked = pool.iloc[take["pos"].to_numpy()].reset_index(drop=True)
         picked["_target"] = take["target"].to_numpy()
         picked["_weight"] = take["weight"].to_numpy()
         frames = []
@@ -541,7 +589,7 @@ def harmonise(
             # Provenance of each made value: the first part's row, its column and every part's key.
             first = rows.drop_duplicates(["_target", "period"]).set_index(["_target", "period"])
             text = rows.groupby(["_target", "period"])["old_key"].agg(lambda s: " + ".join(sorted(s)))
-            out = valued.loc[first["_row"].to_numpy()].copy()
+            out = origin.loc[first["_row"].to_numpy()].copy()
             index = list(zip(first.index.get_level_values(0), first.index.get_level_values(1)))
             value_at = dict(zip(zip(values["region_id"], values["period"]), values["value"]))
             out["region_id"] = pd.array(first.index.get_level_values(0), dtype=outside["region_id"].dtype)
@@ -556,6 +604,8 @@ def harmonise(
     if failed:
         rows = list(failed)
         reasons.loc[rows] = (prefix.loc[rows] + ": " + pd.Series([failed[r] for r in rows], index=rows)).to_numpy()
+    if kept_failed:
+        reasons = pd.concat([reasons, pd.Series(kept_failed, dtype=object)])
     consumed = [r for r in succeeded if r not in failed]
     counts["rows_converted"] = len(consumed) + notes.get("rows_city_districts_summed", 0)
     converted = pd.concat([converted, from_districts]) if len(from_districts) else converted
@@ -564,7 +614,18 @@ def harmonise(
     dropped = pd.DataFrame(superseded, columns=["_row", "superseded_by", "kept_file", "kept_value"]).drop_duplicates("_row")
     dropped = dropped[~dropped["_row"].isin(failed)]
     superseded_rows = outside.loc[dropped["_row"].to_numpy()].assign(
-        superseded_by=dropped["superseded_by"].to_numpy(), kept_file=dropped["kept_file"].to_numpy(), kept_value=dropped["kept_value"].to_numpy()
+        superseded_by=dropped["superseded_by"].to_numpy(), kept_file=dropped["kept_file"].to_numpy(), kept_value=dropped["kept_value"].to_numpy(), role="superseded"
     )
     reasons = reasons.drop(index=[*consumed, *superseded_rows.index])
-    return converted, reasons, pd.Index(targets), notes, superseded_rows
+    if kept_parts:
+        # The kept key's published rows that became a part: recorded with the value that replaced them.
+        made = dict(zip(zip(converted["indicator_id"].astype(str), converted["region_id"].astype(str), converted["period"]), converted["value"]))
+        own = inside.loc[[k for k, _ in kept_parts]]
+        superseded_rows = pd.concat([superseded_rows, own.assign(
+            superseded_by=[t for _, t in kept_parts], kept_file=own["source_file"].astype(str).to_numpy(),
+            kept_value=[made[(str(i), t, p)] for (i, p), (_, t) in zip(zip(own["indicator_id"], own["period"]), kept_parts)], role="kept_key_part",
+        )])
+    # Rows published for a 2021 key that leave the observations: empty cells replaced by a converted
+    # value, and kept-key rows of a file in the status before a merger (a part, converted or not).
+    replaced = pd.Index([*targets, *(k for k, _ in kept_parts), *kept_failed])
+    return converted, reasons, replaced, notes, superseded_rows

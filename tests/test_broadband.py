@@ -11,6 +11,7 @@ with decimal commas) and Paket_3 CSVs in both header styles (";" and ",", UTF-8)
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -474,7 +475,11 @@ def test_e2e_duplicates_and_quarantine_are_recorded(warehouse):
     historic = both["note"].str.startswith("historic region keys")
     # Historic-key figures whose 2021 unit the publisher gives directly (etl.territory): with their lines.
     assert historic.any() and both.loc[historic, "note"].str.contains(r"→\d{5,8} line \d+", regex=True).all()
-    dups = both[~historic]
+    # Kept-key rows of a file in the status before a merger: parts of the harmonised value, same file.
+    parts = both["note"].str.startswith("published value of a 2021 key")
+    assert parts.any() and (both.loc[parts, "kept_file"] == both.loc[parts, "dropped_file"]).all()
+    assert all(re.search(r"(\d{8})→\1 line \d+.* value [\d.]+", note) for note in both.loc[parts, "note"])
+    dups = both[~historic & ~parts]
     assert dups["kept_file"].str.contains("Paket_3").all()
     assert set(dups["dropped_file"].str.extract(r"(Paket_\d/[^/]+)$")[0]) == {
         "Paket_1/verf_privat_alle_2010_2018.xls", "Paket_2/2021_BBA_Kreisdaten.xls"
@@ -485,10 +490,16 @@ def test_e2e_duplicates_and_quarantine_are_recorded(warehouse):
     assert districts.groupby("file").size().eq(58).sum() >= 8  # Hamburg, Bremen, Köln, München, Berlin
     # Every row with a key outside the 2021 status says why it was not converted (etl.territory).
     historic = q[q["reason"].str.contains("region key")]
-    assert 40_000 < len(historic) < 60_000  # 52,076 in the kit with broadband and population (README)
+    assert 50_000 < len(historic) < 70_000  # 62,728 in the kit with broadband and population (README)
     assert not historic["reason"].str.contains("the publisher gives").any()  # superseded: in duplicates
     why = ("cannot be placed", "no value made", "aggregation rule none", "partial coverage", "no value here", "a count cannot be divided", "city's own figure")
     assert historic["reason"].str.contains("|".join(why)).all()
+    # Brebel and Dollrottfeld stand beside Süderbrarup (which kept its key) at end 2018: the file is in
+    # the status before the merger, so Süderbrarup's 2021 value there is made from all three.
+    made = warehouse.sql(
+        "SELECT value, flag FROM observations WHERE region_id = '01059083' AND indicator_id = 'bb_hh_all_50' AND period = DATE '2018-12-31'"
+    )
+    assert made["flag"].tolist() == ["harmonised"]
 
 
 def test_e2e_dsl_series_is_2005_to_2008_at_year_end(bb_obs):

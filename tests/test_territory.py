@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from etl import territory
-from etl.catalogue import FLAGS_BY_CODE
+from etl.catalogue import FLAGS_BY_CODE, INDICATORS
 from etl.errors import InputError
 from etl.transform import broadband as bb
 from etl.transform.observations import finalize_observations
@@ -267,22 +267,83 @@ def test_gemeinde_mergers_are_found_by_their_centres():
     assert notes["2017-12-31"]["unlocated"] == ["01059098"] and notes["2017-12-31"]["located"] == 3
 
 
-def test_a_gemeinde_merger_converts_only_with_every_part_and_never_over_the_kept_key(tmp_path):
+def _kept_cw():
     known = {"01059083", "01059090"}
     cw, _ = territory.derive_gemeinde_changes({STATUS_2017: _status_2017()}, _gemeinden_2021(), known)
+    return cw, known
+
+
+def test_a_file_in_the_old_status_makes_the_kept_key_one_part_of_the_merger(tmp_path):
+    # Brebel (01059014) and Dollrottfeld (01059021) merged into Süderbrarup (01059083, which kept its
+    # key); a file giving all three is in the status before: 01059083's row is its old territory.
+    cw, known = _kept_cw()
     period = "2018-12-31"
     frame = _obs(
-        # A new-key-only status: all parts of 01059083 but the kept key itself are historic here, so
-        # its own row is the publisher's (kept) and the two merged ones stay in the quarantine.
         ("bb_hh_all_50", "01059083", period, 70.0), ("bb_hh_all_50", "01059014", period, 50.0), ("bb_hh_all_50", "01059021", period, 90.0),
-        # 01059090 has no row of its own for this indicator: 01059099 alone is a partial coverage.
-        ("bb_hh_all_16", "01059099", period, 80.0),
+        ("population", "01059083", "2017-12-31", 4283), ("population", "01059014", "2017-12-31", 397), ("population", "01059021", "2017-12-31", 274),
+    )
+    obs, q, notes, ctx = _finalize(tmp_path, frame, cw, *known, with_context=True)
+    share = _one(obs, "bb_hh_all_50", "01059083", period)
+    assert share["value"] == pytest.approx((70.0 * 4283 + 50.0 * 397 + 90.0 * 274) / (4283 + 397 + 274)) and share["flag"] == "harmonised"
+    count = _one(obs, "population", "01059083", "2017-12-31")
+    assert count["value"] == 4283 + 397 + 274 and count["flag"] == "harmonised"
+    assert len(obs) == 2 and q.empty
+    assert notes["kept_key_parts"] == 2 and notes["superseded"] == 0 and notes["converted_values"] == 2
+    # The published kept-key rows are not lost: duplicates, one per file, indicator and period, with line and value.
+    kept = [d for d in ctx.duplicates if d["indicator_id"] == "bb_hh_all_50"]
+    assert len(kept) == 1 and kept[0]["rows"] == 1 and kept[0]["rows_differing"] == 1
+    assert "01059083→01059083 line 2 value 70.0" in kept[0]["note"] and "harmonised value that replaces it" in kept[0]["note"]
+
+
+def test_a_file_in_the_new_status_keeps_the_published_value(tmp_path):
+    # The kept key and none of the keys absorbed into it (the file already uses the 2021 status): its
+    # value stays, nothing is recorded for it; the file's other historic key goes its own way.
+    cw, known = _kept_cw()
+    frame = _obs(("bb_hh_all_50", "01059083", "2021-06-30", 70.0), ("bb_hh_all_50", "01059099", "2021-06-30", 80.0))
+    obs, q, notes, ctx = _finalize(tmp_path, frame, cw, *known, with_context=True)
+    row = _one(obs, "bb_hh_all_50", "01059083", "2021-06-30")
+    assert row["value"] == 70.0 and pd.isna(row["flag"]) and len(obs) == 1 and ctx.duplicates == []
+    assert len(q) == 1 and q["reason"].iloc[0].startswith("historic region key 01059099") and notes["kept_key_parts"] == 0
+
+
+def test_the_historic_keys_of_another_file_are_superseded_by_the_kept_keys_figure(tmp_path):
+    # The 2021 unit's figure comes from a file without the historic keys: kept; the other file's rows are duplicates.
+    cw, known = _kept_cw()
+    period = "2018-12-31"
+    frame = _obs(
+        ("bb_hh_all_50", "01059083", period, 70.0, None, "new.csv"),
+        ("bb_hh_all_50", "01059014", period, 50.0, None, "old.csv"), ("bb_hh_all_50", "01059021", period, 90.0, None, "old.csv"),
     )
     obs, q, notes, ctx = _finalize(tmp_path, frame, cw, *known, with_context=True)
     assert _one(obs, "bb_hh_all_50", "01059083", period)["value"] == 70.0
-    assert notes["superseded"] == 2 and [d["rows"] for d in ctx.duplicates] == [2]
+    assert q.empty and notes["superseded"] == 2 and notes["kept_key_parts"] == 0
+    assert [(d["kept_file"], d["dropped_file"], d["rows"]) for d in ctx.duplicates] == [("new.csv", "old.csv", 2)]
+
+
+def test_rule_none_in_the_old_status_gives_no_value_and_says_why(tmp_path):
+    cw, known = _kept_cw()
+    period = "2018-12-31"
+    indicator = next(i.id for i in INDICATORS if i.aggregation == "none")
+    frame = _obs((indicator, "01059083", period, 7.0), (indicator, "01059014", period, 5.0), (indicator, "01059021", period, 9.0))
+    obs, q, notes = _finalize(tmp_path, frame, cw, *known)
+    assert obs.empty and len(q) == 3
+    assert q["reason"].str.contains("aggregation rule none", regex=False).all()
+    kept = q[q["reason"].str.startswith("published value of 01059083 Süderbrarup")]
+    assert len(kept) == 1 and kept["value"].iloc[0] == "7.0" and "status before the merger" in kept["reason"].iloc[0]
+    assert notes["kept_key_no_value"] == 1 and notes["rule_none"] == 2
+
+
+def test_a_missing_part_in_the_old_status_gives_no_value(tmp_path):
+    # Brebel is given, Dollrottfeld not: 01059083 gets no value for this file and period.
+    cw, known = _kept_cw()
+    period = "2018-12-31"
+    frame = _obs(("bb_hh_all_50", "01059083", period, 70.0), ("bb_hh_all_50", "01059014", period, 50.0), ("bb_hh_all_16", "01059099", period, 80.0))
+    obs, q, notes = _finalize(tmp_path, frame, cw, *known)
+    assert obs.empty and len(q) == 3
+    assert q["reason"].str.contains("needs 01059021 Dollrottfeld for this period too (partial coverage", regex=False).sum() == 2
+    # 01059090 has no row of its own for this indicator: 01059099 alone is a partial coverage.
     assert q["reason"].str.contains("needs 01059090 Ulsnis for this period too (partial coverage", regex=False).sum() == 1
-    assert notes["converted_values"] == 0
+    assert notes["kept_key_no_value"] == 1 and notes["converted_values"] == 0
 
 
 def test_a_gemeinde_merger_into_a_new_key_sums_counts_and_weights_shares(tmp_path):

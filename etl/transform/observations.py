@@ -8,7 +8,10 @@ keys that are not in the 2021-01-01 status go through the declared crosswalk of
 territorial changes (``etl.territory``): rows of historic units become values of
 the 2021 unit (flag ``harmonised``) where every part is covered; rows for whose
 2021 unit the publisher gives the figure directly are recorded in ``duplicates``
-(via ``ctx.duplicates``, with file and line); every other such row is quarantined
+(via ``ctx.duplicates``, with file and line). In a file of the status before a
+merger, the row of the key the 2021 unit kept is one of its parts: replaced by
+the harmonised value (and recorded in ``duplicates``) or, where none can be
+made, quarantined with the historic rows. Every other such row is quarantined
 with the reason it could not be converted, and the counts go to the manifest
 notes (``territorial_changes``).
 """
@@ -46,23 +49,31 @@ def _record_superseded(ctx: BuildContext, rows: pd.DataFrame, source_id: str) ->
     map): the same period is published for the unit the historic one became. One
     row of ``duplicates`` per kept file, file of the historic rows, indicator and
     period; the note names every historic key with its line, so each figure stays
-    traceable to its cell.
+    traceable to its cell. Rows of role ``kept_key_part`` are the published rows of a
+    2021 key in a file of the status before a merger into it: used as one part of the
+    harmonised value that replaces them (kept and dropped file are the same file; the
+    note gives each key, line and published value).
     """
     if rows.empty:
         return
+    notes = {
+        "superseded": "historic region keys (territorial_changes) whose 2021 unit the publisher gives directly for this period: "
+        "that figure is kept, these are not converted (figures of the units before the change, not comparable with it): ",
+        "kept_key_part": "published value of a 2021 key in a file of the status before a merger (the file also gives keys merged "
+        "into it): the old territory of that key, used as one part of the harmonised value that replaces it (kept_file, "
+        "same file; rows_differing: the harmonised value differs from the published one): ",
+    }
     rows = rows.assign(
         _differs=(rows["value"] - rows["kept_value"]).abs().gt(1e-9) | rows["value"].isna(),
         _where=rows["region_id"].astype(str) + "→" + rows["superseded_by"] + " line " + rows["line"].astype("Int64").astype(str)
         + rows["sheet"].map(lambda s: f" ({s})" if isinstance(s, str) and s else ""),
     )
-    for (kept_file, file, indicator, period), g in rows.groupby(["kept_file", "source_file", "indicator_id", "period"], sort=True, observed=True):
+    for (role, kept_file, file, indicator, period), g in rows.groupby(["role", "kept_file", "source_file", "indicator_id", "period"], sort=True, observed=True):
         ctx.duplicates.append(
             {
                 "source_id": source_id, "kept_file": kept_file, "dropped_file": file, "indicator_id": indicator, "period": period,
                 "rows": len(g), "rows_differing": int(g["_differs"].sum()),
-                "note": "historic region keys (territorial_changes) whose 2021 unit the publisher gives directly for this period: "
-                "that figure is kept, these are not converted (figures of the units before the change, not comparable with it): "
-                + ", ".join(g["_where"]),
+                "note": notes[role] + ", ".join(g["_where"] + (" value " + g["value"].map(repr) if role == "kept_key_part" else "")),
             }
         )
 
@@ -95,7 +106,9 @@ def finalize_observations(frame: pd.DataFrame, ctx: BuildContext, *, source_id: 
         rows = df[outside]
         converted, reasons, replaced, notes, superseded = harmonise(rows, df[~outside], crosswalk_of(ctx), known, ctx.unplaced_keys)
         _record_superseded(ctx, superseded, source_id)
-        left = rows.loc[reasons.index]
+        # Mostly historic rows; also kept-key rows of a file in the status before a merger whose
+        # 2021 unit gets no value there (etl.territory.harmonise).
+        left = df.loc[reasons.index]
         _quarantine(ctx, left, source_id, reasons)
         counts = left.groupby(["source_file"]).size().to_dict()
         ctx.note(step, "historic_or_unknown_keys_by_file", {k: int(v) for k, v in counts.items()})
