@@ -25,7 +25,7 @@ register({
 })
 
 PAGE = "karte"
-LEVELS = ("land", "kreis", "gemeinde")
+LEVELS = ("land", "kreis", "verband", "gemeinde")
 P_LEVEL = Param("level", "kreis")
 P_TOPIC = Param("topic", None)
 P_IND = Param("ind", None)
