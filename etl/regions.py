@@ -72,6 +72,10 @@ def normalise_key(value: object, level: str) -> str | None:
     # A key can lose at most one leading zero (Länder 01–09); more would be another level.
     if len(text) < length - 1:
         return None
+    # No key starts with "00": a short text that starts with 0 lost nothing
+    # ("09162000" is a Gemeinde, not the Verband "009162000").
+    if len(text) == length - 1 and text.startswith("0"):
+        return None
     return text.zfill(length)
 
 

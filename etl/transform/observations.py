@@ -131,7 +131,8 @@ def _with_verband_values(df: pd.DataFrame, ctx: BuildContext, step: str) -> pd.D
     elif population is not None:
         population = population.set_index("region_id")["population"]
     made, notes = verband_values(df, verband_of, population)
-    ctx.note(step, "verband_values", notes)
+    if any(notes.values()):
+        ctx.note(step, "verband_values", notes)
     if made.empty:
         return df
     return pd.concat([df, made.astype({"region_id": "string"})], ignore_index=True)
