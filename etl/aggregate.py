@@ -92,10 +92,11 @@ def verband_values(obs: pd.DataFrame, verband_of: pd.Series, population: pd.Seri
     period, from one file. Flags: parts with one flag give it to the Verband (a
     Verband of ``lower_bound`` Gemeinden is a lower bound too); parts whose
     flags differ give the most cautious of ``lower_bound``, ``harmonised``,
-    ``derived`` (``_MIXABLE_FLAGS``), any other mix makes no value. A Verband of
-    one Gemeinde takes its value and flag as they are; a value of several
-    Gemeinden without a flag gets ``derived``. A weighted mean needs the
-    population of every part. ``mean_households`` is weighted by population, as in ``etl.territory``: the
+    ``derived`` (``_MIXABLE_FLAGS``), any other mix makes no value. No flag is
+    added for the aggregation itself: every value of the level is made from its
+    Gemeinden (as the charging step's Kreis sums are), which the level's
+    description and each row's ``column`` say ("Summe der Gemeinden: …"). A
+    weighted mean needs the population of every part. ``mean_households`` is weighted by population, as in ``etl.territory``: the
     kit publishes no household counts per Gemeinde.
 
     Returns the rows and counts for the manifest: values made and units left
@@ -143,8 +144,7 @@ def verband_values(obs: pd.DataFrame, verband_of: pd.Series, population: pd.Seri
         single = out["n"].to_numpy() == 1
         out["value"] = values["value"].to_numpy()
         out["region_id"] = out["_verband"]
-        combined = out["_combined"].where(out["_combined"] != "", None)
-        out["flag"] = combined.where(single | combined.notna(), "derived")
+        out["flag"] = out["_combined"].where(out["_combined"] != "", None)
         how = "Summe der Gemeinden" if rule == "sum" else "bevölkerungsgewichtetes Mittel der Gemeinden"
         out["column"] = [f"{'Wert der einzigen Gemeinde' if one else how}: {c}" for one, c in zip(single, out["column"].astype(object).fillna(""))]
         out["line"] = None
