@@ -242,3 +242,46 @@ def test_steckbrief_of_a_verbandsgemeinde(open_app, warehouse):
     assert region_profile.ancestors(member, regions) == [VG_ALTENAHR, "07131", "07"]
     # A Gemeinde that is a Verband of its own does not list itself twice.
     assert region_profile.ancestors("07131007", regions) == ["07131", "07"]
+
+
+def test_vergleich_groups_a_verbandsgemeinde_with_its_peers(open_app, warehouse):
+    from dashboard.peers import peer_group
+
+    at = open_app("views/vergleich.py", regions=VG_ALTENAHR, peers="type,size", ind="bb_hh_all_50", topic="broadband")
+    ranking = at.dataframe[0].value
+    regions = warehouse.table("regions").set_index("region_id", drop=False)
+    group = peer_group(regions, VG_ALTENAHR)
+    assert set(ranking["Schlüssel"]) == {VG_ALTENAHR, *group.ids}
+    assert (regions.loc[list(group.ids), "peer_type"] == "Verbandsgemeinde").all()
+
+
+def test_trends_of_a_verband_and_its_gemeinden(open_app):
+    at = open_app("views/trends.py", regions=f"{VG_ALTENAHR},07131007", ind="bb_hh_all_50", topic="broadband", ctx="bund,land")
+    assert at.query_params["regions"] == f"{VG_ALTENAHR},07131007"
+    assert at.get("plotly_chart")
+
+
+def test_gazetteer_names_the_verband_and_lists_it_after_the_gemeinde():
+    from etl import gazetteer
+
+    def row(rid, level, name, typ, kreis=None, verband=None):
+        return {"region_id": rid, "level": level, "name": name, "type": typ, "land_id": "07", "kreis_id": kreis, "verband_id": verband, "ars": "", "nuts_id": ""}
+
+    regions = pd.DataFrame([
+        row("07", "land", "Rheinland-Pfalz", "Land"),
+        row("07131", "kreis", "Ahrweiler", "Landkreis", "07131"),
+        row("071315002", "verband", "Altenahr", "Verbandsgemeinde", "07131", "071315002"),
+        row("07131003", "gemeinde", "Altenahr", "Ortsgemeinde", "07131", "071315002"),
+        row("07131001", "gemeinde", "Ahrbrück", "Ortsgemeinde", "07131", "071315002"),
+        row("071310007", "verband", "Bad Neuenahr-Ahrweiler", "Verbandsfreie Gemeinde", "07131", "071310007"),
+        row("07131007", "gemeinde", "Bad Neuenahr-Ahrweiler", "Stadt", "07131", "071310007"),
+    ])
+    labels = gazetteer.labels(regions)
+    assert labels["07131001"] == "Ahrbrück (Ortsgemeinde, Verbandsgemeinde Altenahr, Landkreis Ahrweiler, Rheinland-Pfalz; 07131001)"
+    assert labels["071315002"] == "Altenahr (Verbandsgemeinde, Landkreis Ahrweiler, Rheinland-Pfalz; 071315002)"
+    # A Verband of one Gemeinde is not named in that Gemeinde's label.
+    assert labels["07131007"] == "Bad Neuenahr-Ahrweiler (Stadt, Landkreis Ahrweiler, Rheinland-Pfalz; 07131007)"
+    hits = gazetteer.search(gazetteer.search_index(regions), "Altenahr")
+    assert hits["region_id"].tolist()[:2] == ["07131003", "071315002"]
+    # The 9-digit key, and the key with its lost leading zero.
+    assert gazetteer.search(gazetteer.search_index(regions), "71315002")["region_id"].tolist()[0] == "071315002"
