@@ -23,7 +23,7 @@ TABLES: tuple[Table, ...] = (
         "Every administrative unit of Germany at the territorial status 2021-01-01 (BKG VG5000), with peer-group attributes.",
         (
             C("region_id", "string", "AGS, zero-padded: 2 digits Land, 3 Regierungsbezirk, 5 Kreis, 8 Gemeinde; for a Gemeindeverband (no AGS) its 9-digit key, ARS digits 1–9; 'DG' for Germany.", nullable=False),
-            C("ars", "string", "12-digit regional key (ARS) as in VG5000, shortened like the AGS for higher levels."),
+            C("ars", "string", "12-digit regional key (ARS) as in VG5000 for Gemeinden, 9 digits for Gemeindeverbände, shortened like the AGS for higher levels."),
             C("level", "string", "bund, land, rbz, kreis, verband (Gemeindeverband: Verbandsgemeinde, Samtgemeinde, Amt, Verwaltungsgemeinschaft …, or a Gemeinde that belongs to none as a unit of its own) or gemeinde.", nullable=False, allowed=LEVELS),
             C("name", "string", "Official name (GEN).", nullable=False),
             C("type", "string", "Type of unit (BEZ), e.g. Kreisfreie Stadt, Landkreis, Stadt, Gemeinde.", nullable=False),
