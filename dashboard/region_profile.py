@@ -35,7 +35,7 @@ from etl.catalogue import GERMANY_ID
 # --------------------------------------------------------------------------
 
 # The Steckbrief profiles every level but Germany as a whole (its search drops that hit).
-SEARCH_LEVELS = ("land", "rbz", "kreis", "gemeinde")
+SEARCH_LEVELS = ("land", "rbz", "kreis", "verband", "gemeinde")
 
 
 def region_context(region_id: str, regions: pd.DataFrame) -> dict[str, str]:
@@ -67,12 +67,15 @@ def where_parts(context: dict[str, str]) -> list[str]:
 
 
 def ancestors(region_id: str, regions: pd.DataFrame) -> list[str]:
-    """The Kreis and Land that contain a region (nearest first), existing ones only."""
+    """The Gemeindeverband, Kreis and Land that contain a region (nearest first),
+    existing ones only; a Verband that is the Gemeinde alone is left out."""
     row = regions.loc[region_id]
     out = []
-    for col in ("kreis_id", "land_id"):
+    for col in ("verband_id", "kreis_id", "land_id"):
         key = row.get(col)
         if isinstance(key, str) and key != region_id and key in regions.index:
+            if col == "verband_id" and (regions["verband_id"] == key).sum() <= 2:  # the Verband and its one Gemeinde
+                continue
             out.append(key)
     return out
 
@@ -264,7 +267,8 @@ def region_projects(region_id: str, regions: pd.DataFrame, projects: pd.DataFram
     if "role" not in links.columns:
         links = links.assign(role=pd.NA)
     keys = links["region_id"]
-    inside = links[(keys == region_id) | (keys.str.startswith(region_id) & (keys.str.len() > len(region_id)))]
+    members = regions.index[regions["verband_id"] == region_id] if "verband_id" in regions else []  # a Verband's Gemeinden: not a key prefix
+    inside = links[(keys == region_id) | (keys.str.startswith(region_id) & (keys.str.len() > len(region_id))) | keys.isin(members)]
     covering = links[keys.isin(ancestors(region_id, regions))]
     rel = pd.concat(
         [
@@ -292,7 +296,7 @@ def locator_context(region_id: str, regions: pd.DataFrame) -> tuple[str, list[st
     row = regions.loc[region_id]
     level = str(row["level"])
     land = row.get("land_id")
-    context_level = {"kreis": "kreis", "gemeinde": "kreis"}.get(level, "land")
+    context_level = {"kreis": "kreis", "verband": "kreis", "gemeinde": "kreis"}.get(level, "land")
     if context_level == "kreis" and isinstance(land, str):
         ids = regions[(regions["level"] == "kreis") & (regions["land_id"] == land)]["region_id"].tolist()
         if len(ids) > 1:
@@ -497,7 +501,7 @@ def build_briefing(
     c = region_context(region_id, regions)
     subtitle = [*where_parts(c), f"{t('sb_key')} {region_id}"]
     nuts = regions.loc[region_id].get("nuts_id")
-    if isinstance(nuts, str) and nuts and c["level"] != "gemeinde":
+    if isinstance(nuts, str) and nuts and c["level"] not in ("verband", "gemeinde"):
         subtitle.append(f"NUTS {nuts}")
     periods = sorted(f.period for f in figures)
     data_note = t("sb_data_note", first=periods[0].year if periods else "–", last=periods[-1].year if periods else "–", built=built)

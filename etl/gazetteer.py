@@ -37,8 +37,9 @@ from etl.regions import normalise_key
 
 # Equal tiers list the larger unit first ("München": the kreisfreie Stadt,
 # then the Landkreis, then the Gemeinde); Regierungsbezirke after Kreise, as
-# few people look for them.
-LEVEL_ORDER = {"bund": 0, "land": 1, "kreis": 2, "rbz": 3, "gemeinde": 4}
+# few people look for them; Gemeindeverbände after Gemeinden, since 3,395 of
+# the 4,605 are a single Gemeinde of the same name and area.
+LEVEL_ORDER = {"bund": 0, "land": 1, "kreis": 2, "rbz": 3, "gemeinde": 4, "verband": 5}
 FUZZY_CUTOFF = 80.0
 CONTAINS_MIN = FUZZY_MIN = 4
 LIMIT = 30
@@ -115,7 +116,8 @@ def search(index: pd.DataFrame, query: str, limit: int = LIMIT) -> pd.DataFrame:
     elif compact.upper() == GERMANY_ID:
         mark(ids == GERMANY_ID, 0)
     else:
-        mark((index["level"] != "gemeinde") & (index["nuts_id"] == compact.upper()), 0)
+        # Gemeinden and Gemeindeverbände carry their Kreis' NUTS 3 code: a code means the Kreis.
+        mark(~index["level"].isin(["verband", "gemeinde"]) & (index["nuts_id"] == compact.upper()), 0)
     q_ae, q_a = fold(q, "ae"), fold(q, "a")
     if q_ae:
         for needle, col in ((q_ae, "fold_ae"), (q_a, "fold_a")):
@@ -168,18 +170,24 @@ def kreis_label(name: str, bez: str) -> str:
 def labels(regions: pd.DataFrame) -> dict[str, str]:
     """A label per region that tells apart places of the same name, for every
     list and search box: 'München (Kreisfreie Stadt, Bayern; 09162)',
-    'Mühlhausen (Gemeinde, Rhein-Neckar-Kreis, Baden-Württemberg; 08226054)'."""
+    'Mühlhausen (Gemeinde, Rhein-Neckar-Kreis, Baden-Württemberg; 08226054)';
+    a Gemeinde of a Gemeindeverband of several Gemeinden names it:
+    'Altenahr (Ortsgemeinde, Verbandsgemeinde Altenahr, Landkreis Ahrweiler, …)'."""
     names = dict(zip(regions["region_id"], regions["name"]))
     types = dict(zip(regions["region_id"], regions["type"]))
+    verband_ids = regions["verband_id"] if "verband_id" in regions else pd.Series(None, index=regions.index, dtype=object)
+    real_verband = set(verband_ids[regions["level"] == "gemeinde"].dropna().value_counts().loc[lambda n: n > 1].index)
     out = {}
-    for rid, level, name, typ, land_id, kreis_id in zip(
-        regions["region_id"], regions["level"], regions["name"], regions["type"], regions["land_id"], regions["kreis_id"]
+    for rid, level, name, typ, land_id, kreis_id, verband_id in zip(
+        regions["region_id"], regions["level"], regions["name"], regions["type"], regions["land_id"], regions["kreis_id"], verband_ids
     ):
         if level == "bund":
             out[rid] = str(name)
             continue
         parts = [typ]
-        if level == "gemeinde" and isinstance(kreis_id, str) and names.get(kreis_id) not in (None, name):
+        if level == "gemeinde" and verband_id in real_verband and verband_id in names:
+            parts.append(f"{types.get(verband_id, '')} {names[verband_id]}".strip())
+        if level in ("verband", "gemeinde") and isinstance(kreis_id, str) and names.get(kreis_id) not in (None, name):
             parts.append(kreis_label(names[kreis_id], types.get(kreis_id, "")))
         if level != "land" and isinstance(land_id, str) and land_id in names:
             parts.append(names[land_id])

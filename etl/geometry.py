@@ -22,7 +22,7 @@ import shapely
 # Tolerance in metres per level (shapely's coverage_simplify: the square root
 # of the Visvalingam–Whyatt area threshold): about one screen pixel of a
 # Germany map at the zoom where that level is useful.
-MAP_TOLERANCE_M = {"bund": 3000.0, "land": 2000.0, "rbz": 2000.0, "kreis": 2000.0, "gemeinde": 2000.0}
+MAP_TOLERANCE_M = {"bund": 3000.0, "land": 2000.0, "rbz": 2000.0, "kreis": 2000.0, "verband": 2000.0, "gemeinde": 2000.0}
 # Coordinates of map shapes are rounded to this many decimals of a degree
 # (1e-4° ≈ 7–11 m in Germany, well below the tolerances above).
 MAP_DECIMALS = 4

@@ -32,7 +32,7 @@ PROJECTION = "EPSG:3035"
 # below a pixel of a Germany map; the warehouse keeps 1e-4 (a valid coverage).
 GEOJSON_DECIMALS = 3
 FOLDER = "maps"
-LEVELS = ("land", "rbz", "kreis", "gemeinde")
+LEVELS = ("land", "rbz", "kreis", "verband", "gemeinde")
 
 
 def canvas_file(shapes, names: pd.Series) -> dict:

@@ -1,13 +1,25 @@
 """Official region keys and hierarchy from BKG VG5000 (status 2021-01-01).
 
 In: the VG5000 shapefiles (EPSG:31467) and ``data/territorial_changes.csv``.
-Out: ``regions`` (one row per Land, Regierungsbezirk, Kreis and Gemeinde, plus
-Germany as ``DG``), ``region_shapes`` (full and map geometry in EPSG:4326, see
+Out: ``regions`` (one row per Land, Regierungsbezirk, Kreis, Gemeindeverband
+and Gemeinde, plus Germany as ``DG``), ``region_shapes`` (full and map geometry in EPSG:4326, see
 ``etl.geometry``) and ``territorial_changes`` (the checked crosswalk).
 
 Keys are zero-padded strings everywhere: a key read as an integer is a bug, so
 ``normalise_key`` restores leading zeros lost by spreadsheets (``1001`` is the
 Kreis ``01001``, ``1001000`` the Gemeinde ``01001000``).
+
+Gemeindeverbände (level ``verband``, layer ``VG5000_VWG``, 4,605 units in the
+status 2021-01-01): Verbandsgemeinden, Samtgemeinden, Ämter,
+Verwaltungsgemeinschaften, Verwaltungsverbände and Gemeinden that fulfil the
+tasks for others (``Erfüllende Gemeinde``), plus every Gemeinde that belongs to
+none of them as a unit of its own (BEZ ``Einheitsgemeinde``, ``Amtsfreie``,
+``Gemeinschaftsfreie`` or ``Verbandsfreie Gemeinde``: 3,395 units with exactly
+one Gemeinde, its area and, mostly, its name). The layer has no AGS; the key is
+the official 9-digit Gemeindeverband key, ARS digits 1–9 (Land, RB, Kreis and
+the 4-digit Verband part). Each Gemeinde's ``verband_id`` is the first nine
+digits of its 12-digit ARS: in VG5000 2021 every Gemeinde lies in exactly one
+Verband and every Verband has at least one Gemeinde (checked by the tests).
 
 Territorial changes: every other source is keyed to this status. Historic Kreis
 keys are mapped to it by the declared crosswalk ``data/territorial_changes.csv``
@@ -30,7 +42,7 @@ from etl.territory import check_crosswalk, derive_gemeinde_changes, read_crosswa
 
 SOURCE_ID = "bkg_vg5000"
 VG_DIR = "bkg_vg5000_2021/vg5000_ebenen_0101"
-LAYERS = {"bund": "STA", "land": "LAN", "rbz": "RBZ", "kreis": "KRS", "gemeinde": "GEM"}
+LAYERS = {"bund": "STA", "land": "LAN", "rbz": "RBZ", "kreis": "KRS", "verband": "VWG", "gemeinde": "GEM"}
 LAND_GF = 9  # GF 9: land areas with structure; GF 8 are water parts (VG_WERTE.dbf)
 EQUAL_AREA = 3035  # ETRS89 / LAEA Europe
 
@@ -60,6 +72,10 @@ def normalise_key(value: object, level: str) -> str | None:
     # A key can lose at most one leading zero (Länder 01–09); more would be another level.
     if len(text) < length - 1:
         return None
+    # No key starts with "00": a short text that starts with 0 lost nothing
+    # ("09162000" is a Gemeinde, not the Verband "009162000").
+    if len(text) == length - 1 and text.startswith("0"):
+        return None
     return text.zfill(length)
 
 
@@ -71,39 +87,43 @@ def _read_layer(ctx: BuildContext, layer: str) -> gpd.GeoDataFrame:
     return frame
 
 
-def build_regions(ctx: BuildContext) -> dict[str, pd.DataFrame]:
-    """The ``regions`` and ``region_shapes`` tables from VG5000."""
-    frames = []
-    for level, layer in LAYERS.items():
-        raw = _read_layer(ctx, layer)
-        land = raw[raw["GF"] == LAND_GF].copy()
-        if level == "bund":
-            land["region_id"] = GERMANY_ID
-            land["ars"] = "000000000000"
-        else:
-            land["region_id"] = land["AGS"].astype(str)
-            land["ars"] = land["ARS"].astype(str)
-        bad = land["region_id"].str.len() != (KEY_LENGTH.get(level, 2))
-        if level != "bund" and bad.any():
-            for _, row in land[bad].iterrows():
-                ctx.quarantine.add(
-                    source_id=SOURCE_ID, file=f"{VG_DIR}/VG5000_{layer}.dbf", column="AGS", value=row["AGS"],
-                    reason=f"AGS of unexpected length for level {level}", target_table="regions",
-                )
-            land = land[~bad]
-        if land["region_id"].duplicated().any():
-            # Several land parts of one unit: dissolve them into one geometry.
-            land = land.dissolve(by="region_id", as_index=False, aggfunc="first")
-        land["level"] = level
-        frames.append(land)
-        ctx.log(f"regions: {level}: {len(land)} units from VG5000_{layer}")
-    allg = pd.concat(frames, ignore_index=True)
-    allg = gpd.GeoDataFrame(allg, geometry="geometry", crs=frames[0].crs)
+def read_units(ctx: BuildContext, level: str) -> gpd.GeoDataFrame:
+    """The land parts (GF 9) of one level's VG5000 layer, one row per unit, with
+    ``region_id``, ``ars`` and ``level``; a key of the wrong length goes to the
+    quarantine."""
+    layer = LAYERS[level]
+    raw = _read_layer(ctx, layer)
+    land = raw[raw["GF"] == LAND_GF].copy()
+    if level == "bund":
+        land["region_id"] = GERMANY_ID
+        land["ars"] = "000000000000"
+    else:
+        # Gemeindeverbände have no AGS ("--------"): their key is their 9-digit ARS.
+        key_column = "ARS" if level == "verband" else "AGS"
+        land["region_id"] = land[key_column].astype(str)
+        land["ars"] = land["ARS"].astype(str)
+        bad = land["region_id"].str.len() != KEY_LENGTH[level]
+        for _, row in land[bad].iterrows():
+            ctx.quarantine.add(
+                source_id=SOURCE_ID, file=f"{VG_DIR}/VG5000_{layer}.dbf", column=key_column, value=row[key_column],
+                reason=f"{key_column} of unexpected length for level {level}", target_table="regions",
+            )
+        land = land[~bad]
+    if land["region_id"].duplicated().any():
+        # Several land parts of one unit: dissolve them into one geometry.
+        land = land.dissolve(by="region_id", as_index=False, aggfunc="first")
+    land["level"] = level
+    ctx.log(f"regions: {level}: {len(land)} units from VG5000_{layer}")
+    return land
 
+
+def regions_frame(ctx: BuildContext, allg: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The ``regions`` rows of the units of every level (``read_units``):
+    names, types, parents, area and an inner point."""
     area = allg.geometry.to_crs(EQUAL_AREA).area / 1e6
     points = allg.geometry.representative_point().to_crs(4326)
     rid = allg["region_id"]
-    is_sub = allg["level"].isin(["rbz", "kreis", "gemeinde"])
+    is_sub = allg["level"].isin(["rbz", "kreis", "verband", "gemeinde"])
     regions = pd.DataFrame(
         {
             "region_id": rid,
@@ -114,6 +134,7 @@ def build_regions(ctx: BuildContext) -> dict[str, pd.DataFrame]:
             "land_id": rid.where(allg["level"] == "bund", rid.str[:2]).where(allg["level"] != "bund", None),
             "rbz_id": None,
             "kreis_id": None,
+            "verband_id": None,
             "nuts_id": allg["NUTS"],
             "area_km2": area.round(3),
             "lat": points.y.round(5),
@@ -125,11 +146,26 @@ def build_regions(ctx: BuildContext) -> dict[str, pd.DataFrame]:
     rbz_ids = set(regions.loc[regions["level"] == "rbz", "region_id"])
     rb = rid.str[:3]
     regions["rbz_id"] = rb.where(is_sub & rb.isin(rbz_ids), None)
-    regions["kreis_id"] = rid.str[:5].where(allg["level"].isin(["kreis", "gemeinde"]), None)
+    regions["kreis_id"] = rid.str[:5].where(allg["level"].isin(["kreis", "verband", "gemeinde"]), None)
+    # A Gemeinde's Verband: the first nine digits of its ARS (a Verband is its own).
+    regions["verband_id"] = allg["ars"].str[:9].where(allg["level"].isin(["verband", "gemeinde"]), None)
+    orphans = regions[(regions["level"] == "gemeinde") & ~regions["verband_id"].isin(set(rid[allg["level"] == "verband"]))]
+    if len(orphans):
+        # None in VG5000 2021; should an edition have one, the Gemeinde stays without Verband, named here.
+        ctx.note("regions", "gemeinden_without_verband", sorted(orphans["region_id"]))
+        regions.loc[orphans.index, "verband_id"] = None
     for col in ("urban_rural_type", "degurba", "population"):
         regions[col] = pd.array([pd.NA] * len(regions), dtype="Int64")
     regions["population_date"] = pd.NaT
     regions["population_class"] = pd.array([pd.NA] * len(regions), dtype="string")
+    return regions
+
+
+def build_regions(ctx: BuildContext) -> dict[str, pd.DataFrame]:
+    """The ``regions``, ``region_shapes`` and ``territorial_changes`` tables from VG5000."""
+    frames = [read_units(ctx, level) for level in LAYERS]
+    allg = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=frames[0].crs)
+    regions = regions_frame(ctx, allg)
 
     shapes = build_shapes(allg[["region_id", "level", "geometry"]], log=ctx.log)
 
@@ -152,10 +188,15 @@ def land_of(region_id: str) -> str | None:
 
 
 def parent_id(region_id: str, level: str) -> str | None:
-    """The key of the enclosing unit of ``level`` (land, kreis) for a region key."""
+    """The key of the enclosing unit of ``level`` (land, rbz, kreis) for a region key.
+
+    Not for ``verband``: a Gemeinde's Verband is not a prefix of its AGS (it is
+    in the ARS), read ``regions.verband_id`` instead."""
     if region_id == GERMANY_ID:
         return None
     if level == "bund":
         return GERMANY_ID
+    if level == "verband":
+        raise ValueError("the Verband of a region is regions.verband_id, not a prefix of its key")
     length = KEY_LENGTH[level]
     return region_id[:length] if len(region_id) >= length else None

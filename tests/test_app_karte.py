@@ -71,7 +71,7 @@ def test_values_ranks_and_classes_reach_the_map_in_the_files_order(app, warehous
     assert expected[best] == expected.max()
 
 
-@pytest.mark.parametrize("level,count", [("land", 16), ("gemeinde", 10997)])
+@pytest.mark.parametrize("level,count", [("land", 16), ("verband", 4605), ("gemeinde", 10997)])
 def test_every_level_draws_all_its_regions(app, level, count):
     at = app(level=level)
     data = _map(at)

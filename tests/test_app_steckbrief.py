@@ -86,7 +86,7 @@ def test_ambiguous_name_lists_every_candidate_and_the_pick_sticks(monkeypatch, w
     at.text_input[0].set_value("Mühlhausen").run()
     assert "Regionen heißen „Mühlhausen“" in _infos(at)
     options = at.selectbox[0].options
-    for expected in ("Mühlhausen (Gemeinde, Rhein-Neckar-Kreis, Baden-Württemberg; 08226054)", "Mühlhausen/Thüringen (Stadt, Unstrut-Hainich-Kreis, Thüringen; 16064046)"):
+    for expected in ("Mühlhausen (Gemeinde, Verwaltungsverband Rauenberg, Rhein-Neckar-Kreis, Baden-Württemberg; 08226054)", "Mühlhausen/Thüringen (Stadt, Unstrut-Hainich-Kreis, Thüringen; 16064046)"):
         assert expected in options
     at.selectbox[0].select("09572143").run()
     assert not at.exception, at.exception

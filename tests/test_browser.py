@@ -166,6 +166,16 @@ def test_the_gemeinde_map_draws_all_municipalities(browser, app, warehouse):
     page.close()
 
 
+def test_the_verband_map_draws_all_gemeindeverbaende(browser, app):
+    """4,605 Gemeindeverbände, each with a value of households at ≥ 50 Mbit/s (made from its Gemeinden)."""
+    page, root = _open_map(browser, f"{app}/?level=verband&ind=bb_hh_all_50&period=2021-06-30", 4605)
+    painted = root.evaluate(PAINTED)
+    assert painted["painted"] > 0.2 * painted["total"]
+    assert page.locator(ERROR_BOX).count() == 0
+    page.screenshot(path=SCREENS / "karte_verband.png", full_page=False)
+    page.close()
+
+
 def test_a_permalink_restores_the_view(browser, app, kreis_indicator):
     ind, period = kreis_indicator
     page, root = _open_map(browser, f"{app}/?lang=en&level=land&ind={ind}&period={period}&cls=equal&k=4", 16)

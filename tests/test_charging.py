@@ -344,7 +344,9 @@ def test_rate_per_10k_uses_the_latest_population(kit_geo):
     ctx = _context(kit_geo, pop)
     obs = charging.run(ctx)["observations"]
     rate = obs[obs["indicator_id"] == "ev_points_per_10k"]
-    assert set(rate["region_id"]) == {"08111000", "08111", "DG"}
+    # Stuttgart is a Gemeindeverband of its own (081110000): its Gemeinde's rate.
+    assert set(rate["region_id"]) == {"08111000", "081110000", "08111", "DG"}
+    assert _value(obs, "ev_points_per_10k", "081110000", 2021)["value"] == _value(obs, "ev_points_per_10k", "08111000", 2021)["value"]
     stuttgart = _value(obs, "ev_points_per_10k", "08111000", 2021)
     assert stuttgart["value"] == pytest.approx(2 / 632_743 * 10_000)
     assert _value(obs, "ev_points_per_10k", "08111000", 2018)["flag"] == "lower_bound"
@@ -506,7 +508,7 @@ def test_warehouse_land_and_kreis_sums_equal_germany(warehouse):
         "SELECT indicator_id, period, value FROM observations WHERE source_id = 'bnetza_ladesaeulenregister' AND region_id = 'DG'"
     )
     merged = sums.merge(dg, on=["indicator_id", "period"])
-    assert set(merged["len"]) == {2, 5, 8}
+    assert set(merged["len"]) == {2, 5, 9, 8}  # Länder, Kreise, Gemeindeverbände, Gemeinden
     assert np.allclose(merged["total"], merged["value"])
     flags = warehouse.sql(
         "SELECT DISTINCT year(period) AS y, flag FROM observations WHERE source_id = 'bnetza_ladesaeulenregister' ORDER BY 1"

@@ -79,6 +79,12 @@ def test_non_keys_are_refused(value):
     assert normalise_key(value, "kreis") is None
 
 
+def test_a_verband_key_that_lost_its_zero_is_restored_but_a_gemeinde_key_is_no_verband_key():
+    assert normalise_key("71315002", "verband") == "071315002"
+    assert normalise_key("09162000", "verband") is None
+    assert normalise_key("071315002", "verband") == "071315002"
+
+
 def test_a_key_cannot_lose_more_than_one_zero():
     # "1" is not Schleswig-Holstein's Flensburg 01001: too short to be a Kreis key.
     assert normalise_key("1", "kreis") is None

@@ -9,12 +9,12 @@ from etl.catalogue import GERMANY_ID
 
 def test_region_counts_per_level(warehouse):
     counts = dict(warehouse.sql("SELECT level, count(*) n FROM regions GROUP BY level").itertuples(index=False))
-    assert counts == {"bund": 1, "land": 16, "rbz": 19, "kreis": 401, "gemeinde": 10997}
+    assert counts == {"bund": 1, "land": 16, "rbz": 19, "kreis": 401, "verband": 4605, "gemeinde": 10997}
 
 
 def test_keys_are_zero_padded_strings_with_consistent_parents(warehouse):
     r = warehouse.table("regions")
-    lengths = {"land": 2, "rbz": 3, "kreis": 5, "gemeinde": 8}
+    lengths = {"land": 2, "rbz": 3, "kreis": 5, "verband": 9, "gemeinde": 8}
     for level, n in lengths.items():
         ids = r.loc[r["level"] == level, "region_id"]
         assert ids.str.fullmatch(rf"\d{{{n}}}").all(), level
@@ -31,7 +31,7 @@ def test_areas_add_up_across_levels(warehouse):
     sums = dict(warehouse.sql("SELECT level, sum(area_km2) FROM regions WHERE level <> 'rbz' GROUP BY level").itertuples(index=False))
     germany = sums["bund"]
     assert 357_000 < germany < 358_000  # Germany's land area, km²
-    for level in ("land", "kreis", "gemeinde"):
+    for level in ("land", "kreis", "verband", "gemeinde"):
         assert abs(sums[level] - germany) / germany < 1e-4, level
 
 
@@ -41,9 +41,9 @@ def test_water_parts_of_laender_are_not_regions(warehouse):
 
 
 def test_map_shapes_tile_without_gaps_or_overlaps(warehouse):
-    for level in ("kreis", "gemeinde"):
+    for level in ("kreis", "verband", "gemeinde"):
         shapes = warehouse.shapes(level, "map")
-        assert len(shapes) == {"kreis": 401, "gemeinde": 10997}[level]
+        assert len(shapes) == {"kreis": 401, "verband": 4605, "gemeinde": 10997}[level]
         geoms = shapes.geometry.values
         assert shapely.is_valid(geoms).all()
         assert not shapely.is_empty(geoms).any(), "a unit vanished in simplification"
@@ -57,7 +57,7 @@ def test_map_shapes_tile_without_gaps_or_overlaps(warehouse):
 
 
 def test_map_shapes_are_much_smaller_than_full(warehouse):
-    for level in ("kreis", "gemeinde"):
+    for level in ("kreis", "verband", "gemeinde"):
         n_map = shapely.get_num_coordinates(warehouse.shapes(level, "map").geometry.values).sum()
         n_full = shapely.get_num_coordinates(warehouse.shapes(level, "full").geometry.values).sum()
         assert n_map < 0.7 * n_full, level

@@ -12,7 +12,7 @@ from dashboard.state import Param
 
 
 PAGE = "karte"
-LEVELS = ("land", "kreis", "gemeinde")
+LEVELS = ("land", "kreis", "verband", "gemeinde")
 P_LEVEL = Param("level", "kreis")
 P_TOPIC = Param("topic", None)
 P_IND = Param("ind", None)

@@ -52,7 +52,7 @@ with c3:
 
 # Context lines: Germany, and the Land of every chosen region below Land level.
 land_ids = list(dict.fromkeys(
-    regions.loc[r, "land_id"] for r in selected if regions.loc[r, "level"] in ("rbz", "kreis", "gemeinde")
+    regions.loc[r, "land_id"] for r in selected if regions.loc[r, "level"] in ("rbz", "kreis", "verband", "gemeinde")
 ))
 ctx_options = ["bund"] + (["land"] if land_ids else [])
 state.choose(PAGE, P_CTX, ctx_options)

@@ -14,11 +14,15 @@ from typing import Literal
 
 Aggregation = Literal["sum", "mean_population", "mean_households", "none"]
 Direction = Literal["higher", "lower", "neutral"]
-Level = Literal["bund", "land", "rbz", "kreis", "gemeinde"]
+Level = Literal["bund", "land", "rbz", "kreis", "verband", "gemeinde"]
 PeriodType = Literal["year", "half_year"]
 
-LEVELS: tuple[str, ...] = ("bund", "land", "rbz", "kreis", "gemeinde")
-KEY_LENGTH = {"land": 2, "rbz": 3, "kreis": 5, "gemeinde": 8}
+# From the largest unit to the smallest. "verband" is the Gemeindeverband
+# (Verbandsgemeinde, Samtgemeinde, Amt, Verwaltungsgemeinschaft …, VG5000 layer
+# VWG): keyed by its 9-digit regional key (ARS digits 1–9), since it has no AGS;
+# a Gemeinde that belongs to no Verband is a Verband of its own (see etl.regions).
+LEVELS: tuple[str, ...] = ("bund", "land", "rbz", "kreis", "verband", "gemeinde")
+KEY_LENGTH = {"land": 2, "rbz": 3, "kreis": 5, "verband": 9, "gemeinde": 8}
 GERMANY_ID = "DG"  # GENESIS' code for Deutschland; the regions table uses it too.
 
 

@@ -14,6 +14,8 @@ the harmonised value (and recorded in ``duplicates``) or, where none can be
 made, quarantined with the historic rows. Every other such row is quarantined
 with the reason it could not be converted, and the counts go to the manifest
 notes (``territorial_changes``).
+Last, the Gemeinde rows give the values of their Gemeindeverbände
+(``etl.aggregate.verband_values``).
 """
 
 from __future__ import annotations
@@ -148,7 +150,34 @@ def finalize_observations(frame: pd.DataFrame, ctx: BuildContext, *, source_id: 
         ctx.note(step, "identical_duplicates_collapsed", int(df.duplicated(key).sum()))
         df = df.drop_duplicates(key, keep="first")
 
+    df = _with_verband_values(df, ctx, step)
     df["source_id"] = source_id
     df["flag"] = df["flag"].astype("string")
     df["period_type"] = df["period_type"].astype("string")
     return df[OBS_COLUMNS].reset_index(drop=True)
+
+
+def _with_verband_values(df: pd.DataFrame, ctx: BuildContext, step: str) -> pd.DataFrame:
+    """``df`` plus the values of the Gemeindeverbände made from its Gemeinde rows."""
+    regions = ctx.regions
+    if regions is None or "verband_id" not in regions:
+        return df
+    from etl.aggregate import verband_values
+    from etl.transform.charging import latest_population
+
+    gemeinden = regions[(regions["level"] == "gemeinde") & regions["verband_id"].notna()]
+    verband_of = gemeinden.set_index("region_id")["verband_id"].astype(str)
+    # The step's own population rows first (the population step), else earlier steps'.
+    population = latest_population(ctx) if "observations" in ctx.tables else None
+    own = df[(df["indicator_id"] == "population") & df["value"].notna()]
+    if not own.empty:
+        own = own.assign(_p=pd.to_datetime(own["period"])).sort_values("_p").drop_duplicates("region_id", keep="last")
+        population = own.set_index("region_id")["value"]
+    elif population is not None:
+        population = population.set_index("region_id")["population"]
+    made, notes = verband_values(df, verband_of, population)
+    if any(notes.values()):
+        ctx.note(step, "verband_values", notes)
+    if made.empty:
+        return df
+    return pd.concat([df, made.astype({"region_id": "string"})], ignore_index=True)

@@ -33,8 +33,19 @@ Decisions, with the evidence:
   100.000–500.000 | ≥ 500.000 (the usual German size classes of towns);
   Kreise < 100.000 | 100.000–200.000 | 200.000–300.000 | 300.000–500.000 |
   ≥ 500.000 (31.12.2018: 89, 175, 75, 42 and 20 Kreise);
-  Länder and Regierungsbezirke < 2 Mio. | 2–5 Mio. | 5–10 Mio. | ≥ 10 Mio.
-  Germany has no class.
+  Länder and Regierungsbezirke < 2 Mio. | 2–5 Mio. | 5–10 Mio. | ≥ 10 Mio.;
+  Gemeindeverbände < 5.000 | 5.000–10.000 | 10.000–20.000 | 20.000–50.000 |
+  50.000–100.000 | ≥ 100.000 (Ämter, Verwaltungsgemeinschaften and most
+  Verbandsgemeinden lie between 5.000 and 50.000; the large classes are cities
+  that form a unit of their own). Germany has no class.
+- Gemeindeverbände: ``population`` is the sum of their Gemeinden, made by the
+  population step where every Gemeinde has a value (``etl.aggregate``), so its
+  date is the Gemeinden's (31.12.2017). ``urban_rural_type`` is their Kreis'.
+  ``peer_type``: the four names the Länder give a Gemeinde that belongs to no
+  Verband (Einheitsgemeinde, Amtsfreie, Gemeinschaftsfreie, Verbandsfreie
+  Gemeinde) are one kind, ``Einheitsgemeinde``; the Verband forms (Amt,
+  Samtgemeinde, Verbandsgemeinde, Verwaltungsgemeinschaft, Verwaltungsverband,
+  Erfüllende Gemeinde) stay apart, as their tasks differ by Land law.
 """
 
 from __future__ import annotations
@@ -92,6 +103,14 @@ CLASSES: dict[str, list[tuple[float, str]]] = {
     ],
 }
 CLASSES["rbz"] = CLASSES["land"]
+CLASSES["verband"] = [
+    (5_000, "< 5.000"),
+    (10_000, "5.000–10.000"),
+    (20_000, "10.000–20.000"),
+    (50_000, "20.000–50.000"),
+    (100_000, "50.000–100.000"),
+    (float("inf"), "≥ 100.000"),
+]
 
 
 # Peer kinds. The BEZ differs by Land for the same kind of Kreis (VG5000
@@ -99,6 +118,9 @@ CLASSES["rbz"] = CLASSES["land"]
 # kreisfreie Stadt, Schleswig-Holstein's and NRW's "Kreis" a Landkreis.
 KREIS_TYPE_SYNONYMS = {"Stadtkreis": "Kreisfreie Stadt", "Kreis": "Landkreis"}
 CITY_STATES = ("02", "04", "11")  # Hamburg, Bremen, Berlin
+# A Gemeinde that belongs to no Gemeindeverband is a VWG unit of its own, named
+# differently by Land (VG5000 VWG, attribute BEZ): one kind of peer.
+VERBAND_TYPE_SYNONYMS = {"Amtsfreie Gemeinde": "Einheitsgemeinde", "Gemeinschaftsfreie Gemeinde": "Einheitsgemeinde", "Verbandsfreie Gemeinde": "Einheitsgemeinde"}
 
 
 def peer_types(regions: pd.DataFrame) -> pd.Series:
@@ -106,6 +128,7 @@ def peer_types(regions: pd.DataFrame) -> pd.Series:
     Länder, the harmonised BEZ for Kreise, the BEZ otherwise ('Bund' for Germany)."""
     bez = regions["type"].astype("string").fillna("")
     kinds = bez.where(regions["level"] != "kreis", bez.replace(KREIS_TYPE_SYNONYMS))
+    kinds = kinds.where(regions["level"] != "verband", bez.replace(VERBAND_TYPE_SYNONYMS))
     is_land = regions["level"] == "land"
     kinds = kinds.mask(is_land, regions["region_id"].isin(CITY_STATES).map({True: "Stadtstaat", False: "Flächenland"}))
     return kinds.mask(regions["level"] == "bund", "Bund").astype("string")
@@ -268,7 +291,7 @@ def run(ctx: BuildContext) -> dict[str, pd.DataFrame]:
     regions = ctx.regions.copy()
 
     types = match_urban_rural(ctx, regions, read_nuts3(ctx))
-    kreis_of = regions["kreis_id"].where(regions["level"].isin(["kreis", "gemeinde"]))
+    kreis_of = regions["kreis_id"].where(regions["level"].isin(["kreis", "verband", "gemeinde"]))
     regions["urban_rural_type"] = pd.array(kreis_of.map(types), dtype="Int64")
 
     degurba = match_degurba(ctx, regions)
@@ -286,10 +309,12 @@ def run(ctx: BuildContext) -> dict[str, pd.DataFrame]:
     if "observations" in ctx.tables:
         for _, row in without.iterrows():
             ctx.quarantine.add(
-                source_id=SOURCE_GV_GEMEINDEN if row["level"] == "gemeinde" else "destatis_gv_kreise",
-                file=DEGURBA_FILE if row["level"] == "gemeinde" else "destatis_gemeindeverzeichnis/04-kreise_2018-12-31.xlsx",
+                source_id=SOURCE_GV_GEMEINDEN if row["level"] in ("verband", "gemeinde") else "destatis_gv_kreise",
+                file=DEGURBA_FILE if row["level"] in ("verband", "gemeinde") else "destatis_gemeindeverzeichnis/04-kreise_2018-12-31.xlsx",
                 value=row["region_id"],
-                reason=f"{row['level']} {row['region_id']} has no population observation (key new since the latest file): no population or class",
+                reason=(f"verband {row['region_id']} has no population: not every one of its Gemeinden has one (a key new since the latest file), no sum made, no class"
+                        if row["level"] == "verband" else
+                        f"{row['level']} {row['region_id']} has no population observation (key new since the latest file): no population or class"),
                 target_table="regions",
             )
 
