@@ -214,10 +214,6 @@ def indicator_notes(v: str, indicator_id: str) -> None:
                 st.markdown(f"**{t('series_break')} {b['date']}:** {md_escape(pick(b['explanation_de'], b['explanation_en']))}")
 
 
-def multiselect_regions(label: str, options: Sequence[str], labels: dict[str, str], key: str, max_selections: int = 6) -> list[str]:
-    return st.multiselect(label, options=list(options), format_func=lambda r: labels.get(r, r), key=key, max_selections=max_selections)
-
-
 def flag_note(v: str, flags: pd.Series) -> None:
     """What changes the meaning of the numbers shown, said above the chart or
     map: years the publisher did not report (a warning), and how many values

@@ -33,7 +33,6 @@ RESOLVER_OVERRIDES_FILE = DATA_DIR / "resolver_overrides.csv"
 TERRITORIAL_CHANGES_FILE = DATA_DIR / "territorial_changes.csv"
 CITY_DISTRICTS_FILE = DATA_DIR / "city_districts.csv"
 TEMPLATES_DIR = DATA_DIR / "templates"
-VENDOR_DIR = PROJECT_ROOT / "dashboard" / "static"
 
 
 def _has_files(path: Path) -> bool:

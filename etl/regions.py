@@ -181,22 +181,3 @@ def build_regions(ctx: BuildContext) -> dict[str, pd.DataFrame]:
     ctx.territorial_changes = crosswalk
     ctx.note("regions", "units_by_level", regions["level"].value_counts().to_dict())
     return {"regions": regions, "region_shapes": shapes, "territorial_changes": crosswalk}
-
-
-def land_of(region_id: str) -> str | None:
-    return None if region_id == GERMANY_ID else region_id[:2]
-
-
-def parent_id(region_id: str, level: str) -> str | None:
-    """The key of the enclosing unit of ``level`` (land, rbz, kreis) for a region key.
-
-    Not for ``verband``: a Gemeinde's Verband is not a prefix of its AGS (it is
-    in the ARS), read ``regions.verband_id`` instead."""
-    if region_id == GERMANY_ID:
-        return None
-    if level == "bund":
-        return GERMANY_ID
-    if level == "verband":
-        raise ValueError("the Verband of a region is regions.verband_id, not a prefix of its key")
-    length = KEY_LENGTH[level]
-    return region_id[:length] if len(region_id) >= length else None

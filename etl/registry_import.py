@@ -373,14 +373,15 @@ CHANGED_TABLES = ("projects", "project_regions", "project_sectors", "registries"
 
 
 def _read_warehouse(warehouse: Path) -> tuple[dict[str, pd.DataFrame], dict]:
-    """The regions and the tables an import changes, and the manifest."""
+    """The regions with their shapes (to check a row's coordinates), the tables
+    an import changes, and the manifest."""
     manifest = read_manifest(warehouse)
     if manifest is None:
         raise InputError(str(warehouse), "no warehouse here: run `python -m etl build` first (or pass --warehouse)")
     tables: dict[str, pd.DataFrame] = {}
     for name in manifest.get("tables", []):
         table = TABLES_BY_NAME.get(name)
-        if table is None or name not in ("regions", *CHANGED_TABLES):
+        if table is None or name not in ("regions", "region_shapes", *CHANGED_TABLES):
             continue
         path = paths.table_path(warehouse, name)
         if table.geo:

@@ -50,7 +50,6 @@ SECTORS: tuple[Sector, ...] = (
            "Bürgerbeteiligung, Transparenz, Demokratie, Ehrenamt, Inklusion, Gemeinschaft.", "Citizen participation, transparency, democracy, volunteering, inclusion, community."),
 )
 SECTOR_IDS: tuple[str, ...] = tuple(s.id for s in SECTORS)
-SECTORS_BY_ID = {s.id: s for s in SECTORS}
 
 _KEYS = (
     C("registry_id", "string", "Id of the registry (registries.registry_id).", nullable=False),

@@ -67,7 +67,9 @@ def _record_superseded(ctx: BuildContext, rows: pd.DataFrame, source_id: str) ->
     }
     rows = rows.assign(
         _differs=(rows["value"] - rows["kept_value"]).abs().gt(1e-9) | rows["value"].isna(),
-        _where=rows["region_id"].astype(str) + "→" + rows["superseded_by"] + " line " + rows["line"].astype("Int64").astype(str)
+        # (pandas ≥ 3 keeps a missing value missing through astype(str): each part says so in words)
+        _where=rows["region_id"].astype(str).fillna("?") + "→" + rows["superseded_by"].astype(str).fillna("?")
+        + rows["line"].map(lambda n: f" line {int(n)}" if pd.notna(n) else "")
         + rows["sheet"].map(lambda s: f" ({s})" if isinstance(s, str) and s else ""),
     )
     for (role, kept_file, file, indicator, period), g in rows.groupby(["role", "kept_file", "source_file", "indicator_id", "period"], sort=True, observed=True):
