@@ -29,8 +29,8 @@ FLAGS: tuple[Flag, ...] = (
     # the Kreise it was formed from (data/territorial_changes.csv, etl.territory).
     Flag(
         "harmonised",
-        "umgerechnet auf den Gebietsstand 2021-01-01 (aus den Werten der Vorgängerkreise: Summe bzw. bevölkerungsgewichtetes Mittel)",
-        "converted to the territorial status of 2021-01-01 (from the values of the predecessor districts: sum or population-weighted mean)",
+        "umgerechnet auf den Gebietsstand 2021-01-01 (aus den Werten der früheren Kreise bzw. Gemeinden: Summe bzw. bevölkerungsgewichtetes Mittel, oder umnummeriert)",
+        "converted to the territorial status of 2021-01-01 (from the values of the former districts or municipalities: sum or population-weighted mean, or renumbered)",
         True,
     ),
 )

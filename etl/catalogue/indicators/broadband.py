@@ -130,11 +130,11 @@ _BREAK_DSL = SeriesBreak(
 )
 _COMMON_DE = (
     "Verfügbarkeit (ein Anschluss könnte gebucht werden), nicht Nutzung; beruht auf freiwilligen Datenlieferungen der Netzbetreiber.",
-    "Werte wie veröffentlicht für die Einheit im Gebietsstand der jeweiligen Datei. Kreise, die es am 01.01.2021 nicht mehr gibt (z. B. Göttingen und Osterode am Harz bis 2021), sind auf den Gebietsstand 2021-01-01 umgerechnet (Kennzeichen „umgerechnet“, bevölkerungsgewichtet, nur wenn alle Vorgängerkreise einen Wert haben); Gemeinden, die es nicht mehr gibt (Gemeindefusionen), stehen in der Quarantäne.",
+    "Werte wie veröffentlicht für die Einheit im Gebietsstand der jeweiligen Datei. Kreise, die es am 01.01.2021 nicht mehr gibt (z. B. Göttingen und Osterode am Harz bis 2021), sind auf den Gebietsstand 2021-01-01 umgerechnet (Kennzeichen „umgerechnet“, bevölkerungsgewichtet, nur wenn alle Vorgängerkreise einen Wert haben); ebenso Gemeindefusionen, wo die Zentren der früheren Gemeinden bekannt sind und alle Teile einen Wert haben; die übrigen Zeilen früherer Gemeinden stehen mit Grund in der Quarantäne.",
 )
 _COMMON_EN = (
     "Availability (a connection could be ordered), not take-up; based on voluntary data deliveries by network operators.",
-    "Values as published for the unit in each file's territorial status. Districts that no longer exist on 2021-01-01 (e.g. Göttingen and Osterode am Harz, up to 2021) are converted to the territorial status of 2021-01-01 (flag 'harmonised', population-weighted, only where every predecessor has a value); municipalities that no longer exist (mergers) are in the quarantine.",
+    "Values as published for the unit in each file's territorial status. Districts that no longer exist on 2021-01-01 (e.g. Göttingen and Osterode am Harz, up to 2021) are converted to the territorial status of 2021-01-01 (flag 'harmonised', population-weighted, only where every predecessor has a value); so are municipal mergers where the former municipalities' centres are known and every part has a value; the other rows of former municipalities are in the quarantine with their reason.",
 )
 
 
