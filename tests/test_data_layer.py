@@ -59,25 +59,19 @@ def test_shared_frames_are_one_object_and_unchanged_after_every_page(open_app, w
 
     monkeypatch.setenv("DSR_WAREHOUSE", str(warehouse.directory))
     v = data.version()
-    shared = {
-        "regions": data.regions(v),
-        "indicators": data.indicators(v),
-        "sources": data.sources(v),
-        "projects": data.table(v, "projects"),
-        "project_regions": data.table(v, "project_regions"),
-        "kreis_neighbours": data.neighbours(v, "kreis"),
-    }
+
+    def readers() -> dict:
+        return {
+            "regions": data.regions(v), "indicators": data.indicators(v), "sources": data.sources(v),
+            "projects": data.table(v, "projects"), "project_regions": data.table(v, "project_regions"),
+            "kreis_neighbours": data.neighbours(v, "kreis"), "project_assignments": data.project_assignments(v),
+        }
+
+    shared = readers()
     snapshot = {name: frame.copy(deep=True) for name, frame in shared.items()}
     for page in PAGES:
         open_app(page, **PAGE_PARAMS.get(page, {}))
-    again = {
-        "regions": data.regions(v),
-        "indicators": data.indicators(v),
-        "sources": data.sources(v),
-        "projects": data.table(v, "projects"),
-        "project_regions": data.table(v, "project_regions"),
-        "kreis_neighbours": data.neighbours(v, "kreis"),
-    }
+    again = readers()
     for name, frame in again.items():
         assert frame is shared[name], f"{name}: a copy per call, not one shared object"
         assert frame.equals(snapshot[name]), f"{name} was modified by a page"
