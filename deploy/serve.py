@@ -59,9 +59,14 @@ class DeployError(RuntimeError):
 
 def read_access_log(path: Path) -> list[dict]:
     """The requests nginx logged: time, method, path, status, upstream (the app
-    process, or several when nginx retried), sticky (the browser's cookie)."""
+    process, or several when nginx retried), sticky (the browser's cookie).
+    A line being written while the log is read is left for the next read."""
+    text = path.read_text(encoding="utf-8")
+    if not text.endswith("\n"):
+        # nginx is writing the last line right now: read up to the last whole line.
+        text = text[: text.rfind("\n") + 1]
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         match = ACCESS_LINE.match(line)
         if not match:
             raise DeployError(f"{path}, line {number}: not in the format of deploy/nginx.conf: {line!r}")

@@ -280,3 +280,15 @@ def test_a_warehouse_swap_under_load_gives_no_error(proxy, own_warehouse):
         finally:
             browser.close()
     assert _server_errors(proxy) == []
+
+
+def test_a_log_line_being_written_is_left_for_the_next_read(tmp_path):
+    """nginx appends while a test reads: a last line without its newline is not
+    yet a line (reading it would fail as a malformed one)."""
+    line = '127.0.0.1 [2026-12-06T10:15:10+00:00] "GET /_stcore/stream HTTP/1.1" 101 0 upstream=127.0.0.1:8501 sticky=abc rt=0.001\n'
+    log = tmp_path / "access.log"
+    log.write_text(line + line[:30], encoding="utf-8")
+    assert [r["path"] for r in read_access_log(log)] == ["/_stcore/stream"]
+    log.write_text(line + "garbage\n", encoding="utf-8")
+    with pytest.raises(Exception, match="line 2: not in the format"):
+        read_access_log(log)
