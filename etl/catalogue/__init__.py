@@ -2,7 +2,7 @@
 
 from etl.catalogue.flags import FLAGS, FLAGS_BY_CODE
 from etl.catalogue.indicators import INDICATORS, INDICATORS_BY_ID
-from etl.catalogue.model import GERMANY_ID, KEY_LENGTH, LEVELS, TOPICS
+from etl.catalogue.model import GERMANY_ID, KEY_LENGTH, LEVEL_OF_KEY_LENGTH, LEVELS, TOPICS
 from etl.catalogue.sources import SOURCES, SOURCES_BY_ID
 from etl.catalogue.tables import TABLES, TABLES_BY_NAME
 
@@ -13,6 +13,7 @@ __all__ = [
     "INDICATORS",
     "INDICATORS_BY_ID",
     "KEY_LENGTH",
+    "LEVEL_OF_KEY_LENGTH",
     "LEVELS",
     "SOURCES",
     "SOURCES_BY_ID",

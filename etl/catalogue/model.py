@@ -23,6 +23,7 @@ PeriodType = Literal["year", "half_year"]
 # a Gemeinde that belongs to no Verband is a Verband of its own (see etl.regions).
 LEVELS: tuple[str, ...] = ("bund", "land", "rbz", "kreis", "verband", "gemeinde")
 KEY_LENGTH = {"land": 2, "rbz": 3, "kreis": 5, "verband": 9, "gemeinde": 8}
+LEVEL_OF_KEY_LENGTH = {length: level for level, length in KEY_LENGTH.items()}
 GERMANY_ID = "DG"  # GENESIS' code for Deutschland; the regions table uses it too.
 
 

@@ -80,11 +80,12 @@ import numpy as np
 import pandas as pd
 
 from etl.aggregate import aggregate
-from etl.catalogue import GERMANY_ID, SOURCES_BY_ID, TABLES_BY_NAME
+from etl.catalogue import GERMANY_ID, LEVEL_OF_KEY_LENGTH, SOURCES_BY_ID, TABLES_BY_NAME
 from etl.context import BuildContext
 from etl.extract.ladesaeulen import extract_register
 from etl.steps import Step
 from etl.transform.observations import finalize_observations
+from etl.transform.region_attributes import latest_population
 
 SOURCE_ID = "bnetza_ladesaeulenregister"
 FILE = "bnetza_ladesaeulenregister/Ladesaeulenregister.xlsx"
@@ -436,19 +437,6 @@ def count_by_gemeinde(stations: pd.DataFrame, gemeinde_ids: list[str], years: li
     }
 
 
-def latest_population(ctx: BuildContext) -> pd.DataFrame | None:
-    """Latest population per region (region_id, population, population_date), or None."""
-    obs = ctx.tables.get("observations")
-    if obs is None or obs.empty:
-        return None
-    pop = obs[(obs["indicator_id"] == "population") & obs["value"].notna() & (obs["value"] > 0)]
-    if pop.empty:
-        return None
-    pop = pop.assign(period=pd.to_datetime(pop["period"])).sort_values("period")
-    pop = pop.drop_duplicates("region_id", keep="last")
-    return pd.DataFrame({"region_id": pop["region_id"].astype(str), "population": pop["value"].astype(float), "population_date": pop["period"].dt.date})
-
-
 def build_observations(ctx: BuildContext, stations: pd.DataFrame, stand: dt.date) -> pd.DataFrame:
     last_year = last_period_year(stand)
     years = list(range(FIRST_YEAR, last_year + 1))
@@ -470,7 +458,9 @@ def build_observations(ctx: BuildContext, stations: pd.DataFrame, stand: dt.date
     obs = pd.concat(parts, ignore_index=True)
 
     population = latest_population(ctx)
-    if population is None:
+    # A population of 0 (an uninhabited gemeindefreies Gebiet) gives no rate.
+    population = population[population["population"] > 0].assign(population_date=lambda p: pd.to_datetime(p["population_date"]).dt.date)
+    if population.empty:
         ctx.note("charging", PER_10K, "skipped: no population observations in this build (the population step did not run or produced none)")
     else:
         points = obs[obs["indicator_id"] == "ev_points"].merge(population, on="region_id", how="inner")
@@ -494,7 +484,7 @@ def build_observations(ctx: BuildContext, stations: pd.DataFrame, stand: dt.date
 
 
 def _level_of(region_id: str) -> str:
-    return "bund" if region_id == GERMANY_ID else {2: "land", 3: "rbz", 5: "kreis", 8: "gemeinde"}.get(len(region_id), "?")
+    return "bund" if region_id == GERMANY_ID else LEVEL_OF_KEY_LENGTH.get(len(region_id), "?")
 
 
 def run(ctx: BuildContext) -> dict[str, pd.DataFrame]:

@@ -165,12 +165,13 @@ def _with_verband_values(df: pd.DataFrame, ctx: BuildContext, step: str) -> pd.D
     if regions is None or "verband_id" not in regions:
         return df
     from etl.aggregate import verband_values
-    from etl.transform.charging import latest_population
+    from etl.transform.region_attributes import latest_population
 
     gemeinden = regions[(regions["level"] == "gemeinde") & regions["verband_id"].notna()]
     verband_of = gemeinden.set_index("region_id")["verband_id"].astype(str)
     # The step's own population rows first (the population step), else earlier steps'.
     population = latest_population(ctx) if "observations" in ctx.tables else None
+    population = None if population is None or population.empty else population
     own = df[(df["indicator_id"] == "population") & df["value"].notna()]
     if not own.empty:
         own = own.assign(_p=pd.to_datetime(own["period"])).sort_values("_p").drop_duplicates("region_id", keep="last")

@@ -264,16 +264,22 @@ def match_degurba(ctx: BuildContext, regions: pd.DataFrame) -> pd.Series:
 # --- population -------------------------------------------------------------------------------------------
 
 
-def latest_population(ctx: BuildContext, regions: pd.DataFrame) -> pd.DataFrame:
-    """Columns region_id, population, population_date: the latest population of each region."""
+def latest_population(ctx: BuildContext, regions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Columns region_id, population, population_date: the latest population of
+    each region in the build's observations (the one home of this rule: the
+    regions table, the charging rates and the Gemeindeverband weights use it).
+    With ``regions``, Regierungsbezirke get the sum of their Kreise too. Empty
+    when no population step has run (a partial build)."""
     obs = ctx.tables.get("observations")
     if obs is None or obs.empty:
-        ctx.log("region_attributes: no observations yet (partial build?): population attributes left empty")
+        ctx.log("no population observations yet (partial build?): latest population left empty")
         return pd.DataFrame(columns=["region_id", "population", "population_date"])
     pop = obs[(obs["indicator_id"] == "population") & obs["value"].notna()][["region_id", "period", "value"]]
-    pop = pop.assign(period=pd.to_datetime(pop["period"]))
+    pop = pop.assign(period=pd.to_datetime(pop["period"]), region_id=pop["region_id"].astype(str), value=pop["value"].astype(float))
     latest = pop.sort_values("period").drop_duplicates("region_id", keep="last")
     latest = latest.rename(columns={"value": "population", "period": "population_date"})
+    if regions is None:
+        return latest[["region_id", "population", "population_date"]].reset_index(drop=True)
 
     # Regierungsbezirke: sum of their Kreise, only where all Kreise have the same date.
     kreise = regions.loc[regions["level"] == "kreis", ["region_id", "rbz_id"]].dropna(subset=["rbz_id"])
