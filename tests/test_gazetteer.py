@@ -10,10 +10,7 @@ from hypothesis import strategies as st
 
 from etl import gazetteer
 from etl.gazetteer import fold
-
-
-def region(rid, level, name, type_, land=None, kreis=None, nuts=None):
-    return {"region_id": rid, "level": level, "name": name, "type": type_, "land_id": land, "kreis_id": kreis, "ars": rid, "nuts_id": nuts}
+from fixture_rows import region
 
 
 REGIONS = pd.DataFrame(

@@ -13,6 +13,7 @@ import pytest
 from dashboard.peers import PeerGroup, peer_group
 from dashboard import briefing_pdf, region_profile
 from etl import mapfiles
+from fixture_rows import region
 
 # --------------------------------------------------------------------------
 # helpers
@@ -81,13 +82,6 @@ def flat(text: str) -> str:
 
 def page_count(data: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page\b(?!s)", data))
-
-
-def region(rid, level, name, type_, land=None, kreis=None, population=None, pclass=None, nuts=None):
-    return {
-        "region_id": rid, "level": level, "name": name, "type": type_, "land_id": land, "kreis_id": kreis,
-        "ars": rid, "nuts_id": nuts, "population": population, "population_class": pclass,
-    }
 
 
 @pytest.fixture(scope="module")
