@@ -519,6 +519,19 @@ def test_density_is_derived_only_where_not_published():
     assert density[["region_id", "value", "flag"]].values.tolist() == [["01002", 125.0, "derived"]]
 
 
+def test_density_counts_identical_copies_once_and_none_from_conflicting_ones():
+    cands = _rows(
+        ("population", "01001", "2017-12-31", 1000.0, None, "s", "f"),
+        ("population", "01001", "2017-12-31", 1000.0, None, "s", "f"),  # the record printed twice, as GV 2017 does
+        ("area_km2", "01001", "2017-12-31", 10.0, None, "s", "f"),
+        ("population", "01002", "2017-12-31", 500.0, None, "s", "f"),
+        ("population", "01002", "2017-12-31", 400.0, None, "s", "f"),  # conflicting copies: quarantined by etl.copies
+        ("area_km2", "01002", "2017-12-31", 4.0, None, "s", "f"),
+    )
+    density = derive_density(cands)
+    assert density[["region_id", "value", "flag"]].values.tolist() == [["01001", 100.0, "derived"]]
+
+
 def test_derived_sums_need_every_gemeinde():
     ctx = make_context(FIXTURES, fixture_regions())
     gemeinden = _rows(

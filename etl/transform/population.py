@@ -317,11 +317,18 @@ def transform_dsl_population(ctx: BuildContext) -> pd.DataFrame:
 def derive_density(candidates: pd.DataFrame) -> pd.DataFrame:
     """population / area_km2 where one file gives a region and period both but no density.
 
-    Within one file only, so that every derived density has one provenance."""
+    Within one file only, so that every derived density has one provenance; and only
+    from an unambiguous figure: identical copies count once, copies that differ give no
+    density (they go to the quarantine by the one rule for copies, ``etl.copies``)."""
     key = ["source_file", "region_id", "period"]
     have = candidates[candidates["value"].notna()]
-    pop = have[have["indicator_id"] == "population"].drop_duplicates(key)
-    area = have[have["indicator_id"] == "area_km2"].drop_duplicates(key)
+
+    def unambiguous(rows: pd.DataFrame) -> pd.DataFrame:
+        rows = rows.drop_duplicates(key + ["value"])
+        return rows[~rows.duplicated(key, keep=False)]
+
+    pop = unambiguous(have[have["indicator_id"] == "population"])
+    area = unambiguous(have[have["indicator_id"] == "area_km2"])
     density = have.loc[have["indicator_id"] == "population_density", key].drop_duplicates()
     both = pop.merge(area[key + ["value", "column"]], on=key, suffixes=("", "_area"))
     both = both[both["value_area"] > 0]
