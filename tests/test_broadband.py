@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from etl.catalogue import INDICATORS_BY_ID
+from etl.catalogue import INDICATORS_BY_ID, TABLES_BY_NAME
 from etl.catalogue.indicators import broadband as catalogue
 from etl.errors import InputError
 from etl.extract.breitbandatlas import decode_text, detect_separator, open_workbook, parse_numbers, read_csv, read_sheet
@@ -41,7 +41,8 @@ REGION_IDS = (
 def fixture_run():
     ctx = make_context(FIXTURE_RAW, small_regions(*REGION_IDS))
     out = bb.transform_broadband(ctx)
-    return out["observations"], out["duplicates"], ctx.quarantine.to_frame(), ctx
+    dups = pd.DataFrame(ctx.duplicates, columns=TABLES_BY_NAME["duplicates"].column_names)
+    return out["observations"], dups, ctx.quarantine.to_frame(), ctx
 
 
 def _value(obs, indicator, region, period):
@@ -294,24 +295,7 @@ def test_duplicates_keep_the_later_package_and_count_differences(fixture_run):
     assert (k21["kept_file"] == "bnetza_breitbandatlas/Paket_3/landkreis_privat_2021_1.csv").all()
     identical = dups[(dups["indicator_id"] == "bb_hh_all_2") & dups["kept_file"].str.contains("deutschland")]
     assert identical[["rows", "rows_differing"]].values.tolist() == [[1, 0]]  # 99.89 in both
-    assert list(dups.columns) == bb.TABLES_BY_NAME["duplicates"].column_names
-
-
-def test_resolve_duplicates_is_deterministic_regardless_of_order():
-    def part(file, priority, value):
-        return pd.DataFrame(
-            {
-                "indicator_id": pd.Categorical(["bb_hh_all_50"], dtype=bb.INDICATOR_DTYPE),
-                "region_id": ["01001"], "period": pd.to_datetime(["2018-12-31"]), "period_type": ["half_year"],
-                "value": [value], "flag": [None], "source_file": [file], "sheet": [None], "line": [2],
-                "column": ["c"], "raw": [value], "priority": [priority],
-            }
-        )
-    a, b = part("Paket_1/a.xls", 1, 98.14), part("Paket_3/b.csv", 3, 98.0)
-    for parts in ([a, b], [b, a]):
-        kept, dups = bb.resolve_duplicates(parts)
-        assert kept["source_file"].tolist() == ["Paket_3/b.csv"]
-        assert dups[["kept_file", "rows", "rows_differing"]].values.tolist() == [["Paket_3/b.csv", 1, 1]]
+    assert list(dups.columns) == TABLES_BY_NAME["duplicates"].column_names
 
 
 def test_mobile_coverage_and_unknown_technology(fixture_run):

@@ -4,6 +4,7 @@ sums, and end-to-end checks on the real kit."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import shutil
 from pathlib import Path
@@ -17,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from etl.aggregate import aggregate
-from etl.catalogue import INDICATORS_BY_ID
+from etl.catalogue import INDICATORS_BY_ID, TABLES_BY_NAME
+from etl.copies import resolve_copies
 from etl.errors import InputError
 from etl.extract.destatis import (
     GENESIS_MARKERS,
@@ -37,7 +39,6 @@ from etl.transform.population import (
     GV_KREISE_FILE,
     derive_density,
     derive_sums,
-    resolve_duplicates,
     transform_genesis,
 )
 
@@ -135,7 +136,7 @@ def fixture_run(tmp_path_factory):
     raw = build_raw_dir(tmp_path_factory.mktemp("population"))
     ctx = make_context(raw, fixture_regions())
     out = population.run(ctx)
-    return ctx, out["observations"], out["duplicates"], ctx.quarantine.to_frame()
+    return ctx, out["observations"], pd.DataFrame(ctx.duplicates, columns=TABLES_BY_NAME["duplicates"].column_names), ctx.quarantine.to_frame()
 
 
 def _obs(obs, indicator, region, period):
@@ -453,7 +454,7 @@ def test_gemeinde_rows_markers_and_derived_sums(fixture_run):
 def test_published_genesis_beats_the_sum_of_gemeinden_and_the_pair_is_recorded(fixture_run):
     _, obs, dups, _ = fixture_run
     assert _obs(obs, "population", "01051", "2016-12-31")["source_id"] == "destatis_genesis_12411"
-    row = dups[(dups["indicator_id"] == "population") & (dups["period"] == "2016-12-31")].iloc[0]
+    row = dups[(dups["indicator_id"] == "population") & (dups["period"] == dt.date(2016, 12, 31))].iloc[0]
     assert row["kept_file"] == GENESIS_FILE and row["dropped_file"] == GV_2016
     # Flensburg, Dithmarschen, Hamburg, Göttingen, Berlin, Eisenach, Wartburgkreis (Kleve has no sum);
     # the fixture holds only some Gemeinden of Dithmarschen, Göttingen and the Wartburgkreis.
@@ -486,18 +487,22 @@ def _rows(*records):
     return frame.assign(period_type="year", sheet=None, line=None, column="c", raw=None)
 
 
-def test_resolve_duplicates_keeps_published_and_counts_differences():
+def test_copies_in_two_tables_keep_the_declared_one_and_count_differences():
+    genesis, gv = "destatis_genesis/12411-0015_bevoelkerung_kreise_2009-2016.csv", "destatis_gemeindeverzeichnis/31122016_Auszug_GV.xlsx"
     cands = _rows(
-        ("population", "01001", "2016-12-31", 100.0, "derived", "destatis_gv_gemeinden", "gv.xlsx"),
-        ("population", "01001", "2016-12-31", 100.0, None, "destatis_genesis_12411", "genesis.csv"),
-        ("population", "01002", "2016-12-31", 90.0, "derived", "destatis_gv_gemeinden", "gv.xlsx"),
-        ("population", "01002", "2016-12-31", 95.0, None, "destatis_genesis_12411", "genesis.csv"),
-        ("population", "01003", "2016-12-31", 50.0, "derived", "destatis_gv_gemeinden", "gv.xlsx"),
+        ("population", "01001", dt.date(2016, 12, 31), 100.0, "derived", "destatis_gv_gemeinden", gv),
+        ("population", "01001", dt.date(2016, 12, 31), 100.0, None, "destatis_genesis_12411", genesis),
+        ("population", "01002", dt.date(2016, 12, 31), 90.0, "derived", "destatis_gv_gemeinden", gv),
+        ("population", "01002", dt.date(2016, 12, 31), 95.0, None, "destatis_genesis_12411", genesis),
+        ("population", "01003", dt.date(2016, 12, 31), 50.0, "derived", "destatis_gv_gemeinden", gv),
     )
-    kept, dups = resolve_duplicates(cands)
-    assert sorted(kept["source_file"]) == ["genesis.csv", "genesis.csv", "gv.xlsx"]
-    assert len(dups) == 1 and dups.iloc[0][["kept_file", "dropped_file", "rows", "rows_differing"]].tolist() == ["genesis.csv", "gv.xlsx", 2, 1]
-    assert "largest difference 5" in dups.iloc[0]["note"]
+    out = resolve_copies(cands)  # the one rule (etl.copies), precedence population_tables
+    assert sorted(out.kept["source_file"]) == [gv, genesis, genesis] and out.conflicting.empty
+    dups = out.duplicates
+    assert len(dups) == 1 and dups.iloc[0][["source_id", "kept_file", "dropped_file", "rows", "rows_differing"]].tolist() == [
+        "destatis_genesis_12411", genesis, gv, 2, 1
+    ]
+    assert dups.iloc[0]["note"].startswith("declared precedence population_tables") and "max |difference| 5" in dups.iloc[0]["note"]
 
 
 def test_density_is_derived_only_where_not_published():
@@ -512,6 +517,19 @@ def test_density_is_derived_only_where_not_published():
     )
     density = derive_density(cands)
     assert density[["region_id", "value", "flag"]].values.tolist() == [["01002", 125.0, "derived"]]
+
+
+def test_density_counts_identical_copies_once_and_none_from_conflicting_ones():
+    cands = _rows(
+        ("population", "01001", "2017-12-31", 1000.0, None, "s", "f"),
+        ("population", "01001", "2017-12-31", 1000.0, None, "s", "f"),  # the record printed twice, as GV 2017 does
+        ("area_km2", "01001", "2017-12-31", 10.0, None, "s", "f"),
+        ("population", "01002", "2017-12-31", 500.0, None, "s", "f"),
+        ("population", "01002", "2017-12-31", 400.0, None, "s", "f"),  # conflicting copies: quarantined by etl.copies
+        ("area_km2", "01002", "2017-12-31", 4.0, None, "s", "f"),
+    )
+    density = derive_density(cands)
+    assert density[["region_id", "value", "flag"]].values.tolist() == [["01001", 100.0, "derived"]]
 
 
 def test_derived_sums_need_every_gemeinde():

@@ -130,6 +130,25 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class Precedence:
+    """Which file's copy of a figure is kept when several files give the same
+    indicator, region and period (``etl.copies``, the one rule for copies).
+
+    Applies to the rows of ``indicators`` whose files match ``files`` (shell
+    patterns relative to the raw-data directory, ``*`` also crossing ``/``): the
+    copy of the first matching pattern is kept, the others are recorded in
+    ``duplicates`` with ``reason``. Copies of files of the same rank, or of a
+    file no pattern names, have no precedence: identical ones collapse, differing
+    ones go to the quarantine.
+    """
+
+    id: str
+    indicators: tuple[str, ...]
+    files: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
 class Flag:
     code: str
     label_de: str

@@ -178,11 +178,11 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "duplicates",
-        "Figures published twice (two files for one period): which file was kept and whether the copies agree; also figures of historic region keys whose 2021 unit the publisher gives directly for the period (superseded, not converted; the note lists each key with its line).",
+        "Figures published twice (etl.copies): copies displaced by a declared precedence between files (etl.catalogue.precedence; the note names it), identical copies collapsed to one row, with which file was kept and whether the copies agree; also figures of historic region keys whose 2021 unit the publisher gives directly for the period (superseded, not converted; the note lists each key with its line).",
         (
             C("source_id", "string", "Source id.", nullable=False),
             C("kept_file", "string", "File whose values are in observations.", nullable=False),
-            C("dropped_file", "string", "File with the same figures, not loaded.", nullable=False),
+            C("dropped_file", "string", "File with the same figures, not loaded (the kept file again for copies within one file).", nullable=False),
             C("indicator_id", "string", "Indicator, where the duplicate is per indicator."),
             C("period", "date32", "Period."),
             C("rows", "Int64", "Number of duplicated figures.", nullable=False),

@@ -3,7 +3,8 @@
 In: every file of ``bnetza_breitbandatlas/Paket_1..3`` (read by
 ``etl.extract.breitbandatlas``). Out: ``observations`` of the ``bb_*``
 indicators (``etl.catalogue.indicators.broadband``) for Germany (``DG``), Länder,
-Kreise and Gemeinden, and ``duplicates`` (figures published twice).
+Kreise and Gemeinden; figures published twice go to ``duplicates`` through the
+one rule for copies (``etl.copies``).
 
 Vintages and their reference dates
 ----------------------------------
@@ -72,15 +73,19 @@ value NaN with flag ``not_reported`` for every class of that year.
 
 Duplicates
 ----------
-The same (indicator, region, period) from two files: the later package wins
-(Paket_3 over Paket_2 over Paket_1), a fixed rule that keeps the publisher's
+The same (indicator, region, period) from two files follows the one rule for
+copies (``etl.copies``), after the validity checks, so an invalid figure never
+displaces a valid one. Between packages the precedence
+``breitbandatlas_packages`` (``etl.catalogue.precedence``) applies: the later
+package wins (Paket_3 over Paket_2 over Paket_1), which keeps the publisher's
 latest release and its half-yearly files (the 2021 Kreisdaten round Paket_3 to
 whole percent). Overlaps in the kit: end 2018 (annual workbook vs. Paket_3: Land
 and Kreis within 1.3 points; Gemeinden differ by more than rounding in about
 10 %, up to 85 points, so the two releases are not the same computation) and
 mid-2021 (Kreisdaten vs. Paket_3, within 0.5). Each (kept file, dropped file,
 indicator, period) is a row of ``duplicates`` with the count of figures and how
-many differ.
+many differ. Copies within one package have no precedence: identical ones
+collapse, differing ones go to the quarantine.
 """
 
 from __future__ import annotations
@@ -92,7 +97,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl.catalogue import GERMANY_ID, KEY_LENGTH, TABLES_BY_NAME
+from etl.catalogue import GERMANY_ID, KEY_LENGTH
 from etl.catalogue.indicators.broadband import (
     DSL_ID,
     INDICATORS,
@@ -136,8 +141,7 @@ NATIONAL_NAMES = {"deutschland", "staat"}
 KEY_COLUMNS = ("ags", "staat", "krs")  # read as text: leading zeros
 MOBILE_TEXT_COLUMNS = ("Technologie", "Flaechenart", "Flaechen Gruppe Name")
 NOT_REPORTED_YEARS = range(2010, 2015)
-# Where two files give the same figure, the later package wins (module docstring).
-PRIORITY = {"Paket_3": 3, "Paket_2": 2, "Paket_1": 1}
+PACKAGES = ("Paket_1", "Paket_2", "Paket_3")
 
 # One categorical dtype for every part: concatenation keeps it, and it makes the
 # per-row work on millions of Gemeinde figures (de-duplication, finalize) cheap.
@@ -145,7 +149,7 @@ INDICATOR_DTYPE = pd.CategoricalDtype([i.id for i in INDICATORS])
 
 LONG_COLUMNS = [
     "indicator_id", "region_id", "period", "period_type", "value", "flag",
-    "source_file", "sheet", "line", "column", "raw", "priority",
+    "source_file", "sheet", "line", "column", "raw",
 ]
 
 
@@ -241,7 +245,6 @@ def melt_values(
     table: RawTable,
     keys: pd.Series,
     columns: dict[str, tuple[str, pd.Timestamp, str]],
-    priority: int,
 ) -> pd.DataFrame:
     """Long rows for ``columns`` (raw column → (indicator, period, period type)).
 
@@ -303,7 +306,6 @@ def melt_values(
             "line": line[ok],
             "column": pd.Series(column[ok], dtype=object),
             "raw": pd.Series(raw[ok], dtype=object),
-            "priority": priority,
         }
     )
     return frame[LONG_COLUMNS]
@@ -347,9 +349,8 @@ def load_paket3_file(ctx: BuildContext, path: Path, gemeinden: set[str] | None =
     segment_raw, year, half = m.group(2), int(m.group(3)), m.group(4)
     period = _period(year, HALF[half])
     table = read_csv(path, file, text_columns=KEY_COLUMNS + MOBILE_TEXT_COLUMNS)
-    priority = PRIORITY["Paket_3"]
     if segment_raw == "mobilfunk_stats":
-        return Loaded([load_mobile(ctx, table, level, period, priority)], [])
+        return Loaded([load_mobile(ctx, table, level, period)], [])
     segment = SEGMENT_OF_FILE[segment_raw]
     cols = speed_columns(list(table.cells.columns), segment)
     key_column = _key_column(table, level)
@@ -369,11 +370,11 @@ def load_paket3_file(ctx: BuildContext, path: Path, gemeinden: set[str] | None =
     if m.group(1) == "gemeinde_bezirke":
         keys = quarantine_city_districts(ctx, table, keys, gemeinden)
     spec = {c: (ind, period, "half_year") for c, ind in cols.items()}
-    rows = melt_values(ctx, table, keys, spec, priority)
+    rows = melt_values(ctx, table, keys, spec)
     return Loaded([rows], _not_loaded(list(table.cells.columns), set(cols), {key_column}))
 
 
-def load_mobile(ctx: BuildContext, table: RawTable, level: str, period: pd.Timestamp, priority: int) -> pd.DataFrame:
+def load_mobile(ctx: BuildContext, table: RawTable, level: str, period: pd.Timestamp) -> pd.DataFrame:
     """Mobile coverage: already long (AGS, Technologie, Flaechenart, Verfügbarkeit)."""
     cells = table.cells
     for name in ("AGS", "Technologie", "Flaechenart", "Verfügbarkeit"):
@@ -407,7 +408,7 @@ def load_mobile(ctx: BuildContext, table: RawTable, level: str, period: pd.Times
     _quarantine(ctx, RawTable(table.file, None, sub, table.lines[ok]), bad, "Verfügbarkeit", raw, "value is not a number")
     frame = frame[~bad]
     return frame.assign(
-        value=parse_numbers(frame["raw"]), flag=None, source_file=table.file, sheet=None, priority=priority
+        value=parse_numbers(frame["raw"]), flag=None, source_file=table.file, sheet=None
     )[LONG_COLUMNS]
 
 
@@ -424,7 +425,7 @@ def load_gemeinden_mid2018(ctx: BuildContext, path: Path) -> Loaded:
     cols = speed_columns(list(table.cells.columns), "hh")
     keys = map_keys(ctx, table, _key_column(table, "gemeinde"), "gemeinde")
     spec = {c: (ind, period, "half_year") for c, ind in cols.items()}
-    rows = melt_values(ctx, table, keys, spec, PRIORITY["Paket_2"])
+    rows = melt_values(ctx, table, keys, spec)
     return Loaded([rows], _not_loaded(list(table.cells.columns), set(cols), {"AGS"}))
 
 
@@ -442,7 +443,7 @@ def load_kreisdaten_2021(ctx: BuildContext, path: Path) -> Loaded:
     if not spec:
         raise InputError(file, "no columns like priv_alle_tech_50 found", sheet=table.sheet)
     keys = map_keys(ctx, table, "krs", "kreis")
-    rows = melt_values(ctx, table, keys, spec, PRIORITY["Paket_2"])
+    rows = melt_values(ctx, table, keys, spec)
     return Loaded([rows], _not_loaded(list(table.cells.columns), set(spec), {"krs", "lan", "name"}))
 
 
@@ -473,7 +474,7 @@ def load_annual_2010_2018(ctx: BuildContext, path: Path) -> Loaded:
         if not spec:
             raise InputError(file, "no columns like verf_300_50_2013", sheet=table.sheet)
         keys = map_keys(ctx, table, table.column(key_column).name, level)
-        rows = melt_values(ctx, table, keys, spec, PRIORITY["Paket_1"])
+        rows = melt_values(ctx, table, keys, spec)
         if level in ("kreis", "gemeinde"):
             rows = flag_not_reported(rows)
         parts.append(rows)
@@ -540,74 +541,11 @@ def load_dsl_year(ctx: BuildContext, path: Path, named: list[pd.DataFrame] | Non
                     ).dropna(subset=["ags"])
                 )
         spec = {"verf_dsl": (DSL_ID, period, "year")}
-        parts.append(melt_values(ctx, table, keys, spec, PRIORITY["Paket_1"]))
+        parts.append(melt_values(ctx, table, keys, spec))
     return Loaded(parts, [])
 
 
-# --- duplicates and the step -------------------------------------------------------------
-
-
-def _pair_keys(part: pd.DataFrame) -> np.ndarray:
-    """One int per (level, indicator, period) of each row of a part (a part has one level)."""
-    first = part["region_id"].iloc[0]
-    level = 0 if first == GERMANY_ID else len(first)
-    days = part["period"].to_numpy().astype("datetime64[D]").astype("int64")
-    return (part["indicator_id"].cat.codes.to_numpy().astype("int64") * 10 + level) * 1_000_000 + days
-
-
-def resolve_duplicates(parts: list[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Keep the highest-priority row per (indicator, region, period); describe the rest.
-
-    Only parts that share an (indicator, period) can hold duplicates, so the row
-    comparison runs on those rows alone (the 2018 columns of the annual workbook,
-    the 2021 Kreisdaten), not on the 3 million figures.
-    """
-    columns = TABLES_BY_NAME["duplicates"].column_names
-    parts = sorted((p for p in parts if not p.empty), key=lambda p: -int(p["priority"].iloc[0]))
-    pair_keys = [_pair_keys(p) for p in parts]
-    counts = pd.Series(np.concatenate([np.unique(k) for k in pair_keys])).value_counts()
-    shared = counts.index[counts > 1].to_numpy()
-    candidates = [(i, np.flatnonzero(np.isin(k, shared))) for i, k in enumerate(pair_keys)] if len(shared) else []
-    candidates = [(i, idx) for i, idx in candidates if len(idx)]
-    if not candidates:
-        return pd.concat(parts, ignore_index=True), pd.DataFrame(columns=columns)
-    sub = pd.concat([parts[i].iloc[idx].assign(_part=i, _row=idx) for i, idx in candidates], ignore_index=True)
-    sub["region_id"] = sub["region_id"].astype(object)
-    key = ["indicator_id", "region_id", "period"]
-    dup = sub.duplicated(key, keep="first").to_numpy()
-    dropped, kept = sub[dup], sub[~dup]
-    for i, rows in dropped.groupby("_part")["_row"]:
-        keep = np.ones(len(parts[i]), dtype=bool)
-        keep[rows.to_numpy()] = False
-        parts[i] = parts[i][keep]
-    pair = dropped[key + ["value", "flag", "source_file"]].merge(
-        kept[key + ["value", "flag", "source_file"]], on=key, suffixes=("_dropped", "_kept")
-    )
-    diff = (pair["value_dropped"] - pair["value_kept"]).abs()
-    pair["differs"] = (diff > 1e-9) | (pair["value_dropped"].isna() != pair["value_kept"].isna()) | (
-        pair["flag_dropped"].fillna("") != pair["flag_kept"].fillna("")
-    )
-    pair["absdiff"] = diff
-    pair["indicator_id"] = pair["indicator_id"].astype(object)
-    summary = pair.groupby(["source_file_kept", "source_file_dropped", "indicator_id", "period"], as_index=False).agg(
-        rows=("region_id", "size"), rows_differing=("differs", "sum"), max_diff=("absdiff", "max")
-    )
-    dups = pd.DataFrame(
-        {
-            "source_id": SOURCE_ID,
-            "kept_file": summary["source_file_kept"],
-            "dropped_file": summary["source_file_dropped"],
-            "indicator_id": summary["indicator_id"],
-            "period": pd.to_datetime(summary["period"]).dt.date,
-            "rows": summary["rows"].astype("int64"),
-            "rows_differing": summary["rows_differing"].astype("int64"),
-            "note": "same indicator, region and period in both files; the later package is kept (Paket_3 over Paket_2 over Paket_1); "
-            + "max |difference| "
-            + summary["max_diff"].round(2).astype(str)
-            + " points",
-        }
-    )
-    return pd.concat(parts, ignore_index=True), dups[columns]
+# --- the step ------------------------------------------------------------------------------
 
 
 def _families(columns: list[str]) -> dict[str, int]:
@@ -647,7 +585,7 @@ def load_all(ctx: BuildContext) -> tuple[list[pd.DataFrame], dict[str, int], lis
             continue
         parts += result.parts
         not_loaded += result.not_loaded_columns
-    for package in PRIORITY:
+    for package in PACKAGES:
         for path in sorted((ctx.raw_dir / BASE / package).glob("*")):
             if path.is_file() and path not in seen:
                 unknown.append(ctx.relpath(path))
@@ -667,14 +605,13 @@ def load_all(ctx: BuildContext) -> tuple[list[pd.DataFrame], dict[str, int], lis
 def transform_broadband(ctx: BuildContext) -> dict[str, pd.DataFrame]:
     parts, per_file, _ = load_all(ctx)
     ctx.note(STEP_NAME, "figures_read_by_file", per_file)
-    kept, dups = resolve_duplicates(parts)
-    n_dup = int(dups["rows"].sum()) if not dups.empty else 0
-    ctx.note(STEP_NAME, "duplicate_figures_dropped", n_dup)
-    ctx.note(STEP_NAME, "not_reported_2010_2014", int((kept["flag"] == "not_reported").sum()))
-    obs = finalize_observations(kept.drop(columns="priority"), ctx, source_id=SOURCE_ID, step=STEP_NAME)
+    rows = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    ctx.note(STEP_NAME, "not_reported_2010_2014", int((rows["flag"] == "not_reported").sum()))
+    # Copies of one figure in several packages: the declared precedence (etl.copies, etl.catalogue.precedence).
+    obs = finalize_observations(rows, ctx, source_id=SOURCE_ID, step=STEP_NAME)
     obs["indicator_id"] = obs["indicator_id"].astype("string")
-    ctx.log(f"broadband: {sum(per_file.values())} figures read, {n_dup} duplicates dropped, {len(obs)} observations")
-    return {"observations": obs, "duplicates": dups}
+    ctx.log(f"broadband: {sum(per_file.values())} figures read, {len(obs)} observations")
+    return {"observations": obs}
 
 
 STEP = Step(STEP_NAME, 20, (SOURCE_ID,), transform_broadband)

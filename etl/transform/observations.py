@@ -3,7 +3,11 @@ the catalogue and the regions, quarantines what does not fit, returns the rows o
 the ``observations`` table.
 
 Input: a frame with indicator_id, region_id, period, period_type, value, flag,
-source_file and, for provenance, optional sheet, line, column and raw. Region
+source_file and, for provenance, optional sheet, line, column and raw (and
+source_id where a step reads several sources). First the one rule for invalid
+values and copies of a key (``etl.copies``): invalid rows are quarantined before
+any choice, copies are resolved by the declared precedence, identical ones
+collapse, conflicting ones are quarantined. Then region
 keys that are not in the 2021-01-01 status go through the declared crosswalk of
 territorial changes (``etl.territory``): rows of historic units become values of
 the 2021 unit (flag ``harmonised``) where every part is covered; rows for whose
@@ -24,27 +28,31 @@ import pandas as pd
 
 from etl.catalogue import FLAGS_BY_CODE, INDICATORS_BY_ID, TABLES_BY_NAME
 from etl.context import BuildContext
+from etl.copies import IDENTICAL_NOTE, invalid_values, resolve_copies
 from etl.territory import crosswalk_of, harmonise
 
 OBS_COLUMNS = TABLES_BY_NAME["observations"].column_names
 _PROV = ["sheet", "line", "column", "raw"]
 
 
-def _quarantine(ctx: BuildContext, rows: pd.DataFrame, source_id: str, reason) -> None:
+def _quarantine(ctx: BuildContext, rows: pd.DataFrame, reason) -> None:
+    """Quarantine ``rows`` (with their ``source_id``) with ``reason`` (text, or one per row)."""
     q = pd.DataFrame(
         {
             "file": rows["source_file"],
             "sheet": rows.get("sheet"),
             "line": rows.get("line"),
             "column": rows.get("column"),
-            "value": rows["raw"] if "raw" in rows else rows["value"],
-            "reason": reason if isinstance(reason, str) else reason,
+            # The cell as published; the number where no raw text was kept (e.g. a derived value).
+            "value": rows["raw"].where(rows["raw"].notna(), rows["value"]) if "raw" in rows else rows["value"],
+            "reason": reason,
         }
     )
-    ctx.quarantine.add_frame(q, source_id=source_id, target_table="observations")
+    for source_id, part in q.groupby(rows["source_id"], sort=False):
+        ctx.quarantine.add_frame(part, source_id=str(source_id), target_table="observations")
 
 
-def _record_superseded(ctx: BuildContext, rows: pd.DataFrame, source_id: str) -> None:
+def _record_superseded(ctx: BuildContext, rows: pd.DataFrame) -> None:
     """Historic-key figures for which the publisher gives the 2021 unit's own figure: duplicates.
 
     They are no rejected rows (nothing is wrong with them, and there is nothing to
@@ -72,7 +80,9 @@ def _record_superseded(ctx: BuildContext, rows: pd.DataFrame, source_id: str) ->
         + rows["line"].map(lambda n: f" line {int(n)}" if pd.notna(n) else "")
         + rows["sheet"].map(lambda s: f" ({s})" if isinstance(s, str) and s else ""),
     )
-    for (role, kept_file, file, indicator, period), g in rows.groupby(["role", "kept_file", "source_file", "indicator_id", "period"], sort=True, observed=True):
+    for (source_id, role, kept_file, file, indicator, period), g in rows.groupby(
+        ["source_id", "role", "kept_file", "source_file", "indicator_id", "period"], sort=True, observed=True
+    ):
         ctx.duplicates.append(
             {
                 "source_id": source_id, "kept_file": kept_file, "dropped_file": file, "indicator_id": indicator, "period": period,
@@ -82,12 +92,22 @@ def _record_superseded(ctx: BuildContext, rows: pd.DataFrame, source_id: str) ->
         )
 
 
-def finalize_observations(frame: pd.DataFrame, ctx: BuildContext, *, source_id: str, step: str) -> pd.DataFrame:
-    """Validate and tidy observations of one source; quarantine the rest."""
+def finalize_observations(frame: pd.DataFrame, ctx: BuildContext, *, source_id: str | None = None, step: str) -> pd.DataFrame:
+    """Validate and tidy observations of one step; quarantine the rest.
+
+    The rows are of ``source_id``, or of the source in their own ``source_id``
+    column (a step that reads several sources passes them at once, so that the
+    one rule for copies sees every copy, ``etl.copies``)."""
     missing = [c for c in ("indicator_id", "region_id", "period", "period_type", "value", "flag", "source_file") if c not in frame]
     if missing:
         raise ValueError(f"{step}: observations lack columns {missing}")
-    df = frame.copy()
+    df = frame.reset_index(drop=True)
+    if "source_id" not in df:
+        if source_id is None:
+            raise ValueError(f"{step}: observations without source_id")
+        df["source_id"] = source_id
+    df["source_id"] = df["source_id"].astype(object)
+    source_of_file = dict(df[["source_file", "source_id"]].drop_duplicates().itertuples(index=False))
     for col in _PROV:
         if col not in df:
             df[col] = None
@@ -103,17 +123,36 @@ def finalize_observations(frame: pd.DataFrame, ctx: BuildContext, *, source_id: 
     days = pd.to_datetime(df["period"]).to_numpy().astype("datetime64[D]")
     df["period"] = pd.Series(days.astype(object), index=df.index)
 
-    # 1. Region keys outside the 2021-01-01 status: converted by the crosswalk, or quarantined.
+    # 1. Validity, then copies of one key: the one rule of etl.copies (invalid rows never
+    #    displace a valid copy; precedence as declared, identical copies collapse, conflicts
+    #    are quarantined).
+    invalid = invalid_values(df)
+    if len(invalid):
+        _quarantine(ctx, df.loc[invalid.index], invalid)
+        df = df.drop(index=invalid.index)
+    copies = resolve_copies(df)
+    if len(copies.conflicting):
+        _quarantine(ctx, copies.conflicting, copies.conflicting["reason"])
+    if len(copies.duplicates):
+        ctx.duplicates.extend(copies.duplicates.to_dict("records"))
+        identical = copies.duplicates["note"].str.startswith(IDENTICAL_NOTE)
+        ctx.note(step, "identical_copies_collapsed", int(copies.duplicates.loc[identical, "rows"].sum()))
+        ctx.note(step, "copies_displaced_by_precedence", int(copies.duplicates.loc[~identical, "rows"].sum()))
+    if len(copies.conflicting):
+        ctx.note(step, "conflicting_copies_quarantined", len(copies.conflicting))
+    df = copies.kept
+
+    # 2. Region keys outside the 2021-01-01 status: converted by the crosswalk, or quarantined.
     known = ctx.region_ids()
     outside = ~df["region_id"].isin(known)
     if outside.any():
         rows = df[outside]
         converted, reasons, replaced, notes, superseded = harmonise(rows, df[~outside], crosswalk_of(ctx), known, ctx.unplaced_keys)
-        _record_superseded(ctx, superseded, source_id)
+        _record_superseded(ctx, superseded)
         # Mostly historic rows; also kept-key rows of a file in the status before a merger whose
         # 2021 unit gets no value there (etl.territory.harmonise).
         left = df.loc[reasons.index]
-        _quarantine(ctx, left, source_id, reasons)
+        _quarantine(ctx, left, reasons)
         counts = left.groupby(["source_file"]).size().to_dict()
         ctx.note(step, "historic_or_unknown_keys_by_file", {k: int(v) for k, v in counts.items()})
         ctx.note(step, "historic_or_unknown_keys_distinct", int(left["region_id"].nunique()))
@@ -121,39 +160,10 @@ def finalize_observations(frame: pd.DataFrame, ctx: BuildContext, *, source_id: 
         ctx.note(step, "territorial_changes", {k: previous.get(k, 0) + notes.get(k, 0) for k in {**previous, **notes}})
         df = pd.concat([df[~outside].drop(index=replaced), converted], ignore_index=True)
 
-    # 2. Shares outside 0–100.
-    pct_ids = [i for i in df["indicator_id"].unique() if INDICATORS_BY_ID[i].unit == "%"]
-    pct = df["indicator_id"].isin(pct_ids)
-    out_of_range = pct & df["value"].notna() & ((df["value"] < 0) | (df["value"] > 100))
-    if out_of_range.any():
-        _quarantine(ctx, df[out_of_range], source_id, "share outside 0–100 %")
-        df = df[~out_of_range]
-
-    # 3. Negative values where no negative makes sense are left to the source step.
-    # 4. An empty value needs a flag that says why.
-    empty = df["value"].isna() & df["flag"].isna()
-    if empty.any():
-        _quarantine(ctx, df[empty], source_id, "empty value without a publisher marker")
-        df = df[~empty]
-
-    # 5. The same key twice: identical copies collapse to one; conflicting ones are all quarantined.
-    key = ["indicator_id", "region_id", "period"]
-    dup = df.duplicated(key, keep=False)
-    if dup.any():
-        groups = df[dup].groupby(key, dropna=False)
-        conflicting_idx = []
-        for _, g in groups:
-            if g["value"].nunique(dropna=False) > 1 or g["flag"].nunique(dropna=False) > 1:
-                conflicting_idx.extend(g.index)
-        if conflicting_idx:
-            rows = df.loc[conflicting_idx]
-            _quarantine(ctx, rows, source_id, "duplicate key (indicator, region, period) with different values")
-            df = df.drop(index=conflicting_idx)
-        ctx.note(step, "identical_duplicates_collapsed", int(df.duplicated(key).sum()))
-        df = df.drop_duplicates(key, keep="first")
-
     df = _with_verband_values(df, ctx, step)
-    df["source_id"] = source_id
+    # Converted and Verband rows name their file; each file belongs to one source.
+    sources = set(source_of_file.values())
+    df["source_id"] = sources.pop() if len(sources) == 1 else df["source_file"].map(source_of_file)
     df["flag"] = df["flag"].astype("string")
     df["period_type"] = df["period_type"].astype("string")
     return df[OBS_COLUMNS].reset_index(drop=True)

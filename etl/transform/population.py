@@ -41,12 +41,13 @@ Decisions, with the evidence:
   part ``00``: coastal waters of Mecklenburg-Vorpommern, the German–Luxembourg
   condominium) are left out of these sums, as the Kreise table leaves them out of
   its Land areas (its footnote 1).
-- One figure, two files: when a published and a derived value (or two files)
-  give the same indicator, region and period, the published one is kept and the
-  pair goes to ``duplicates``; among published files the more specific table wins
-  (GENESIS 12411 > GV Kreise > GV Gemeinden > Breitbandatlas ewz). In the kit this
-  happens for the Kreis population of 31.12.2016 (GENESIS vs. the sum of the
-  Gemeinden of GV 2016): GENESIS is kept, being the publisher's own Kreis table.
+- One figure, two files: the one rule for copies (``etl.copies``) with the
+  declared precedence ``population_tables`` (``etl.catalogue.precedence``): the
+  more specific table wins (GENESIS 12411 > GV Kreise > GV Gemeinden and the sums
+  of its Gemeinden > Breitbandatlas ewz), the other copy goes to ``duplicates``.
+  In the kit this happens for the Kreis population of 31.12.2016 (GENESIS vs. the
+  sum of the Gemeinden of GV 2016): GENESIS is kept, being the publisher's own
+  Kreis table.
 - ``ewz`` of the Breitbandatlas is the atlas' population basis, not the official
   update: its national total (81.95 million in the 2005 file) is the atlas' own.
   The files do not give its reference date; the period is the end of the atlas
@@ -65,7 +66,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import numpy as np
 import pandas as pd
 
 from etl.aggregate import aggregate, parent_key
@@ -103,8 +103,6 @@ MEASURE_INDICATOR = {
 }
 SUMMED = ("population", "population_male", "population_female", "area_km2")
 AREA_DECIMALS = 2
-# Which copy of one figure is kept: published before derived, then by file.
-SOURCE_RANK = {SOURCE_GENESIS: 0, SOURCE_GV_KREISE: 1, SOURCE_GV_GEMEINDEN: 2, SOURCE_BBA: 3}
 
 CANDIDATE_COLUMNS = [
     "indicator_id", "region_id", "period", "period_type", "value", "flag",
@@ -319,11 +317,18 @@ def transform_dsl_population(ctx: BuildContext) -> pd.DataFrame:
 def derive_density(candidates: pd.DataFrame) -> pd.DataFrame:
     """population / area_km2 where one file gives a region and period both but no density.
 
-    Within one file only, so that every derived density has one provenance."""
+    Within one file only, so that every derived density has one provenance; and only
+    from an unambiguous figure: identical copies count once, copies that differ give no
+    density (they go to the quarantine by the one rule for copies, ``etl.copies``)."""
     key = ["source_file", "region_id", "period"]
     have = candidates[candidates["value"].notna()]
-    pop = have[have["indicator_id"] == "population"].drop_duplicates(key)
-    area = have[have["indicator_id"] == "area_km2"].drop_duplicates(key)
+
+    def unambiguous(rows: pd.DataFrame) -> pd.DataFrame:
+        rows = rows.drop_duplicates(key + ["value"])
+        return rows[~rows.duplicated(key, keep=False)]
+
+    pop = unambiguous(have[have["indicator_id"] == "population"])
+    area = unambiguous(have[have["indicator_id"] == "area_km2"])
     density = have.loc[have["indicator_id"] == "population_density", key].drop_duplicates()
     both = pop.merge(area[key + ["value", "column"]], on=key, suffixes=("", "_area"))
     both = both[both["value_area"] > 0]
@@ -339,45 +344,6 @@ def derive_density(candidates: pd.DataFrame) -> pd.DataFrame:
     )[CANDIDATE_COLUMNS]
 
 
-def resolve_duplicates(candidates: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Keep one file's copy per indicator, region and period; return (kept, duplicates).
-
-    Copies within one file stay for ``finalize_observations`` (it collapses
-    identical ones and quarantines conflicting ones)."""
-    key = ["indicator_id", "region_id", "period"]
-    ranked = candidates.assign(
-        _derived=(candidates["flag"] == "derived").astype(int),
-        _rank=candidates["source_id"].map(SOURCE_RANK),
-    ).sort_values(["_derived", "_rank", "source_file"], kind="stable")
-    best_file = ranked.groupby(key, sort=False)["source_file"].transform("first")
-    from_best = ranked["source_file"] == best_file
-    kept = ranked[from_best].drop(columns=["_derived", "_rank"])
-    dropped = ranked[~from_best]
-    columns = ["source_id", "kept_file", "dropped_file", "indicator_id", "period", "rows", "rows_differing", "note"]
-    if dropped.empty:
-        return kept, pd.DataFrame(columns=columns)
-    first = kept.drop_duplicates(key).set_index(key)[["source_id", "source_file", "value"]]
-    dropped = dropped.join(first, on=key, rsuffix="_kept")
-    gap = (dropped["value"].astype(float) - dropped["value_kept"].astype(float)).abs()
-    dropped = dropped.assign(_gap=gap, _differs=~np.isclose(gap.fillna(0), 0, atol=0.005) | (dropped["value"].isna() != dropped["value_kept"].isna()))
-    records = []
-    groups = ["source_id_kept", "source_file_kept", "source_file", "indicator_id", "period"]
-    for (kept_source, kept_file, dropped_file, indicator, period), g in dropped.groupby(groups):
-        what = (
-            "published value kept; the dropped copy is the sum of the Gemeinden of the dropped file"
-            if (g["flag"] == "derived").all()
-            else "same figure in two files; kept the more specific table"
-        )
-        detail = f"largest difference {g['_gap'].max():g}" if g["_differs"].any() else "all equal"
-        records.append(
-            {
-                "source_id": kept_source, "kept_file": kept_file, "dropped_file": dropped_file, "indicator_id": indicator,
-                "period": period, "rows": len(g), "rows_differing": int(g["_differs"].sum()), "note": f"{what}; {detail}",
-            }
-        )
-    return kept, pd.DataFrame(records, columns=columns)
-
-
 def run(ctx: BuildContext) -> dict[str, pd.DataFrame]:
     parts = [transform_genesis(ctx), transform_gv_kreise(ctx)]
     parts += [transform_gv_gemeinden(ctx, relpath) for relpath in GV_GEMEINDEN_FILES]
@@ -385,16 +351,13 @@ def run(ctx: BuildContext) -> dict[str, pd.DataFrame]:
     candidates = pd.concat(parts, ignore_index=True)
     candidates["period"] = pd.to_datetime(candidates["period"]).dt.strftime("%Y-%m-%d")
     candidates = pd.concat([candidates, derive_density(candidates)], ignore_index=True)
-    kept, duplicates = resolve_duplicates(candidates)
-    ctx.note(STEP_NAME, "duplicates_dropped", int(duplicates["rows"].sum()) if not duplicates.empty else 0)
-    observations = []
-    for source_id, frame in kept.groupby("source_id", sort=False):
-        observations.append(finalize_observations(frame.drop(columns=["source_id"]), ctx, source_id=source_id, step=STEP_NAME))
-    obs = pd.concat(observations, ignore_index=True)
+    # One call for every source: copies in two files follow the declared precedence
+    # population_tables (etl.copies, etl.catalogue.precedence) and go to duplicates.
+    obs = finalize_observations(candidates, ctx, step=STEP_NAME)
     counts = obs.groupby(["source_file", "indicator_id"]).size()
     ctx.note(STEP_NAME, "observations_by_file_and_indicator", {f"{f} | {i}": int(n) for (f, i), n in counts.items()})
-    ctx.log(f"population: {len(obs)} observations, {len(duplicates)} duplicate groups")
-    return {"observations": obs, "duplicates": duplicates}
+    ctx.log(f"population: {len(obs)} observations")
+    return {"observations": obs}
 
 
 STEP = Step(
