@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 import pytest
-from apptest_helpers import captions, widget
+from apptest_helpers import captions, descriptions, widget
 
 PAGE = "views/vergleich.py"
 
@@ -195,9 +195,9 @@ def _bars(at) -> list[str]:
 
 
 def _description(at) -> str:
-    boxes = [e for e in at.expander if e.label in ("Beschreibung des Diagramms (Textalternative)", "Chart description (text alternative)")]
-    assert len(boxes) == 1, [e.label for e in at.expander]
-    return " ".join(m.value for m in boxes[0].markdown).replace("\\", "")
+    texts = descriptions(at)
+    assert len(texts) == 1, [e.label for e in at.expander]
+    return texts[0]
 
 
 def test_rank_window_is_centred_on_the_region(app):
