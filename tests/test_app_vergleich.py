@@ -241,6 +241,11 @@ def test_a_region_without_a_value_is_named_and_says_no_data(app):
     table = at.dataframe[0].value.set_index("Schlüssel")
     assert table.loc["03154027", "Wert B"] == "keine Daten"
     assert "Keine Daten: Söllingen." in _description(at)
+    at = app(regions="03154027,03101000", topic="broadband", ind="bb_hh_all_50", pb="2021-06-30", lang="en")
+    assert "No data in period B (1): Söllingen." in plain(at)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [a["text"] for a in spec["layout"]["annotations"] if a.get("name") == "no_data"] == ["no data"]
+    assert "No data: Söllingen." in _description(at)
 
 
 def test_one_region_is_a_sentence_not_a_chart(app):
