@@ -252,7 +252,7 @@ def test_one_region_is_a_sentence_not_a_chart(app):
     at = app(regions="09162", topic="broadband", ind="bb_hh_all_50", pb="2021-06-30")
     assert not at.get("plotly_chart")
     body = " ".join(m.value for m in at.markdown).replace("\\", "")
-    assert "München: 99,4 %." in body
+    assert "München: 99,4\u202f%." in body
     assert at.dataframe[0].value.to_dict("list") == {"Name": ["München"], "Wert": ["99,4"]}
     labels = [b.label for b in at.get("download_button")]
     assert "CSV" in " ".join(labels) and not any("PNG" in x for x in labels)

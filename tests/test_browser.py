@@ -286,7 +286,7 @@ def test_a_chart_description_opens_under_the_chart_and_no_data_is_in_the_export(
     page.keyboard.press("Enter")
     page.wait_for_timeout(500)
     text = box.inner_text()
-    assert "Höchster Wert: Braunschweig mit 98,6 %" in text and "Keine Daten: Söllingen." in text, text
+    assert "Höchster Wert: Braunschweig mit 98,6\u202f%" in text and "Keine Daten: Söllingen." in text, text
     assert "keine Daten" in page.locator("[data-testid='stPlotlyChart']").first.inner_text()
     SCREENS.mkdir(parents=True, exist_ok=True)
     chart = page.locator("[data-testid='stPlotlyChart']").first.bounding_box()

@@ -34,8 +34,8 @@ def ranking() -> pd.DataFrame:
 def test_ranking_names_extremes_period_and_missing_in_german():
     text = describe.text("bar", "Breitband, Mitte 2021", ranking(), describe.Shown(), "de", INDICATORS)
     assert text.startswith("Balkendiagramm: Breitband, Mitte 2021.")
-    assert "Höchster Wert: München mit 1.750,3 %" in text  # German thousands dot and decimal comma
-    assert "niedrigster Wert: Göttingen mit 12,0 %" in text
+    assert "Höchster Wert: München mit 1.750,3\u202f%" in text  # German thousands dot and decimal comma
+    assert "niedrigster Wert: Göttingen mit 12,0\u202f%" in text
     assert "Keine Daten: Helmstedt." in text
     # Shared names get their key, and are never added up (99,1 + 98,7 would read as 197,8).
     assert "197,8" not in text
@@ -46,7 +46,7 @@ def test_ranking_in_english_and_the_period_said_once():
     shown = describe.Shown(period_text="mid 2021")
     text = describe.text("map", "Broadband, Kreise, mid 2021", ranking(), shown, "en", INDICATORS)
     assert text.startswith("Map: Broadband, Kreise, mid 2021.")
-    assert "Highest value: München with 1,750.3 %" in text and "lowest value: Göttingen with 12.0 %" in text
+    assert "Highest value: München with 1,750.3%" in text and "lowest value: Göttingen with 12.0%" in text
     assert "No data: Helmstedt." in text
     assert "Period:" not in text  # the title says it already
 
@@ -54,14 +54,14 @@ def test_ranking_in_english_and_the_period_said_once():
 def test_shared_names_get_their_key():
     frame = ranking().assign(value=[99.1, 12.0, 50.0, 60.0, 70.0])
     text = describe.text("bar", "T", frame, describe.Shown(), "de", INDICATORS)
-    assert "Höchster Wert: Fürth (09563) mit 99,1 %" in text
-    assert "niedrigster Wert: Fürth (09573) mit 12,0 %" in text
+    assert "Höchster Wert: Fürth (09563) mit 99,1\u202f%" in text
+    assert "niedrigster Wert: Fürth (09573) mit 12,0\u202f%" in text
 
 
 def test_ties_name_the_first_few_and_count_the_rest():
     frame = pd.DataFrame({"region_id": [f"0{i}" for i in range(1, 8)], "name": list("ABCDEFG"), "value": [100.0] * 6 + [3.0], "indicator_id": "bb"})
     text = describe.text("map", "T", frame, describe.Shown(), "de", INDICATORS)
-    assert "Höchster Wert: A, B, C und 3 weitere mit 100,0 %; niedrigster Wert: G mit 3,0 %." in text
+    assert "Höchster Wert: A, B, C und 3 weitere mit 100,0\u202f%; niedrigster Wert: G mit 3,0\u202f%." in text
 
 
 def test_missing_regions_are_listed_up_to_a_limit():
@@ -82,8 +82,8 @@ def test_time_series_span_and_points():
     )
     text = describe.text("line", "Breitband", frame, describe.Shown(label="label"), "de", INDICATORS)
     assert "Zeitraum: Ende 2019 bis Mitte 2021." in text
-    assert "Höchster Wert: München (Ende 2020, Mitte 2021) mit 99,4 %" in text
-    assert "niedrigster Wert: Göttingen (Ende 2019) mit 70,5 %" in text
+    assert "Höchster Wert: München (Ende 2020, Mitte 2021) mit 99,4\u202f%" in text
+    assert "niedrigster Wert: Göttingen (Ende 2019) mit 70,5\u202f%" in text
     assert "Keine Daten: Leer." in text
 
 
@@ -93,7 +93,7 @@ def test_several_indicators_one_after_another():
     )
     text = describe.text("line", "Entwicklung", frame, describe.Shown(), "de", INDICATORS)
     assert "Einwohner: Zeitraum: 2017 bis 2018. Höchster Wert: München (2018) mit 1.471.508 Personen" in text
-    assert "Haushalte ≥ 50 Mbit/s: Zeitraum: 2017 bis 2018. Höchster Wert: München (2018) mit 99,4 %" in text
+    assert "Haushalte ≥ 50 Mbit/s: Zeitraum: 2017 bis 2018. Höchster Wert: München (2018) mit 99,4\u202f%" in text
 
 
 def test_stacked_parts_add_up_to_their_bar():
