@@ -37,7 +37,8 @@ def gap_bar_chart(
 
     ``frame``: label, value, text (value as shown on the bar), hover (the value,
     median and gap, formatted), highlight (bool: the anchor). Regions without a
-    value keep their row, marked ``no_data_text``.
+    value keep their row, marked ``no_data_text`` at its place (an annotation:
+    plotly draws no text on a bar without a value).
     """
     f = frame.reset_index(drop=True)
     colours = [ANCHOR_COLOUR if h else BAR_COLOUR for h in f["highlight"]]
@@ -51,6 +52,13 @@ def gap_bar_chart(
             showlegend=False, cliponaxis=False,
         )
     )
+    # A bar without a value is drawn as nothing, and so is its text: say "keine Daten" at its place.
+    for label, value in zip(labels, f["value"]):
+        if pd.isna(value):
+            fig.add_annotation(
+                x=0, y=label, xref="x", yref="y", xanchor="left", showarrow=False, text=html_escape(no_data_text),
+                font=dict(size=12, color="#555555"), name="no_data",
+            )
     if median is not None and pd.notna(median):
         fig.add_vline(x=float(median), line_dash="dash", line_color=MEDIAN_COLOUR, line_width=2)
         # The label runs away from the nearer edge of the plot, so it never leaves the image.

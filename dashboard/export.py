@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dashboard import fmt
 from dashboard.data import STATIC_DIR
 
 EXPORT_WIDTH = 1200  # pixels (PNG at twice that)
@@ -145,6 +146,11 @@ def describe(
         if column.endswith("_meaning"):
             continue
         meaning = out[column].map(lambda f: cat.flags[label].get(f, f) if isinstance(f, str) else None)
+        # A value the row lacks without a flag saying why: "keine Daten", as in the chart and the table.
+        value = "value" + column[len("flag"):]
+        if value in out.columns:
+            missing = (meaning.isna() & out[value].isna()).to_numpy()
+            meaning = pd.Series([fmt.no_data(lang) if m else x for x, m in zip(meaning, missing)], index=out.index, dtype=object)
         out.insert(out.columns.get_loc(column) + 1, f"{column}_meaning", meaning)
     # Source and licence of every row.
     fallback = [",".join(source_ids)] * len(out) if source_ids else (list(ind["source_ids"].fillna("")) if known else None)

@@ -92,7 +92,10 @@ def percent(value: float | None, decimals: int = 1, lang: str = "de", *, signed:
 
 
 def with_unit(value: float | None, decimals: int, unit: str, lang: str = "de") -> str:
-    """``22,5 %`` or ``1.750 Ladepunkte``: the number and its unit; no unit for a missing value."""
+    """``22,5 %`` or ``1.750 Ladepunkte``: the number and its unit; no unit for a
+    missing value. A percentage is written as ``percent`` writes it (``22.5%`` in English)."""
+    if unit.strip() == "%":
+        return percent(value, decimals, lang)
     text = number(value, decimals, lang)
     if is_missing(value) or not unit:
         return text

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_projects, compare_ui, data, fmt, i18n, projects, state, ui
+from dashboard import charts_projects, compare_ui, data, describe, fmt, i18n, projects, state, ui
 from dashboard.i18n import fmt_number, lang, md_escape, pick, t
 from dashboard.text import cell_text
 from etl import mapfiles
@@ -187,6 +187,16 @@ def sector_numbers(table: pd.DataFrame, dim_b: str, labels: dict[str, dict[str, 
     )
 
 
+MEASURE_COLUMNS = {"count": "sk_col_projects", "federal": "sk_col_federal", "total": "sk_col_total"}
+
+
+def sector_shown(dim_b: str, measure: str) -> describe.Shown:
+    """What a Sektoren chart draws of ``sector_numbers``: sectors split by
+    ``dim_b``, the projects or the funding reported."""
+    unit = t("sk_axis_count") if measure == "count" else "EUR"
+    return describe.Shown(label=t("pj_dim_sector"), series=t(f"pj_dim_{dim_b}"), value=t(MEASURE_COLUMNS[measure]), unit=unit, decimals=0)
+
+
 def cell_label(labels: dict[str, dict[str, str]], a: str, dim_b: str | None = None, b: str | None = None) -> str:
     """'Mobilität · Register: Code for Germany': a bar or box of the Sektoren charts."""
     text = labels["sector"].get(a, a)
@@ -276,7 +286,7 @@ def project_map(v: str, page: str, params: list[Param], own_links: pd.DataFrame,
     # Exports only (kaleido cannot fetch the app's URLs): built on click, just these shapes.
     geojsons = lambda: {url: mapfiles.subset(data.shapes_geojson(v, url_level[url]), ids) for url, ids in export_ids.items()}  # noqa: E731
     table = own_links[["region_id", "name", "type", "level", "role", "name_published", "method"]]
-    ui.chart_block(fig, table, f"dsr_project_{registry_id}_{project_id}_map", state.permalink(page, page, params), key=f"{page}.map", geojsons=geojsons)
+    ui.chart_block(fig, table, f"dsr_project_{registry_id}_{project_id}_map", state.permalink(page, page, params), key=f"{page}.map", geojsons=geojsons, shown=describe.Shown(value=None))
 
 
 def project_profile(v: str, region_ids: list[str]) -> None:

@@ -133,7 +133,7 @@ class KeyFigure:
     germany_value: float | None
     peer_median: float | None
     n_peers: int
-    series: pd.DataFrame  # period, value (the holder's, all periods with a value)
+    series: pd.DataFrame  # period, period_type, value (the holder's, all periods with a value)
     breaks: list[dict] = field(default_factory=list)  # series breaks inside the series' span
 
     @property
@@ -226,7 +226,7 @@ def key_figures(
             source_id=str(latest["source_id"]), rank=rank, n_ranked=n_ranked,
             land_value=land_value, germany_value=value_at(obs, ind, GERMANY_ID, period),
             peer_median=peer_median, n_peers=n_peers,
-            series=series[["period", "value"]].reset_index(drop=True),
+            series=series[["period", "period_type", "value"]].reset_index(drop=True),
             breaks=breaks_within(meta.get("breaks"), series["period"].iloc[0], period),
         )
         figures.append(fig)

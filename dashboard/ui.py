@@ -3,6 +3,7 @@ block (chart, source, downloads, permalink) and friendly empty states."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Iterable, Sequence
 
@@ -10,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import data, export, fmt
+from dashboard import data, describe, export, fmt
 from dashboard.text import cell_text
 from dashboard.i18n import lang, md_escape, pick, t
 
@@ -79,17 +80,28 @@ def chart_block(
     period: object = None,
     decimals: int | None = None,
     source_ids: Sequence[str] | None = None,
+    shown: describe.Shown | None = None,
 ) -> list:
-    """The chart as shown, then its downloads (see ``downloads``). With
-    ``selectable`` a click on bars or boxes reruns the page; the selected
+    """The chart as shown, its description (``describe``, in an expander),
+    then its downloads (see ``downloads``). A bar chart of one bar or a treemap
+    of one box is no chart: its description and a small table take its place,
+    and only the data is offered for download. ``shown`` says which columns
+    of ``frame`` the chart draws, where they are not ``name`` and ``value``.
+    With ``selectable`` a click on bars or boxes reruns the page; the selected
     points are returned."""
-    if selectable:
+    shown = shown or describe.Shown()
+    n = describe.categories(fig)
+    single = n is not None and n <= 1
+    event = None
+    if single:
+        pass  # said in words by ``downloads``
+    elif selectable:
         event = st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{key}.chart", width="stretch", on_select="rerun", selection_mode="points")
     else:
         event = st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{key}.chart", width="stretch")
-    downloads(fig, frame, name, permalink, key, geojsons, indicator_id=indicator_id, period=period, decimals=decimals, source_ids=source_ids)
+    downloads(fig, frame, name, permalink, key, geojsons, indicator_id=indicator_id, period=period, decimals=decimals, source_ids=source_ids, shown=shown, single=single)
     try:
-        return list(event.selection.points) if selectable else []
+        return list(event.selection.points) if selectable and event is not None else []
     except AttributeError:  # no selection state (e.g. a run without a browser)
         return []
 
@@ -97,23 +109,33 @@ def chart_block(
 def downloads(
     fig, frame: pd.DataFrame, name: str, permalink: str, key: str, geojsons=None,
     indicator_id: str | None = None, period: object = None, decimals: int | None = None, source_ids: Sequence[str] | None = None,
+    shown: describe.Shown | None = None, single: bool = False,
 ) -> None:
-    """PNG, SVG, PDF of exactly this chart (with the permalink added), the data
-    behind it as CSV and XLSX, and the permalink.
+    """The chart's description (``chart_description``), then PNG, SVG, PDF of
+    exactly this chart (with the permalink added), the data behind it as CSV
+    and XLSX, and the permalink. With ``single`` (a chart of one category,
+    not drawn) the description is said as a sentence over a small table, and
+    there is no image to download.
 
     ``fig`` is a Figure or a function returning one, called only when a file is
-    asked for. ``geojsons`` (a dict, or a function returning one, called only
-    on export) replaces shape URLs by the shapes themselves. The data says what
-    it is (``export.describe``: ``indicator_id``, ``period``, ``decimals`` and
-    ``source_ids`` where the frame does not have them); the XLSX has an "Info" sheet with the
-    attribution and the permalink. Files are made on click, outside the
-    script run: everything that needs the session (language) is taken now.
+    asked for (then ``shown`` gives its kind and title). ``geojsons`` (a dict,
+    or a function returning one, called only on export) replaces shape URLs by
+    the shapes themselves. The data says what it is (``export.describe``:
+    ``indicator_id``, ``period``, ``decimals`` and ``source_ids`` where the
+    frame does not have them); the XLSX has an "Info" sheet with the
+    attribution, the description and the permalink. Files are made on click,
+    outside the script run: everything that needs the session (language) is
+    taken now.
     """
     table = _describer(frame, indicator_id, period, decimals, source_ids)
-    info = _info(frame, indicator_id, permalink, source_ids)
+    shown = shown or describe.Shown()
+    if decimals is not None and shown.decimals is None:
+        shown = dataclasses.replace(shown, decimals=decimals)
+    description = chart_description(fig, frame, shown, single, indicator_id, period)
+    info = _info(frame, indicator_id, permalink, source_ids, description)
     sheet = "Daten" if lang() == "de" else "Data"
     files = [
-        *((kind, lambda kind=kind: _export_figure(fig, permalink, kind, geojsons), export.MIMES[kind], ":material/download:") for kind in ("png", "svg", "pdf")),
+        *((kind, lambda kind=kind: _export_figure(fig, permalink, kind, geojsons), export.MIMES[kind], ":material/download:") for kind in ("png", "svg", "pdf") if not single),
         ("csv", lambda: csv_bytes(table()), "text/csv", ":material/table:"),
         ("xlsx", lambda: (lambda described: xlsx_bytes(described, info(described), sheet))(table()),
          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ":material/grid_on:"),
@@ -125,6 +147,43 @@ def downloads(
                 key=f"{key}.{kind}", on_click="ignore", icon=icon,
             )
     show_permalink(permalink)
+
+
+def chart_description(fig, frame: pd.DataFrame, shown: describe.Shown, single: bool = False, indicator_id: str | None = None, period: object = None) -> str:
+    """The chart's text alternative (``describe.text``), shown under it in an
+    expander (a screen reader reaches it as the next element after the chart);
+    for a chart of one category, shown instead of it with a small table.
+    Made from the chart's data as given (the names of its regions and its
+    indicator added where it has only their keys), not from the described
+    download, which is made on click."""
+    if shown.kind and shown.title is not None:
+        kind, title = shown.kind, shown.title
+    else:
+        kind, title = describe.kind_and_title(fig() if callable(fig) else fig)
+    v = data.version()
+    table = frame
+    if shown.label == "name" and "name" not in table.columns and "region_id" in table.columns:
+        table = table.assign(name=data.regions(v)["name"].reindex(table["region_id"]).to_numpy())
+    if indicator_id is not None and "indicator_id" not in table.columns:
+        table = table.assign(indicator_id=indicator_id)
+    if period is not None and shown.period not in table.columns:
+        table = table.assign(**{shown.period: period})
+    inds = data.indicators(v)
+    text = describe.text(None if single else kind, title, table, shown, lang(), inds)
+    if single:
+        st.caption(t("desc_single"))
+        st.markdown(md_escape(text))
+        columns = [c for c in dict.fromkeys((shown.label, shown.series, shown.value)) if c and c in table.columns]
+        if shown.value in columns:
+            small = table[columns].dropna(subset=[shown.value])
+            about = describe.indicator_shown(shown, inds, table["indicator_id"].iloc[0] if "indicator_id" in table.columns and len(table) else None, lang())
+            small = fmt.columns_as_text(small, {shown.value: about.decimals if about.decimals is not None else 0}, lang())
+            st.dataframe(small.rename(columns={"name": t("name"), "label": t("name"), "value": t("value"), "value_b": t("value")}), hide_index=True)
+        return text
+    label = t("desc_expander_map") if kind == "map" else t("desc_expander")
+    with st.expander(label, icon=":material/description:"):
+        st.markdown(md_escape(text))
+    return text
 
 
 def show_permalink(permalink: str) -> None:
@@ -152,7 +211,7 @@ def info_sheet(described_frame: pd.DataFrame, permalink: str | None, source_ids:
     return _info(described_frame, None, permalink, source_ids)(described_frame)
 
 
-def _info(frame: pd.DataFrame, indicator_id: str | None, permalink: str | None, source_ids: Sequence[str] | None = None):
+def _info(frame: pd.DataFrame, indicator_id: str | None, permalink: str | None, source_ids: Sequence[str] | None = None, description: str = ""):
     """A function of the described table giving its "Info" sheet; the source
     line is rendered now, as under the chart."""
     v, language = data.version(), lang()
@@ -162,7 +221,8 @@ def _info(frame: pd.DataFrame, indicator_id: str | None, permalink: str | None, 
         if not ids and ind_id in inds.index:
             ids += [s for s in str(inds.at[ind_id, "source_ids"]).split(",") if s]
     line = source_line(v, ids) if ids else ""
-    return lambda table: export.info_rows(table, language, permalink, line)
+    about = [(t("desc_info"), description)] if description else []
+    return lambda table: [*export.info_rows(table, language, permalink, line), *about]
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -12,3 +12,14 @@ def widget(elements, label):
 
 def captions(at) -> str:
     return "\n".join(c.value for c in at.caption)
+
+
+DESCRIPTION_LABELS = (
+    "Beschreibung des Diagramms (Textalternative)", "Chart description (text alternative)",
+    "Beschreibung der Karte (Textalternative)", "Map description (text alternative)",
+)
+
+
+def descriptions(at) -> list[str]:
+    """The text alternatives under the page's charts (``ui.chart_description``), without Markdown escapes."""
+    return [" ".join(m.value for m in e.markdown).replace("\\", "") for e in at.expander if e.label in DESCRIPTION_LABELS]

@@ -192,3 +192,16 @@ def test_a_region_chosen_on_the_map_gets_its_figure_and_links(app):
 def test_an_unknown_choice_is_dropped(app):
     at = app(level="kreis", sel="99999")
     assert _map(at)["selected"] is None and "sel" not in at.query_params
+
+
+def test_the_map_has_a_description(app):
+    from apptest_helpers import descriptions
+
+    at = app("views/karte.py", level="kreis", topic="broadband", ind="bb_hh_all_50", period="2021-06-30")
+    [text] = descriptions(at)
+    assert text.startswith("Karte: Breitband Haushalte, alle Technologien, ≥ 50 Mbit/s, Kreise, Mitte 2021.")
+    # Rosenheim is a Stadt and a Landkreis: the key tells them apart; ties are named together.
+    assert "Höchster Wert: Rosenheim (09163), Regensburg (09362) mit 100,0\u202f%" in text
+    assert "niedrigster Wert: Rostock (13072) mit 66,9\u202f%" in text
+    [text] = descriptions(app("views/karte.py", level="gemeinde", topic="broadband", ind="bb_hh_all_50", period="2021-06-30", lang="en"))
+    assert text.startswith("Map: ") and "Highest value: " in text and "No data: Söllingen, " in text

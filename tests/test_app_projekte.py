@@ -136,3 +136,13 @@ def test_english(app):
     assert "Sources:" in body or "Source:" in body
     assert [b.proto.label for b in at.get("download_button")][-2:] == ["List (CSV)", "List (XLSX)"]
     assert "Median Germany" in at.dataframe[0].value.columns
+
+
+def test_the_project_map_has_a_description(app):
+    from apptest_helpers import descriptions
+
+    at = app({"project": "mpsc:MPSC-2019-01"})
+    [text] = descriptions(at)
+    assert text.startswith("Karte: ") and "Hervorgehoben: " in text
+    [text] = descriptions(app({"lang": "en", "project": "mpsc:MPSC-2019-01"}))
+    assert text.startswith("Map: ") and "Highlighted: " in text

@@ -159,3 +159,25 @@ def test_a_registry_keeps_its_colour_under_a_filter_and_the_title_names_the_filt
     (name,) = filtered  # one registry left in the legend …
     assert filtered[name] == colours[name]  # … in the colour it has without the filter
     assert "Filter: Register = " in title_f.replace("<br>", " ")
+
+
+def test_the_charts_have_descriptions(app):
+    from apptest_helpers import descriptions
+
+    bars, tree = descriptions(app())
+    assert bars.startswith("Balkendiagramm: Anzahl Projekte nach Sektor und Register.")
+    assert tree.startswith("Kacheldiagramm (Treemap): ")
+    assert "Höchster Wert: " in bars and " Projekte; niedrigster Wert: " in bars
+
+
+def test_one_sector_is_a_sentence_and_a_table(app):
+    """A register filter leaving one sector drew one bar and a one-box treemap."""
+    at = app({"reg": "codefor", "sec": "mobility"})
+    assert not at.exception
+    assert not at.get("plotly_chart")
+    body = texts(at).replace("\\", "")
+    assert "Anzahl Projekte nach Sektor und Register (Filter: Register = Code for Germany; Sektor = Mobilität). Mobilität: " in body
+    small = at.dataframe[0].value
+    assert list(small.columns) == ["Sektor", "Register", "Projekte"] and small["Sektor"].tolist() == ["Mobilität"]
+    labels = [b.label for b in at.get("download_button")]
+    assert not any("PNG" in x or "SVG" in x for x in labels) and any("CSV" in x for x in labels)

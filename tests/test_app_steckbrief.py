@@ -150,3 +150,16 @@ def test_without_project_tables(monkeypatch, warehouse, tmp_path):
     at = _open(monkeypatch, trimmed, region="09162")
     assert "keine Projektregister" in _infos(at)
     assert len(at.metric) >= 3
+
+
+def test_every_chart_has_a_description(monkeypatch, warehouse):
+    from apptest_helpers import descriptions
+
+    at = _open(monkeypatch, warehouse.directory, region="09162")
+    trends, location = descriptions(at)
+    assert trends.startswith("Liniendiagramm: ") and "Bevölkerung: Zeitraum: " in trends
+    assert "mit 1.471.508 Personen" in trends  # German thousands dots, the indicator's unit
+    assert "Zeitraum: Ende 2018 bis Mitte 2021." in trends  # half-years named as published
+    assert location.startswith("Karte: ") and location.endswith("Hervorgehoben: München.")
+    en = descriptions(_open(monkeypatch, warehouse.directory, region="09162", lang="en"))
+    assert en[0].startswith("Line chart: ") and "1,471,508" in en[0] and en[1].startswith("Map: ")

@@ -121,3 +121,15 @@ def test_invalid_parameters_fall_back(app):
     at = app(regions="09162", topic="internet", ind="internet_daily_users_pct")
     assert widget(at.selectbox, "Thema").value == "broadband"
     assert "internet" not in widget(at.selectbox, "Thema").options
+
+
+def test_the_chart_has_a_description(app):
+    from apptest_helpers import descriptions
+
+    at = app(regions="09162,09184", topic="broadband", ind="bb_hh_all_50")
+    [text] = descriptions(at)
+    assert text.startswith("Liniendiagramm: Breitband Haushalte") and "Zeitraum: 2010 bis Mitte 2021." in text
+    assert "Höchster Wert: München (09162) (Ende 2020, Mitte 2021) mit 99,4\u202f%" in text
+    assert "niedrigster Wert: München (09184) (2015) mit 78,4\u202f%" in text
+    [text] = descriptions(app(regions="09162,09184", topic="broadband", ind="bb_hh_all_50", lang="en"))
+    assert "Period: 2010 to mid 2021." in text and "with 99.4%" in text

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 import pytest
-from apptest_helpers import captions, widget
+from apptest_helpers import captions, descriptions, widget
 
 PAGE = "views/vergleich.py"
 
@@ -185,3 +185,74 @@ def test_invalid_and_too_many_regions(app):
     assert widget(at.selectbox, "Indikator").value == "bb_hh_all_50"
     assert widget(at.multiselect, "Vergleichsgruppe").value == []
     assert at.query_params["regions"] == "09162,09184,05315,05117,11000,02000"
+
+
+def _bars(at) -> list[str]:
+    """The region labels of the gap chart, top to bottom."""
+    import json
+
+    return json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["y"]
+
+
+def _description(at) -> str:
+    texts = descriptions(at)
+    assert len(texts) == 1, [e.label for e in at.expander]
+    return texts[0]
+
+
+def test_rank_window_is_centred_on_the_region(app):
+    """'X und die 14 im Rang nächsten': 7 above and 7 below, shifted only at the ends."""
+    at = app(regions="03159", peers="level")
+    assert "Göttingen und die 14 im Rang nächsten der 401 Regionen" in plain(at)
+    bars = _bars(at)
+    assert len(bars) == 15 and bars.index("Göttingen (03159)") == 7
+    table = at.dataframe[0].value
+    ranked = list(table["Schlüssel"])
+    i = ranked.index("03159")
+    assert {b.rsplit("(", 1)[1].rstrip(")") for b in bars} == set(ranked[i - 7 : i + 8])
+    # At the ends of the ranking the window shifts and keeps 15 bars.
+    last = ranked[-1]
+    bars = _bars(app(regions=last, peers="level"))
+    assert len(bars) == 15 and bars[-1].endswith(f"({last})")
+    first = ranked[0]
+    bars = _bars(app(regions=first, peers="level"))
+    assert len(bars) == 15 and bars[0].endswith(f"({first})")
+
+
+def test_the_chart_has_a_description(app):
+    at = app(regions="03159", peers="level")
+    text = _description(at)
+    assert text.startswith("Balkendiagramm: Breitband Haushalte")
+    assert "Höchster Wert: " in text and "niedrigster Wert: " in text and "," in text.split("Höchster Wert: ")[1]  # decimal comma
+    at = app(regions="09162,05315", lang="en")
+    text = _description(at)
+    assert text.startswith("Bar chart: ") and "Highest value: " in text and "." in text.split("Highest value: ")[1]
+
+
+def test_a_region_without_a_value_is_named_and_says_no_data(app):
+    """Söllingen (03154027) has no broadband value for mid-2021 (its Samtgemeinde's files)."""
+    import json
+
+    at = app(regions="03154027,03101000", topic="broadband", ind="bb_hh_all_50", pb="2021-06-30")
+    assert "Keine Daten zum Zeitpunkt B (1): Söllingen." in plain(at)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    marks = [a for a in spec["layout"]["annotations"] if a.get("name") == "no_data"]
+    assert [(a["text"], a["y"]) for a in marks] == [("keine Daten", "Söllingen (03154027)")]
+    table = at.dataframe[0].value.set_index("Schlüssel")
+    assert table.loc["03154027", "Wert B"] == "keine Daten"
+    assert "Keine Daten: Söllingen." in _description(at)
+    at = app(regions="03154027,03101000", topic="broadband", ind="bb_hh_all_50", pb="2021-06-30", lang="en")
+    assert "No data in period B (1): Söllingen." in plain(at)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [a["text"] for a in spec["layout"]["annotations"] if a.get("name") == "no_data"] == ["no data"]
+    assert "No data: Söllingen." in _description(at)
+
+
+def test_one_region_is_a_sentence_not_a_chart(app):
+    at = app(regions="09162", topic="broadband", ind="bb_hh_all_50", pb="2021-06-30")
+    assert not at.get("plotly_chart")
+    body = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert "München: 99,4\u202f%." in body
+    assert at.dataframe[0].value.to_dict("list") == {"Name": ["München"], "Wert": ["99,4"]}
+    labels = [b.label for b in at.get("download_button")]
+    assert "CSV" in " ".join(labels) and not any("PNG" in x for x in labels)

@@ -271,3 +271,28 @@ def test_a_region_profile_pdf_arrives_with_its_sources(browser, app, warehouse):
     assert "Lizenz" in text
     assert browser.outside_requests == []
     page.close()
+
+
+def test_a_chart_description_opens_under_the_chart_and_no_data_is_in_the_export(browser, app):
+    """The text alternative under the Vergleich chart opens from the keyboard
+    (a screen reader's way), and the exported PNG says "keine Daten" at the
+    row of Söllingen (no value for mid-2021); screenshots for a look."""
+    page = browser.page()
+    page.goto(f"{app}/vergleich?regions=03154027,03101000,03154028,03154008&topic=broadband&ind=bb_hh_all_50&pb=2021-06-30")
+    wait_for_app(page)
+    box = page.locator("[data-testid='stExpander']").filter(has_text="Beschreibung des Diagramms (Textalternative)")
+    assert box.count() == 1
+    box.locator("summary").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(500)
+    text = box.inner_text()
+    assert "Höchster Wert: Braunschweig mit 98,6\u202f%" in text and "Keine Daten: Söllingen." in text, text
+    assert "keine Daten" in page.locator("[data-testid='stPlotlyChart']").first.inner_text()
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    chart = page.locator("[data-testid='stPlotlyChart']").first.bounding_box()
+    page.screenshot(path=SCREENS / "vergleich_description.png", clip={"x": 0, "y": chart["y"] - 10, "width": 1400, "height": chart["height"] + 260})
+    with page.expect_download(timeout=120_000) as info:
+        page.get_by_role("button", name="Vektor (SVG)").click()
+    svg = Path(info.value.path()).read_text(encoding="utf-8")
+    assert "keine Daten" in svg and "Söllingen (03154027)" in svg
+    page.close()

@@ -63,6 +63,7 @@ def test_percent_unit_and_amount():
     assert fmt.percent(22.5, 1, "en") == "22.5%"
     assert fmt.percent(-1.25, 1, "de", signed=True) == "−1,2\u202f%"  # half to even, like Python's format
     assert fmt.with_unit(1750, 0, "Ladepunkte", "de") == "1.750 Ladepunkte"
+    assert fmt.with_unit(22.5, 1, "%", "en") == "22.5%" and fmt.with_unit(22.5, 1, "%", "de") == "22,5\u202f%"
     assert fmt.with_unit(9.6, 1, "", "en") == "9.6"
     assert fmt.amount_eur(1_234_567, "de") == "1,2 Mio. EUR"
     assert fmt.amount_eur(1_234_567, "en") == "1.2 million EUR"

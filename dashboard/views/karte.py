@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, fmt, map_ui, mapview, projects_overlay, state, ui
+from dashboard import charts, data, describe, fmt, map_ui, mapview, projects_overlay, state, ui
 from dashboard.fmt import d3_number, locale_tag
 from dashboard.i18n import fmt_number, lang, pick, t
 from dashboard.state import Param
@@ -128,7 +128,8 @@ mapview.show(shown_map, key="karte.map", on_click=choose_region)
 st.caption(t("map_hint"))
 if selected:
     map_ui.chosen_region(v, frame, selected, unit, n_ranked, number, choose_region)
-ui.downloads(export_figure, table, f"dsr_{indicator_id}_{level}_{period}", permalink, key="map", indicator_id=indicator_id, period=period)
+ui.downloads(export_figure, table, f"dsr_{indicator_id}_{level}_{period}", permalink, key="map", indicator_id=indicator_id, period=period,
+             shown=describe.Shown(kind="map", title=title, period_text=ui.period_label(period, period_types[period])))
 ui.indicator_notes(v, indicator_id)
 
 map_ui.data_table(table, decimals)

@@ -100,21 +100,21 @@ else:
         t("sk_bars_title", measure=measure_label, dim=t(f"pj_dim_{stack}")) + filters, line, axis, hover,
         legend_title=t(f"pj_dim_{stack}"), note=bar_note, lang=i18n.lang(),
     )
-    points = projects_ui.selectable_chart_block(fig, export_frame(bars, stack), f"dsr_sectors_{stack}_{measure}", permalink, key=f"{PAGE}.bars", source_ids=registry_ids)
+    points = projects_ui.selectable_chart_block(fig, export_frame(bars, stack), f"dsr_sectors_{stack}_{measure}", permalink, key=f"{PAGE}.bars", source_ids=registry_ids, shown=projects_ui.sector_shown(stack, measure))
     picked = projects.selected_cell(points)
     if projects_ui.take_new_selection(f"{PAGE}._seen_bars", picked) and picked:
         st.session_state[K_CELL] = picked
 
     # ---- treemap ----------------------------------------------------------
     tree = projects.measure_values(projects.crosstab(sub, chosen_projects, "sector", tree_dim), measure)
-    if (tree["value"] > 0).any():
+    if (tree["value"] > 0).sum() > 1:  # one box: the sentence in place of the bars says it
         tree_order = projects.order_a(tree, sector_order)
         tree_colours = charts_projects.colour_map([x for x in sector_order if x in set(tree["a"])] + [x for x in tree_order if x not in sector_order], NONE)
         tree_fig = charts_projects.treemap(
             tree, tree_order, LABELS["sector"], LABELS[tree_dim], tree_colours, tree_dim,
             t("sk_tree_title", measure=measure_label, dim=t(f"pj_dim_{tree_dim}")) + filters, line, tree_hover, note=note, lang=i18n.lang(),
         )
-        points = projects_ui.selectable_chart_block(tree_fig, export_frame(tree, tree_dim), f"dsr_sectors_tree_{tree_dim}_{measure}", permalink, key=f"{PAGE}.tree", source_ids=registry_ids)
+        points = projects_ui.selectable_chart_block(tree_fig, export_frame(tree, tree_dim), f"dsr_sectors_tree_{tree_dim}_{measure}", permalink, key=f"{PAGE}.tree", source_ids=registry_ids, shown=projects_ui.sector_shown(tree_dim, measure))
         picked = projects.selected_cell(points)
         if projects_ui.take_new_selection(f"{PAGE}._seen_tree", picked) and picked:
             st.session_state[K_CELL] = picked

@@ -9,7 +9,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from dashboard import briefing_pdf, charts_steckbrief, compare_ui, data, profile_ui, region_profile, state, ui
+from dashboard import briefing_pdf, charts_steckbrief, compare_ui, data, describe, profile_ui, region_profile, state, ui
 from dashboard.i18n import lang, md_escape, t
 from dashboard.state import Param
 from etl.catalogue import GERMANY_ID
@@ -97,7 +97,7 @@ else:
     ui.caption_sources(v, trend_sources)
 
 st.subheader(t("sb_map"))
-ui.chart_block(map_fig, highlight_frame.reset_index(drop=True), f"steckbrief_{region_id}_map", permalink, key=f"{PAGE}.map", geojsons=export_shapes, source_ids=["bkg_vg5000"])
+ui.chart_block(map_fig, highlight_frame.reset_index(drop=True), f"steckbrief_{region_id}_map", permalink, key=f"{PAGE}.map", geojsons=export_shapes, source_ids=["bkg_vg5000"], shown=describe.Shown(value=None))
 ui.caption_sources(v, ["bkg_vg5000"])
 
 profile_ui.projects_section(v, projects)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_compare, compare, compare_ui, data, fmt, state, ui
+from dashboard import charts_compare, compare, compare_ui, data, describe, fmt, state, ui
 from dashboard.i18n import lang, pick, t
 from dashboard.state import Param
 from etl.catalogue import GERMANY_ID, LEVELS
@@ -126,7 +126,7 @@ if mode == "per_capita":
 export = export[[*export_cols[:4], "period_text", *export_cols[4:6], "unit", *export_cols[6:]]]
 export["period"] = export["period"].dt.date
 permalink = state.permalink(PAGE, PAGE, PARAMS)
-ui.chart_block(fig, export, f"dsr_trends_{indicator_id}_{mode}", permalink, key="trend", indicator_id=indicator_id, decimals=decimals)
+ui.chart_block(fig, export, f"dsr_trends_{indicator_id}_{mode}", permalink, key="trend", indicator_id=indicator_id, decimals=decimals, shown=describe.Shown(label="label", unit=shown_unit))
 for note in notes:
     st.caption(note)
 compare_ui.breaks_list(positions)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import compare, compare_ui, data, fmt, peers, state, ui
+from dashboard import compare, compare_ui, data, describe, fmt, peers, state, ui
 from dashboard.i18n import lang, md_escape, pick, t
 from dashboard.state import Param
 from etl.catalogue import LEVELS
@@ -119,9 +119,9 @@ if len(levels) > 1:
 unit = fmt.unit(ind, lang())
 decimals = int(ind["decimals"])
 gunit = compare.gap_unit(unit, lang())
-no_value = int(table["value"].isna().sum())
-if no_value:
-    st.caption(t("cmp_values_missing", n=no_value))
+no_value = describe.names(table, "name")[table["value"].isna()]
+if len(no_value):  # named, as in the chart ("keine Daten" at their place) and the table
+    st.caption(t("cmp_values_missing", n=len(no_value), names=md_escape(describe.listing(no_value, lang()))))
 source_ids = [s for s in frame_b.set_index("region_id").reindex(group)["source_id"].dropna().unique()] or str(ind["source_ids"]).split(",")
 title = f"{pick(ind['title_de'], ind['title_en'])}, {fmt_period(period_b)}"
 fig = compare_ui.gap_chart(table, shown, anchor, ind, median, title, ui.source_line(v, source_ids))
@@ -132,7 +132,8 @@ export = table.assign(unit=unit, period_a=period_a, period_b=period_b)[
      "rank_a", "n_a", "rank_b", "n_b", "change", "group_rank_a", "group_rank_b", "group_change", "flag_b"]
 ].rename(columns={"value": "value_b"})
 permalink = state.permalink(PAGE, PAGE, PARAMS)
-ui.chart_block(fig, export, f"dsr_vergleich_{indicator_id}_{period_b}", permalink, key="cmp", indicator_id=indicator_id)
+drawn = describe.Shown(value="value_b", period="period_b", period_text=fmt_period(period_b))
+ui.chart_block(fig, export, f"dsr_vergleich_{indicator_id}_{period_b}", permalink, key="cmp", indicator_id=indicator_id, shown=drawn)
 ui.caption_sources(v, source_ids)
 ui.indicator_notes(v, indicator_id)
 
