@@ -254,6 +254,13 @@ def map_shapes(v: str, level: str) -> tuple[str, list[str]]:
     return _publish(v, level, "map"), ids
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def map_paths(v: str, level: str) -> mapfiles.MapPaths:
+    """The canvas-map file of one level as SVG paths (``etl.mapfiles.svg_paths``):
+    what the Karte page's PNG/SVG/PDF exports draw."""
+    return mapfiles.svg_paths(json.loads(_map_path(v, level, "map").read_bytes()))
+
+
 def _map_path(v: str, level: str, kind: str) -> Path:
     return _wh(v).directory / mapfiles.FOLDER / f"{level}.{kind}.json"
 

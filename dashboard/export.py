@@ -3,15 +3,22 @@ locally served topojson, so an export works offline like the app.
 
 ``figure_bytes`` is the one export path of every chart's PNG, SVG and PDF
 download: the figure as shown, with the permalink under its source line and
-map shapes inline, at a fixed width. ``describe`` makes the data of every
-CSV/XLSX download say what it is (indicator, unit, period, region, value as
-published, flag and its meaning, source and licence); ``info_rows`` is the
-XLSX's "Info" sheet."""
+map shapes inline, at a fixed width. ``render`` draws any figure through one
+headless Chromium per app process, kept open: starting Chromium costs 2–10 s,
+more than drawing most figures, so ``warm`` starts it in the background when a
+page first offers an export (``DSR_EXPORT_WARM=0`` leaves that to the first
+export, as the tests do).
+``describe`` makes the data of every CSV/XLSX download say what it is
+(indicator, unit, period, region, value as published, flag and its meaning,
+source and licence); ``info_rows`` is the XLSX's "Info" sheet."""
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import os
 import shutil
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,6 +31,8 @@ from dashboard.data import STATIC_DIR
 
 EXPORT_WIDTH = 1200  # pixels (PNG at twice that)
 MIMES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
+RENDER_TABS = 2  # figures drawn at the same time (sessions exporting at once); more wait for a tab
+RENDER_TIMEOUT_S = 120
 
 
 @lru_cache(maxsize=1)
@@ -44,20 +53,100 @@ def figure_bytes(fig, kind: str, permalink: str | None = None, geojsons: dict | 
     source line (``charts.with_permalink``); ``geojsons`` replaces shape URLs
     (served by the app, out of kaleido's reach) by the shapes themselves."""
     import plotly.graph_objects as go
-    import plotly.io as pio
 
     from dashboard import charts
 
     if kind not in MIMES:
         raise ValueError(f"unknown export format {kind!r}: expected one of {sorted(MIMES)}")
-    configure_kaleido()
     out = charts.with_permalink(fig, permalink) if permalink else go.Figure(fig)
     if geojsons:
         for trace in out.data:
             if isinstance(getattr(trace, "geojson", None), str) and trace.geojson in geojsons:
                 trace.geojson = geojsons[trace.geojson]
     height = int(out.layout.height or 700) + 30
-    return pio.to_image(out, format=kind, width=EXPORT_WIDTH, height=height, scale=2 if kind == "png" else 1)
+    return render(out, kind, EXPORT_WIDTH, height, scale=2 if kind == "png" else 1)
+
+
+def render(fig, kind: str, width: int, height: int, scale: float = 1) -> bytes:
+    """``fig`` (a Figure or its dict) drawn by the process's headless Chromium
+    as ``kind`` (png, svg, pdf) at ``width`` × ``height`` layout pixels. Any
+    thread may call it; up to ``RENDER_TABS`` figures are drawn at once. A
+    renderer that fails (e.g. its Chromium died) is replaced once."""
+    spec = fig if isinstance(fig, dict) else fig.to_dict()
+    opts = {"format": kind, "width": width, "height": height, "scale": scale}
+    try:
+        return _RENDERER.render(spec, opts)
+    except Exception:  # noqa: BLE001 - a broken browser: start a new one and try once more
+        _RENDERER.close()
+        return _RENDERER.render(spec, opts)
+
+
+def warm() -> None:
+    """Start the renderer in the background (no wait), unless it runs or
+    ``DSR_EXPORT_WARM`` is ``0``."""
+    if os.environ.get("DSR_EXPORT_WARM", "1") != "0" and not _RENDERER.started:
+        threading.Thread(target=_RENDERER.start_quietly, name="dsr-export-warm", daemon=True).start()
+
+
+class _Renderer:
+    """One kaleido (a headless Chromium with ``RENDER_TABS`` tabs) on an
+    event loop of its own thread, opened at the first figure, closed at exit."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._kaleido = None
+        self._warm_failed = False
+
+    @property
+    def started(self) -> bool:
+        return self._kaleido is not None or self._lock.locked() or self._warm_failed
+
+    def start_quietly(self) -> None:
+        try:
+            self._open()
+        except Exception:  # noqa: BLE001 - no browser: the first export says why (and no page retries in the background)
+            self._warm_failed = True
+
+    def _open(self):
+        with self._lock:
+            if self._kaleido is None:
+                import kaleido
+
+                configure_kaleido()
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="dsr-export-renderer", daemon=True).start()
+                # mathjax=False: no LaTeX in our figures, and no fetch from a CDN.
+                k = kaleido.Kaleido(n=RENDER_TABS, timeout=RENDER_TIMEOUT_S, mathjax=False)
+                try:
+                    asyncio.run_coroutine_threadsafe(k.open(), loop).result(timeout=RENDER_TIMEOUT_S)
+                except BaseException:
+                    loop.call_soon_threadsafe(loop.stop)
+                    raise
+                self._loop, self._kaleido = loop, k
+            return self._loop, self._kaleido
+
+    def render(self, spec: dict, opts: dict) -> bytes:
+        import plotly.io as pio
+
+        loop, k = self._open()
+        job = k.calc_fig(spec, opts=opts, topojson=pio.defaults.topojson)
+        return asyncio.run_coroutine_threadsafe(job, loop).result(timeout=RENDER_TIMEOUT_S + 10)
+
+    def close(self) -> None:
+        with self._lock:
+            loop, k, self._loop, self._kaleido = self._loop, self._kaleido, None, None
+        if loop is None:
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(k.close(), loop).result(timeout=20)
+        except Exception:  # noqa: BLE001 - closing a browser that is gone already
+            pass
+        loop.call_soon_threadsafe(loop.stop)
+
+
+_RENDERER = _Renderer()
+atexit.register(_RENDERER.close)
 
 
 # ---------------------------------------------------------------- self-describing downloads

@@ -109,6 +109,7 @@ def downloads(
     attribution and the permalink. Files are made on click, outside the
     script run: everything that needs the session (language) is taken now.
     """
+    export.warm()  # the exporter's browser starts now, not at the click
     table = _describer(frame, indicator_id, period, decimals, source_ids)
     info = _info(frame, indicator_id, permalink, source_ids)
     sheet = "Daten" if lang() == "de" else "Data"
