@@ -4,10 +4,10 @@ locally served topojson, so an export works offline like the app.
 ``figure_bytes`` is the one export path of every chart's PNG, SVG and PDF
 download: the figure as shown, with the permalink under its source line and
 map shapes inline, at a fixed width. ``render`` draws any figure through one
-headless Chromium per app process, kept open: starting Chromium costs 2–10 s,
-more than drawing most figures, so ``warm`` starts it in the background when a
-page first offers an export (``DSR_EXPORT_WARM=0`` leaves that to the first
-export, as the tests do).
+headless Chromium per app process, kept open while the app is used: starting
+Chromium costs 2–10 s, more than drawing most figures, so ``warm`` starts it in
+the background when a page offers an export (``DSR_EXPORT_WARM=0`` leaves that
+to the first export, as the tests do); ``RENDER_IDLE_S`` without use close it.
 ``describe`` makes the data of every CSV/XLSX download say what it is
 (indicator, unit, period, region, value as published, flag and its meaning,
 source and licence); ``info_rows`` is the XLSX's "Info" sheet."""
@@ -19,6 +19,7 @@ import atexit
 import os
 import shutil
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,8 +32,9 @@ from dashboard.data import STATIC_DIR
 
 EXPORT_WIDTH = 1200  # pixels (PNG at twice that)
 MIMES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
-RENDER_TABS = 2  # figures drawn at the same time (sessions exporting at once); more wait for a tab
+RENDER_TABS = 1  # figures drawn at the same time in one app process; more wait (a tab holds ~70 MB)
 RENDER_TIMEOUT_S = 120
+RENDER_IDLE_S = 600  # the renderer closes after this long without a page offering exports or an export
 
 
 @lru_cache(maxsize=1)
@@ -84,19 +86,28 @@ def render(fig, kind: str, width: int, height: int, scale: float = 1) -> bytes:
 def warm() -> None:
     """Start the renderer in the background (no wait), unless it runs or
     ``DSR_EXPORT_WARM`` is ``0``."""
-    if os.environ.get("DSR_EXPORT_WARM", "1") != "0" and not _RENDERER.started:
+    if os.environ.get("DSR_EXPORT_WARM", "1") == "0":
+        return
+    _RENDERER.used()
+    if not _RENDERER.started:
         threading.Thread(target=_RENDERER.start_quietly, name="dsr-export-warm", daemon=True).start()
 
 
 class _Renderer:
     """One kaleido (a headless Chromium with ``RENDER_TABS`` tabs) on an
-    event loop of its own thread, opened at the first figure, closed at exit."""
+    event loop of its own thread, opened at the first figure (or ``warm``),
+    closed after ``RENDER_IDLE_S`` without use and at exit."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._kaleido = None
         self._warm_failed = False
+        self._last_use = time.monotonic()
+        self._busy = 0
+
+    def used(self) -> None:
+        self._last_use = time.monotonic()
 
     @property
     def started(self) -> bool:
@@ -124,14 +135,30 @@ class _Renderer:
                     loop.call_soon_threadsafe(loop.stop)
                     raise
                 self._loop, self._kaleido = loop, k
+                loop.call_soon_threadsafe(self._check_idle, loop)
             return self._loop, self._kaleido
+
+    def _check_idle(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the renderer's loop: close it once unused for ``RENDER_IDLE_S``, else look again then."""
+        if loop is not self._loop:
+            return  # closed already
+        idle = time.monotonic() - self._last_use
+        if self._busy == 0 and idle >= RENDER_IDLE_S:
+            threading.Thread(target=self.close, name="dsr-export-idle-close", daemon=True).start()
+        else:
+            loop.call_later(max(1.0, RENDER_IDLE_S - idle), self._check_idle, loop)
 
     def render(self, spec: dict, opts: dict) -> bytes:
         import plotly.io as pio
 
-        loop, k = self._open()
-        job = k.calc_fig(spec, opts=opts, topojson=pio.defaults.topojson)
-        return asyncio.run_coroutine_threadsafe(job, loop).result(timeout=RENDER_TIMEOUT_S + 10)
+        self._busy += 1  # (a count for the idle check only: a race costs at most an early close)
+        try:
+            loop, k = self._open()
+            job = k.calc_fig(spec, opts=opts, topojson=pio.defaults.topojson)
+            return asyncio.run_coroutine_threadsafe(job, loop).result(timeout=RENDER_TIMEOUT_S + 10)
+        finally:
+            self._busy -= 1
+            self.used()
 
     def close(self) -> None:
         with self._lock:
