@@ -220,6 +220,23 @@ def latest_level_values(v: str, indicator_id: str, level: str) -> pd.DataFrame:
     )
 
 
+def indicator_observations(v: str, indicator_id: str) -> pd.DataFrame:
+    """Every observation of one indicator at every level, with the region's
+    name and level, ordered by level (Bund to Gemeinde), key and period: the
+    Quellen page's full download (not cached: read when a file is asked for)."""
+    from etl.catalogue.model import LEVELS
+
+    return _wh(v).sql(
+        """
+        SELECT o.indicator_id, o.period, o.region_id, r.name, r.level, o.period_type, o.value, o.flag, o.source_id
+        FROM observations o JOIN regions r USING (region_id)
+        WHERE o.indicator_id = ?
+        ORDER BY list_position(?, r.level), o.region_id, o.period
+        """,
+        [indicator_id, list(LEVELS)],
+    )
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def observations_of(v: str, region_ids: tuple[str, ...], indicator_ids: tuple[str, ...]) -> pd.DataFrame:
     """Every observation of these indicators for these regions."""

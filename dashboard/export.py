@@ -227,9 +227,13 @@ def describe(
     if period is not None and "period" not in out.columns:
         out["period"] = period
     if "period" in out.columns:
-        out["period"] = [_iso(p) for p in out["period"]]
+        out["period"] = _iso_column(out["period"])
     known = "indicator_id" in out.columns
-    ind = cat.indicators.reindex(out["indicator_id"]) if known else None
+    ind = None
+    if known:  # the catalogue's row of each row's indicator (taken by code: downloads have 200,000 rows)
+        codes, ids = pd.factorize(out["indicator_id"], use_na_sentinel=False)
+        columns = [c for c in ("title_de", "title_en", "unit", "unit_en", "decimals", "source_ids") if c in cat.indicators.columns]
+        ind = cat.indicators[columns].reindex(ids).iloc[codes]
     if known:
         if "indicator" not in out.columns:
             out["indicator"] = (ind["title_en"] if lang == "en" else ind["title_de"]).fillna(ind["title_de"]).to_numpy()
@@ -260,19 +264,32 @@ def describe(
     for column in [c for c in out.columns if c == "flag" or c.startswith("flag_")]:
         if column.endswith("_meaning"):
             continue
-        meaning = out[column].map(lambda f: cat.flags[label].get(f, f) if isinstance(f, str) else None)
+        meanings = cat.flags[label].to_dict()
+        meaning = out[column].astype(object).map(lambda f: meanings.get(f, f) if isinstance(f, str) else None)
         out.insert(out.columns.get_loc(column) + 1, f"{column}_meaning", meaning)
     # Source and licence of every row.
-    fallback = [",".join(source_ids)] * len(out) if source_ids else (list(ind["source_ids"].fillna("")) if known else None)
-    ids = list(out["source_id"]) if "source_id" in out.columns else fallback
+    fallback = None
+    if source_ids:
+        fallback = pd.Series(",".join(source_ids), index=out.index, dtype=object)
+    elif known:
+        fallback = pd.Series(ind["source_ids"].fillna("").to_numpy(dtype=object), index=out.index)
+    ids = out["source_id"].astype(object) if "source_id" in out.columns else fallback
     if ids is not None and fallback is not None:  # a region without an observation row: the indicator's sources
-        ids = [s if isinstance(s, str) and s else f for s, f in zip(ids, fallback)]
+        ids = ids.where(ids.notna() & (ids.astype(str) != ""), fallback)
     if ids is not None:
-        described = {s: _source(s, cat) for s in set(ids)}
-        out["source"] = [described[s][0] for s in ids]
-        out["licence"] = [described[s][1] for s in ids]
+        codes, unique = pd.factorize(ids, use_na_sentinel=False)
+        described = [_source(s, cat) for s in unique]
+        out["source"] = np.array([d[0] for d in described], dtype=object)[codes]
+        out["licence"] = np.array([d[1] for d in described], dtype=object)[codes]
     first = [c for c in LEADING if c in out.columns]
     return out[first + [c for c in out.columns if c not in first]].reset_index(drop=True)
+
+
+def _iso_column(values: pd.Series) -> pd.Series | list:
+    """Dates as ISO 8601 text (``2021-06-30``); a date column at once."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.dt.strftime("%Y-%m-%d").astype(object).where(values.notna(), None)
+    return [_iso(p) for p in values]
 
 
 def _iso(value: object) -> object:
