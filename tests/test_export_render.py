@@ -4,6 +4,7 @@ process, kept between exports and closed when unused."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -32,6 +33,18 @@ def test_one_browser_is_kept_between_exports_and_closed_when_unused(monkeypatch)
     assert png.startswith(b"\x89PNG") and svg.lstrip().startswith(b"<svg")
     assert export._RENDERER._kaleido is first  # noqa: SLF001 - the same browser drew both
     assert _children()
+    # Sessions exporting at once (threads) each get their own figure.
+    out: dict[int, bytes] = {}
+
+    def export_one(i: int) -> None:
+        out[i] = export.render(go.Figure(go.Bar(x=["a"], y=[i]), layout={"title": f"Figur-{i}"}), "svg", 400, 300)
+
+    threads = [threading.Thread(target=export_one, args=(i,)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(f"Figur-{i}".encode() in out[i] and all(f"Figur-{j}".encode() not in out[i] for j in range(3) if j != i) for i in range(3))
     monkeypatch.setattr(export, "RENDER_IDLE_S", 1)
     time.sleep(1.2)
     loop = export._RENDERER._loop  # noqa: SLF001 - look now, not in ten minutes
