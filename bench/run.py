@@ -15,6 +15,9 @@ twice: concurrent_sessions_errors = 0 and rss_per_extra_session_mb ≤ 60; the
 same walk through nginx (deploy/) with 1 and with 2 app processes:
 proxy1_sessions_errors = proxy2_sessions_errors = 0, page p50/p95 reported
 (issue 14; ``--only-proxy`` measures just that).
+Issue 13: gemeinde_png_export_ms ≤ 5000, a click on "Bild (PNG)" under the
+Gemeinde map in a browser until the file has arrived (``--only-export``
+measures just that).
 Issue 12: ``python -m etl build --only kba_fz1`` on a copy of the warehouse
 (a process of its own, as a user runs it): etl_only_rebuild_s ≤ 5 (wall
 clock, imports included) and etl_only_rebuild_rss_mb ≤ 1024 (its peak
@@ -50,6 +53,7 @@ TARGETS = {
     "etl_only_rebuild_rss_mb": ("<=", 1024),
     "proxy1_sessions_errors": ("<=", 0),
     "proxy2_sessions_errors": ("<=", 0),
+    "gemeinde_png_export_ms": ("<=", 5000),
 }
 ONLY_SOURCE = "kba_fz1"
 # Runs one command and prints its wall time and the rusage of that one child.
@@ -308,8 +312,89 @@ def browser_metrics(warehouse: Path, figures: dict, loads: int = 5) -> dict:
     return result
 
 
+def export_metrics(warehouse: Path, clicks: int = 5) -> dict:
+    """The Gemeinde map's PNG download as a user gets it: open
+    ``/karte?level=gemeinde`` in a browser, wait until the map is drawn, click
+    "Bild (PNG)" and wait until the file has arrived (server: figure, drawing
+    by the kept Chromium, transfer). ``gemeinde_png_export_first_ms`` is the
+    first click on a freshly started app (its renderer started in the
+    background while the page loaded); ``gemeinde_png_export_ms`` the median
+    of the ``clicks`` after it, each on a newly opened page. Also the memory of
+    the renderer's Chromium (its processes' proportional set size added up:
+    shared pages counted once)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS, running_app
+
+    def click(page) -> tuple[float, int]:
+        page.goto(f"{base}/karte?level=gemeinde")
+        page.locator(MAP_DRAWN.format(n=10997)).wait_for(timeout=120_000)
+        button = page.get_by_role("button", name="Bild (PNG)")
+        button.wait_for(timeout=60_000)
+        t0 = time.perf_counter()
+        with page.expect_download(timeout=120_000) as info:
+            button.click()
+        size = Path(info.value.path()).stat().st_size  # waits until the file has arrived
+        return (time.perf_counter() - t0) * 1000, size
+
+    result: dict = {}
+    env_warm = os.environ.pop("DSR_EXPORT_WARM", None)  # the app as deployed: the renderer warms in the background
+    try:
+        with running_app(warehouse, ROOT / "bench" / "out" / "export.log") as (base, proc), sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            first, size = click(page)
+            page.close()
+            timings = []
+            for _ in range(clicks):
+                page = browser.new_page()
+                ms, size = click(page)
+                timings.append(ms)
+                page.close()
+            browser.close()
+            result["gemeinde_png_export_first_ms"] = round(first)
+            result["gemeinde_png_export_ms"] = round(statistics.median(timings))
+            result["gemeinde_png_export_max_ms"] = round(max(timings))
+            result["gemeinde_png_export_bytes"] = size
+            result["gemeinde_png_export_clicks"] = clicks
+            result["export_renderer_pss_mb"] = round(sum(_pss_mb(pid) for pid in _descendants(proc.pid)), 1)
+    finally:
+        if env_warm is not None:
+            os.environ["DSR_EXPORT_WARM"] = env_warm
+    return result
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (the renderer's Chromium and its helpers)."""
+    children: dict[int, list[int]] = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        children.setdefault(int(fields["PPid"]), []).append(int(fields["Pid"]))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _pss_mb(pid: int) -> float:
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:  # the process has ended
+        return 0.0
+    return next((int(line.split()[1]) / 1024 for line in lines if line.startswith("Pss:")), 0.0)
+
+
 def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:  # the process has ended
+        return 0.0
+    for line in lines:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
@@ -434,6 +519,8 @@ def main() -> int:
     parser.add_argument("--only-concurrent", action="store_true", help="measure only the concurrency walk (on DSR_WAREHOUSE)")
     parser.add_argument("--only-rebuild", action="store_true", help=f"measure only `etl build --only {ONLY_SOURCE}` (on a copy of DSR_WAREHOUSE)")
     parser.add_argument("--only-proxy", action="store_true", help="measure only the walk through nginx with 1 and 2 app processes (on DSR_WAREHOUSE)")
+    parser.add_argument("--only-export", action="store_true", help="measure only the Gemeinde map's PNG download in a browser (on DSR_WAREHOUSE)")
+    parser.add_argument("--clicks", type=int, default=5, help="PNG downloads for the export median")
     args = parser.parse_args()
 
     from etl import paths
@@ -442,6 +529,12 @@ def main() -> int:
     if args.only_rebuild:
         results.update(measure_only_rebuild(paths.warehouse_dir(), args.raw))
         print(json.dumps(results, indent=2))
+        return 0
+    if args.only_export:
+        results.update(export_metrics(paths.warehouse_dir(), args.clicks))
+        results["targets_met"] = {k: results[k] <= limit for k, (_, limit) in TARGETS.items() if k in results}
+        print(json.dumps(results, indent=2))
+        _print_table(results, args.table)
         return 0
     if args.only_concurrent or args.only_proxy:
         if args.only_concurrent:
@@ -472,6 +565,8 @@ def main() -> int:
     results.update(filter_changes())
     _log("browser: shapes transfer, first render and memory …")
     results.update(browser_metrics(warehouse, figures, args.loads))
+    _log("browser: the Gemeinde map's PNG download …")
+    results.update(export_metrics(warehouse, args.clicks))
     _log(f"browser: {args.sessions} sessions at once on a cold app, and on a bare Streamlit app …")
     results.update(concurrent_metrics(warehouse, args.sessions))
     _log(f"browser: {args.sessions} sessions at once through nginx, with 1 and with 2 app processes …")

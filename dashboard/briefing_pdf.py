@@ -194,21 +194,7 @@ def _image(pdf: FPDF, png: bytes, title: str, width: float) -> None:
 
 def render_images(figures: dict[str, tuple[object, int, int]], scale: float = 2) -> dict[str, bytes]:
     """PNG bytes of several plotly figures ({name: (figure, width, height)}),
-    rendered in one kaleido session (offline: dashboard.export.configure_kaleido)."""
-    import tempfile
+    drawn by the exports' renderer (``dashboard.export.render``, offline)."""
+    from dashboard.export import render
 
-    import plotly.io as pio
-
-    from dashboard.export import configure_kaleido
-
-    if not figures:
-        return {}
-    configure_kaleido()
-    names = list(figures)
-    with tempfile.TemporaryDirectory(prefix="dsr-briefing-") as tmp:
-        paths = [Path(tmp) / f"{i}.png" for i in range(len(names))]
-        pio.write_images(
-            [figures[n][0] for n in names], paths, format="png", scale=scale,
-            width=[figures[n][1] for n in names], height=[figures[n][2] for n in names],
-        )
-        return {n: p.read_bytes() for n, p in zip(names, paths)}
+    return {name: render(fig, "png", width, height, scale) for name, (fig, width, height) in figures.items()}

@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import fmt
+from etl.mapfiles import MapPaths
 
 # ColorBrewer "Blues" (sequential, colour-blind safe), 3–7 classes; reversed
 # when lower is better so that darker always reads as "better".
@@ -94,12 +95,11 @@ def palette(k: int, reverse: bool = False) -> list[str]:
 
 def choropleth(
     frame: pd.DataFrame,
-    geojson: str | dict,
+    shapes: MapPaths,
     classes: Classes,
     labels: list[str],
     colours: list[str],
     no_data_label: str,
-    hover_template: str,
     title: str,
     source_line: str,
     outlines: pd.DataFrame | None = None,
@@ -107,85 +107,53 @@ def choropleth(
     highlight: tuple[str, str] | None = None,
     height: int = 720,
     lang: str = "de",
+    unit: str = "",
 ) -> go.Figure:
-    """A classed choropleth: one trace per class (a readable legend), one for "no data".
+    """The Karte page's map as a static figure (its PNG, SVG and PDF exports):
+    one filled SVG path per class and one for "no data", drawn from the
+    level's canvas map file (``shapes``, ``etl.mapfiles.svg_paths``; the
+    projection of the map on the page), with a legend of the classes.
 
-    ``frame`` has region_id, value, rank and class (index or NaN); missing
-    values have a ``no_data_text``. ``geojson`` is a URL (served by the app,
-    loaded once by the browser) or a FeatureCollection (for exports); its
-    features carry the region's name as ``properties.n``, so a rerun sends only
-    keys and numbers: the hover template reads ``%{properties.n}``,
-    ``%{customdata[0]}`` (value) and ``%{customdata[1]}`` (rank).
-    ``highlight`` (key, name) outlines one region, named in the legend.
-    ``lang`` sets the number format of the hover labels (``localise``); the
-    class labels arrive formatted.
+    ``frame`` has region_id and class (index or NaN); a region of the map
+    without a row is "no data". ``outlines`` (region_id, …) are outlined in
+    red and named ``outline_name`` in the legend; ``highlight`` (key, name)
+    outlines one region, named in the legend; ``unit`` heads the legend. Eleven paths instead of a
+    plotly trace per region: 11,000 Gemeinden draw in a second. ``lang`` sets
+    the figure's number format (``localise``); the labels arrive formatted.
     """
-    traces = []
+    cls = frame.set_index("region_id")["class"].reindex(list(shapes.paths))
+    layers: list[tuple[str, list[str], dict]] = []  # (legend name, regions, shape style)
     for i in range(classes.k):
-        part = frame[frame["class"] == i]
-        traces.append(_class_trace(part, geojson, colours[i], labels[i], part[["value", "rank"]].to_numpy(), hover_template))
-    missing = frame[frame["class"].isna()]
-    if not missing.empty:
-        traces.append(
-            _class_trace(missing, geojson, NO_DATA_COLOUR, no_data_label, None, "<b>%{properties.n}</b> (%{location})<br>%{text}<extra></extra>", text=missing["no_data_text"])
-        )
+        layers.append((labels[i], cls.index[cls == i].tolist(), dict(fillcolor=colours[i], line=dict(color=OUTLINE, width=0.3))))
+    layers.append((no_data_label, cls.index[cls.isna()].tolist(), dict(fillcolor=NO_DATA_COLOUR, line=dict(color=OUTLINE, width=0.3))))
     if outlines is not None and not outlines.empty:
-        traces.append(
-            dict(
-                type="choropleth",
-                geojson=geojson,
-                locations=outlines["region_id"].tolist(),
-                z=np.zeros(len(outlines)),
-                colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
-                showscale=False,
-                marker=dict(line=dict(color="#cc0000", width=1.6)),
-                name=outline_name,
-                showlegend=True,
-                customdata=outlines[["name", "projects_text"]].to_numpy(),
-                hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
-            )
-        )
+        layers.append((outline_name, outlines["region_id"].tolist(), dict(fillcolor="rgba(0,0,0,0)", line=dict(color="#cc0000", width=1.6))))
     if highlight is not None:
-        traces.append(
-            dict(
-                type="choropleth", geojson=geojson, locations=[highlight[0]], z=[0],
-                colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], showscale=False,
-                marker=dict(line=dict(color=HIGHLIGHT, width=2.5)),
-                name=html_escape(highlight[1]), showlegend=True, hoverinfo="skip",
-            )
-        )
-    # Plain trace dicts without plotly's per-property validation: a map with
-    # 11,000 regions is rebuilt on every rerun, and validating it costs more
-    # than drawing the rest of the page. The attributes are fixed and tested.
-    fig = go.Figure(data=traces, _validate=False)
-    fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator", bgcolor="rgba(0,0,0,0)")
+        layers.append((html_escape(highlight[1]), [highlight[0]], dict(fillcolor="rgba(0,0,0,0)", line=dict(color=HIGHLIGHT, width=2.5))))
+    fig = go.Figure()
+    for name, ids, style in layers:
+        path = "".join(shapes.paths[r] for r in ids if r in shapes.paths)
+        if not path:
+            continue
+        fig.add_shape(type="path", path=path, xref="x", yref="y", fillrule="evenodd", layer="above", **style)
+        filled = style["fillcolor"] != "rgba(0,0,0,0)"
+        # The legend: a square of the class's colour (an empty trace; shapes have no legend symbol of their own).
+        fig.add_trace(go.Scatter(
+            x=[None], y=[None], mode="markers", name=name, showlegend=True, hoverinfo="skip",
+            marker=dict(symbol="square" if filled else "square-open", size=13, color=style["fillcolor"] if filled else style["line"]["color"],
+                        line=dict(color="#969696" if filled else style["line"]["color"], width=0.6 if filled else 2)),
+        ))
+    fig.update_xaxes(range=[0, shapes.width], visible=False, fixedrange=True, constrain="domain")
+    fig.update_yaxes(range=[shapes.height, 0], visible=False, fixedrange=True, constrain="domain", scaleanchor="x", scaleratio=1)
     fig.update_layout(
         height=height,
-        margin=dict(l=0, r=0, t=60, b=60),
-        legend=dict(title_text="", x=0.0, y=1.0, xanchor="left", yanchor="top", bgcolor="rgba(255,255,255,0.85)", itemclick=False, itemdoubleclick=False),
+        margin=dict(l=0, r=0, t=60, b=20),
+        plot_bgcolor="rgba(0,0,0,0)",
+        showlegend=True,
+        legend=dict(title_text=html_escape(unit), x=0.0, y=1.0, xanchor="left", yanchor="top", bgcolor="rgba(255,255,255,0.85)", itemclick=False, itemdoubleclick=False),
         dragmode=False,
     )
     return localise(with_title_and_source(fig, title, source_line), lang)
-
-
-def _class_trace(part, geojson, colour, label, customdata, hover_template, text=None) -> dict:
-    trace = dict(
-        type="choropleth",
-        geojson=geojson,
-        locations=part["region_id"].tolist(),
-        z=np.zeros(len(part)),
-        colorscale=[[0, colour], [1, colour]],
-        showscale=False,
-        marker=dict(line=dict(color=OUTLINE, width=0.3)),
-        name=label,
-        showlegend=True,
-        hovertemplate=hover_template,
-    )
-    if customdata is not None:
-        trace["customdata"] = customdata
-    if text is not None:
-        trace["text"] = text.tolist()
-    return trace
 
 
 def with_title_and_source(fig: go.Figure, title: str, source_line: str) -> go.Figure:
@@ -198,7 +166,9 @@ def with_title_and_source(fig: go.Figure, title: str, source_line: str) -> go.Fi
     text = wrap_text(html_escape(source_line), 150)
     # Below the x axis' tick labels and title where there are axes; the bottom
     # margin grows to hold every line of the source.
-    cartesian = any(getattr(tr, "type", "") in ("bar", "scatter", "scattergl", "box", "histogram") for tr in fig.data)
+    cartesian = fig.layout.xaxis.visible is not False and any(
+        getattr(tr, "type", "") in ("bar", "scatter", "scattergl", "box", "histogram") for tr in fig.data
+    )
     gap = 52 if cartesian else 8
     lines = text.count("<br>") + 1
     needed = gap + 14 * lines + 10

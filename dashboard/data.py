@@ -220,6 +220,23 @@ def latest_level_values(v: str, indicator_id: str, level: str) -> pd.DataFrame:
     )
 
 
+def indicator_observations(v: str, indicator_id: str) -> pd.DataFrame:
+    """Every observation of one indicator at every level, with the region's
+    name and level, ordered by level (Bund to Gemeinde), key and period: the
+    Quellen page's full download (not cached: read when a file is asked for)."""
+    from etl.catalogue.model import LEVELS
+
+    return _wh(v).sql(
+        """
+        SELECT o.indicator_id, o.period, o.region_id, r.name, r.level, o.period_type, o.value, o.flag, o.source_id
+        FROM observations o JOIN regions r USING (region_id)
+        WHERE o.indicator_id = ?
+        ORDER BY list_position(?, r.level), o.region_id, o.period
+        """,
+        [indicator_id, list(LEVELS)],
+    )
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def observations_of(v: str, region_ids: tuple[str, ...], indicator_ids: tuple[str, ...]) -> pd.DataFrame:
     """Every observation of these indicators for these regions."""
@@ -252,6 +269,13 @@ def map_shapes(v: str, level: str) -> tuple[str, list[str]]:
     region ids in the file's order (each rerun sends its values in that order)."""
     ids = json.loads(_map_path(v, level, "map").read_bytes())["ids"]
     return _publish(v, level, "map"), ids
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def map_paths(v: str, level: str) -> mapfiles.MapPaths:
+    """The canvas-map file of one level as SVG paths (``etl.mapfiles.svg_paths``):
+    what the Karte page's PNG/SVG/PDF exports draw."""
+    return mapfiles.svg_paths(json.loads(_map_path(v, level, "map").read_bytes()))
 
 
 def _map_path(v: str, level: str, kind: str) -> Path:

@@ -3,15 +3,23 @@ locally served topojson, so an export works offline like the app.
 
 ``figure_bytes`` is the one export path of every chart's PNG, SVG and PDF
 download: the figure as shown, with the permalink under its source line and
-map shapes inline, at a fixed width. ``describe`` makes the data of every
-CSV/XLSX download say what it is (indicator, unit, period, region, value as
-published, flag and its meaning, source and licence); ``info_rows`` is the
-XLSX's "Info" sheet."""
+map shapes inline, at a fixed width. ``render`` draws any figure through one
+headless Chromium per app process, kept open while the app is used: starting
+Chromium costs 2–10 s, more than drawing most figures, so ``warm`` starts it in
+the background when a page offers an export (``DSR_EXPORT_WARM=0`` leaves that
+to the first export, as the tests do); ``RENDER_IDLE_S`` without use close it.
+``describe`` makes the data of every CSV/XLSX download say what it is
+(indicator, unit, period, region, value as published, flag and its meaning,
+source and licence); ``info_rows`` is the XLSX's "Info" sheet."""
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import os
 import shutil
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,6 +33,9 @@ from dashboard.data import STATIC_DIR
 
 EXPORT_WIDTH = 1200  # pixels (PNG at twice that)
 MIMES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
+RENDER_TABS = 1  # figures drawn at the same time in one app process; more wait (a tab holds ~70 MB)
+RENDER_TIMEOUT_S = 120
+RENDER_IDLE_S = 600  # the renderer closes after this long without a page offering exports or an export
 
 
 @lru_cache(maxsize=1)
@@ -45,20 +56,125 @@ def figure_bytes(fig, kind: str, permalink: str | None = None, geojsons: dict | 
     source line (``charts.with_permalink``); ``geojsons`` replaces shape URLs
     (served by the app, out of kaleido's reach) by the shapes themselves."""
     import plotly.graph_objects as go
-    import plotly.io as pio
 
     from dashboard import charts
 
     if kind not in MIMES:
         raise ValueError(f"unknown export format {kind!r}: expected one of {sorted(MIMES)}")
-    configure_kaleido()
     out = charts.with_permalink(fig, permalink) if permalink else go.Figure(fig)
     if geojsons:
         for trace in out.data:
             if isinstance(getattr(trace, "geojson", None), str) and trace.geojson in geojsons:
                 trace.geojson = geojsons[trace.geojson]
     height = int(out.layout.height or 700) + 30
-    return pio.to_image(out, format=kind, width=EXPORT_WIDTH, height=height, scale=2 if kind == "png" else 1)
+    return render(out, kind, EXPORT_WIDTH, height, scale=2 if kind == "png" else 1)
+
+
+def render(fig, kind: str, width: int, height: int, scale: float = 1) -> bytes:
+    """``fig`` (a Figure or its dict) drawn by the process's headless Chromium
+    as ``kind`` (png, svg, pdf) at ``width`` × ``height`` layout pixels. Any
+    thread may call it; up to ``RENDER_TABS`` figures are drawn at once. A
+    renderer that fails (e.g. its Chromium died) is replaced once."""
+    spec = fig if isinstance(fig, dict) else fig.to_dict()
+    opts = {"format": kind, "width": width, "height": height, "scale": scale}
+    try:
+        return _RENDERER.render(spec, opts)
+    except Exception:  # noqa: BLE001 - a broken browser: start a new one and try once more
+        _RENDERER.close()
+        return _RENDERER.render(spec, opts)
+
+
+def warm() -> None:
+    """Start the renderer in the background (no wait), unless it runs or
+    ``DSR_EXPORT_WARM`` is ``0``."""
+    if os.environ.get("DSR_EXPORT_WARM", "1") == "0":
+        return
+    _RENDERER.used()
+    if not _RENDERER.started:
+        threading.Thread(target=_RENDERER.start_quietly, name="dsr-export-warm", daemon=True).start()
+
+
+class _Renderer:
+    """One kaleido (a headless Chromium with ``RENDER_TABS`` tabs) on an
+    event loop of its own thread, opened at the first figure (or ``warm``),
+    closed after ``RENDER_IDLE_S`` without use and at exit."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._kaleido = None
+        self._warm_failed = False
+        self._last_use = time.monotonic()
+        self._busy = 0
+
+    def used(self) -> None:
+        self._last_use = time.monotonic()
+
+    @property
+    def started(self) -> bool:
+        return self._kaleido is not None or self._lock.locked() or self._warm_failed
+
+    def start_quietly(self) -> None:
+        try:
+            self._open()
+        except Exception:  # noqa: BLE001 - no browser: the first export says why (and no page retries in the background)
+            self._warm_failed = True
+
+    def _open(self):
+        with self._lock:
+            if self._kaleido is None:
+                import kaleido
+
+                configure_kaleido()
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="dsr-export-renderer", daemon=True).start()
+                # mathjax=False: no LaTeX in our figures, and no fetch from a CDN.
+                k = kaleido.Kaleido(n=RENDER_TABS, timeout=RENDER_TIMEOUT_S, mathjax=False)
+                try:
+                    asyncio.run_coroutine_threadsafe(k.open(), loop).result(timeout=RENDER_TIMEOUT_S)
+                except BaseException:
+                    loop.call_soon_threadsafe(loop.stop)
+                    raise
+                self._loop, self._kaleido = loop, k
+                loop.call_soon_threadsafe(self._check_idle, loop)
+            return self._loop, self._kaleido
+
+    def _check_idle(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the renderer's loop: close it once unused for ``RENDER_IDLE_S``, else look again then."""
+        if loop is not self._loop:
+            return  # closed already
+        idle = time.monotonic() - self._last_use
+        if self._busy == 0 and idle >= RENDER_IDLE_S:
+            threading.Thread(target=self.close, name="dsr-export-idle-close", daemon=True).start()
+        else:
+            loop.call_later(max(1.0, RENDER_IDLE_S - idle), self._check_idle, loop)
+
+    def render(self, spec: dict, opts: dict) -> bytes:
+        import plotly.io as pio
+
+        self._busy += 1  # (a count for the idle check only: a race costs at most an early close)
+        try:
+            loop, k = self._open()
+            job = k.calc_fig(spec, opts=opts, topojson=pio.defaults.topojson)
+            return asyncio.run_coroutine_threadsafe(job, loop).result(timeout=RENDER_TIMEOUT_S + 10)
+        finally:
+            self._busy -= 1
+            self.used()
+
+    def close(self) -> None:
+        with self._lock:
+            loop, k, self._loop, self._kaleido = self._loop, self._kaleido, None, None
+        if loop is None:
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(k.close(), loop).result(timeout=20)
+        except Exception:  # noqa: BLE001 - closing a browser that is gone already
+            pass
+        loop.call_soon_threadsafe(loop.stop)
+
+
+_RENDERER = _Renderer()
+atexit.register(_RENDERER.close)
 
 
 # ---------------------------------------------------------------- self-describing downloads
@@ -112,9 +228,13 @@ def describe(
     if period is not None and "period" not in out.columns:
         out["period"] = period
     if "period" in out.columns:
-        out["period"] = [_iso(p) for p in out["period"]]
+        out["period"] = _iso_column(out["period"])
     known = "indicator_id" in out.columns
-    ind = cat.indicators.reindex(out["indicator_id"]) if known else None
+    ind = None
+    if known:  # the catalogue's row of each row's indicator (taken by code: downloads have 200,000 rows)
+        codes, ids = pd.factorize(out["indicator_id"], use_na_sentinel=False)
+        columns = [c for c in ("title_de", "title_en", "unit", "unit_en", "decimals", "source_ids") if c in cat.indicators.columns]
+        ind = cat.indicators[columns].reindex(ids).iloc[codes]
     if known:
         if "indicator" not in out.columns:
             out["indicator"] = (ind["title_en"] if lang == "en" else ind["title_de"]).fillna(ind["title_de"]).to_numpy()
@@ -145,24 +265,37 @@ def describe(
     for column in [c for c in out.columns if c == "flag" or c.startswith("flag_")]:
         if column.endswith("_meaning"):
             continue
-        meaning = out[column].map(lambda f: cat.flags[label].get(f, f) if isinstance(f, str) else None)
+        meanings = cat.flags[label].to_dict()
+        meaning = out[column].astype(object).map(lambda f: meanings.get(f, f) if isinstance(f, str) else None)
         # A value the row lacks without a flag saying why: "keine Daten", as in the chart and the table.
         value = "value" + column[len("flag"):]
         if value in out.columns:
-            missing = (meaning.isna() & out[value].isna()).to_numpy()
-            meaning = pd.Series([fmt.no_data(lang) if m else x for x, m in zip(meaning, missing)], index=out.index, dtype=object)
+            missing = meaning.isna() & out[value].isna()
+            meaning = meaning.astype(object).mask(missing, fmt.no_data(lang))
         out.insert(out.columns.get_loc(column) + 1, f"{column}_meaning", meaning)
     # Source and licence of every row.
-    fallback = [",".join(source_ids)] * len(out) if source_ids else (list(ind["source_ids"].fillna("")) if known else None)
-    ids = list(out["source_id"]) if "source_id" in out.columns else fallback
+    fallback = None
+    if source_ids:
+        fallback = pd.Series(",".join(source_ids), index=out.index, dtype=object)
+    elif known:
+        fallback = pd.Series(ind["source_ids"].fillna("").to_numpy(dtype=object), index=out.index)
+    ids = out["source_id"].astype(object) if "source_id" in out.columns else fallback
     if ids is not None and fallback is not None:  # a region without an observation row: the indicator's sources
-        ids = [s if isinstance(s, str) and s else f for s, f in zip(ids, fallback)]
+        ids = ids.where(ids.notna() & (ids.astype(str) != ""), fallback)
     if ids is not None:
-        described = {s: _source(s, cat) for s in set(ids)}
-        out["source"] = [described[s][0] for s in ids]
-        out["licence"] = [described[s][1] for s in ids]
+        codes, unique = pd.factorize(ids, use_na_sentinel=False)
+        described = [_source(s, cat) for s in unique]
+        out["source"] = np.array([d[0] for d in described], dtype=object)[codes]
+        out["licence"] = np.array([d[1] for d in described], dtype=object)[codes]
     first = [c for c in LEADING if c in out.columns]
     return out[first + [c for c in out.columns if c not in first]].reset_index(drop=True)
+
+
+def _iso_column(values: pd.Series) -> pd.Series | list:
+    """Dates as ISO 8601 text (``2021-06-30``); a date column at once."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.dt.strftime("%Y-%m-%d").astype(object).where(values.notna(), None)
+    return [_iso(p) for p in values]
 
 
 def _iso(value: object) -> object:

@@ -127,6 +127,7 @@ def downloads(
     outside the script run: everything that needs the session (language) is
     taken now.
     """
+    export.warm()  # the exporter's browser starts now, not at the click
     table = _describer(frame, indicator_id, period, decimals, source_ids)
     shown = shown or describe.Shown()
     if decimals is not None and shown.decimals is None:
@@ -225,6 +226,45 @@ def _info(frame: pd.DataFrame, indicator_id: str | None, permalink: str | None, 
     return lambda table: [*export.info_rows(table, language, permalink, line), *about]
 
 
+def full_data_downloads(v: str, key: str) -> None:
+    """Any indicator's whole data, every level and period, as one tidy file in
+    CSV and Parquet (``full_data``), made when a button is clicked."""
+    inds = data.indicators(v)
+    st.subheader(t("full_data_title"))
+    st.markdown(t("full_data_text"))
+    labels = {i: f"{indicator_label(row)} · {i}" for i, row in inds.iterrows()}
+    indicator_id = st.selectbox(t("indicator"), list(labels), format_func=labels.get, key=f"{key}.full")
+    table = _full_data_maker(v, indicator_id)
+    files = [
+        ("csv", lambda: csv_bytes(table()), "text/csv", ":material/table:"),
+        ("parquet", lambda: parquet_bytes(table()), "application/vnd.apache.parquet", ":material/database:"),
+    ]
+    for col, (kind, content, mime, icon) in zip(st.columns(4), files):
+        with col:
+            st.download_button(
+                t(f"download_{kind}"), data=content, file_name=f"dsr_{indicator_id}_all_levels.{kind}", mime=mime,
+                key=f"{key}.full.{kind}", on_click="ignore", icon=icon,
+            )
+
+
+def full_data(v: str, indicator_id: str, language: str) -> pd.DataFrame:
+    """Every observation of one indicator at every level, described
+    (``export.describe``): indicator id and title, unit, period, region key,
+    name and level, value as published, flag and its meaning, source and licence."""
+    return _full_data_maker(v, indicator_id, language)()
+
+
+def _full_data_maker(v: str, indicator_id: str, language: str | None = None):
+    cat, language = catalogue(v), language or lang()  # taken now: the file is made outside the script run
+    return lambda: export.describe(data.indicator_observations(v, indicator_id), cat, language)
+
+
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     return _neutralise(frame).to_csv(index=False).encode("utf-8-sig")
 
@@ -244,7 +284,13 @@ def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(lambda v: f"'{v}" if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v)
+            if out[col].dtype == object:
+                formula = out[col].map(lambda v: isinstance(v, str) and v[:1] in ("=", "+", "-", "@")).astype(bool)
+            else:  # a string column: tested at once (a download may have 200,000 rows)
+                formula = out[col].str.match(r"[=+\-@]").fillna(False).astype(bool)
+            if formula.any():
+                cells = out[col].astype(object)
+                out[col] = cells.mask(formula, "'" + cells[formula].astype(str))
     return out
 
 

@@ -10,7 +10,10 @@ and the browser fetches each once:
   region ids in the file's order (each rerun sends values in that order);
 - ``<level>.geo.json``: a GeoJSON FeatureCollection (id = region_id,
   ``properties.n`` = name, coordinates rounded to 1e-3°), for the plotly maps
-  of the other pages and for every exported map.
+  of the other pages and their exports.
+
+The Karte page's exports draw the canvas file too (``svg_paths``): one SVG path
+per class instead of a plotly trace per region.
 
 Neighbours share their border vertices in the map layer (a coverage); the same
 coordinates round to the same units, so shared borders stay shared.
@@ -19,6 +22,7 @@ coordinates round to the same units, so shared borders stay shared.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -62,6 +66,30 @@ def canvas_file(shapes, names: pd.Series) -> dict:
         "quantum_m": QUANTUM_M,
         "shapes": out,
     }
+
+
+@dataclass(frozen=True)
+class MapPaths:
+    """The shapes of a canvas map file as SVG paths: ``paths`` by region id,
+    in the file's units (``width`` × ``height``, y downwards)."""
+
+    paths: dict[str, str]
+    width: int
+    height: int
+
+
+def svg_paths(canvas: dict) -> MapPaths:
+    """Each region's rings of a canvas map file (``canvas_file``) as one SVG
+    path of absolute moves and lines (``M x,y L x,y … Z`` per ring), to be
+    filled with the even-odd rule (holes stay holes)."""
+    paths = {}
+    for rid, rings in zip(canvas["ids"], canvas["shapes"]):
+        parts = []
+        for ring in rings:
+            xy = np.cumsum(np.asarray(ring, dtype=np.int64).reshape(-1, 2), axis=0)
+            parts.append("M" + "L".join(f"{x},{y}" for x, y in xy.tolist()) + "Z")
+        paths[rid] = "".join(parts)
+    return MapPaths(paths, int(canvas["width"]), int(canvas["height"]))
 
 
 def geojson(shapes, names: pd.Series) -> dict:

@@ -20,6 +20,15 @@ FIXTURES = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _no_export_warm():
+    """Pages do not start the exporter's browser in the background (each test
+    process would run one); an export test starts it when it exports."""
+    import os
+
+    os.environ.setdefault("DSR_EXPORT_WARM", "0")
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _session_registry_store(tmp_path_factory):
     """No test reads or writes the developer's kept registries (data/registries/)."""
     import os

@@ -159,7 +159,7 @@ def test_sources_page_lists_every_source_with_licence_and_quarantine(app, wareho
     summary = next(d.value for d in at.dataframe if "Grund" in d.value.columns)
     total = warehouse.sql("SELECT count(*) AS n FROM quarantine")["n"].iloc[0]
     assert summary["Zeilen"].sum() == total
-    box = at.selectbox[0]
+    box = at.selectbox(key="quellen.src")
     box.set_value("vgrdl_kreise").run()
     assert not at.exception and "src" in at.query_params
     shown = next(d.value for d in at.dataframe if "source_id" in d.value.columns)

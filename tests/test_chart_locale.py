@@ -23,6 +23,7 @@ import plotly.io as pio
 import pytest
 
 from dashboard import charts, charts_compare, charts_projects, charts_steckbrief, fmt
+from etl import mapfiles
 
 LANGS = ("de", "en")
 # As long as the real ones: several sources with their reference dates and licences.
@@ -99,18 +100,13 @@ def treemap_fig(lang: str):
 
 
 def map_fig(lang: str, label: str = "Flensburg"):
-    square = lambda x: [[[x, 54.0], [x, 54.5], [x + 0.5, 54.5], [x + 0.5, 54.0], [x, 54.0]]]  # noqa: E731 (clockwise, as d3-geo wants)
-    geojson = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": rid, "properties": {"n": name}, "geometry": {"type": "Polygon", "coordinates": square(x)}}
-        for rid, name, x in (("01001", label, 9.0), ("01002", "Kiel", 9.6), ("01003", "Lübeck", 10.2))
-    ]}
+    """Three squares; ``label`` names the region outlined (a legend entry)."""
+    shapes = mapfiles.MapPaths({rid: f"M{x},0L{x + 50},0L{x + 50},50L{x},50Z" for rid, x in (("01001", 0), ("01002", 60), ("01003", 120))}, 170, 50)
     frame = pd.DataFrame({"region_id": ["01001", "01002", "01003"], "value": [35_000.0, 1_250.5, np.nan], "rank": [1.0, 2.0, np.nan]})
     classes = charts.classify(frame["value"], "equal", 2)
     frame["class"] = classes.assign(frame["value"])
-    frame["no_data_text"] = fmt.no_data(lang)
     labels = charts.class_labels(classes, lambda x: fmt.number(x, 1, lang))
-    hover = f"%{{customdata[0]:{fmt.d3_number(1)}}} Einwohner"
-    return charts.choropleth(frame, geojson, classes, labels, charts.palette(2), fmt.no_data(lang), hover, "Einwohner, Kreise, 2023", SOURCE, lang=lang)
+    return charts.choropleth(frame, shapes, classes, labels, charts.palette(2), fmt.no_data(lang), "Einwohner, Kreise, 2023", SOURCE, highlight=("01001", label), lang=lang, unit="Personen")
 
 
 FIGURES = {"steckbrief": steckbrief_fig, "trends": trends_fig, "vergleich": vergleich_fig, "sektoren": sektoren_fig, "map": map_fig}
@@ -183,11 +179,12 @@ def test_sektoren_bars_and_treemap_numbers():
     assert "%{text}" in treemap_fig("de").data[0].texttemplate
 
 
-def test_map_hover_and_legend():
+def test_map_legend():
     de = map_fig("de")
     assert de.layout.separators == ",."
     assert de.data[0].name.startswith("1.250,5") and map_fig("en").data[0].name.startswith("1,250.5")
-    assert de.data[0].hovertemplate.startswith("%{customdata[0]:,.1f}")
+    assert [tr.name for tr in de.data][-2:] == ["keine Daten", "Flensburg"] and map_fig("en").data[-2].name == "no data"
+    assert de.layout.legend.title.text == "Personen"  # the unit heads the legend
 
 
 # ---------------------------------------------------------------- exports

@@ -219,3 +219,82 @@ def test_a_comparison_download_says_no_data_where_a_region_has_none(open_app, do
     assert data.loc[3154027 if 3154027 in data.index else "03154027", "flag_b_meaning"] == "keine Daten"
     info = dict(zip(book["Info"].iloc[:, 0], book["Info"].iloc[:, 1]))
     assert "Keine Daten: Söllingen." in info["Beschreibung"]
+
+
+# ---------------------------------------------------------------- Quellen: an indicator's whole data
+
+FULL_COLUMNS = [
+    "indicator_id", "indicator", "unit", "period", "region_id", "name", "level", "period_type",
+    "value", "flag", "flag_meaning", "source_id", "source", "licence",
+]
+
+
+@pytest.mark.parametrize(("indicator_id", "lang"), [("cars_bev", "de"), ("gdp_change_pct", "en"), ("area_km2", "de")])
+def test_quellen_gives_an_indicators_whole_data_as_csv_and_parquet(open_app, warehouse, monkeypatch, indicator_id, lang):
+    """Every level and period of one indicator in one tidy file, made on click;
+    both formats read back with the same rows, values as published (integers
+    as integers), flags with their meaning, source and licence; the CSV follows
+    the downloads' one rule (``ui.csv_bytes``: UTF-8 with BOM, comma, decimal
+    point) with the texts in the session's language."""
+    import pyarrow.parquet as pq
+    import streamlit
+
+    from dashboard import data
+
+    files: dict = {}
+    original = streamlit.download_button
+
+    def capture(label, data=None, file_name=None, *args, **kwargs):
+        files[file_name] = data
+        return original(label, data, file_name, *args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "download_button", capture)
+    reads = []
+    read = data.indicator_observations
+    monkeypatch.setattr(data, "indicator_observations", lambda *a: reads.append(a) or read(*a))
+    at = open_app("views/quellen.py", lang=lang)
+    at.session_state["quellen.full"] = indicator_id  # (set_value formats the options outside the session's language)
+    at.run()
+    assert not at.exception, at.exception
+    csv_file, parquet_file = files[f"dsr_{indicator_id}_all_levels.csv"], files[f"dsr_{indicator_id}_all_levels.parquet"]
+    assert callable(csv_file) and callable(parquet_file) and reads == []  # nothing read before a click
+
+    csv = csv_file()
+    assert csv.startswith(b"\xef\xbb\xbf")  # Excel reads the umlauts
+    back = pd.read_csv(io.BytesIO(csv), encoding="utf-8-sig", dtype={"region_id": str}, dtype_backend="numpy_nullable")
+    table = pq.read_table(io.BytesIO(parquet_file()))
+    parquet = table.to_pandas()
+    assert list(back.columns) == FULL_COLUMNS and table.column_names == FULL_COLUMNS
+
+    expected = warehouse.sql(
+        "SELECT o.region_id, r.level, o.value, o.flag, o.source_id FROM observations o JOIN regions r USING (region_id) WHERE indicator_id = ?",
+        [indicator_id],
+    )
+    assert len(back) == len(parquet) == len(expected)
+    assert set(back["level"]) == set(expected["level"]) and len(set(back["level"])) >= 3
+    ind = warehouse.table("indicators").set_index("indicator_id").loc[indicator_id]
+    assert set(back["indicator"]) == {ind["title_en"] if lang == "en" else ind["title_de"]}
+    assert set(back["unit"]) == {ind["unit_en"] if lang == "en" else ind["unit"]}
+    # Keys stay zero-padded text; both formats hold the same values.
+    assert str(table.schema.field("region_id").type) in ("string", "large_string")
+    assert back["region_id"].str.len().isin([2, 3, 5, 8, 9]).all() and (back["region_id"].str[0] == "0").any()
+    assert back["region_id"].tolist() == parquet["region_id"].tolist() and back["period"].tolist() == parquet["period"].tolist()
+    assert back["value"].astype("Float64").equals(parquet["value"].astype("Float64"))
+    decimals = int(ind["decimals"])
+    values = parquet["value"].dropna().astype(float)
+    assert (values.round(decimals) == values).all()
+    if decimals == 0:  # whole numbers are integers, in the CSV's text too
+        assert str(table.schema.field("value").type) == "int64"
+        assert pd.api.types.is_integer_dtype(back["value"]) and not re.search(rb",\d+\.0,", csv)
+    else:  # a decimal point in both languages (the downloads' one rule), so the values read back as numbers
+        assert pd.api.types.is_float_dtype(back["value"]) and re.search(rb",-?\d+\.\d+,", csv)
+    # Flags with their meaning in the session's language; source and licence of each row.
+    flags = warehouse.table("flags").set_index("flag")
+    flagged = back[back["flag"].notna()]
+    if not flagged.empty:
+        label = flags["label_en" if lang == "en" else "label_de"]
+        assert flagged["flag_meaning"].tolist() == flagged["flag"].map(label).tolist()
+    sources = warehouse.table("sources").set_index("source_id")
+    assert (back["source"] == back["source_id"].map(sources["attribution"])).all()
+    assert (back["licence"] == back["source_id"].map(sources["licence"])).all()
+    assert len(reads) == 2  # read once per file asked for

@@ -77,6 +77,19 @@ def test_a_file_in_degrees_is_projected_to_laea(shapes):
     assert set(decode(out["shapes"][0])[0]) == {(0, 40), (10, 40), (10, 30), (0, 30)}
 
 
+def test_the_exports_read_the_file_as_svg_paths(shapes):
+    """The Karte page's exports draw the same file: each region's rings as
+    absolute SVG moves and lines, the hole of C as a ring of its own."""
+    out = mapfiles.svg_paths(mapfiles.canvas_file(shapes, pd.Series(dtype=str)))
+    assert (out.width, out.height) == (30, 40)
+    a = out.paths["01001"]
+    assert a[0] == "M" and a[-1] == "Z" and set(a[1:-1].split("L")) == {"0,40", "0,30", "10,30", "10,40"}
+    c, d = out.paths["01003"], out.paths["01004"]
+    assert c.count("M") == 3 and c.count("Z") == 3 and d.count("M") == 1
+    hole = c.split("Z")[1][1:]  # the second ring of C is the enclave D
+    assert set(hole.split("L")) == set(d[1:-1].split("L"))
+
+
 def _frame():
     return pd.DataFrame(
         {
@@ -138,7 +151,13 @@ def test_the_exported_map_outlines_the_chosen_region_too():
 
     frame = _frame().assign(value=[75.3, 50.0, math.nan])
     classes = charts.classify(frame["value"], "equal", 2)
-    geojson = {"type": "FeatureCollection", "features": []}
-    fig = charts.choropleth(frame, geojson, classes, ["a", "b"], ["#eff3ff", "#084594"], "keine Daten", "", "T", "Quelle: X", highlight=("01003", "Cach & Co"))
-    (trace,) = [tr for tr in fig.data if tr.name == "Cach &amp; Co"]
-    assert list(trace.locations) == ["01003"] and trace.marker.line.color == charts.HIGHLIGHT
+    squares = mapfiles.MapPaths({rid: f"M{x},0L{x + 9},0L{x + 9},9L{x},9Z" for rid, x in (("01001", 0), ("01002", 10), ("01003", 20))}, 30, 10)
+    fig = charts.choropleth(frame, squares, classes, ["a", "b"], ["#eff3ff", "#084594"], "keine Daten", "T", "Quelle: X", highlight=("01003", "Cach & Co"))
+    assert [tr.name for tr in fig.data] == ["a", "b", "keine Daten", "Cach &amp; Co"]
+    outline = fig.layout.shapes[-1]
+    assert outline.path == squares.paths["01003"] and outline.line.color == charts.HIGHLIGHT
+    # Every class is one path of its regions, filled with its colour; 01002 has no value.
+    assert [(s.path, s.fillcolor) for s in fig.layout.shapes[:3]] == [
+        (squares.paths["01001"], "#eff3ff"), (squares.paths["01003"], "#084594"), (squares.paths["01002"], charts.NO_DATA_COLOUR)
+    ]
+    assert all(s.fillrule == "evenodd" for s in fig.layout.shapes)

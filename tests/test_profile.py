@@ -458,7 +458,7 @@ def test_real_briefing_names_every_source(real):
 
 
 def test_real_charts_render_to_png(real):
-    """The kaleido path of the PDF (offline, one session for both images)."""
+    """The kaleido path of the PDF (offline, the exports' one renderer for both images)."""
     warehouse, regions, inds, build = real
     from dashboard import charts_steckbrief
 

@@ -9,8 +9,8 @@ same map on a canvas with a few hundred lines of JavaScript (``mapview.js``):
   grid, delta-encoded) and fetched once by the browser;
 - every rerun sends only class, value and rank per region, in the file's order.
 
-Exports (PNG, SVG, PDF) still come from the plotly figure of ``charts.choropleth``
-rendered by kaleido on the server, so an exported map looks like before.
+Exports (PNG, SVG, PDF) are the plotly figure of ``charts.choropleth``, drawn
+from the same file (one SVG path per class) by kaleido on the server.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, data, describe, fmt, map_ui, mapview, projects_overlay, state, ui
-from dashboard.fmt import d3_number, locale_tag
+from dashboard.fmt import locale_tag
 from dashboard.i18n import fmt_number, lang, pick, t
 from dashboard.state import Param
 
@@ -106,14 +106,12 @@ shown_map = mapview.payload(
 
 def export_figure():
     """The same map as a plotly figure, for the PNG, SVG and PDF downloads."""
-    unit_html = unit.replace("&", "&amp;").replace("<", "&lt;")
-    hover = f"<b>%{{properties.n}}</b> (%{{location}})<br>%{{customdata[0]:{d3_number(decimals)}}} {unit_html}<br>{t('rank')} %{{customdata[1]:{d3_number(0)}}} / {fmt_number(n_ranked, 0)}<extra></extra>"
-    fig = charts.choropleth(
-        frame, data.shapes_geojson(v, level), classes, class_labels, colours, t("no_data"), hover, title, line,
+    return charts.choropleth(
+        frame, data.map_paths(v, level), classes, class_labels, colours, t("no_data"), title, line,
         outlines=outlines, outline_name=t("projects_on_map"),
-        highlight=(selected, str(data.regions(v)["name"].get(selected, selected))) if selected else None, lang=lang(),
+        highlight=(selected, str(data.regions(v)["name"].get(selected, selected))) if selected else None, lang=lang(), unit=unit,
     )
-    return fig
+
 
 ui.flag_note(v, frame["flag"])  # what changes the meaning of the numbers, said above the map
 

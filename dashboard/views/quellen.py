@@ -89,6 +89,7 @@ with tab_ind:
         pd.DataFrame({"flag": fl["flag"], t("definition"): [pick(a, b) for a, b in zip(fl["label_de"], fl["label_en"])]}),
         hide_index=True, width="stretch",
     )
+    ui.full_data_downloads(v, PAGE)
 
 with tab_q:
     # The build counted the quarantine by source and reason (manifest): nothing recomputed per rerun.
@@ -104,7 +105,8 @@ with tab_q:
         st.dataframe(summary, hide_index=True, width="stretch")
         options = ["", *sorted(by_source)]
         state.choose(PAGE, P_SRC, options)
-        src = st.selectbox(t("q_filter"), options, format_func=lambda s: s or t("all"), key=state.key(PAGE, P_SRC))
+        names = {s: s or t("all") for s in options}  # taken now: AppTest formats values outside the session
+        src = st.selectbox(t("q_filter"), options, format_func=names.get, key=state.key(PAGE, P_SRC))
         st.dataframe(data.quarantine(v, src or None, limit=QUARANTINE_SHOWN), hide_index=True, width="stretch", height=360)
         st.caption(t("q_shown", n=fmt_number(QUARANTINE_SHOWN, 0)))
         st.download_button(
