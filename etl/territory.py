@@ -388,6 +388,107 @@ def combine_city_districts(rows: pd.DataFrame, inside: pd.DataFrame, districts: 
     return converted, reasons, int(len(rows) - len(reasons))
 
 
+# A rule-none indicator whose parts can still be combined exactly, by the denominator the same
+# file publishes for each part: a density is population over area, so the density of a merged
+# unit is the mean of its parts' densities weighted by their areas (the Gemeindeverzeichnis gives
+# both for every Gemeinde).
+DENOMINATOR = {"population_density": "area_km2"}
+# What a rule-none indicator would need to be weighted, and that no file of the kit publishes: the
+# quarantine's reason names it.
+MISSING_BASE = {
+    "bb_biz": "the number of business sites of each part",
+    "bb_bizpark": "the number of business sites in commercial zones of each part (gemeinde_gewerbe_gwg_2019_mitte.csv gives counts whose meaning is not documented and which cannot be business sites: Hamburg 57,700,054)",
+    "bb_school": "the number of schools of each part",
+    "bb_mob": "the area of each area type in each part",
+}
+EQUAL_TOLERANCE = 1e-9
+
+
+def _denominators(rows: pd.DataFrame, crosswalk_keys: set[str]) -> dict[tuple[str, str, object, str], float]:
+    """(denominator indicator, key, period, file) → value, for the keys of the crosswalk."""
+    wanted = rows[rows["indicator_id"].astype(str).isin(set(DENOMINATOR.values())) & rows["value"].notna() & rows["region_id"].astype(str).isin(crosswalk_keys)]
+    return {
+        (str(i), str(r), p, str(f)): float(v)
+        for i, r, p, f, v in zip(wanted["indicator_id"], wanted["region_id"], wanted["period"], wanted["source_file"], wanted["value"])
+    }
+
+
+def _rule_none_weights(indicator: str, values: dict[str, float], need: dict, where: tuple[str, object], denominators: dict, label: str) -> tuple[dict[str, float] | None, str, str | None]:
+    """How the parts of a rule-none indicator combine into one value, where the kit allows it exactly.
+
+    ``values``: part key → its value (every part of the 2021 unit, all covered). Returns (weight per
+    part, kind for the notes, None) or (None, kind, the reason no value is made):
+
+    - the same file publishes the indicator's denominator for every part (``DENOMINATOR``): the mean
+      weighted by it (``share`` × denominator, for a split unit) is the unit's own ratio;
+    - every part has the same value: any weighted mean is that value, whatever the weights;
+    - otherwise no value: the weights are published nowhere in the kit (``MISSING_BASE`` says which).
+    """
+    file, period = where
+    base = DENOMINATOR.get(indicator)
+    if base is not None:
+        found = {k: denominators.get((base, k, period, file)) for k in values}
+        if all(v is not None and v > 0 for v in found.values()):
+            return {k: need[k][0] * found[k] for k in values}, "rule_none_weighted_by_denominator", None
+    low, high = min(values.values()), max(values.values())
+    if high - low <= EQUAL_TOLERANCE:
+        return {k: 1.0 for k in values}, "rule_none_equal_parts", None
+    lacking = next((text for prefix, text in MISSING_BASE.items() if indicator.startswith(prefix + "_")), None)
+    if base is not None:
+        lacking = f"{base} for every part in the same file"
+    reason = (
+        f"indicator {indicator} has aggregation rule none: its {len(values)} parts differ here ({low:g} to {high:g}) and their weights "
+        f"({lacking or 'a base of the indicator'}) are published nowhere in the kit: not converted to {label}"
+    )
+    return None, "rule_none", reason
+
+
+def _carry_markers(rows: pd.DataFrame, inside: pd.DataFrame, cw: pd.DataFrame, statuses: dict, handled: set) -> tuple[pd.DataFrame, list, list]:
+    """Historic rows without a value (a publisher's marker) → one marker row of their 2021 unit.
+
+    Only where every part of the unit in one status is in the same file under the same marker (the
+    kept key's own row included, in a file of the status before the merger), the unit has no row
+    in another file for that period, and no part has a value (``handled``: the groups of valued
+    parts). Only units that an old key went to whole (no split Kreis). Returns (the unit rows,
+    value empty, flag the marker, ``column`` naming every part; the historic rows they replace; the
+    kept-key rows they replace).
+    """
+    if rows.empty:
+        return rows.iloc[0:0], [], []
+    whole = cw.groupby("old_key")["new_key"].nunique()
+    to = dict(cw.loc[cw["old_key"].isin(whole[whole == 1].index), ["old_key", "new_key"]].itertuples(index=False, name=None))
+    target = rows["region_id"].astype(str).map(to)
+    rows, target = rows[target.notna()], target[target.notna()]
+    at = inside[inside["region_id"].astype(str).isin(set(target))]
+    own: dict[tuple, list] = {}
+    for idx, i, r, p, f, v, fl in zip(at.index, at["indicator_id"], at["region_id"], at["period"], at["source_file"], at["value"], at["flag"]):
+        own.setdefault((str(i), str(r), p), []).append((idx, str(f), v, fl))
+    made, consumed, kept_rows = [], [], []
+    for (indicator, new_key, period, file), g in rows.groupby([rows["indicator_id"].astype(str), target, "period", rows["source_file"].astype(str)], sort=False, observed=True):
+        theirs = own.get((indicator, new_key, period), [])
+        flags = set(g["flag"])
+        if (indicator, new_key, period) in handled or len(flags) != 1 or len(theirs) > 1 or any(f != file for _, f, _, _ in theirs):
+            continue
+        have = set(g["region_id"].astype(str))
+        if len(have) != len(g):
+            continue
+        if theirs:
+            _, _, value, flag = theirs[0]
+            if pd.notna(value) or flag not in flags:
+                continue
+            have.add(new_key)
+        if not any(have == set(need) for _, need in statuses.get(new_key, [])):
+            continue
+        out = g.iloc[[0]].copy()
+        out["region_id"] = pd.array([new_key], dtype=rows["region_id"].dtype)
+        out["line"], out["raw"] = None, None
+        out["column"] = f"{g['column'].iloc[0]} of {' + '.join(sorted(have))} (territorial_changes: no part has a value)"
+        made.append(out)
+        consumed.extend(g.index)
+        kept_rows.extend(idx for idx, *_ in theirs)
+    return (pd.concat(made) if made else rows.iloc[0:0]), consumed, kept_rows
+
+
 def _describe(crosswalk: pd.DataFrame) -> pd.Series:
     """Per historic key: its name and when it was valid, for the quarantine's reasons."""
     rows = crosswalk.sort_values("status_date").drop_duplicates("old_key", keep="last").set_index("old_key")
@@ -482,8 +583,12 @@ def harmonise(
         for idx, i, r, p, f in zip(have_value.index, have_value["indicator_id"], have_value["region_id"], have_value["period"], have_value["source_file"])
     }
 
+    # Denominators published beside a rule-none indicator (the area of each part for its density).
+    denominators = _denominators(pd.concat([valued, inside]), crosswalk_keys=set(cw["old_key"]) | set(cw["new_key"]))
+
     old_col = parts["old_key"].to_numpy()
     row_col = parts["_row"].to_numpy()
+    parts_value = parts["value"].to_numpy(dtype=float)
     file_col = parts["source_file"].astype(str).to_numpy()
     flag_col = parts["flag"].to_numpy()
     failed: dict[int, str] = {}
@@ -493,7 +598,7 @@ def harmonise(
     targets: list[tuple[str, str, object, str]] = []
     kept_parts: list[tuple[object, str]] = []  # (index in inside, 2021 key): kept-key rows used as a part
     kept_failed: dict[object, str] = {}  # kept-key rows of an old-status file whose 2021 unit gets no value
-    counts = {"converted_values": 0, "converted_one_to_one": 0, "superseded": 0, "kept_key_parts": 0, "kept_key_no_value": 0, "partial_coverage": 0, "rule_none": 0, "split_count": 0, "no_weight": 0, "flagged_parts": 0, "several_files": 0, "mixed_status": 0}
+    counts = {"converted_values": 0, "converted_one_to_one": 0, "superseded": 0, "kept_key_parts": 0, "kept_key_no_value": 0, "partial_coverage": 0, "rule_none": 0, "split_count": 0, "no_weight": 0, "flagged_parts": 0, "several_files": 0, "mixed_status": 0, "rule_none_equal_parts": 0, "rule_none_weighted_by_denominator": 0}
     groups = parts.groupby(["indicator_id", "new_key", "period"], sort=False, observed=True).indices
     for (indicator, new_key, period), pos in groups.items():
         indicator = str(indicator)
@@ -523,9 +628,8 @@ def harmonise(
             superseded.extend((row, new_key, kept_file, kept_value) for row in row_col[pos])
             counts["superseded"] += len(pos)
             continue
-        if rule == "none" and not one_to_one:
-            reason, kind = f"indicator {indicator} has aggregation rule none (no published weights to combine {len(need) or len(have)} parts): not converted to {label}", "rule_none"
-        elif best is None:
+        weigh = None  # rule none: how its parts are combined, where the kit allows it (``_rule_none_weights``)
+        if best is None:
             reason, kind = f"the parts of {label} here belong to no single territorial status of the crosswalk: not combined", "mixed_status"
         elif missing:
             lacking = ", ".join(f"{k} {old_names.get(k, names.get(k, ''))}".strip() for k in missing)
@@ -538,6 +642,9 @@ def harmonise(
         elif rule == "sum" and any(sh < 1 for sh, _ in need.values()):
             split = ", ".join(f"{k} {old_names[k]}" for k, (sh, _) in need.items() if sh < 1)
             reason, kind = f"{split} was split across several 2021 Kreise: a count cannot be divided, no value made for {label}", "split_count"
+        elif rule == "none" and not one_to_one:
+            values = {old_col[p]: parts_value[p] for p in pos} | ({new_key: float(inside.at[kept, "value"])} if kept is not None else {})
+            weigh, kind, reason = _rule_none_weights(indicator, values, need, (next(iter(files)), period), denominators, label)
         elif rule != "sum" and len(need) > 1 and any(pd.isna(pop) for _, pop in need.values()):
             reason, kind = f"no population weight declared for a part of {label}: no weighted mean", "no_weight"
         if reason is not None:
@@ -556,12 +663,14 @@ def harmonise(
         for p in pos:
             share, pop = need[old_col[p]]
             # One part (a new key only): its value, whatever its weight.
-            chosen.append((p, new_key, share * float(pop) if rule != "sum" and len(need) > 1 else 1.0))
+            chosen.append((p, new_key, weigh[old_col[p]] if weigh else share * float(pop) if rule != "sum" and len(need) > 1 else 1.0))
         if kept is not None:
             share, pop = need[new_key]
-            chosen.append((len(parts) + len(kept_parts), new_key, share * float(pop) if rule != "sum" else 1.0))
+            chosen.append((len(parts) + len(kept_parts), new_key, weigh[new_key] if weigh else share * float(pop) if rule != "sum" else 1.0))
             kept_parts.append((kept, new_key))
             counts["kept_key_parts"] += 1
+        if weigh:
+            counts[kind] += 1
         succeeded.update(row_col[pos])
         counts["converted_values"] += 1
         counts["converted_one_to_one"] += int(one_to_one)
@@ -582,9 +691,10 @@ def harmonise(
         picked["_weight"] = take["weight"].to_numpy()
         frames = []
         for indicator, rows in picked.groupby("indicator_id", sort=False, observed=True):
-            # Rule none reaches here only through a pure renumbering: one part, its value unchanged.
+            # Rule none reaches here through a pure renumbering (one part, weight 1: its value unchanged)
+            # or with the weights of ``_rule_none_weights`` (equal parts, or a denominator of the same file).
             rule = INDICATORS_BY_ID[str(indicator)].aggregation
-            rule = "sum" if rule == "none" else rule
+            rule = "mean_population" if rule == "none" else rule
             values = aggregate(rows[["indicator_id", "region_id", "period", "value"]], None, weights=rows["_weight"], rule=rule, parents=rows["_target"])
             # Provenance of each made value: the first part's row, its column and every part's key.
             first = rows.drop_duplicates(["_target", "period"]).set_index(["_target", "period"])
@@ -600,6 +710,12 @@ def harmonise(
             out["column"] = [f"{c} of {text[i]} (territorial_changes)" for c, i in zip(first["column"], index)]
             frames.append(out)
         converted = pd.concat(frames)
+    # Markers: where no part of a 2021 unit has a value in a file, the unit has none either, under the
+    # same marker (e.g. every part ``not_reported``): one row for the unit instead of its parts'.
+    marks, marked, marked_kept = _carry_markers(declared[empty], inside, cw, statuses, {(str(i), str(k), p) for i, k, p in groups})
+    if len(marks):
+        converted = pd.concat([converted, marks])
+    counts["markers_carried"] = len(marks)
     # A historic row leaves the quarantine only when every conversion it takes part in succeeded.
     if failed:
         rows = list(failed)
@@ -607,6 +723,7 @@ def harmonise(
     if kept_failed:
         reasons = pd.concat([reasons, pd.Series(kept_failed, dtype=object)])
     consumed = [r for r in succeeded if r not in failed]
+    counts["rows_marker_carried"] = len(marked)
     counts["rows_converted"] = len(consumed) + notes.get("rows_city_districts_summed", 0)
     converted = pd.concat([converted, from_districts]) if len(from_districts) else converted
     counts["published_empty_cells_replaced"] = len(targets)
@@ -616,7 +733,7 @@ def harmonise(
     superseded_rows = outside.loc[dropped["_row"].to_numpy()].assign(
         superseded_by=dropped["superseded_by"].to_numpy(), kept_file=dropped["kept_file"].to_numpy(), kept_value=dropped["kept_value"].to_numpy(), role="superseded"
     )
-    reasons = reasons.drop(index=[*consumed, *superseded_rows.index])
+    reasons = reasons.drop(index=[*consumed, *marked, *superseded_rows.index])
     if kept_parts:
         # The kept key's published rows that became a part: recorded with the value that replaced them.
         made = dict(zip(zip(converted["indicator_id"].astype(str), converted["region_id"].astype(str), converted["period"]), converted["value"]))
@@ -627,5 +744,5 @@ def harmonise(
         )])
     # Rows published for a 2021 key that leave the observations: empty cells replaced by a converted
     # value, and kept-key rows of a file in the status before a merger (a part, converted or not).
-    replaced = pd.Index([*targets, *(k for k, _ in kept_parts), *kept_failed])
+    replaced = pd.Index([*targets, *(k for k, _ in kept_parts), *kept_failed, *marked_kept])
     return converted, reasons, replaced, notes, superseded_rows
