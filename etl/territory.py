@@ -115,8 +115,6 @@ def read_crosswalk(path: Path = paths.TERRITORIAL_CHANGES_FILE) -> pd.DataFrame:
                     raise InputError(file, f"{rec[col]!r} is not a 5-digit Kreis or 8-digit Gemeinde key (write the leading zero)", line=line, column=col)
             if len(rec["old_key"]) != len(rec["new_key"]):
                 raise InputError(file, "old and new key are of different levels", line=line, column="new_key")
-            if rec["old_key"] == rec["new_key"]:
-                raise InputError(file, "old and new key are the same", line=line, column="new_key")
             rec["event_date"] = _date(rec["event_date"], file, line, "event_date")
             try:
                 share = float(rec["share"])
@@ -139,6 +137,13 @@ def read_crosswalk(path: Path = paths.TERRITORIAL_CHANGES_FILE) -> pd.DataFrame:
             rec["line"] = line
             records.append(rec)
     frame = pd.DataFrame(records, columns=[*COLUMNS, "line"])
+    # A key kept by the unit that absorbed another is declared as a part of itself (its territory
+    # before the event), only beside the row of what it absorbed on that day.
+    same = frame["old_key"] == frame["new_key"]
+    absorbing = set(zip(frame.loc[~same, "new_key"], frame.loc[~same, "event_date"]))
+    alone = frame[same & ~pd.Series([k in absorbing for k in zip(frame["new_key"], frame["event_date"])], index=frame.index)]
+    if len(alone):
+        raise InputError(file, "old and new key are the same, and no other unit goes into it on that day (only a key kept by a merger is its own part)", line=int(alone["line"].iloc[0]), column="new_key")
     dup = frame.duplicated(["old_key", "new_key"], keep=False)
     if dup.any():
         first = frame[dup].iloc[0]
@@ -162,7 +167,7 @@ def check_crosswalk(crosswalk: pd.DataFrame, regions: pd.DataFrame) -> None:
     units = regions[regions["level"].isin(["kreis", "gemeinde"])].set_index("region_id")["name"]
     file = crosswalk.attrs.get("file", "territorial changes")
     for row in crosswalk.itertuples(index=False):
-        if row.old_key in set(regions["region_id"]):
+        if row.old_key in set(regions["region_id"]) and row.old_key != row.new_key:
             raise InputError(file, f"{row.old_key} is a key of the 2021 status, not a historic one", line=row.line, column="old_key")
         if row.new_key not in units.index:
             raise InputError(file, f"{row.new_key} is not a {row.level.capitalize()} of the 2021 status", line=row.line, column="new_key")

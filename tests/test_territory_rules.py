@@ -88,3 +88,30 @@ def test_a_marker_is_not_carried_when_a_part_has_a_value_or_is_missing(tmp_path)
     frame = _obs(("bb_hh_all_50", "01059083", period, None, "not_reported"), ("bb_hh_all_50", "01059014", period, None, "not_reported"))
     obs, q, notes = _finalize(tmp_path, frame, cw, *known)
     assert notes["markers_carried"] == 0 and len(q) == 1 and q["reason"].str.contains("no value here (marker not_reported)", regex=False).all()
+
+
+def test_a_kept_key_is_declared_as_its_own_part_only_beside_what_it_absorbed(tmp_path):
+    from etl import territory
+    from etl.errors import InputError
+
+    mochau = "2016-01-01,14522370,Mochau,14522080,Döbeln,1,2311,2014-12-31,absorbed,Landkreis notice"
+    doebeln = "2016-01-01,14522080,Döbeln (before),14522080,Döbeln,1,21516,2014-12-31,kept key,Landkreis notice"
+    cw = _crosswalk(tmp_path, mochau, doebeln)
+    assert set(zip(cw["old_key"], cw["new_key"])) == {("14522370", "14522080"), ("14522080", "14522080")}
+    with pytest.raises(InputError, match="only a key kept by a merger is its own part"):
+        _crosswalk(tmp_path, doebeln)
+
+
+def test_an_absorption_into_a_kept_key_converts_a_file_of_the_status_before(tmp_path):
+    # Mochau went into Döbeln (2016-01-01), which kept its key; a file of 2018 still gives both: Döbeln's
+    # row there is its old territory, and the 2021 Döbeln is the sum / the population-weighted mean.
+    cw = _crosswalk(
+        tmp_path,
+        "2016-01-01,14522370,Mochau,14522080,Döbeln,1,2311,2014-12-31,absorbed,Landkreis notice",
+        "2016-01-01,14522080,Döbeln (before),14522080,Döbeln,1,21516,2014-12-31,kept key,Landkreis notice",
+    )
+    frame = _obs(("bb_hh_all_50", "14522080", "2018-12-31", 90.0), ("bb_hh_all_50", "14522370", "2018-12-31", 60.0))
+    obs, q, notes = _finalize(tmp_path, frame, cw, "14522080")
+    row = _one(obs, "bb_hh_all_50", "14522080", "2018-12-31")
+    assert row["value"] == pytest.approx((90.0 * 21516 + 60.0 * 2311) / (21516 + 2311)) and row["flag"] == "harmonised"
+    assert q.empty and notes["kept_key_parts"] == 1
