@@ -9,8 +9,13 @@ split), ``population`` and ``population_date`` (the old unit's population, the
 weight of its part in a weighted mean; empty where a unit only got a new key),
 ``basis`` (where share and population come from) and ``reference`` (the Land
 law and the publisher's notice). It declares the Kreis reforms whose keys carry
-values in the kit and the Gemeinden of the two Göttingen Kreise (re-keyed in
-2016, in no Gemeindeverzeichnis of the kit). Plus, derived in the build
+values in the kit, the Gemeinden of the two Göttingen Kreise (re-keyed in
+2016, in no Gemeindeverzeichnis of the kit) and the other Gemeinde mergers that
+the Breitbandatlas' Gemeinde files 2018–2021 still show and no Gemeindeverzeichnis
+of the kit does (Hildesheim, Helmstedt, Wolfenbüttel, Cuxhaven, Diepholz on
+2016-11-01; four absorptions on 2016-01-01). A key kept by the unit that
+absorbed another is declared as its own part (old and new key the same, only
+beside a row of what it absorbed on that day). Plus, derived in the build
 (``derive_gemeinde_changes``): every Gemeinde of the Gemeindeverzeichnis
 31.12.2016 and 31.12.2017 whose key is gone, placed by its centre coordinates in
 the 2021 Gemeinde that contains it. Each row carries ``status_date``, a date on
@@ -33,8 +38,14 @@ status), observations of 2021 units with flag ``harmonised``
   taken as valid for each of its parts, weighted by ``share × population``.
 - A pure renumbering (the 2021 unit had this one historic unit, whole, as its
   only part in that status) carries the value unchanged whatever the rule, rule
-  ``none`` included. Other indicators with rule ``none`` are not combined (no
-  weights are published).
+  ``none`` included. Other indicators with rule ``none`` are combined only where
+  that is exact (``_rule_none_weights``): a density by the areas the same file
+  gives for every part (``DENOMINATOR``), or parts that all have the same value
+  (any weighted mean is that value). Otherwise no value: the reason names the
+  weights the kit does not publish (``MISSING_BASE``).
+- Rows without a value: where every part of a 2021 unit in one status has none in
+  the same file, under the same marker (the 2010–2014 ``not_reported`` zeros), the
+  unit gets one row with that marker (``_carry_markers``).
 - A file in the status before a merger gives a historic key absorbed into a
   2021 unit *and* the key that unit kept: the kept key's row there is its old
   territory, one part of the unit in that status. The unit's value for that
@@ -494,6 +505,19 @@ def _carry_markers(rows: pd.DataFrame, inside: pd.DataFrame, cw: pd.DataFrame, s
     return (pd.concat(made) if made else rows.iloc[0:0]), consumed, kept_rows
 
 
+# Keys under which the Breitbandatlas' Gemeinde files list what is most likely the sections of the
+# German–Luxembourg condominium (gemeinschaftliches deutsch-luxemburgisches Hoheitsgebiet: Mosel,
+# Sauer, Our): Kreis parts that no Kreis has, each followed by the number of a German Gemeinde on
+# the bank (07932001 ~ 07232001 Affler on the Our, 10942115 ~ 10042115 Perl on the Mosel).
+CONDOMINIUM_KREISE = {"07932": "07232", "07935": "07235", "10942": "10042"}
+
+
+def condominium_bank(key: str, known: set[str]) -> str | None:
+    """The 2021 Gemeinde on the bank whose condominium section ``key`` most likely is, or None."""
+    bank = CONDOMINIUM_KREISE.get(key[:5]) if isinstance(key, str) and len(key) == 8 else None
+    return bank + key[5:] if bank and bank + key[5:] in known else None
+
+
 def _describe(crosswalk: pd.DataFrame) -> pd.Series:
     """Per historic key: its name and when it was valid, for the quarantine's reasons."""
     rows = crosswalk.sort_values("status_date").drop_duplicates("old_key", keep="last").set_index("old_key")
@@ -528,6 +552,15 @@ def harmonise(
         index=outside.index,
         dtype=object,
     )
+    condo = keys.map(lambda k: condominium_bank(k, known))
+    said = condo.notna()
+    if said.any():
+        reasons[said] = (
+            "region key " + keys[said] + ": no Kreis " + keys[said].str[:5] + " exists, and " + condo[said]
+            + " (the same key in the Kreis on the border rivers Mosel, Sauer or Our) is a Gemeinde on their bank: most likely the key of its section"
+            " of the German–Luxembourg condominium, which belongs to no Gemeinde or Kreis of the 2021 status (VG5000 and the Gemeindeverzeichnis"
+            " keep it outside every Kreis, 07000999): nothing in the 2021 status to map it to"
+        ).to_numpy()
     # Without a value (a publisher's marker such as GENESIS "-" for a Kreis dissolved before
     # the table starts) there is nothing to convert, declared or not.
     if unplaced:

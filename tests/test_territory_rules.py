@@ -115,3 +115,15 @@ def test_an_absorption_into_a_kept_key_converts_a_file_of_the_status_before(tmp_
     row = _one(obs, "bb_hh_all_50", "14522080", "2018-12-31")
     assert row["value"] == pytest.approx((90.0 * 21516 + 60.0 * 2311) / (21516 + 2311)) and row["flag"] == "harmonised"
     assert q.empty and notes["kept_key_parts"] == 1
+
+
+def test_a_condominium_section_says_why_it_has_no_2021_unit(tmp_path):
+    from etl import territory
+
+    frame = _obs(("bb_hh_all_50", "07932001", "2018-12-31", 0.0), ("bb_hh_all_50", "07999001", "2018-12-31", 0.0))
+    obs, q, _ = _finalize(tmp_path, frame, _goettingen(tmp_path), "03159", "07232001")
+    assert obs.empty and len(q) == 2
+    condo = q[q["reason"].str.startswith("region key 07932001")]["reason"].iloc[0]
+    assert "07232001" in condo and "German–Luxembourg condominium" in condo
+    assert territory.condominium_bank("07999001", {"07232001"}) is None
+    assert territory.condominium_bank("07932001", {"03159"}) is None  # the bank Gemeinde must exist
