@@ -552,6 +552,19 @@ def harmonise(
         index=outside.index,
         dtype=object,
     )
+    # Keys whose form says what they are, where the kit says no more.
+    outside_kreise = keys.str.fullmatch(r"\d{2}000\d{3}") & (keys.str[5:] != "000")
+    reasons[outside_kreise] = (
+        "region key " + keys[outside_kreise] + " (Kreis part 000: an area of Land " + keys[outside_kreise].str[:2]
+        + " outside every Kreis, such as coastal waters or the German–Luxembourg condominium): its centre in the Gemeindeverzeichnis"
+        " lies in no 2021 Gemeinde, and the 2021 status has no unit for it: cannot be placed in a 2021 unit"
+    ).to_numpy()
+    bavarian_free = keys.str.fullmatch(r"09\d{3}4\d{2}")
+    reasons[bavarian_free] = (
+        "region key " + keys[bavarian_free] + " not in the territorial status 2021-01-01: numbered like a gemeindefreies Gebiet of Bavaria (4xx),"
+        " in no Gemeindeverzeichnis of the kit (dissolved or renumbered before 31.12.2016), not declared and not named by its file:"
+        " where its area went is unknown to the kit, so it cannot be placed in a 2021 unit"
+    ).to_numpy()
     condo = keys.map(lambda k: condominium_bank(k, known))
     said = condo.notna()
     if said.any():

@@ -127,3 +127,11 @@ def test_a_condominium_section_says_why_it_has_no_2021_unit(tmp_path):
     assert "07232001" in condo and "German–Luxembourg condominium" in condo
     assert territory.condominium_bank("07999001", {"07232001"}) is None
     assert territory.condominium_bank("07932001", {"03159"}) is None  # the bank Gemeinde must exist
+
+
+def test_keys_whose_form_says_what_they_are_get_a_reason_that_says_so(tmp_path):
+    frame = _obs(("bb_hh_all_50", "13000999", "2018-12-31", 0.0), ("bb_hh_all_50", "09472457", "2018-12-31", 100.0))
+    obs, q, _ = _finalize(tmp_path, frame, _goettingen(tmp_path), "03159")
+    reasons = dict(zip(q["reason"].str.extract(r"region key (\d+)")[0], q["reason"]))
+    assert "outside every Kreis" in reasons["13000999"] and "cannot be placed" in reasons["13000999"]
+    assert "gemeindefreies Gebiet of Bavaria" in reasons["09472457"] and "cannot be placed" in reasons["09472457"]
