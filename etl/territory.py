@@ -9,8 +9,13 @@ split), ``population`` and ``population_date`` (the old unit's population, the
 weight of its part in a weighted mean; empty where a unit only got a new key),
 ``basis`` (where share and population come from) and ``reference`` (the Land
 law and the publisher's notice). It declares the Kreis reforms whose keys carry
-values in the kit and the Gemeinden of the two Göttingen Kreise (re-keyed in
-2016, in no Gemeindeverzeichnis of the kit). Plus, derived in the build
+values in the kit, the Gemeinden of the two Göttingen Kreise (re-keyed in
+2016, in no Gemeindeverzeichnis of the kit) and the other Gemeinde mergers that
+the Breitbandatlas' Gemeinde files 2018–2021 still show and no Gemeindeverzeichnis
+of the kit does (Hildesheim, Helmstedt, Wolfenbüttel, Cuxhaven, Diepholz on
+2016-11-01; four absorptions on 2016-01-01). A key kept by the unit that
+absorbed another is declared as its own part (old and new key the same, only
+beside a row of what it absorbed on that day). Plus, derived in the build
 (``derive_gemeinde_changes``): every Gemeinde of the Gemeindeverzeichnis
 31.12.2016 and 31.12.2017 whose key is gone, placed by its centre coordinates in
 the 2021 Gemeinde that contains it. Each row carries ``status_date``, a date on
@@ -33,8 +38,14 @@ status), observations of 2021 units with flag ``harmonised``
   taken as valid for each of its parts, weighted by ``share × population``.
 - A pure renumbering (the 2021 unit had this one historic unit, whole, as its
   only part in that status) carries the value unchanged whatever the rule, rule
-  ``none`` included. Other indicators with rule ``none`` are not combined (no
-  weights are published).
+  ``none`` included. Other indicators with rule ``none`` are combined only where
+  that is exact (``_rule_none_weights``): a density by the areas the same file
+  gives for every part (``DENOMINATOR``), or parts that all have the same value
+  (any weighted mean is that value). Otherwise no value: the reason names the
+  weights the kit does not publish (``MISSING_BASE``).
+- Rows without a value: where every part of a 2021 unit in one status has none in
+  the same file, under the same marker (the 2010–2014 ``not_reported`` zeros), the
+  unit gets one row with that marker (``_carry_markers``).
 - A file in the status before a merger gives a historic key absorbed into a
   2021 unit *and* the key that unit kept: the kept key's row there is its old
   territory, one part of the unit in that status. The unit's value for that
@@ -115,8 +126,6 @@ def read_crosswalk(path: Path = paths.TERRITORIAL_CHANGES_FILE) -> pd.DataFrame:
                     raise InputError(file, f"{rec[col]!r} is not a 5-digit Kreis or 8-digit Gemeinde key (write the leading zero)", line=line, column=col)
             if len(rec["old_key"]) != len(rec["new_key"]):
                 raise InputError(file, "old and new key are of different levels", line=line, column="new_key")
-            if rec["old_key"] == rec["new_key"]:
-                raise InputError(file, "old and new key are the same", line=line, column="new_key")
             rec["event_date"] = _date(rec["event_date"], file, line, "event_date")
             try:
                 share = float(rec["share"])
@@ -139,6 +148,13 @@ def read_crosswalk(path: Path = paths.TERRITORIAL_CHANGES_FILE) -> pd.DataFrame:
             rec["line"] = line
             records.append(rec)
     frame = pd.DataFrame(records, columns=[*COLUMNS, "line"])
+    # A key kept by the unit that absorbed another is declared as a part of itself (its territory
+    # before the event), only beside the row of what it absorbed on that day.
+    same = frame["old_key"] == frame["new_key"]
+    absorbing = set(zip(frame.loc[~same, "new_key"], frame.loc[~same, "event_date"]))
+    alone = frame[same & ~pd.Series([k in absorbing for k in zip(frame["new_key"], frame["event_date"])], index=frame.index)]
+    if len(alone):
+        raise InputError(file, "old and new key are the same, and no other unit goes into it on that day (only a key kept by a merger is its own part)", line=int(alone["line"].iloc[0]), column="new_key")
     dup = frame.duplicated(["old_key", "new_key"], keep=False)
     if dup.any():
         first = frame[dup].iloc[0]
@@ -162,7 +178,7 @@ def check_crosswalk(crosswalk: pd.DataFrame, regions: pd.DataFrame) -> None:
     units = regions[regions["level"].isin(["kreis", "gemeinde"])].set_index("region_id")["name"]
     file = crosswalk.attrs.get("file", "territorial changes")
     for row in crosswalk.itertuples(index=False):
-        if row.old_key in set(regions["region_id"]):
+        if row.old_key in set(regions["region_id"]) and row.old_key != row.new_key:
             raise InputError(file, f"{row.old_key} is a key of the 2021 status, not a historic one", line=row.line, column="old_key")
         if row.new_key not in units.index:
             raise InputError(file, f"{row.new_key} is not a {row.level.capitalize()} of the 2021 status", line=row.line, column="new_key")
@@ -388,6 +404,120 @@ def combine_city_districts(rows: pd.DataFrame, inside: pd.DataFrame, districts: 
     return converted, reasons, int(len(rows) - len(reasons))
 
 
+# A rule-none indicator whose parts can still be combined exactly, by the denominator the same
+# file publishes for each part: a density is population over area, so the density of a merged
+# unit is the mean of its parts' densities weighted by their areas (the Gemeindeverzeichnis gives
+# both for every Gemeinde).
+DENOMINATOR = {"population_density": "area_km2"}
+# What a rule-none indicator would need to be weighted, and that no file of the kit publishes: the
+# quarantine's reason names it.
+MISSING_BASE = {
+    "bb_biz": "the number of business sites of each part",
+    "bb_bizpark": "the number of business sites in commercial zones of each part (gemeinde_gewerbe_gwg_2019_mitte.csv gives counts whose meaning is not documented and which cannot be business sites: Hamburg 57,700,054)",
+    "bb_school": "the number of schools of each part",
+    "bb_mob": "the area of each area type in each part",
+}
+EQUAL_TOLERANCE = 1e-9
+
+
+def _denominators(rows: pd.DataFrame, crosswalk_keys: set[str]) -> dict[tuple[str, str, object, str], float]:
+    """(denominator indicator, key, period, file) → value, for the keys of the crosswalk."""
+    wanted = rows[rows["indicator_id"].astype(str).isin(set(DENOMINATOR.values())) & rows["value"].notna() & rows["region_id"].astype(str).isin(crosswalk_keys)]
+    return {
+        (str(i), str(r), p, str(f)): float(v)
+        for i, r, p, f, v in zip(wanted["indicator_id"], wanted["region_id"], wanted["period"], wanted["source_file"], wanted["value"])
+    }
+
+
+def _rule_none_weights(indicator: str, values: dict[str, float], need: dict, where: tuple[str, object], denominators: dict, label: str) -> tuple[dict[str, float] | None, str, str | None]:
+    """How the parts of a rule-none indicator combine into one value, where the kit allows it exactly.
+
+    ``values``: part key → its value (every part of the 2021 unit, all covered). Returns (weight per
+    part, kind for the notes, None) or (None, kind, the reason no value is made):
+
+    - the same file publishes the indicator's denominator for every part (``DENOMINATOR``): the mean
+      weighted by it (``share`` × denominator, for a split unit) is the unit's own ratio;
+    - every part has the same value: any weighted mean is that value, whatever the weights;
+    - otherwise no value: the weights are published nowhere in the kit (``MISSING_BASE`` says which).
+    """
+    file, period = where
+    base = DENOMINATOR.get(indicator)
+    if base is not None:
+        found = {k: denominators.get((base, k, period, file)) for k in values}
+        if all(v is not None and v > 0 for v in found.values()):
+            return {k: need[k][0] * found[k] for k in values}, "rule_none_weighted_by_denominator", None
+    low, high = min(values.values()), max(values.values())
+    if high - low <= EQUAL_TOLERANCE:
+        return {k: 1.0 for k in values}, "rule_none_equal_parts", None
+    lacking = next((text for prefix, text in MISSING_BASE.items() if indicator.startswith(prefix + "_")), None)
+    if base is not None:
+        lacking = f"{base} for every part in the same file"
+    reason = (
+        f"indicator {indicator} has aggregation rule none: its {len(values)} parts differ here ({low:g} to {high:g}) and their weights "
+        f"({lacking or 'a base of the indicator'}) are published nowhere in the kit: not converted to {label}"
+    )
+    return None, "rule_none", reason
+
+
+def _carry_markers(rows: pd.DataFrame, inside: pd.DataFrame, cw: pd.DataFrame, statuses: dict, handled: set) -> tuple[pd.DataFrame, list, list]:
+    """Historic rows without a value (a publisher's marker) → one marker row of their 2021 unit.
+
+    Only where every part of the unit in one status is in the same file under the same marker (the
+    kept key's own row included, in a file of the status before the merger), the unit has no row
+    in another file for that period, and no part has a value (``handled``: the groups of valued
+    parts). Only units that an old key went to whole (no split Kreis). Returns (the unit rows,
+    value empty, flag the marker, ``column`` naming every part; the historic rows they replace; the
+    kept-key rows they replace).
+    """
+    if rows.empty:
+        return rows.iloc[0:0], [], []
+    whole = cw.groupby("old_key")["new_key"].nunique()
+    to = dict(cw.loc[cw["old_key"].isin(whole[whole == 1].index), ["old_key", "new_key"]].itertuples(index=False, name=None))
+    target = rows["region_id"].astype(str).map(to)
+    rows, target = rows[target.notna()], target[target.notna()]
+    at = inside[inside["region_id"].astype(str).isin(set(target))]
+    own: dict[tuple, list] = {}
+    for idx, i, r, p, f, v, fl in zip(at.index, at["indicator_id"], at["region_id"], at["period"], at["source_file"], at["value"], at["flag"]):
+        own.setdefault((str(i), str(r), p), []).append((idx, str(f), v, fl))
+    made, consumed, kept_rows = [], [], []
+    for (indicator, new_key, period, file), g in rows.groupby([rows["indicator_id"].astype(str), target, "period", rows["source_file"].astype(str)], sort=False, observed=True):
+        theirs = own.get((indicator, new_key, period), [])
+        flags = set(g["flag"])
+        if (indicator, new_key, period) in handled or len(flags) != 1 or len(theirs) > 1 or any(f != file for _, f, _, _ in theirs):
+            continue
+        have = set(g["region_id"].astype(str))
+        if len(have) != len(g):
+            continue
+        if theirs:
+            _, _, value, flag = theirs[0]
+            if pd.notna(value) or flag not in flags:
+                continue
+            have.add(new_key)
+        if not any(have == set(need) for _, need in statuses.get(new_key, [])):
+            continue
+        out = g.iloc[[0]].copy()
+        out["region_id"] = pd.array([new_key], dtype=rows["region_id"].dtype)
+        out["line"], out["raw"] = None, None
+        out["column"] = f"{g['column'].iloc[0]} of {' + '.join(sorted(have))} (territorial_changes: no part has a value)"
+        made.append(out)
+        consumed.extend(g.index)
+        kept_rows.extend(idx for idx, *_ in theirs)
+    return (pd.concat(made) if made else rows.iloc[0:0]), consumed, kept_rows
+
+
+# Keys under which the Breitbandatlas' Gemeinde files list what is most likely the sections of the
+# German–Luxembourg condominium (gemeinschaftliches deutsch-luxemburgisches Hoheitsgebiet: Mosel,
+# Sauer, Our): Kreis parts that no Kreis has, each followed by the number of a German Gemeinde on
+# the bank (07932001 ~ 07232001 Affler on the Our, 10942115 ~ 10042115 Perl on the Mosel).
+CONDOMINIUM_KREISE = {"07932": "07232", "07935": "07235", "10942": "10042"}
+
+
+def condominium_bank(key: str, known: set[str]) -> str | None:
+    """The 2021 Gemeinde on the bank whose condominium section ``key`` most likely is, or None."""
+    bank = CONDOMINIUM_KREISE.get(key[:5]) if isinstance(key, str) and len(key) == 8 else None
+    return bank + key[5:] if bank and bank + key[5:] in known else None
+
+
 def _describe(crosswalk: pd.DataFrame) -> pd.Series:
     """Per historic key: its name and when it was valid, for the quarantine's reasons."""
     rows = crosswalk.sort_values("status_date").drop_duplicates("old_key", keep="last").set_index("old_key")
@@ -422,6 +552,28 @@ def harmonise(
         index=outside.index,
         dtype=object,
     )
+    # Keys whose form says what they are, where the kit says no more.
+    outside_kreise = keys.str.fullmatch(r"\d{2}000\d{3}") & (keys.str[5:] != "000")
+    reasons[outside_kreise] = (
+        "region key " + keys[outside_kreise] + " (Kreis part 000: an area of Land " + keys[outside_kreise].str[:2]
+        + " outside every Kreis, such as coastal waters or the German–Luxembourg condominium): its centre in the Gemeindeverzeichnis"
+        " lies in no 2021 Gemeinde, and the 2021 status has no unit for it: cannot be placed in a 2021 unit"
+    ).to_numpy()
+    bavarian_free = keys.str.fullmatch(r"09\d{3}4\d{2}")
+    reasons[bavarian_free] = (
+        "region key " + keys[bavarian_free] + " not in the territorial status 2021-01-01: numbered like a gemeindefreies Gebiet of Bavaria (4xx),"
+        " in no Gemeindeverzeichnis of the kit (dissolved or renumbered before 31.12.2016), not declared and not named by its file:"
+        " where its area went is unknown to the kit, so it cannot be placed in a 2021 unit"
+    ).to_numpy()
+    condo = keys.map(lambda k: condominium_bank(k, known))
+    said = condo.notna()
+    if said.any():
+        reasons[said] = (
+            "region key " + keys[said] + ": no Kreis " + keys[said].str[:5] + " exists, and " + condo[said]
+            + " (the same key in the Kreis on the border rivers Mosel, Sauer or Our) is a Gemeinde on their bank: most likely the key of its section"
+            " of the German–Luxembourg condominium, which belongs to no Gemeinde or Kreis of the 2021 status (VG5000 and the Gemeindeverzeichnis"
+            " keep it outside every Kreis, 07000999): nothing in the 2021 status to map it to"
+        ).to_numpy()
     # Without a value (a publisher's marker such as GENESIS "-" for a Kreis dissolved before
     # the table starts) there is nothing to convert, declared or not.
     if unplaced:
@@ -482,8 +634,12 @@ def harmonise(
         for idx, i, r, p, f in zip(have_value.index, have_value["indicator_id"], have_value["region_id"], have_value["period"], have_value["source_file"])
     }
 
+    # Denominators published beside a rule-none indicator (the area of each part for its density).
+    denominators = _denominators(pd.concat([valued, inside]), crosswalk_keys=set(cw["old_key"]) | set(cw["new_key"]))
+
     old_col = parts["old_key"].to_numpy()
     row_col = parts["_row"].to_numpy()
+    parts_value = parts["value"].to_numpy(dtype=float)
     file_col = parts["source_file"].astype(str).to_numpy()
     flag_col = parts["flag"].to_numpy()
     failed: dict[int, str] = {}
@@ -493,7 +649,7 @@ def harmonise(
     targets: list[tuple[str, str, object, str]] = []
     kept_parts: list[tuple[object, str]] = []  # (index in inside, 2021 key): kept-key rows used as a part
     kept_failed: dict[object, str] = {}  # kept-key rows of an old-status file whose 2021 unit gets no value
-    counts = {"converted_values": 0, "converted_one_to_one": 0, "superseded": 0, "kept_key_parts": 0, "kept_key_no_value": 0, "partial_coverage": 0, "rule_none": 0, "split_count": 0, "no_weight": 0, "flagged_parts": 0, "several_files": 0, "mixed_status": 0}
+    counts = {"converted_values": 0, "converted_one_to_one": 0, "superseded": 0, "kept_key_parts": 0, "kept_key_no_value": 0, "partial_coverage": 0, "rule_none": 0, "split_count": 0, "no_weight": 0, "flagged_parts": 0, "several_files": 0, "mixed_status": 0, "rule_none_equal_parts": 0, "rule_none_weighted_by_denominator": 0}
     groups = parts.groupby(["indicator_id", "new_key", "period"], sort=False, observed=True).indices
     for (indicator, new_key, period), pos in groups.items():
         indicator = str(indicator)
@@ -523,9 +679,8 @@ def harmonise(
             superseded.extend((row, new_key, kept_file, kept_value) for row in row_col[pos])
             counts["superseded"] += len(pos)
             continue
-        if rule == "none" and not one_to_one:
-            reason, kind = f"indicator {indicator} has aggregation rule none (no published weights to combine {len(need) or len(have)} parts): not converted to {label}", "rule_none"
-        elif best is None:
+        weigh = None  # rule none: how its parts are combined, where the kit allows it (``_rule_none_weights``)
+        if best is None:
             reason, kind = f"the parts of {label} here belong to no single territorial status of the crosswalk: not combined", "mixed_status"
         elif missing:
             lacking = ", ".join(f"{k} {old_names.get(k, names.get(k, ''))}".strip() for k in missing)
@@ -538,6 +693,9 @@ def harmonise(
         elif rule == "sum" and any(sh < 1 for sh, _ in need.values()):
             split = ", ".join(f"{k} {old_names[k]}" for k, (sh, _) in need.items() if sh < 1)
             reason, kind = f"{split} was split across several 2021 Kreise: a count cannot be divided, no value made for {label}", "split_count"
+        elif rule == "none" and not one_to_one:
+            values = {old_col[p]: parts_value[p] for p in pos} | ({new_key: float(inside.at[kept, "value"])} if kept is not None else {})
+            weigh, kind, reason = _rule_none_weights(indicator, values, need, (next(iter(files)), period), denominators, label)
         elif rule != "sum" and len(need) > 1 and any(pd.isna(pop) for _, pop in need.values()):
             reason, kind = f"no population weight declared for a part of {label}: no weighted mean", "no_weight"
         if reason is not None:
@@ -556,12 +714,14 @@ def harmonise(
         for p in pos:
             share, pop = need[old_col[p]]
             # One part (a new key only): its value, whatever its weight.
-            chosen.append((p, new_key, share * float(pop) if rule != "sum" and len(need) > 1 else 1.0))
+            chosen.append((p, new_key, weigh[old_col[p]] if weigh else share * float(pop) if rule != "sum" and len(need) > 1 else 1.0))
         if kept is not None:
             share, pop = need[new_key]
-            chosen.append((len(parts) + len(kept_parts), new_key, share * float(pop) if rule != "sum" else 1.0))
+            chosen.append((len(parts) + len(kept_parts), new_key, weigh[new_key] if weigh else share * float(pop) if rule != "sum" else 1.0))
             kept_parts.append((kept, new_key))
             counts["kept_key_parts"] += 1
+        if weigh:
+            counts[kind] += 1
         succeeded.update(row_col[pos])
         counts["converted_values"] += 1
         counts["converted_one_to_one"] += int(one_to_one)
@@ -582,9 +742,10 @@ def harmonise(
         picked["_weight"] = take["weight"].to_numpy()
         frames = []
         for indicator, rows in picked.groupby("indicator_id", sort=False, observed=True):
-            # Rule none reaches here only through a pure renumbering: one part, its value unchanged.
+            # Rule none reaches here through a pure renumbering (one part, weight 1: its value unchanged)
+            # or with the weights of ``_rule_none_weights`` (equal parts, or a denominator of the same file).
             rule = INDICATORS_BY_ID[str(indicator)].aggregation
-            rule = "sum" if rule == "none" else rule
+            rule = "mean_population" if rule == "none" else rule
             values = aggregate(rows[["indicator_id", "region_id", "period", "value"]], None, weights=rows["_weight"], rule=rule, parents=rows["_target"])
             # Provenance of each made value: the first part's row, its column and every part's key.
             first = rows.drop_duplicates(["_target", "period"]).set_index(["_target", "period"])
@@ -600,6 +761,12 @@ def harmonise(
             out["column"] = [f"{c} of {text[i]} (territorial_changes)" for c, i in zip(first["column"], index)]
             frames.append(out)
         converted = pd.concat(frames)
+    # Markers: where no part of a 2021 unit has a value in a file, the unit has none either, under the
+    # same marker (e.g. every part ``not_reported``): one row for the unit instead of its parts'.
+    marks, marked, marked_kept = _carry_markers(declared[empty], inside, cw, statuses, {(str(i), str(k), p) for i, k, p in groups})
+    if len(marks):
+        converted = pd.concat([converted, marks])
+    counts["markers_carried"] = len(marks)
     # A historic row leaves the quarantine only when every conversion it takes part in succeeded.
     if failed:
         rows = list(failed)
@@ -607,6 +774,7 @@ def harmonise(
     if kept_failed:
         reasons = pd.concat([reasons, pd.Series(kept_failed, dtype=object)])
     consumed = [r for r in succeeded if r not in failed]
+    counts["rows_marker_carried"] = len(marked)
     counts["rows_converted"] = len(consumed) + notes.get("rows_city_districts_summed", 0)
     converted = pd.concat([converted, from_districts]) if len(from_districts) else converted
     counts["published_empty_cells_replaced"] = len(targets)
@@ -616,7 +784,7 @@ def harmonise(
     superseded_rows = outside.loc[dropped["_row"].to_numpy()].assign(
         superseded_by=dropped["superseded_by"].to_numpy(), kept_file=dropped["kept_file"].to_numpy(), kept_value=dropped["kept_value"].to_numpy(), role="superseded"
     )
-    reasons = reasons.drop(index=[*consumed, *superseded_rows.index])
+    reasons = reasons.drop(index=[*consumed, *marked, *superseded_rows.index])
     if kept_parts:
         # The kept key's published rows that became a part: recorded with the value that replaced them.
         made = dict(zip(zip(converted["indicator_id"].astype(str), converted["region_id"].astype(str), converted["period"]), converted["value"]))
@@ -627,5 +795,5 @@ def harmonise(
         )])
     # Rows published for a 2021 key that leave the observations: empty cells replaced by a converted
     # value, and kept-key rows of a file in the status before a merger (a part, converted or not).
-    replaced = pd.Index([*targets, *(k for k, _ in kept_parts), *kept_failed])
+    replaced = pd.Index([*targets, *(k for k, _ in kept_parts), *kept_failed, *marked_kept])
     return converted, reasons, replaced, notes, superseded_rows
