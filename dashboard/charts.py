@@ -107,6 +107,7 @@ def choropleth(
     highlight: tuple[str, str] | None = None,
     height: int = 720,
     lang: str = "de",
+    legend_title: str = "",
 ) -> go.Figure:
     """A classed choropleth: one trace per class (a readable legend), one for "no data".
 
@@ -118,7 +119,8 @@ def choropleth(
     ``%{customdata[0]}`` (value) and ``%{customdata[1]}`` (rank).
     ``highlight`` (key, name) outlines one region, named in the legend.
     ``lang`` sets the number format of the hover labels (``localise``); the
-    class labels arrive formatted.
+    class labels arrive formatted. ``legend_title`` heads the legend (the
+    Karte page: that the classes hold for every period).
     """
     traces = []
     for i in range(classes.k):
@@ -162,7 +164,7 @@ def choropleth(
     fig.update_layout(
         height=height,
         margin=dict(l=0, r=0, t=60, b=60),
-        legend=dict(title_text="", x=0.0, y=1.0, xanchor="left", yanchor="top", bgcolor="rgba(255,255,255,0.85)", itemclick=False, itemdoubleclick=False),
+        legend=dict(title_text=html_escape(legend_title), title_font=dict(size=11), x=0.0, y=1.0, xanchor="left", yanchor="top", bgcolor="rgba(255,255,255,0.85)", itemclick=False, itemdoubleclick=False),
         dragmode=False,
     )
     return localise(with_title_and_source(fig, title, source_line), lang)

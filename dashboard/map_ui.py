@@ -1,7 +1,8 @@
 """The Streamlit side of the Karte page around the map itself: the
-classification controls, the no-data texts, the card of a region chosen on the
-map and the data table. The map is ``dashboard.mapview``; classes are
-``dashboard.charts.classify``."""
+classification controls, the period slider that plays the map through its
+periods, the no-data texts, the card of a region chosen on the map and the
+data table. The map is ``dashboard.mapview``; classes are
+``dashboard.charts.classify``, over all periods at once (``data.period_classes``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from dashboard.state import Param
 
 METHODS = ["quantile", "equal", "jenks", "manual"]
 CLASS_COUNTS = [3, 4, 5, 6, 7]
+# Seconds from one period to the next while the map plays: one fragment rerun
+# of the playing session each (a Gemeinde map sends 11,000 values a step).
+PLAY_SECONDS = {"land": 1.5, "kreis": 1.5, "verband": 2.5, "gemeinde": 3.0}
 
 
 def parse_breaks(text: str) -> list[float] | None:
@@ -83,3 +87,81 @@ def data_table(table: pd.DataFrame, decimals: int) -> None:
                 columns={"region_id": t("key"), "name": t("name"), "type": t("type"), "value": t("value"), "unit": t("unit"), "rank": t("rank"), "flag": t("flag"), "source_id": t("source")}
             )
             st.dataframe(shown, hide_index=True, width="stretch", height=360)
+
+
+# --------------------------------------------------------------------------
+# The period slider and play/pause. The map and everything that depends on
+# the period run in a fragment (``st.fragment``) that Streamlit reruns every
+# ``PLAY_SECONDS`` while this session plays; each of those runs shows the next
+# period and writes it to the URL. Play and pause rerun the whole page once,
+# which starts or stops the fragment's timer; the last period stops it.
+# --------------------------------------------------------------------------
+
+
+def _play_keys(page: str) -> tuple[str, str]:
+    return f"{page}.playing", f"{page}.play_restart"
+
+
+def is_playing(page: str) -> bool:
+    return bool(st.session_state.get(_play_keys(page)[0], False))
+
+
+def play_interval(page: str, level: str) -> float | None:
+    """Seconds between two periods while the map plays, None when it does not
+    (the ``run_every`` of the page's fragment)."""
+    return PLAY_SECONDS.get(level, 3.0) if is_playing(page) else None
+
+
+def next_period(options: list[str], current: str | None) -> tuple[str, bool]:
+    """The period a playing map shows next, and whether it plays on after it
+    (not after the last period)."""
+    i = options.index(current) + 1 if current in options else 0
+    i = min(i, len(options) - 1)
+    return options[i], i < len(options) - 1
+
+
+def pause(page: str) -> None:
+    """Stop playing (a callback: a click on the map, the slider moved by hand)."""
+    k_play, k_restart = _play_keys(page)
+    if st.session_state.get(k_play):
+        st.session_state[k_play] = False
+        st.session_state[k_restart] = True
+
+
+def _toggle(page: str, k_period: str, options: list[str]) -> None:
+    k_play, k_restart = _play_keys(page)
+    playing = not st.session_state.get(k_play, False)
+    if playing and st.session_state.get(k_period) == options[-1]:
+        st.session_state[k_period] = options[0]  # play again from the start
+    st.session_state[k_play] = playing
+    st.session_state[k_restart] = True
+
+
+def period_player(page: str, p_period: Param, options: list[str], label, tick: bool) -> str:
+    """The period slider with its play/pause button; returns the period to show.
+
+    ``tick``: this run is a rerun of the fragment alone (not of the page);
+    while playing, such a run steps to the next period. ``label(period)`` is
+    the period as text."""
+    k_period = state.key(page, p_period)
+    k_play, k_restart = _play_keys(page)
+    if st.session_state.pop(k_restart, False) and tick:
+        st.rerun()  # play or pause pressed: the whole page again, with or without the timer
+    if tick and st.session_state.get(k_play):
+        st.session_state[k_period], playing_on = next_period(options, st.session_state.get(k_period))
+        if not playing_on:
+            st.session_state[k_play] = False
+            st.rerun()  # the last period: shown by a page run without the timer
+    if len(options) < 2:
+        st.caption(f"{t('period')}: {label(options[0])}" if options else t("period"))
+        return st.session_state.get(k_period)
+    playing = is_playing(page)
+    c1, c2 = st.columns([1.2, 8], vertical_alignment="bottom")
+    with c2:
+        st.select_slider(t("period"), options, format_func=label, key=k_period, on_change=pause, args=(page,))
+    with c1:
+        st.button(
+            t("map_pause") if playing else t("map_play"), key=f"{page}.play", on_click=_toggle, args=(page, k_period, options),
+            icon=":material/pause:" if playing else ":material/play_arrow:", help=t("map_play_help"), width="stretch",
+        )
+    return st.session_state[k_period]

@@ -80,7 +80,7 @@ PAINTED = """(root) => {
 
 
 def _legend(root) -> list[tuple[str, str]]:
-    return root.evaluate("(r) => [...r.querySelectorAll('.dsr-legend > div')].map(d => [getComputedStyle(d.querySelector('.sw')).backgroundColor, d.textContent])")
+    return root.evaluate("(r) => [...r.querySelectorAll('.dsr-legend > .dsr-entry')].map(d => [getComputedStyle(d.querySelector('.sw')).backgroundColor, d.textContent])")
 
 
 def _rgb_hex(css: str) -> str:
