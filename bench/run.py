@@ -187,7 +187,7 @@ def filter_changes(n: int = 16) -> dict:
 
     def choose_period(p):
         # The period slider (absent for an indicator with one period at the level).
-        sliders = [s for s in at.select_slider if s.key == "karte.period"]
+        sliders = [s for s in at.select_slider if s.key == "karte.period_slider"]
         if sliders:
             sliders[0].set_value(p)
 

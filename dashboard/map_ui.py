@@ -120,21 +120,36 @@ def next_period(options: list[str], current: str | None) -> tuple[str, bool]:
     return options[i], i < len(options) - 1
 
 
-def pause(page: str) -> None:
-    """Stop playing (a callback: a click on the map, the slider moved by hand)."""
+def _set_playing(page: str, playing: bool) -> None:
+    """Start or stop; the next run of the page draws a new slider (see ``period_player``)."""
     k_play, k_restart = _play_keys(page)
-    if st.session_state.get(k_play):
-        st.session_state[k_play] = False
-        st.session_state[k_restart] = True
+    st.session_state[k_play] = playing
+    st.session_state[k_restart] = True
+    st.session_state[f"{page}.play_gen"] = st.session_state.get(f"{page}.play_gen", 0) + 1
+
+
+def pause(page: str) -> None:
+    """Stop playing (a callback: a click on the map)."""
+    if is_playing(page):
+        _set_playing(page, False)
 
 
 def _toggle(page: str, k_period: str, options: list[str]) -> None:
-    k_play, k_restart = _play_keys(page)
-    playing = not st.session_state.get(k_play, False)
+    playing = not is_playing(page)
     if playing and st.session_state.get(k_period) == options[-1]:
         st.session_state[k_period] = options[0]  # play again from the start
-    st.session_state[k_play] = playing
-    st.session_state[k_restart] = True
+    _set_playing(page, playing)
+
+
+def _moved(page: str, k_period: str, k_slider: str) -> None:
+    # Only the slider on the screen chooses: a value for an earlier one is a late message.
+    if st.session_state.get(f"{page}.slider_key") == k_slider and not is_playing(page):
+        st.session_state[k_period] = st.session_state[k_slider]
+
+
+def slider_key(page: str) -> str:
+    """The key of the period slider on the screen (a new one after each play or pause)."""
+    return st.session_state.get(f"{page}.slider_key", f"{page}.period_slider")
 
 
 def period_player(page: str, p_period: Param, options: list[str], label, tick: bool) -> str:
@@ -142,7 +157,16 @@ def period_player(page: str, p_period: Param, options: list[str], label, tick: b
 
     ``tick``: this run is a rerun of the fragment alone (not of the page);
     while playing, such a run steps to the next period. ``label(period)`` is
-    the period as text."""
+    the period as text.
+
+    The period itself is plain session state (``state.key(page, p_period)``,
+    what the URL holds), not a slider's value: a browser asks for the next step
+    while the last one may still be on its way, sending the slider's value as
+    it knew it, a period behind. So while playing, the slider is a disabled
+    widget that only shows the period (what the browser sends for it is never
+    read); stopped, the slider chooses, and after every play or pause it is a
+    new widget (``slider_key``), so that no late message about an earlier one
+    moves the map back."""
     k_period = state.key(page, p_period)
     k_play, k_restart = _play_keys(page)
     if st.session_state.pop(k_restart, False) and tick:
@@ -150,15 +174,19 @@ def period_player(page: str, p_period: Param, options: list[str], label, tick: b
     if tick and st.session_state.get(k_play):
         st.session_state[k_period], playing_on = next_period(options, st.session_state.get(k_period))
         if not playing_on:
-            st.session_state[k_play] = False
+            _set_playing(page, False)
             st.rerun()  # the last period: shown by a page run without the timer
     if len(options) < 2:
         st.caption(f"{t('period')}: {label(options[0])}" if options else t("period"))
         return st.session_state.get(k_period)
     playing = is_playing(page)
+    gen = st.session_state.get(f"{page}.play_gen", 0)
+    k_slider = f"{page}.period_playing" if playing else (f"{page}.period_slider.{gen}" if gen else f"{page}.period_slider")
+    st.session_state[f"{page}.slider_key"] = k_slider
+    st.session_state[k_slider] = st.session_state[k_period]
     c1, c2 = st.columns([1.2, 8], vertical_alignment="bottom")
     with c2:
-        st.select_slider(t("period"), options, format_func=label, key=k_period, on_change=pause, args=(page,))
+        st.select_slider(t("period"), options, format_func=label, key=k_slider, disabled=playing, on_change=_moved, args=(page, k_period, k_slider))
     with c1:
         st.button(
             t("map_pause") if playing else t("map_play"), key=f"{page}.play", on_click=_toggle, args=(page, k_period, options),

@@ -54,7 +54,8 @@ with c3:
     # Households with ≥ 50 Mbit/s: the broadband figure policymakers ask for first.
     state.choose(PAGE, P_IND, list(labels), default="bb_hh_all_50")
     indicator_id = st.selectbox(t("indicator"), list(labels), format_func=labels.get, key=state.key(PAGE, P_IND))
-periods = at_level[at_level["indicator_id"] == indicator_id].sort_values("period")
+# One entry per period (a period given by most regions as a half-year and by one as a year: the half-year).
+periods = at_level[at_level["indicator_id"] == indicator_id].sort_values(["period", "n_values"], ascending=[True, False]).drop_duplicates("period")
 period_options = [str(p) for p in periods["period"]]
 period_types = dict(zip(period_options, periods["period_type"]))
 state.choose(PAGE, P_PERIOD, period_options, default=period_options[-1] if period_options else None)
