@@ -23,6 +23,7 @@ from dashboard import fmt
 BLUES = ["#eff3ff", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#084594"]
 NO_DATA_COLOUR = "#d9d9d9"
 OUTLINE = "#ffffff"
+EMPTY_CLASS = "-"  # the location of a class without regions: no shape has this key
 HIGHLIGHT = "#d94801"  # a region chosen on the map (outlined in this colour on the canvas map too)
 FONT = "DejaVu Sans, Arial, sans-serif"
 CATEGORY_COLOURS = ["#0b5394", "#e69138", "#6aa84f", "#cc0000", "#674ea7", "#45818e", "#bf9000", "#a64d79", "#3d85c6", "#93c47d", "#999999"]
@@ -183,9 +184,16 @@ def _class_trace(part, geojson, colour, label, customdata, hover_template, text=
         showlegend=True,
         hovertemplate=hover_template,
     )
-    if customdata is not None:
+    if part.empty:
+        # A class without a region in this period stays in the legend (the Karte
+        # page keeps the classes of all periods): plotly lists a trace only
+        # with a location, so it gets one that no shape has (nothing is drawn).
+        trace.update(locations=[EMPTY_CLASS], z=[0])
+        trace.pop("hovertemplate")
+        trace["hoverinfo"] = "skip"
+    elif customdata is not None:
         trace["customdata"] = customdata
-    if text is not None:
+    if text is not None and not part.empty:
         trace["text"] = text.tolist()
     return trace
 

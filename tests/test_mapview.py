@@ -142,3 +142,22 @@ def test_the_exported_map_outlines_the_chosen_region_too():
     fig = charts.choropleth(frame, geojson, classes, ["a", "b"], ["#eff3ff", "#084594"], "keine Daten", "", "T", "Quelle: X", highlight=("01003", "Cach & Co"))
     (trace,) = [tr for tr in fig.data if tr.name == "Cach &amp; Co"]
     assert list(trace.locations) == ["01003"] and trace.marker.line.color == charts.HIGHLIGHT
+
+
+def test_a_class_without_regions_in_this_period_stays_in_the_legend_and_the_legend_says_why():
+    """The Karte page keeps the classes of all periods; in one period a class
+    may have no region, and the exported legend still lists every class."""
+    from dashboard import charts
+
+    classes = charts.Classes([0.0, 40.0, 60.0, 100.0], "quantile")
+    frame = _frame().assign(value=[95.0, 20.0, math.nan])  # no value between 40 and 60
+    frame["class"] = classes.assign(frame["value"])
+    labels = ["0 – 40", "40 – 60", "60 – 100"]
+    note = "Klassen gleich für alle Zeitpunkte 2010 – Mitte 2021"
+    geojson = {"type": "FeatureCollection", "features": []}
+    fig = charts.choropleth(frame, geojson, classes, labels, charts.palette(3), "keine Daten", "", "T", "Quelle: X", legend_title=note)
+    shown = [tr.name for tr in fig.data if tr.showlegend]
+    assert shown[:3] == labels
+    (empty,) = [tr for tr in fig.data if tr.name == "40 – 60"]
+    assert list(empty.locations) == [charts.EMPTY_CLASS] and empty.hoverinfo == "skip"
+    assert fig.layout.legend.title.text == note
