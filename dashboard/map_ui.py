@@ -6,6 +6,8 @@ data table. The map is ``dashboard.mapview``; classes are
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import streamlit as st
 
@@ -147,6 +149,23 @@ def _moved(page: str, k_period: str, k_slider: str) -> None:
         st.session_state[k_period] = st.session_state[k_slider]
 
 
+def _due(page: str) -> bool:
+    """Whether the period shown has been on the screen long enough for the next:
+    a busy server answers the browser's timer late, and two steps would then
+    reach the browser at once (one of them never seen)."""
+    shown = st.session_state.get(f"{page}.shown_at")
+    interval = st.session_state.get(f"{page}.play_seconds", 1.5)
+    return shown is None or time.monotonic() - shown >= 0.7 * interval
+
+
+def period_shown(page: str, level: str, period: str) -> None:
+    """The end of a run that sent ``period`` to the browser (see ``_due``)."""
+    if st.session_state.get(f"{page}.shown_period") != period:
+        st.session_state[f"{page}.shown_period"] = period
+        st.session_state[f"{page}.shown_at"] = time.monotonic()
+    st.session_state[f"{page}.play_seconds"] = PLAY_SECONDS.get(level, 3.0)
+
+
 def slider_key(page: str) -> str:
     """The key of the period slider on the screen (a new one after each play or pause)."""
     return st.session_state.get(f"{page}.slider_key", f"{page}.period_slider")
@@ -171,7 +190,7 @@ def period_player(page: str, p_period: Param, options: list[str], label, tick: b
     k_play, k_restart = _play_keys(page)
     if st.session_state.pop(k_restart, False) and tick:
         st.rerun()  # play or pause pressed: the whole page again, with or without the timer
-    if tick and st.session_state.get(k_play):
+    if tick and st.session_state.get(k_play) and _due(page):
         st.session_state[k_period], playing_on = next_period(options, st.session_state.get(k_period))
         if not playing_on:
             _set_playing(page, False)

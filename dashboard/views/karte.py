@@ -141,6 +141,7 @@ def period_map() -> None:
     ui.caption_sources(v, source_ids)
     if outlines is not None and not outlines.empty:
         projects_overlay.table(outlines)
+    map_ui.period_shown(PAGE, level, period)
 
 
 period_map()
