@@ -108,6 +108,7 @@ def choropleth(
     height: int = 720,
     lang: str = "de",
     unit: str = "",
+    legend_title: str = "",
 ) -> go.Figure:
     """The Karte page's map as a static figure (its PNG, SVG and PDF exports):
     one filled SVG path per class and one for "no data", drawn from the
@@ -117,7 +118,9 @@ def choropleth(
     ``frame`` has region_id and class (index or NaN); a region of the map
     without a row is "no data". ``outlines`` (region_id, …) are outlined in
     red and named ``outline_name`` in the legend; ``highlight`` (key, name)
-    outlines one region, named in the legend; ``unit`` heads the legend. Eleven paths instead of a
+    outlines one region, named in the legend; ``unit`` heads the legend, over
+    ``legend_title`` (the Karte page: that the classes hold for every period);
+    a class without a region in this period stays in the legend. Eleven paths instead of a
     plotly trace per region: 11,000 Gemeinden draw in a second. ``lang`` sets
     the figure's number format (``localise``); the labels arrive formatted.
     """
@@ -131,11 +134,12 @@ def choropleth(
     if highlight is not None:
         layers.append((html_escape(highlight[1]), [highlight[0]], dict(fillcolor="rgba(0,0,0,0)", line=dict(color=HIGHLIGHT, width=2.5))))
     fig = go.Figure()
-    for name, ids, style in layers:
+    for i, (name, ids, style) in enumerate(layers):
         path = "".join(shapes.paths[r] for r in ids if r in shapes.paths)
-        if not path:
-            continue
-        fig.add_shape(type="path", path=path, xref="x", yref="y", fillrule="evenodd", layer="above", **style)
+        if path:
+            fig.add_shape(type="path", path=path, xref="x", yref="y", fillrule="evenodd", layer="above", **style)
+        elif i >= classes.k:
+            continue  # no "no data", outline or highlight to name; an empty class stays in the legend
         filled = style["fillcolor"] != "rgba(0,0,0,0)"
         # The legend: a square of the class's colour (an empty trace; shapes have no legend symbol of their own).
         fig.add_trace(go.Scatter(
@@ -150,7 +154,7 @@ def choropleth(
         margin=dict(l=0, r=0, t=60, b=20),
         plot_bgcolor="rgba(0,0,0,0)",
         showlegend=True,
-        legend=dict(title_text=html_escape(unit), x=0.0, y=1.0, xanchor="left", yanchor="top", bgcolor="rgba(255,255,255,0.85)", itemclick=False, itemdoubleclick=False),
+        legend=dict(title_text="<br>".join(html_escape(t) for t in (unit, legend_title) if t), title_font=dict(size=11), x=0.0, y=1.0, xanchor="left", yanchor="top", bgcolor="rgba(255,255,255,0.85)", itemclick=False, itemdoubleclick=False),
         dragmode=False,
     )
     return localise(with_title_and_source(fig, title, source_line), lang)

@@ -157,6 +157,24 @@ def values(v: str, indicator_id: str, level: str, period: str) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
+def period_classes(v: str, indicator_id: str, level: str, method: str, k: int, manual: tuple[float, ...] | None = None):
+    """Class breaks of one indicator at one level over all its periods at once
+    (``charts.classify`` of every value there): the map keeps them while it
+    steps through the periods, so a colour means the same in every period.
+    Computed once per indicator, level and class rule for all sessions."""
+    from dashboard import charts
+
+    pooled = _wh(v).sql(
+        """
+        SELECT o.value FROM observations o JOIN regions r USING (region_id)
+        WHERE o.indicator_id = ? AND r.level = ? AND o.value IS NOT NULL
+        """,
+        [indicator_id, level],
+    )["value"]
+    return charts.classify(pooled, method, k, list(manual) if manual else None)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
 def series(v: str, indicator_id: str, region_ids: tuple[str, ...]) -> pd.DataFrame:
     if not region_ids:
         return pd.DataFrame(columns=["region_id", "period", "period_type", "value", "flag", "source_id"])

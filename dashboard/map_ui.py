@@ -1,9 +1,12 @@
 """The Streamlit side of the Karte page around the map itself: the
-classification controls, the no-data texts, the card of a region chosen on the
-map and the data table. The map is ``dashboard.mapview``; classes are
-``dashboard.charts.classify``."""
+classification controls, the period slider that plays the map through its
+periods, the no-data texts, the card of a region chosen on the map and the
+data table. The map is ``dashboard.mapview``; classes are
+``dashboard.charts.classify``, over all periods at once (``data.period_classes``)."""
 
 from __future__ import annotations
+
+import time
 
 import pandas as pd
 import streamlit as st
@@ -14,6 +17,9 @@ from dashboard.state import Param
 
 METHODS = ["quantile", "equal", "jenks", "manual"]
 CLASS_COUNTS = [3, 4, 5, 6, 7]
+# Seconds from one period to the next while the map plays: one fragment rerun
+# of the playing session each (a Gemeinde map sends 11,000 values a step).
+PLAY_SECONDS = {"land": 1.5, "kreis": 1.5, "verband": 2.5, "gemeinde": 3.0}
 
 
 def parse_breaks(text: str) -> list[float] | None:
@@ -83,3 +89,126 @@ def data_table(table: pd.DataFrame, decimals: int) -> None:
                 columns={"region_id": t("key"), "name": t("name"), "type": t("type"), "value": t("value"), "unit": t("unit"), "rank": t("rank"), "flag": t("flag"), "source_id": t("source")}
             )
             st.dataframe(shown, hide_index=True, width="stretch", height=360)
+
+
+# --------------------------------------------------------------------------
+# The period slider and play/pause. The map and everything that depends on
+# the period run in a fragment (``st.fragment``) that Streamlit reruns every
+# ``PLAY_SECONDS`` while this session plays; each of those runs shows the next
+# period and writes it to the URL. Play and pause rerun the whole page once,
+# which starts or stops the fragment's timer; the last period stops it.
+# --------------------------------------------------------------------------
+
+
+def _play_keys(page: str) -> tuple[str, str]:
+    return f"{page}.playing", f"{page}.play_restart"
+
+
+def is_playing(page: str) -> bool:
+    return bool(st.session_state.get(_play_keys(page)[0], False))
+
+
+def play_interval(page: str, level: str) -> float | None:
+    """Seconds between two periods while the map plays, None when it does not
+    (the ``run_every`` of the page's fragment)."""
+    return PLAY_SECONDS.get(level, 3.0) if is_playing(page) else None
+
+
+def next_period(options: list[str], current: str | None) -> tuple[str, bool]:
+    """The period a playing map shows next, and whether it plays on after it
+    (not after the last period)."""
+    i = options.index(current) + 1 if current in options else 0
+    i = min(i, len(options) - 1)
+    return options[i], i < len(options) - 1
+
+
+def _set_playing(page: str, playing: bool) -> None:
+    """Start or stop; the next run of the page draws a new slider (see ``period_player``)."""
+    k_play, k_restart = _play_keys(page)
+    st.session_state[k_play] = playing
+    st.session_state[k_restart] = True
+    st.session_state[f"{page}.play_gen"] = st.session_state.get(f"{page}.play_gen", 0) + 1
+
+
+def pause(page: str) -> None:
+    """Stop playing (a callback: a click on the map)."""
+    if is_playing(page):
+        _set_playing(page, False)
+
+
+def _toggle(page: str, k_period: str, options: list[str]) -> None:
+    playing = not is_playing(page)
+    if playing and st.session_state.get(k_period) == options[-1]:
+        st.session_state[k_period] = options[0]  # play again from the start
+    _set_playing(page, playing)
+
+
+def _moved(page: str, k_period: str, k_slider: str) -> None:
+    # Only the slider on the screen chooses: a value for an earlier one is a late message.
+    if st.session_state.get(f"{page}.slider_key") == k_slider and not is_playing(page):
+        st.session_state[k_period] = st.session_state[k_slider]
+
+
+def _due(page: str) -> bool:
+    """Whether the period shown has been on the screen long enough for the next:
+    a busy server answers the browser's timer late, and two steps would then
+    reach the browser at once (one of them never seen)."""
+    shown = st.session_state.get(f"{page}.shown_at")
+    interval = st.session_state.get(f"{page}.play_seconds", 1.5)
+    return shown is None or time.monotonic() - shown >= 0.7 * interval
+
+
+def period_shown(page: str, level: str, period: str) -> None:
+    """The end of a run that sent ``period`` to the browser (see ``_due``)."""
+    if st.session_state.get(f"{page}.shown_period") != period:
+        st.session_state[f"{page}.shown_period"] = period
+        st.session_state[f"{page}.shown_at"] = time.monotonic()
+    st.session_state[f"{page}.play_seconds"] = PLAY_SECONDS.get(level, 3.0)
+
+
+def slider_key(page: str) -> str:
+    """The key of the period slider on the screen (a new one after each play or pause)."""
+    return st.session_state.get(f"{page}.slider_key", f"{page}.period_slider")
+
+
+def period_player(page: str, p_period: Param, options: list[str], label, tick: bool) -> str:
+    """The period slider with its play/pause button; returns the period to show.
+
+    ``tick``: this run is a rerun of the fragment alone (not of the page);
+    while playing, such a run steps to the next period. ``label(period)`` is
+    the period as text.
+
+    The period itself is plain session state (``state.key(page, p_period)``,
+    what the URL holds), not a slider's value: a browser asks for the next step
+    while the last one may still be on its way, sending the slider's value as
+    it knew it, a period behind. So while playing, the slider is a disabled
+    widget that only shows the period (what the browser sends for it is never
+    read); stopped, the slider chooses, and after every play or pause it is a
+    new widget (``slider_key``), so that no late message about an earlier one
+    moves the map back."""
+    k_period = state.key(page, p_period)
+    k_play, k_restart = _play_keys(page)
+    if st.session_state.pop(k_restart, False) and tick:
+        st.rerun()  # play or pause pressed: the whole page again, with or without the timer
+    if tick and st.session_state.get(k_play) and _due(page):
+        st.session_state[k_period], playing_on = next_period(options, st.session_state.get(k_period))
+        if not playing_on:
+            _set_playing(page, False)
+            st.rerun()  # the last period: shown by a page run without the timer
+    if len(options) < 2:
+        st.caption(f"{t('period')}: {label(options[0])}" if options else t("period"))
+        return st.session_state.get(k_period)
+    playing = is_playing(page)
+    gen = st.session_state.get(f"{page}.play_gen", 0)
+    k_slider = f"{page}.period_playing" if playing else (f"{page}.period_slider.{gen}" if gen else f"{page}.period_slider")
+    st.session_state[f"{page}.slider_key"] = k_slider
+    st.session_state[k_slider] = st.session_state[k_period]
+    c1, c2 = st.columns([1.2, 8], vertical_alignment="bottom")
+    with c2:
+        st.select_slider(t("period"), options, format_func=label, key=k_slider, disabled=playing, on_change=_moved, args=(page, k_period, k_slider))
+    with c1:
+        st.button(
+            t("map_pause") if playing else t("map_play"), key=f"{page}.play", on_click=_toggle, args=(page, k_period, options),
+            icon=":material/pause:" if playing else ":material/play_arrow:", help=t("map_play_help"), width="stretch",
+        )
+    return st.session_state[k_period]

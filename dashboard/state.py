@@ -167,6 +167,13 @@ def sync(page: str, params: Sequence[Param]) -> None:
     """Write the current values to the URL (defaults are left out) and say
     what was replaced in the link that opened this run."""
     _show_notices(page)
+    write_url(page, params)
+
+
+def write_url(page: str, params: Sequence[Param]) -> None:
+    """Write the current values to the URL (defaults are left out), without
+    the notices: also from a fragment's own rerun (the Karte page's playing
+    map writes each period it shows)."""
     wanted: dict[str, str] = {}
     for param in (*GLOBAL, *params):
         dumped = param.dump(st.session_state.get(key(page, param), param.default))

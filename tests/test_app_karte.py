@@ -87,7 +87,7 @@ def test_changing_every_widget_updates_the_map_and_the_url(app, warehouse):
     assert not at.exception and at.query_params["topic"] == "economy"
     _box(at, "karte.ind").set_value("gdp_per_inhabitant_eur").run()
     assert not at.exception and at.query_params["ind"] == "gdp_per_inhabitant_eur"
-    _box(at, "karte.period").set_value("2000-12-31").run()
+    _slider(at).set_value("2000-12-31").run()
     assert not at.exception and at.query_params["period"] == "2000-12-31"
     assert "2000" in _map(at)["title"]
     for method in ("equal", "jenks", "quantile"):
@@ -205,3 +205,105 @@ def test_the_map_has_a_description(app):
     assert "niedrigster Wert: Rostock (13072) mit 66,9\u202f%" in text
     [text] = descriptions(app("views/karte.py", level="gemeinde", topic="broadband", ind="bb_hh_all_50", period="2021-06-30", lang="en"))
     assert text.startswith("Map: ") and "Highest value: " in text and "No data: Söllingen, " in text
+
+
+def _slider(at):
+    """The period slider on the screen (a new widget after each play or pause)."""
+    (slider,) = [s for s in at.select_slider if s.key.startswith("karte.period_")]
+    return slider
+
+
+def _class_labels(at) -> list[str]:
+    return _map(at)["labels"]
+
+
+def test_the_period_slider_keeps_the_classes_of_all_periods(app, warehouse):
+    at = app(level="kreis", topic="broadband", ind="bb_hh_all_50")
+    slider = _slider(at)
+    periods = warehouse.sql(
+        """SELECT DISTINCT strftime(o.period, '%Y-%m-%d') AS p FROM observations o JOIN regions r USING (region_id)
+           WHERE r.level = 'kreis' AND o.indicator_id = 'bb_hh_all_50' AND o.value IS NOT NULL ORDER BY 1"""
+    )["p"].tolist()
+    assert periods[0] == "2010-12-31" and len(periods) >= 12
+    assert slider.value == periods[-1] and at.query_params["period"] == periods[-1]
+    # Each period once: end 2018 is a half-year for 400 Kreise and a year for one.
+    assert len(slider.options) == len(set(slider.options)) == len(periods)
+    latest = _class_labels(at)
+    assert "Mitte 2021" in _map(at)["title"]
+    # The legend says the classes hold for every period, first to last.
+    assert _map(at)["legend_note"] == "Klassen gleich für alle Zeitpunkte 2010 – Mitte 2021"
+    slider.set_value("2010-12-31").run()
+    assert not at.exception and at.query_params["period"] == "2010-12-31"
+    assert _map(at)["title"].endswith("Kreise, 2010")
+    # The same breaks in 2010 as in 2021: those of every value of every period
+    # (by themselves, the 2010 values would have quantiles of their own).
+    assert _class_labels(at) == latest
+    pooled = warehouse.sql(
+        "SELECT o.value FROM observations o JOIN regions r USING (region_id) WHERE r.level = 'kreis' AND o.indicator_id = 'bb_hh_all_50' AND o.value IS NOT NULL"
+    )["value"]
+    from dashboard import charts
+
+    assert charts.classify(pooled, "quantile", 5).breaks != charts.classify(
+        warehouse.sql("SELECT value FROM observations WHERE indicator_id = 'bb_hh_all_50' AND period = DATE '2010-12-31' AND length(region_id) = 5")["value"], "quantile", 5
+    ).breaks
+    assert latest[0].startswith("0,0 – ") and latest[-1].endswith(" – 100,0")
+    # Manual classes keep working, the same in every period.
+    at.radio(key="karte.cls").set_value("manual").run()
+    at.text_input(key="karte.breaks").set_value("50; 75,5; 90").run()
+    manual = _class_labels(at)
+    assert manual == ["0,0 – 50,0", "50,0 – 75,5", "75,5 – 90,0", "90,0 – 100,0"]
+    _slider(at).set_value(periods[-1]).run()
+    assert _class_labels(at) == manual and at.query_params["breaks"] == "50; 75,5; 90"
+
+
+def test_play_and_pause_keep_the_period_in_the_link(app):
+    at = app(level="kreis", topic="broadband", ind="bb_hh_all_50", period="2013-12-31")
+    play = at.button(key="karte.play")
+    assert play.label == "Abspielen"
+    play.click().run()
+    assert not at.exception and at.session_state["karte.playing"] is True
+    assert at.button(key="karte.play").label == "Pause"
+    # Play starts where the slider stands; the link names that period.
+    assert at.query_params["period"] == "2013-12-31" and "2013" in _map(at)["title"]
+    at.button(key="karte.play").click().run()
+    assert at.session_state["karte.playing"] is False and at.button(key="karte.play").label == "Abspielen"
+    assert at.query_params["period"] == "2013-12-31"
+    # From the last period, play starts again at the first.
+    _slider(at).set_value("2021-06-30").run()
+    at.button(key="karte.play").click().run()
+    assert at.session_state["karte.playing"] is True
+    assert at.query_params["period"] == "2010-12-31" and _map(at)["title"].endswith("2010")
+    # While playing, the slider only shows the period (what a browser sends for it
+    # a step late is never read); stopped, it chooses again.
+    shown = _slider(at)
+    assert shown.key == "karte.period_playing" and shown.disabled and shown.value == "2010-12-31"
+    at.button(key="karte.play").click().run()
+    assert at.session_state["karte.playing"] is False and not _slider(at).disabled
+    assert _slider(at).key != "karte.period_slider"  # a new widget: nothing late about the old one is read
+    _slider(at).set_value("2015-12-31").run()
+    assert at.query_params["period"] == "2015-12-31" and _map(at)["title"].endswith("2015")
+    # An English link: the button speaks English.
+    en = app(lang="en", level="land", ind="bb_hh_all_50", topic="broadband")
+    assert en.button(key="karte.play").label == "Play"
+    assert _map(en)["legend_note"].startswith("Same classes for every period 2010")
+
+
+def test_a_playing_map_steps_to_the_next_period_and_stops_at_the_last():
+    from dashboard.map_ui import next_period
+
+    options = ["2019-12-31", "2020-12-31", "2021-06-30"]
+    assert next_period(options, "2019-12-31") == ("2020-12-31", True)
+    assert next_period(options, "2020-12-31") == ("2021-06-30", False)
+    assert next_period(options, "2021-06-30") == ("2021-06-30", False)
+    assert next_period(options, "1999-12-31") == ("2019-12-31", True)
+
+
+def test_an_indicator_with_one_period_has_no_slider_and_no_legend_note(app, warehouse):
+    ind = warehouse.sql(
+        """SELECT o.indicator_id, any_value(i.topic) AS topic FROM observations o JOIN regions r USING (region_id) JOIN indicators i USING (indicator_id)
+           WHERE r.level = 'kreis' AND o.value IS NOT NULL GROUP BY 1 HAVING count(DISTINCT o.period) = 1 ORDER BY 1 LIMIT 1"""
+    ).iloc[0]
+    at = app(level="kreis", topic=ind["topic"], ind=ind["indicator_id"])
+    assert not [s for s in at.select_slider if s.key.startswith("karte.period_")]
+    assert not [b for b in at.button if b.key == "karte.play"]
+    assert _map(at)["legend_note"] == "" and "period" in at.query_params

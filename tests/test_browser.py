@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import ERROR_BOX, PAGES, OfflineBrowser, running_app, wait_for_app
+from browser import ERROR_BOX, PAGES, SCRIPT_DONE, OfflineBrowser, running_app, wait_for_app
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -80,7 +80,7 @@ PAINTED = """(root) => {
 
 
 def _legend(root) -> list[tuple[str, str]]:
-    return root.evaluate("(r) => [...r.querySelectorAll('.dsr-legend > div')].map(d => [getComputedStyle(d.querySelector('.sw')).backgroundColor, d.textContent])")
+    return root.evaluate("(r) => [...r.querySelectorAll('.dsr-legend > .dsr-entry')].map(d => [getComputedStyle(d.querySelector('.sw')).backgroundColor, d.textContent])")
 
 
 def _rgb_hex(css: str) -> str:
@@ -188,6 +188,106 @@ def test_a_permalink_restores_the_view(browser, app, kreis_indicator):
     # The URL keeps the state after the app has run.
     assert "cls=equal" in page.url and "level=land" in page.url and "lang=en" in page.url
     page.close()
+
+
+# Records every title the map shows, with its legend, as it changes (the
+# component keeps its elements across reruns, so one observer sees them all).
+WATCH_TITLES = """(root) => {
+  window.__shown = [];
+  const note = () => {
+    const title = root.querySelector('.dsr-title').textContent;
+    const legend = [...root.querySelectorAll('.dsr-legend > .dsr-entry')].map(d => d.textContent);
+    const last = window.__shown[window.__shown.length - 1];
+    if (root.dataset.state === 'drawn' && (!last || last.title !== title)) window.__shown.push({title, legend});
+  };
+  note();
+  new MutationObserver(note).observe(root, {subtree: true, childList: true, characterData: true, attributes: true});
+}"""
+
+
+def _title(root) -> str:
+    return root.locator(".dsr-title").inner_text()
+
+
+def _period_in_url(url: str) -> str:
+    from urllib.parse import parse_qs, urlsplit
+
+    return parse_qs(urlsplit(url).query)["period"][0]
+
+
+def test_the_map_plays_through_the_broadband_periods_with_fixed_classes(browser, app, warehouse):
+    """Play steps the Kreis map through every period 2010–2021 of households at
+    ≥ 50 Mbit/s, one after the other, with the same class breaks in the legend,
+    and stops at the last; after a pause the link reopens the period shown.
+    Another session plays at the same time on its own."""
+    from dashboard import fmt
+
+    # Each period once, named as most Kreise have it (end 2018: 400 half-year values, one year value).
+    rows = warehouse.sql(
+        """SELECT period, arg_max(period_type, n) AS period_type FROM (
+             SELECT strftime(o.period, '%Y-%m-%d') AS period, o.period_type, count(*) AS n FROM observations o JOIN regions r USING (region_id)
+             WHERE r.level = 'kreis' AND o.indicator_id = 'bb_hh_all_50' AND o.value IS NOT NULL GROUP BY ALL
+           ) GROUP BY period ORDER BY period"""
+    )
+    periods = rows["period"].tolist()
+    assert periods[0] == "2010-12-31" and periods[-1] == "2021-06-30"
+    titles = [f"Breitband Haushalte, alle Technologien, ≥ 50 Mbit/s, Kreise, {fmt.period(p, pt, 'de')}" for p, pt in zip(periods, rows["period_type"])]
+    url = f"{app}/?level=kreis&topic=broadband&ind=bb_hh_all_50"
+    # A second session plays at the same time, from end 2016: each has its own timer.
+    other, other_root = _open_map(browser, f"{url}&period=2016-12-31", 401)
+    page, root = _open_map(browser, url, 401)
+    assert _title(root) == titles[-1]
+    note = root.locator(".dsr-note").inner_text()
+    assert note == "Klassen gleich für alle Zeitpunkte 2010 – Mitte 2021"
+    root.evaluate(WATCH_TITLES)
+    other_root.evaluate(WATCH_TITLES)
+    SCREENS.mkdir(parents=True, exist_ok=True)
+
+    # Play from the last period: from the first again, through every period, and stop.
+    page.get_by_role("button", name="Abspielen").click()
+    other.get_by_role("button", name="Abspielen").click()
+    page.mouse.move(5, 5)  # no tooltip over the map in the screenshots
+    page.locator(".dsr-title", has_text=titles[4]).wait_for(timeout=60_000)
+    page.screenshot(path=SCREENS / "karte_playing.png")
+    for p in (page, other):
+        p.get_by_role("button", name="Abspielen").wait_for(timeout=120_000)
+        p.wait_for_function(SCRIPT_DONE)
+    page.wait_for_timeout(3500)  # two more steps' time: nothing moves after the last period
+    start = periods.index("2016-12-31")
+    for p, r, expected in ((page, root, [titles[-1], *titles]), (other, other_root, titles[start:])):
+        shown = p.evaluate("window.__shown")
+        assert [s["title"] for s in shown] == expected, [s["title"] for s in shown]
+        classes = [[entry for entry in s["legend"] if entry != "keine Daten"] for s in shown]
+        assert len(classes[0]) == 5 and all(c == classes[0] for c in classes), classes
+        assert _title(r) == titles[-1] and _period_in_url(p.url) == periods[-1]
+        assert p.locator(ERROR_BOX).count() == 0
+
+    # Play again and pause after a few periods: the link names the period shown.
+    page.get_by_role("button", name="Abspielen").click()
+    page.locator(".dsr-title", has_text=titles[3]).wait_for(timeout=60_000)
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Abspielen").wait_for(timeout=30_000)
+    page.wait_for_function(SCRIPT_DONE)
+    page.wait_for_timeout(3500)
+    paused = _title(root)
+    assert paused in titles[3:6], paused
+    period = _period_in_url(page.url)
+    assert titles[periods.index(period)] == paused
+    assert paused.endswith(page.locator("[data-testid='stMainBlockContainer'] [data-testid='stSliderThumbValue']").inner_text().strip())  # the slider says so too
+    page.mouse.move(5, 5)
+    page.screenshot(path=SCREENS / "karte_paused.png")
+    link = page.url
+    page.close()
+    again, again_root = _open_map(browser, link, 401)
+    assert _title(again_root) == paused
+    assert again.get_by_role("button", name="Abspielen").is_visible()
+    again.screenshot(path=SCREENS / "karte_permalink_after_pause.png")
+    again.close()
+
+    # The other session stayed at its last period.
+    assert _title(other_root) == titles[-1] and _period_in_url(other.url) == periods[-1]
+    other.close()
+    assert browser.outside_requests == []
 
 
 def test_the_map_answers_to_its_own_name_and_the_root_url(browser, app):

@@ -161,3 +161,24 @@ def test_the_exported_map_outlines_the_chosen_region_too():
         (squares.paths["01001"], "#eff3ff"), (squares.paths["01003"], "#084594"), (squares.paths["01002"], charts.NO_DATA_COLOUR)
     ]
     assert all(s.fillrule == "evenodd" for s in fig.layout.shapes)
+
+
+def test_a_class_without_regions_in_this_period_stays_in_the_legend_and_the_legend_says_why():
+    """The Karte page keeps the classes of all periods; in one period a class
+    may have no region, and the exported legend still lists every class, under
+    the unit and the note that the classes hold for every period."""
+    from dashboard import charts
+
+    classes = charts.Classes([0.0, 40.0, 60.0, 100.0], "quantile")
+    frame = _frame().assign(value=[95.0, 20.0, math.nan])  # no value between 40 and 60
+    frame["class"] = classes.assign(frame["value"])
+    labels = ["0 – 40", "40 – 60", "60 – 100"]
+    note = "Klassen gleich für alle Zeitpunkte 2010 – Mitte 2021"
+    squares = mapfiles.MapPaths({rid: f"M{x},0L{x + 9},0L{x + 9},9L{x},9Z" for rid, x in (("01001", 0), ("01002", 10), ("01003", 20))}, 30, 10)
+    fig = charts.choropleth(frame, squares, classes, labels, charts.palette(3), "keine Daten", "T", "Quelle: X", unit="%", legend_title=note)
+    assert [tr.name for tr in fig.data if tr.showlegend] == [*labels, "keine Daten"]
+    # The empty class is named in the legend and draws nothing: three paths (two classes, no data).
+    assert len(fig.layout.shapes) == 3 and charts.palette(3)[1] not in [s.fillcolor for s in fig.layout.shapes]
+    assert fig.layout.legend.title.text == f"%<br>{note}"
+
+

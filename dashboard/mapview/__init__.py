@@ -45,6 +45,7 @@ def payload(
     outlines: pd.DataFrame | None = None,
     outline_label: str = "",
     selected: str | None = None,
+    legend_note: str = "",
     height: int = 640,
 ) -> dict:
     """What a rerun sends: per region of the map file (in its order) the class
@@ -52,7 +53,8 @@ def payload(
 
     ``frame`` has region_id, class, value, rank and no_data_text; regions of
     the file that are missing from it are drawn as "no data". ``selected`` (a
-    key of the file) is outlined.
+    key of the file) is outlined. ``legend_note`` heads the legend (e.g. that
+    the classes hold for every period).
     """
     by_id = frame.set_index("region_id").reindex(ids)
     cls = by_id["class"].fillna(-1).to_numpy(dtype=np.int64)
@@ -71,6 +73,7 @@ def payload(
         "nd": no_data,
         "colours": list(colours),
         "labels": list(labels),
+        "legend_note": legend_note,
         "no_data_colour": no_data_colour,
         "highlight_colour": highlight_colour,
         "title": title,

@@ -60,6 +60,7 @@ const CSS = `
 .dsr-stage canvas { position: absolute; left: 0; top: 0; touch-action: pan-y; cursor: pointer; }
 .dsr-stage canvas.dsr-hover { pointer-events: none; }
 .dsr-legend { position: absolute; left: 6px; top: 6px; background: rgba(255,255,255,0.85); padding: 4px 8px; font-size: 12px; line-height: 18px; pointer-events: none; }
+.dsr-legend .dsr-note { font-style: italic; color: #555; max-width: 220px; white-space: normal; line-height: 15px; margin-bottom: 3px; }
 .dsr-legend span.sw { display: inline-block; width: 22px; height: 12px; margin-right: 6px; vertical-align: -1px; border: 1px solid #bbb; box-sizing: border-box; }
 .dsr-tools { position: absolute; right: 6px; top: 6px; display: flex; flex-direction: column; gap: 4px; }
 .dsr-tools button { width: 30px; height: 30px; border: 1px solid #bbb; background: #fff; border-radius: 4px; font-size: 16px; cursor: pointer; color: #262730; }
@@ -163,13 +164,14 @@ class ChoroplethMap {
   renderLegend() {
     const d = this.data;
     this.legend.replaceChildren();
+    if (d.legend_note) el("div", "dsr-note", this.legend).textContent = d.legend_note;
     const entries = d.labels.map((label, i) => [d.colours[i], label, false]);
     if (d.cls.some((c) => c < 0)) entries.push([d.no_data_colour, d.text.no_data, false]);
     if (d.outline && d.outline.idx.length) entries.push(["transparent", d.outline.label, "#cc0000"]);
     // The chosen region, by name, once the shapes (with the names) are loaded.
     if (this.shapes && this.selected >= 0) entries.push(["transparent", this.shapes.names[this.selected], d.highlight_colour]);
     for (const [colour, label, outline] of entries) {
-      const row = el("div", null, this.legend);
+      const row = el("div", "dsr-entry", this.legend);
       const sw = el("span", "sw", row);
       sw.style.background = colour;
       if (outline) sw.style.border = `2px solid ${outline}`;

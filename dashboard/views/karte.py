@@ -1,5 +1,7 @@
 """Karte / Map: a classed choropleth of any indicator, level and period, with
-the projects of every registry on the same map and the numbers in a table below."""
+the projects of every registry on the same map and the numbers in a table below.
+A period slider plays the map through the indicator's periods; the classes are
+those of all periods at once, so a colour means the same in every period."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ st.title(t("page_map"))
 
 inds = data.indicators(v)
 
-c1, c2, c3, c4 = st.columns([1, 1.2, 2.6, 1.2])
+c1, c2, c3 = st.columns([1, 1.2, 3.8])
 with c1:
     state.choose(PAGE, P_LEVEL, LEVELS)
     level = st.selectbox(t("level"), LEVELS, format_func=lambda lv: t(f"level_{lv}"), key=state.key(PAGE, P_LEVEL))
@@ -52,86 +54,94 @@ with c3:
     # Households with ≥ 50 Mbit/s: the broadband figure policymakers ask for first.
     state.choose(PAGE, P_IND, list(labels), default="bb_hh_all_50")
     indicator_id = st.selectbox(t("indicator"), list(labels), format_func=labels.get, key=state.key(PAGE, P_IND))
-periods = at_level[at_level["indicator_id"] == indicator_id].sort_values("period")
+# One entry per period (a period given by most regions as a half-year and by one as a year: the half-year).
+periods = at_level[at_level["indicator_id"] == indicator_id].sort_values(["period", "n_values"], ascending=[True, False]).drop_duplicates("period")
 period_options = [str(p) for p in periods["period"]]
 period_types = dict(zip(period_options, periods["period_type"]))
-with c4:
-    state.choose(PAGE, P_PERIOD, period_options, default=period_options[-1] if period_options else None)
-    period = st.selectbox(t("period"), period_options, format_func=lambda p: ui.period_label(p, period_types[p]), key=state.key(PAGE, P_PERIOD))
+state.choose(PAGE, P_PERIOD, period_options, default=period_options[-1] if period_options else None)
+period_label = lambda p: ui.period_label(p, period_types[p])  # noqa: E731
 
 ind = inds.loc[indicator_id]
 with st.sidebar:
     method, k, manual = map_ui.classification_controls(PAGE, P_CLS, P_K, P_BREAKS)
     overlay = projects_overlay.controls(v, PAGE)
 
-frame = data.values(v, indicator_id, level, period).copy()
-has_value = frame["value"].notna()
-if not has_value.any():
-    ui.empty()
-    state.stop(PAGE, PARAMS)
-
-classes = charts.classify(frame["value"], method, k, manual)
-frame["class"] = classes.assign(frame["value"])
-ascending = ind["better"] == "lower"
-frame["rank"] = frame["value"].rank(ascending=ascending, method="min")
-# Send no more digits than the indicator shows: the values go over the wire on every rerun.
-frame["value"] = frame["value"].round(int(ind["decimals"]))
-n_ranked = int(has_value.sum())
+# One set of classes for every period of the indicator at this level.
+classes = data.period_classes(v, indicator_id, level, method, k, tuple(manual) if manual else None)
 decimals = int(ind["decimals"])
 unit = fmt.unit(ind, lang())
-frame["no_data_text"] = map_ui.no_data_texts(v, frame)
-
-source_ids = [s for s in frame["source_id"].dropna().unique()] or ind["source_ids"].split(",")
-source_ids = [*source_ids, "bkg_vg5000"]
-title = f"{pick(ind['title_de'], ind['title_en'])}, {t('level_' + level)}, {ui.period_label(period, period_types[period])}"
 number = lambda x: fmt_number(x, decimals)  # noqa: E731
 class_labels = charts.class_labels(classes, number)
 colours = charts.palette(classes.k, reverse=(ind["better"] == "lower"))
-outlines = projects_overlay.outlines(v, overlay, level, frame) if overlay else None
-if outlines is not None and not outlines.empty:
-    source_ids += projects_overlay.source_ids(overlay, data.project_assignments(v))
-line = ui.source_line(v, source_ids)
-map_url, map_ids = data.map_shapes(v, level)
-# A region chosen at another level stays chosen as the region containing it.
-selected = st.session_state[K_SEL] = mapview.selection_at(st.session_state.get(K_SEL), set(map_ids))
-shown_map = mapview.payload(
-    frame, map_ids, map_url,
-    colours=colours, labels=class_labels, no_data_colour=charts.NO_DATA_COLOUR, highlight_colour=charts.HIGHLIGHT,
-    title=title, source=line, unit=unit, decimals=decimals, locale=locale_tag(lang()),
-    n_ranked=n_ranked,
-    text={"no_data": t("no_data"), "rank": t("rank"), "zoom_in": t("map_zoom_in"), "zoom_out": t("map_zoom_out"), "zoom_reset": t("map_zoom_reset"), "error": t("map_error")},
-    outlines=outlines, outline_label=t("projects_on_map"), selected=selected,
-)
-
-
-def export_figure():
-    """The same map as a plotly figure, for the PNG, SVG and PDF downloads."""
-    return charts.choropleth(
-        frame, data.map_paths(v, level), classes, class_labels, colours, t("no_data"), title, line,
-        outlines=outlines, outline_name=t("projects_on_map"),
-        highlight=(selected, str(data.regions(v)["name"].get(selected, selected))) if selected else None, lang=lang(), unit=unit,
-    )
-
-
-ui.flag_note(v, frame["flag"])  # what changes the meaning of the numbers, said above the map
+fixed_note = t("map_classes_fixed", first=period_label(period_options[0]), last=period_label(period_options[-1])) if len(period_options) > 1 else ""
 
 
 def choose_region(region_id: str) -> None:
+    map_ui.pause(PAGE)
     st.session_state[K_SEL] = region_id or None
 
 
-permalink = state.permalink(PAGE, PAGE, PARAMS)
-table = frame.assign(unit=unit)[["region_id", "name", "type", "value", "unit", "rank", "flag", "source_id"]].sort_values(["rank", "region_id"])
-mapview.show(shown_map, key="karte.map", on_click=choose_region)
-st.caption(t("map_hint"))
-if selected:
-    map_ui.chosen_region(v, frame, selected, unit, n_ranked, number, choose_region)
-ui.downloads(export_figure, table, f"dsr_{indicator_id}_{level}_{period}", permalink, key="map", indicator_id=indicator_id, period=period,
-             shown=describe.Shown(kind="map", title=title, period_text=ui.period_label(period, period_types[period])))
-ui.indicator_notes(v, indicator_id)
+runs: list[str] = []  # the periods the fragment below showed since this page run
 
-map_ui.data_table(table, decimals)
-ui.caption_sources(v, source_ids)
-if outlines is not None and not outlines.empty:
-    projects_overlay.table(outlines)
+
+@st.fragment(run_every=map_ui.play_interval(PAGE, level))
+def period_map() -> None:
+    """Everything that depends on the period; rerun alone while the map plays."""
+    period = map_ui.period_player(PAGE, P_PERIOD, period_options, period_label, tick=bool(runs))
+    runs.append(period)
+    frame = data.values(v, indicator_id, level, period).copy()
+    has_value = frame["value"].notna()
+    if not has_value.any():
+        ui.empty()
+        return state.write_url(PAGE, PARAMS)
+    frame["class"] = classes.assign(frame["value"])
+    frame["rank"] = frame["value"].rank(ascending=ind["better"] == "lower", method="min")
+    # Send no more digits than the indicator shows: the values go over the wire on every rerun.
+    frame["value"] = frame["value"].round(decimals)
+    n_ranked = int(has_value.sum())
+    frame["no_data_text"] = map_ui.no_data_texts(v, frame)
+    source_ids = [*([s for s in frame["source_id"].dropna().unique()] or ind["source_ids"].split(",")), "bkg_vg5000"]
+    title = f"{pick(ind['title_de'], ind['title_en'])}, {t('level_' + level)}, {period_label(period)}"
+    outlines = projects_overlay.outlines(v, overlay, level, frame) if overlay else None
+    if outlines is not None and not outlines.empty:
+        source_ids += projects_overlay.source_ids(overlay, data.project_assignments(v))
+    line = ui.source_line(v, source_ids)
+    map_url, map_ids = data.map_shapes(v, level)
+    # A region chosen at another level stays chosen as the region containing it.
+    selected = st.session_state[K_SEL] = mapview.selection_at(st.session_state.get(K_SEL), set(map_ids))
+    shown_map = mapview.payload(
+        frame, map_ids, map_url,
+        colours=colours, labels=class_labels, no_data_colour=charts.NO_DATA_COLOUR, highlight_colour=charts.HIGHLIGHT,
+        title=title, source=line, unit=unit, decimals=decimals, locale=locale_tag(lang()), n_ranked=n_ranked, legend_note=fixed_note,
+        text={"no_data": t("no_data"), "rank": t("rank"), "zoom_in": t("map_zoom_in"), "zoom_out": t("map_zoom_out"), "zoom_reset": t("map_zoom_reset"), "error": t("map_error")},
+        outlines=outlines, outline_label=t("projects_on_map"), selected=selected,
+    )
+
+    def export_figure():
+        """The same map as a plotly figure, for the PNG, SVG and PDF downloads."""
+        return charts.choropleth(
+            frame, data.map_paths(v, level), classes, class_labels, colours, t("no_data"), title, line,
+            outlines=outlines, outline_name=t("projects_on_map"), legend_title=fixed_note,
+            highlight=(selected, str(data.regions(v)["name"].get(selected, selected))) if selected else None, lang=lang(), unit=unit,
+        )
+
+    ui.flag_note(v, frame["flag"])  # what changes the meaning of the numbers, said above the map
+    state.write_url(PAGE, PARAMS)  # the period shown, also while playing
+    permalink = state.permalink(PAGE, PAGE, PARAMS)
+    table = frame.assign(unit=unit)[["region_id", "name", "type", "value", "unit", "rank", "flag", "source_id"]].sort_values(["rank", "region_id"])
+    mapview.show(shown_map, key="karte.map", on_click=choose_region)
+    st.caption(t("map_hint"))
+    if selected:
+        map_ui.chosen_region(v, frame, selected, unit, n_ranked, number, choose_region)
+    ui.downloads(export_figure, table, f"dsr_{indicator_id}_{level}_{period}", permalink, key="map", indicator_id=indicator_id, period=period,
+                 shown=describe.Shown(kind="map", title=title, period_text=period_label(period)))
+    ui.indicator_notes(v, indicator_id)
+    map_ui.data_table(table, decimals)
+    ui.caption_sources(v, source_ids)
+    if outlines is not None and not outlines.empty:
+        projects_overlay.table(outlines)
+    map_ui.period_shown(PAGE, level, period)
+
+
+period_map()
 state.sync(PAGE, PARAMS)
