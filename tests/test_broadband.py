@@ -494,3 +494,23 @@ def test_e2e_dsl_series_is_2005_to_2008_at_year_end(bb_obs):
     dsl = bb_obs[bb_obs["indicator_id"] == "bb_hh_dsl"]
     assert sorted(pd.to_datetime(dsl["period"]).dt.strftime("%Y-%m-%d").unique()) == [f"{y}-12-31" for y in range(2005, 2009)]
     assert (dsl["region_id"] == "DG").sum() == 4
+
+
+def test_a_year_end_that_a_half_year_file_covers_is_that_half_year():
+    """The annual workbook's end-2018 column and Paket_3's ``_2018_ende`` are the
+    same stand: a region known only from the workbook (a harmonised Kreis) gets
+    "Ende 2018" like the others; the years before stay years."""
+    rows = pd.DataFrame({
+        "indicator_id": ["bb_hh_all_50"] * 4,
+        "region_id": ["03159", "01001", "03159", "01001"],
+        "period": pd.to_datetime(["2018-12-31", "2018-12-31", "2017-12-31", "2017-12-31"]),
+        "period_type": ["year", "half_year", "year", "year"],
+    })
+    out = bb.one_period_type(rows)
+    assert out["period_type"].tolist() == ["half_year", "half_year", "year", "year"]
+    assert rows["period_type"].tolist()[0] == "year"  # the input is not changed
+
+
+def test_e2e_one_period_type_per_indicator_and_period(bb_obs):
+    types = bb_obs.groupby(["indicator_id", "period"])["period_type"].nunique()
+    assert (types == 1).all(), types[types > 1].head()

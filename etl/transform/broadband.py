@@ -602,11 +602,27 @@ def load_all(ctx: BuildContext) -> tuple[list[pd.DataFrame], dict[str, int], lis
     return parts, per_file, unknown
 
 
+def one_period_type(rows: pd.DataFrame) -> pd.DataFrame:
+    """The annual workbook's 31.12. of a year that the half-year files also
+    cover (2018) is that half-year's stand, "Ende 2018": one period of an
+    indicator has one period type, whichever package a region's figure comes
+    from (else the app would list the period twice, "2018" and "Ende 2018")."""
+    half = rows["period_type"] == "half_year"
+    halves = pd.MultiIndex.from_frame(rows.loc[half, ["indicator_id", "period"]].drop_duplicates())
+    keys = pd.MultiIndex.from_frame(rows[["indicator_id", "period"]])
+    same = (~half).to_numpy() & keys.isin(halves)
+    if same.any():
+        rows = rows.copy()
+        rows.loc[same, "period_type"] = "half_year"
+    return rows
+
+
 def transform_broadband(ctx: BuildContext) -> dict[str, pd.DataFrame]:
     parts, per_file, _ = load_all(ctx)
     ctx.note(STEP_NAME, "figures_read_by_file", per_file)
     rows = pd.concat([p for p in parts if len(p)], ignore_index=True)
     ctx.note(STEP_NAME, "not_reported_2010_2014", int((rows["flag"] == "not_reported").sum()))
+    rows = one_period_type(rows)
     # Copies of one figure in several packages: the declared precedence (etl.copies, etl.catalogue.precedence).
     obs = finalize_observations(rows, ctx, source_id=SOURCE_ID, step=STEP_NAME)
     obs["indicator_id"] = obs["indicator_id"].astype("string")
