@@ -41,7 +41,7 @@ class Shown:
     into parts (stacks, leaves), which are summed to the bar; ``period`` holds
     the periods (ISO dates), ``period_text`` says the period when the data has
     no such column. ``unit`` and ``decimals`` default to the data's ``unit``
-    column and the indicator's decimals. ``kind`` and ``title`` are for a figure
+    column and the indicator's decimals; ``unit_one`` follows exactly 1 ("1 Projekt"). ``kind`` and ``title`` are for a figure
     made only on click (the Karte page's map)."""
 
     label: str = "name"
@@ -50,6 +50,7 @@ class Shown:
     period: str = "period"
     period_text: str | None = None
     unit: str | None = None
+    unit_one: str | None = None  # the unit after exactly 1 ("1 Projekt"), where it differs
     decimals: int | None = None
     kind: str | None = None
     title: str | None = None
@@ -170,7 +171,7 @@ def about(table: pd.DataFrame, shown: Shown, lang: str, title_says: bool = False
     if decimals is None:
         whole = values.dropna()
         decimals = 0 if len(whole) and (whole == whole.round()).all() else 1
-    number = lambda x: fmt.with_unit(x, decimals, unit, lang)  # noqa: E731
+    number = lambda x: fmt.with_unit(x, decimals, shown.unit_one if shown.unit_one and x == 1 else unit, lang)  # noqa: E731
     types = table["period_type"] if "period_type" in table.columns else pd.Series(None, index=table.index, dtype=object)
     periods = pd.Series(table[shown.period].to_numpy(), index=table.index) if shown.period in table.columns else pd.Series(None, index=table.index, dtype=object)
     distinct = sorted(pd.unique(periods.dropna().astype(str).to_numpy(dtype=object)))

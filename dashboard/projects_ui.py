@@ -194,7 +194,8 @@ def sector_shown(dim_b: str, measure: str) -> describe.Shown:
     """What a Sektoren chart draws of ``sector_numbers``: sectors split by
     ``dim_b``, the projects or the funding reported."""
     unit = t("sk_axis_count") if measure == "count" else "EUR"
-    return describe.Shown(label=t("pj_dim_sector"), series=t(f"pj_dim_{dim_b}"), value=t(MEASURE_COLUMNS[measure]), unit=unit, decimals=0)
+    return describe.Shown(label=t("pj_dim_sector"), series=t(f"pj_dim_{dim_b}"), value=t(MEASURE_COLUMNS[measure]), unit=unit,
+                          unit_one=t("sk_unit_one") if measure == "count" else None, decimals=0)
 
 
 def cell_label(labels: dict[str, dict[str, str]], a: str, dim_b: str | None = None, b: str | None = None) -> str:

@@ -105,6 +105,13 @@ def test_stacked_parts_add_up_to_their_bar():
     assert one == "Projekte nach Sektor. Mobilität: 12 Projekte. Davon A: 8 Projekte; B: 4 Projekte."
 
 
+def test_one_project_is_one_projekt():
+    frame = pd.DataFrame({"Sektor": ["Mobilität", "Energie"], "Projekte": [1, 3]})
+    shown = describe.Shown(label="Sektor", value="Projekte", unit="Projekte", unit_one="Projekt", decimals=0)
+    text = describe.text("bar", "Projekte nach Sektor", frame, shown, "de")
+    assert "Höchster Wert: Energie mit 3 Projekte; niedrigster Wert: Mobilität mit 1 Projekt." in text
+
+
 def test_a_locator_map_names_its_regions():
     frame = pd.DataFrame({"region_id": ["09162"], "name": ["München"]})
     assert describe.text("map", "Lage: München", frame, describe.Shown(value=None), "en") == "Map: Lage: München. Highlighted: München."
