@@ -410,7 +410,7 @@ def _read_regions(version: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     if "region_shapes" in manifest["tables"]:
         import geopandas as gpd
 
-        shapes = gpd.read_parquet(paths.table_path(version, "region_shapes"))
+        shapes = gpd.read_parquet(paths.table_path(version, "region_shapes"), filters=[("resolution", "=", "full")])
     return regions, shapes
 
 

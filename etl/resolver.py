@@ -459,7 +459,20 @@ class Resolver:
     @classmethod
     def from_files(cls, regions: pd.DataFrame, overrides_file: Path = paths.RESOLVER_OVERRIDES_FILE, *,
                    shapes: pd.DataFrame | None = None) -> Resolver:
-        return cls(regions, read_overrides(overrides_file), shapes=shapes)
+        """The resolver of these regions with the reviewed files, built once per
+        process for the same inputs: an import checks its file and then reruns
+        the step ``registries`` on the same regions (building one takes about a
+        second of CPU; the check of a registry, milliseconds)."""
+        if shapes is not None and "resolution" in shapes:
+            shapes = shapes[shapes["resolution"] == "full"]  # the ones it reads
+        key = (_fingerprint(regions), _fingerprint(shapes), *(
+            (str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in (Path(overrides_file), paths.CITY_DISTRICTS_FILE)))
+        cached = _LAST_BUILT.get(key)
+        if cached is None:
+            cached = cls(regions, read_overrides(overrides_file), shapes=shapes)
+            _LAST_BUILT.clear()  # one resolver kept: the regions of one warehouse
+            _LAST_BUILT[key] = cached
+        return cached
 
     def _load_overrides(self, frame: pd.DataFrame) -> None:
         problems = []
@@ -801,6 +814,23 @@ class Resolver:
         choices = {rid: normalise_name(e.candidate.name) for rid, e in self._by_id.items() if e.candidate.level in levels}
         hits = process.extract(normalise_name(name), choices, scorer=fuzz.ratio, limit=limit, score_cutoff=80)
         return [self._by_id[rid].candidate for _, _, rid in hits]
+
+
+_LAST_BUILT: dict[tuple, Resolver] = {}
+
+
+def _fingerprint(frame: pd.DataFrame | None) -> tuple | None:
+    """A content hash of the columns a resolver reads (shapes: their WKB)."""
+    if frame is None:
+        return None
+    columns = [c for c in ("region_id", "level", "name", "type", "land_id", "kreis_id", "lat", "lon", "resolution") if c in frame]
+    parts = [frame[columns].astype("string")] if columns else []
+    if "geometry" in frame:
+        import shapely
+
+        parts.append(pd.DataFrame({"wkb": shapely.to_wkb(frame.geometry.to_numpy())}))
+    values = [int(pd.util.hash_pandas_object(p, index=False).sum()) for p in parts]
+    return (len(frame), tuple(columns), *values)
 
 
 def with_point(context: Context, lat: object, lon: object) -> Context:

@@ -14,6 +14,7 @@ An import keeps the file and rebuilds the build step ``registries`` alone
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -272,6 +273,30 @@ def test_the_registries_step_reads_the_store_in_every_full_build():
     assert steps["registries"].source_ids == () and steps["registries"].order > steps["projects"].order
     assert [s.name for s in select_steps(list(steps.values()), "registries")] == ["registries"]
     assert "registries" in [s.name for s in select_steps(sorted(steps.values(), key=lambda s: s.order), "bkg_vg5000")]
+
+
+def test_an_import_into_the_kit_warehouse_rewrites_only_the_parts_of_the_step(warehouse, tmp_path):
+    """On a full build of the kit: the step registries alone reruns; every
+    other table, part and map file is the previous version's file (hard link)."""
+    if "projects" not in warehouse.manifest.get("parts", {}):
+        pytest.skip("the reused warehouse (DSR_TEST_WAREHOUSE) stores the project tables whole: rebuild it")
+    target = tmp_path / "wh"
+    shutil.copytree(warehouse.directory, target, copy_function=os.link)
+    import_registry(TEMPLATE_CSV, "verein-kit", warehouse=target, title="Testregister")
+    new = target.resolve()
+    manifest = read_manifest(new)
+    assert manifest["rebuilt_steps"] == ["registries"] and manifest["partial_build_of"] == "registries"
+    for name in ("projects", "project_regions", "project_sectors", "registries"):
+        assert manifest["parts"][name]["projects"] == warehouse.manifest["parts"][name]["projects"]  # the kit's rows kept
+        assert manifest["parts"][name]["registries"] == len(table(new, name).query("registry_id == 'verein-kit'"))
+    assert manifest["row_counts"]["projects"] == warehouse.manifest["row_counts"]["projects"] + 3
+    rewritten = {"sources.parquet", "indicators.parquet", "flags.parquet", "manifest.json"}
+    rewritten |= {f"{name}/registries.parquet" for name in ("projects", "project_regions", "project_sectors", "registries")}
+    for file in sorted(p for p in new.rglob("*") if p.is_file()):
+        rel = file.relative_to(new).as_posix()
+        before = warehouse.directory / rel
+        same = before.exists() and file.stat().st_ino == before.stat().st_ino
+        assert same == (rel not in rewritten), f"{rel}: {'carried' if same else 'rewritten'}"
 
 
 def test_a_failed_rebuild_leaves_the_kept_copy_and_the_warehouse_as_they_were(wh, monkeypatch):
