@@ -65,7 +65,7 @@ import pandas as pd
 
 from etl import paths
 from etl.catalogue import GERMANY_ID
-from etl.gazetteer import fold
+from etl.gazetteer import VERBAND_TYPES, VERBAND_WORDS, fold, verband_name
 from etl.regions import normalise_key
 
 LEVEL_ORDER = ("gemeinde", "kreis", "land")
@@ -142,31 +142,6 @@ _ADMIN_SUFFIXES = {
 # Abbreviations of official lists after a comma ("Monheim, St", "Dinkelsbühl, GKSt").
 _SUFFIX_ABBREVIATIONS = {"st": "stadt", "m": "markt", "gkst": "grosse kreisstadt", "krst": "kreisstadt", "lkr": "landkreis", "lk": "landkreis",
                          "kr": "kreis", "krfr st": "kreisfreie stadt", "gem": "gemeinde", "vgem": "verwaltungsgemeinschaft", "vg": "verbandsgemeinde"}
-# Gemeindeverbände of several Gemeinden (VG5000's layer VWG, the level
-# ``verband``), by the types a word before or after the name names first
-# ("VG" is a Verbandsgemeinde in Rheinland-Pfalz, a Verwaltungsgemeinschaft in
-# Bayern). A Verband mostly carries its seat Gemeinde's name, so it is found
-# only when a word says that the Verband is meant ("Verbandsgemeinde
-# Kaisersesch", "VG Arzfeld", "Amt Büchen", "Bersenbrück, Samtgemeinde"), and
-# only when no region has the name as written ("Amt Neuhaus" is a Gemeinde).
-# The units of a single Gemeinde (Einheitsgemeinde, amtsfreie Gemeinde …) are
-# that Gemeinde and are never matched.
-VERBAND_TYPES = ("Verbandsgemeinde", "Samtgemeinde", "Amt", "Verwaltungsgemeinschaft", "Verwaltungsverband", "Erfüllende Gemeinde")
-_VERBAND_WORDS: dict[tuple[str, ...], tuple[str, ...]] = {
-    ("verbandsgemeinde",): ("Verbandsgemeinde",),
-    ("verbandsgemeindeverwaltung",): ("Verbandsgemeinde",),
-    ("vg",): ("Verbandsgemeinde", "Verwaltungsgemeinschaft"),
-    ("samtgemeinde",): ("Samtgemeinde",),
-    ("samtgemeindeverwaltung",): ("Samtgemeinde",),
-    ("sg",): ("Samtgemeinde",),
-    ("amt",): ("Amt",),
-    ("amtsverwaltung",): ("Amt",),
-    ("verwaltungsgemeinschaft",): ("Verwaltungsgemeinschaft", "Erfüllende Gemeinde"),
-    ("vgem",): ("Verwaltungsgemeinschaft", "Erfüllende Gemeinde"),
-    ("verwaltungsverband",): ("Verwaltungsverband",),
-    ("gemeindeverwaltungsverband",): ("Verwaltungsverband",),
-    ("gvv",): ("Verwaltungsverband",),
-}
 # Words for Germany as a whole: a national project links to the region DG.
 _NATIONAL = {"deutschland", "bundesweit", "bund", "bundesrepublik", "bundesrepublik deutschland", "brd", "deutschlandweit",
              "ganz deutschland", "bundesgebiet", "gesamtes bundesgebiet", "germany"}
@@ -266,7 +241,7 @@ def comma_suffix(text: str) -> str:
         return text
     words = fold(tail)
     words = _SUFFIX_ABBREVIATIONS.get(words, words)
-    known = {" ".join(w) for w in (*_ADMIN_PREFIXES, *_VERBAND_WORDS)}
+    known = {" ".join(w) for w in (*_ADMIN_PREFIXES, *VERBAND_WORDS)}
     return f"{words} {head.strip()}" if words in known else text
 
 
@@ -665,38 +640,34 @@ class Resolver:
         names first, else of any Verband type; several left are decided by the
         context (Land, point), else refused; none is refused with the Gemeinden
         of that name listed (the seat is not the Verband)."""
-        def without(words: tuple[str, ...], toks: list[str]) -> str | None:
-            n = len(words)
-            if len(toks) <= n or words not in (tuple(toks[:n]), tuple(toks[-n:])):
-                return None
-            return " ".join(toks[n:] if tuple(toks[:n]) == words else toks[:-n])
-
-        # The same text by the other umlaut rule ("Buchen" typed for "Büchen").
-        typed = tokenise(" ".join(tokens), "a") if not _UMLAUT_CHARS.search(query) else []
-        for words, word_types in _VERBAND_WORDS.items():
-            raw = without(words, tokens)
-            if raw is None:
-                continue
-            forms = [("ae", raw)] + ([("a", form)] if typed and (form := without(words, typed)) else [])
-            found = {rid: form in self._by_id[rid].exact[index] for index, form in forms for rid in self._index[index].get(form, ())}
-            verbands = [r for r in found if self._by_id[r].candidate.level == "verband"]
-            exact = [r for r in verbands if found[r]]
-            own = [r for r in exact if self._by_id[r].candidate.type in word_types]
-            # The name as the Verband's own (of the type the word names, else of
-            # another); a shortened name ("Neustadt" for "Neustadt a.d. Waldnaab")
-            # only when no exact one exists, of any type.
-            ids = own or exact or verbands
-            if ids:
-                note = f"a Gemeindeverband ({' '.join(words)})" + ("" if own else f", of type {self._by_id[ids[0]].candidate.type}")
-                if len(ids) == 1:
-                    return Resolved(query, (self._by_id[ids[0]].candidate,), "name", note)
-                return self._decide(query, context, ids)
-            namesakes = [self._by_id[r].candidate for r in found if self._by_id[r].candidate.level == "gemeinde"]
-            seat = "; the Gemeinde of the same name is only its seat, so it is not linked" if namesakes else ""
-            raise UnknownName(query, context, namesakes + self.suggest(raw, ("verband",)),
-                              detail=f"no Gemeindeverband ({', '.join(word_types)}) of that name{seat}: "
-                                     "write the Verband's 9-digit key, or the keys of its member Gemeinden")
-        return None
+        kind = verband_name(tokens)
+        if kind is None:
+            return None
+        words, raw = kind
+        word_types = VERBAND_WORDS[words]
+        # Typed without umlauts ("Amt Buchen"): the index of names without their dots too.
+        indexes = ("ae",) if _UMLAUT_CHARS.search(query) else ("ae", "a")
+        found: dict[str, bool] = {}  # region_id → exact?
+        for index in indexes:
+            for rid in self._index[index].get(raw, ()):
+                found[rid] = found.get(rid, False) or raw in self._by_id[rid].exact[index]
+        verbands = [r for r in found if self._by_id[r].candidate.level == "verband"]
+        exact = [r for r in verbands if found[r]]
+        own = [r for r in exact if self._by_id[r].candidate.type in word_types]
+        # The name as the Verband's own (of the type the word names, else of
+        # another); a shortened name ("Neustadt" for "Neustadt a.d. Waldnaab")
+        # only when no exact one exists, of any type.
+        ids = own or exact or verbands
+        if ids:
+            note = f"a Gemeindeverband ({' '.join(words)})" + ("" if own else f", of type {self._by_id[ids[0]].candidate.type}")
+            if len(ids) == 1:
+                return Resolved(query, (self._by_id[ids[0]].candidate,), "name", note)
+            return self._decide(query, context, ids)
+        namesakes = [self._by_id[r].candidate for r in found if self._by_id[r].candidate.level == "gemeinde"]
+        seat = "; the Gemeinde of the same name is only its seat, so it is not linked" if namesakes else ""
+        raise UnknownName(query, context, namesakes + self.suggest(raw, ("verband",)),
+                          detail=f"no Gemeindeverband ({', '.join(word_types)}) of that name{seat}: "
+                                 "write the Verband's 9-digit key, or the keys of its member Gemeinden")
 
     def _by_qualifier(self, query: str, context: Context, text: str, core: list[str], levels: tuple[str, ...],
                       types: tuple[str, ...]) -> Resolved | None:
