@@ -438,7 +438,10 @@ def import_registry(file: Path, registry_id: str, *, warehouse: Path | None = No
     from etl.build import build
 
     with _kept(file, registry_id, meta):
-        build(out=warehouse, only=REGISTRIES_STEP, log=log or (lambda message: None))
+        try:
+            build(out=warehouse, only=REGISTRIES_STEP, log=log or (lambda message: None))
+        except SystemExit as exc:  # e.g. a warehouse of an earlier layout: refused, nothing written
+            raise InputError(str(warehouse), str(exc)) from None
     result.written = True
     return result
 

@@ -24,6 +24,7 @@ from openpyxl import Workbook
 
 from etl import paths
 from etl.build import build, sources_table
+from etl.catalogue import TABLES_BY_NAME
 from etl.cli import main
 from etl.errors import InputError
 from etl.extract.registries import read_csv_records, read_xlsx_records
@@ -195,6 +196,18 @@ def test_ids_of_kit_sources_and_odd_ids_are_refused(wh):
         import_registry(TEMPLATE_CSV, "mpsc", warehouse=wh)
     with pytest.raises(InputError, match="lower-case"):
         import_registry(TEMPLATE_CSV, "Mein Register", warehouse=wh)
+
+
+def test_a_warehouse_of_the_layout_before_the_step_is_refused_and_nothing_kept(wh, tmp_path):
+    """The project tables stored whole (a warehouse built before the step registries): exit 2, run a full build."""
+    import json
+
+    pd.DataFrame(columns=TABLES_BY_NAME["projects"].column_names).to_parquet(wh / "projects.parquet")
+    manifest = json.loads((wh / "manifest.json").read_text(encoding="utf-8"))
+    (wh / "manifest.json").write_text(json.dumps({**manifest, "tables": [*manifest["tables"], "projects"]}), encoding="utf-8")
+    with pytest.raises(InputError, match="run a full build first"):
+        import_registry(TEMPLATE_CSV, "verein-alt", warehouse=wh)
+    assert kept_registries() == []
 
 
 def test_no_warehouse_is_a_clear_error(tmp_path):
