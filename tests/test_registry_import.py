@@ -238,7 +238,7 @@ def test_dry_run_writes_nothing(wh):
 def test_an_import_is_kept_and_a_rebuilt_warehouse_gets_it_again(wh, base_warehouse, tmp_path):
     import_registry(IMPORT_FIXTURES / "bad_rows.csv", "verein-alt", warehouse=wh)
     import_registry(TEMPLATE_CSV, "verein-keep", warehouse=wh, title="Testregister", licence="CC BY 4.0", url="https://example.org/register")
-    (registry_id_a, file_a, meta_a), (registry_id_b, file_b, meta_b) = kept_registries()
+    (registry_id_a, file_a, _), (registry_id_b, file_b, meta_b) = kept_registries()
     assert (registry_id_a, file_a.name) == ("verein-alt", "bad_rows.csv")
     assert (registry_id_b, file_b.name) == ("verein-keep", TEMPLATE_CSV.name)
     assert {k: meta_b[k] for k in ("title", "licence", "url")} == {"title": "Testregister", "licence": "CC BY 4.0", "url": "https://example.org/register"}
