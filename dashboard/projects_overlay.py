@@ -59,7 +59,11 @@ def outlines_frame(chosen: pd.DataFrame, links: pd.DataFrame, level: str, names:
     columns = ["region_id", "name", "n_projects", "project_ids", "projects_text"]
     links = links.merge(chosen[KEY].drop_duplicates(), on=KEY, how="inner")
     length = KEY_LENGTH[level]
-    links = links[links["region_id"].str.len() >= length]
+    lengths = links["region_id"].str.len()
+    # A unit's key begins with the key of each unit containing it, except that a
+    # Gemeindeverband's (ARS, 9 digits) is no beginning of its Gemeinden's (AGS, 8):
+    # on a Gemeinde map, "071325010"[:8] would be another Gemeinde.
+    links = links[(lengths >= length) & ~((length == KEY_LENGTH["gemeinde"]) & (lengths == KEY_LENGTH["verband"]))]
     if links.empty:
         return pd.DataFrame(columns=columns)
     links = links.assign(map_id=links["region_id"].str[:length], key=projects.key_series(links))

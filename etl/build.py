@@ -164,7 +164,8 @@ def build(raw_dir: Path | None = None, out: Path | None = None, only: str | None
     and the raw directory is compared with the catalogue's inventory: a missing
     expected file stops the build (``MissingInputs``) before any step runs.
 
-    ``only`` reruns the steps that read that source and every step that reads
+    ``only`` reruns the steps that read that source (or the step of that
+    name, e.g. ``registries``) and every step that reads
     what they write (``etl.steps.select_steps``) on top of the existing
     warehouse: they get only what they read from it (``Step.reads``, and the
     regions); their tables and their parts of the tables stored per step are
@@ -178,15 +179,7 @@ def build(raw_dir: Path | None = None, out: Path | None = None, only: str | None
     if log is not None:
         ctx.log = log
     with warehouse_lock(out):
-        manifest = _build(ctx, out, only, tuple(without))
-    if only is None:
-        # A full build starts from the raw kit; the associations' registries
-        # kept by import-registry go back in (a partial build keeps them anyway).
-        from etl.registry_import import restore_registries
-
-        if restore_registries(out, ctx.log):
-            manifest = read_manifest(out)
-    return manifest
+        return _build(ctx, out, only, tuple(without))
 
 
 def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, ...]) -> dict:
@@ -195,9 +188,10 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
     for action in recovered:
         ctx.log(f"recovery: {action}")
     steps = discover_steps()
-    unknown = [sid for sid in (*without, *([only] if only else [])) if sid not in SOURCES_BY_ID]
+    step_names = {s.name for s in steps}
+    unknown = [sid for sid in without if sid not in SOURCES_BY_ID] + [only] * (only is not None and only not in SOURCES_BY_ID and only not in step_names)
     if unknown:
-        raise SystemExit(f"unknown source {', '.join(map(repr, unknown))}; known: {', '.join(SOURCES_BY_ID)}")
+        raise SystemExit(f"unknown source {', '.join(map(repr, unknown))}; known: {', '.join(SOURCES_BY_ID)} (--only also takes a step: {', '.join(sorted(step_names))})")
     previous_manifest = None
     if only is not None:
         previous_manifest = read_manifest(out)
@@ -335,8 +329,6 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
         manifest["notes"] = {**{k: v for k, v in previous_manifest.get("notes", {}).items() if k not in rerun}, **ctx.notes}
         manifest["step_tables"] = {**previous_manifest.get("step_tables", {}), **step_tables}
         manifest["built_without"] = sorted(set(previous_manifest.get("built_without", [])) | set(without))
-        if "registry_imports" in previous_manifest:  # the registries table is carried with them
-            manifest["registry_imports"] = previous_manifest["registry_imports"]
     t_maps = time.perf_counter()
     # Map files need the regions and their shapes (a fixture build may have
     # neither); unless the regions step ran, those of the previous version stay.
@@ -362,7 +354,9 @@ def _quarantine_summary(quarantine: pd.DataFrame) -> dict:
     if quarantine.empty:
         return {}
     summary: dict[str, dict[str, int]] = {}
-    grouped = quarantine.assign(reason_kind=quarantine["reason"].str.replace(r"\b\d{2,12}\b", "…", regex=True))
-    for (sid, reason), n in grouped.groupby(["source_id", "reason_kind"]).size().items():
+    # Counted by the reason as written first: far fewer texts to rewrite (keys → "…") than rows.
+    counts = quarantine.groupby(["source_id", "reason"]).size().reset_index(name="n")
+    counts["reason"] = counts["reason"].str.replace(r"\b\d{2,12}\b", "…", regex=True)
+    for (sid, reason), n in counts.groupby(["source_id", "reason"])["n"].sum().items():
         summary.setdefault(sid, {})[reason] = int(n)
     return summary

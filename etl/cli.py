@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build the warehouse from the raw files")
     b.add_argument("--raw", type=Path, help="raw-data directory (default: DSR_RAW_DIR, data/raw/, ../shared/data/)")
     b.add_argument("--out", type=Path, help="warehouse directory (default: DSR_WAREHOUSE or data/warehouse/)")
-    b.add_argument("--only", metavar="SOURCE", help="rebuild only this source's rows in an existing warehouse")
+    b.add_argument("--only", metavar="SOURCE", help="rebuild only this source's rows (or this step's, e.g. registries) in an existing warehouse")
     b.add_argument("--without", metavar="SOURCE", action="append",
                    help="build without this source (repeatable): its steps are skipped, e.g. when its files are missing")
     b.set_defaults(func=_cmd_build)

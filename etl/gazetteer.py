@@ -22,6 +22,11 @@ first, then the shorter name, then the key):
    short query hidden inside a longer word (``Au`` in ``Mühlhausen``) is no hit;
 6. a near miss (typos, words left out), for four letters or more: rapidfuzz
    ``token_set_ratio`` of at least 80 (``Göttngen``).
+
+A word for a Gemeindeverband before or after the name (``VERBAND_WORDS``:
+"VG Arzfeld", "Amt Büchen", "Bersenbrück, Samtgemeinde") makes the Verbände
+of that name exact hits (tier 2), ahead of their seat Gemeinde of the same name;
+the registry resolver (``etl.resolver``) reads the same words.
 """
 
 from __future__ import annotations
@@ -53,6 +58,42 @@ _UMLAUTS = {
     "a": str.maketrans({"ß": "ss", "æ": "ae", "ø": "o"}),
 }
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+# Gemeindeverbände of several Gemeinden (VG5000's layer VWG, the level
+# ``verband``), and the words that name one before or after its name (folded),
+# with the types each names first ("VG" is a Verbandsgemeinde in
+# Rheinland-Pfalz, a Verwaltungsgemeinschaft in Bayern). A Verband mostly
+# carries its seat Gemeinde's name: the word says that the Verband is meant.
+# The units of a single Gemeinde (Einheitsgemeinde, amtsfreie Gemeinde …) are
+# that Gemeinde.
+VERBAND_TYPES = ("Verbandsgemeinde", "Samtgemeinde", "Amt", "Verwaltungsgemeinschaft", "Verwaltungsverband", "Erfüllende Gemeinde")
+VERBAND_WORDS: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("verbandsgemeinde",): ("Verbandsgemeinde",),
+    ("verbandsgemeindeverwaltung",): ("Verbandsgemeinde",),
+    ("vg",): ("Verbandsgemeinde", "Verwaltungsgemeinschaft"),
+    ("samtgemeinde",): ("Samtgemeinde",),
+    ("samtgemeindeverwaltung",): ("Samtgemeinde",),
+    ("sg",): ("Samtgemeinde",),
+    ("amt",): ("Amt",),
+    ("amtsverwaltung",): ("Amt",),
+    ("verwaltungsgemeinschaft",): ("Verwaltungsgemeinschaft", "Erfüllende Gemeinde"),
+    ("vgem",): ("Verwaltungsgemeinschaft", "Erfüllende Gemeinde"),
+    ("verwaltungsverband",): ("Verwaltungsverband",),
+    ("gemeindeverwaltungsverband",): ("Verwaltungsverband",),
+    ("gvv",): ("Verwaltungsverband",),
+}
+
+
+def verband_name(words: list[str]) -> tuple[tuple[str, ...], str] | None:
+    """(the word, the rest) when folded words begin or end with a word for a
+    Gemeindeverband and something is left ("vg arzfeld" → ("vg",), "arzfeld")."""
+    for word in VERBAND_WORDS:
+        n = len(word)
+        if len(words) > n and tuple(words[:n]) == word:
+            return word, " ".join(words[n:])
+        if len(words) > n and tuple(words[-n:]) == word:
+            return word, " ".join(words[:-n])
+    return None
 
 
 def fold(text: object, umlaut: str = "ae") -> str:
@@ -123,6 +164,9 @@ def search(index: pd.DataFrame, query: str, limit: int = LIMIT) -> pd.DataFrame:
         for needle, col in ((q_ae, "fold_ae"), (q_a, "fold_a")):
             names = index[col]
             mark(names == needle, 2)
+            kind = verband_name(needle.split())
+            if kind is not None:
+                mark((index["level"] == "verband") & (names == kind[1]), 2)
             mark(names.str.startswith(needle), 3)
             mark(names.str.contains(rf"\b{re.escape(needle)}", regex=True), 4)
             if len(needle) >= CONTAINS_MIN:

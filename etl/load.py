@@ -46,8 +46,9 @@ from etl.schema import arrow_schema, conform, validate
 
 MANIFEST_VERSION = 1
 ROW_GROUP_SIZE = 100_000
-# Versions kept before the current one, for readers that opened them: a full
-# build that restores kept registries switches twice in a row.
+# Versions kept before the current one, for readers that opened them: builds
+# can follow each other quickly (a full build, then imports of registries, each
+# a switch of its own).
 KEEP_PREVIOUS = 2
 LOCK_FILE = ".lock"
 VERSION_ID = re.compile(r"^\d{8}T\d{12}Z-\d+(-moved)?$")

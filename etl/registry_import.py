@@ -2,16 +2,17 @@
 
 In: a filled-in copy of ``data/templates/registry_template.csv`` or ``.xlsx``
 (one row per project, columns in ``TEMPLATE_COLUMNS``) and an existing warehouse.
-Out: the same warehouse with one more registry in ``projects``,
-``project_regions``, ``project_sectors`` and ``registries``, its rejected rows
-and cells in ``quarantine``, written atomically (``etl.load.write_warehouse``):
-every other table is kept as it was. Importing the same id again replaces that
-registry's rows. The file and its metadata are kept in the registry store
-(``DSR_REGISTRIES``, default ``data/registries/<id>/``): a full
-``python -m etl build`` starts from the raw kit and then imports every kept
-registry again (``restore_registries``), so no import is lost by a rebuild.
+Out: the file and its metadata kept in the registry store (``DSR_REGISTRIES``,
+default ``data/registries/<id>/``), and the warehouse rebuilt by its one build
+step ``registries`` (``etl.transform.registries``, ``build --only registries``),
+which loads every kept registry into ``projects``, ``project_regions``,
+``project_sectors`` and ``registries`` (that step's parts) and its rejected rows
+and cells into ``quarantine``; every other table and part is carried over
+unchanged. Importing the same id again replaces that registry. A full
+``python -m etl build`` runs the same step, so no import is lost by a rebuild.
 
-Checks, each with a message naming line and column and a quarantine entry:
+Checks (``check_registry``, the same for an import and for the step), each with
+a message naming line and column and a quarantine entry:
 the file must be UTF-8 (a Latin-1 export is refused with the line of the first
 bad byte) and have the required columns (both stop the import: nothing is
 written); per row: a cell starting with ``=``, ``+``, ``-``, ``@``, tab or
@@ -19,19 +20,20 @@ carriage return looks like a spreadsheet formula (possible formula injection)
 and rejects the row; so do a missing id or title, a duplicate project id, an
 amount that is not a number, a year out of range, and a row none of whose
 regions resolves (names are resolved by ``etl.resolver`` at the levels
-``IMPORT_LEVELS``, Germany as a whole included). A region, theme, sector or
-URL that cannot be used is quarantined on its own and the row still loads; so
-are coordinates (``lat``/``lon``) that cannot be read, and a point that lies
-outside every region of its row (a warning, checked against the warehouse's
-``region_shapes``). Valid rows always load. A file
-with no valid row (a header only, or every row refused) is refused as a whole
-(:class:`NoValidRows`, exit 2): it never replaces a registry of the same id,
-neither in the warehouse nor in the store.
+``IMPORT_LEVELS``, Gemeindeverbände and Germany as a whole included). A region,
+theme, sector or URL that cannot be used is quarantined on its own and the row
+still loads; so are coordinates (``lat``/``lon``) that cannot be read, and a
+point that lies outside every region of its row (a warning, checked against the
+warehouse's ``region_shapes``). Valid rows always load. A file with no valid row
+(a header only, or every row refused) is refused as a whole (:class:`NoValidRows`,
+exit 2): it never replaces a registry of the same id, neither in the warehouse
+nor in the store; neither does an import whose rebuild fails.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import re
@@ -44,9 +46,9 @@ import pandas as pd
 
 from etl import paths
 from etl.catalogue import SOURCES_BY_ID, TABLES_BY_NAME
-from etl.errors import InputError, WarehouseBusy
+from etl.errors import InputError
 from etl.extract.registries import LINE, PROBLEM, read_csv_records, read_xlsx_records
-from etl.load import locate_warehouse, now_iso, read_manifest, sha256_file, write_warehouse
+from etl.load import locate_warehouse, now_iso, read_manifest, sha256_file
 from etl.resolver import POINT_TOLERANCE_KM, Context, ResolutionError, Resolver, with_point
 from etl.transform.projects import (
     RegistryBuild,
@@ -56,7 +58,6 @@ from etl.transform.projects import (
     extract_urls,
     find_sector,
     registry_row,
-    sectors_table,
     status_group,
 )
 
@@ -79,8 +80,10 @@ class TemplateColumn:
 TEMPLATE_COLUMNS: tuple[TemplateColumn, ...] = (
     TemplateColumn("project_id", True, "Eindeutige Kennung des Projekts in Ihrem Register (Text, z. B. P-001).", "Unique id of the project in your registry (text, e.g. P-001)."),
     TemplateColumn("title", True, "Titel des Projekts.", "Title of the project."),
-    TemplateColumn("regions", True, "Beteiligte Gebiete, mit ; getrennt, federführendes zuerst: amtlicher Schlüssel (Land 2, Kreis 5, Gemeinde 8 Stellen) oder Name.",
-                   "Regions taking part, separated by ;, lead first: official key (Land 2, Kreis 5, Gemeinde 8 digits) or name."),
+    TemplateColumn("regions", True, "Beteiligte Gebiete, mit ; getrennt, federführendes zuerst: amtlicher Schlüssel (Land 2, Kreis 5, Gemeinde 8, "
+                   "Gemeindeverband 9 Stellen) oder Name (ein Gemeindeverband mit seiner Art: „Verbandsgemeinde Kaisersesch“, „Amt Büchen“).",
+                   "Regions taking part, separated by ;, lead first: official key (Land 2, Kreis 5, Gemeinde 8, Gemeindeverband 9 digits) or name "
+                   "(a Gemeindeverband with its kind: \"Verbandsgemeinde Kaisersesch\", \"Amt Büchen\")."),
     TemplateColumn("land", False, "Land (Name oder zweistelliger Schlüssel), um gleichnamige Gemeinden zu unterscheiden.", "Land (name or two-digit key) to tell namesakes apart."),
     TemplateColumn("lat", False, "Breitengrad eines Punkts im Projektgebiet (WGS 84, Dezimalgrad, z. B. 50,9375 oder 50.9375): entscheidet zwischen gleichnamigen Gemeinden und prüft die genannte Region.",
                    "Latitude of a point in the project's area (WGS 84 decimal degrees, e.g. 50.9375 or 50,9375): decides between namesakes and checks the named region."),
@@ -155,8 +158,9 @@ def read_template(path: Path) -> tuple[pd.DataFrame, str | None]:
 
 
 # The levels a registry row may name, in order of preference: a town's project
-# means the Gemeinde; "Deutschland" or "bundesweit" means Germany as a whole (DG).
-IMPORT_LEVELS = ("gemeinde", "kreis", "land", "bund")
+# means the Gemeinde; "Deutschland" or "bundesweit" means Germany as a whole (DG);
+# a name only a Gemeindeverband carries (or one named with its word, "Amt Büchen") the Verband.
+IMPORT_LEVELS = ("gemeinde", "kreis", "land", "bund", "verband")
 # Germany's extent with a margin (WGS 84): a point outside is a typo or swapped.
 GERMANY_BOX = {"lat": (47.2, 55.1), "lon": (5.8, 15.1)}
 
@@ -367,135 +371,126 @@ def validate_rows(records: pd.DataFrame, registry_id: str, file: str, sheet: str
     return build
 
 
-# The tables an import changes; every other one is carried into the new
-# version unchanged (hard links, etl.load.stage_warehouse).
-CHANGED_TABLES = ("projects", "project_regions", "project_sectors", "registries", "sectors", "quarantine")
-
-
-def _read_warehouse(warehouse: Path) -> tuple[dict[str, pd.DataFrame], dict]:
-    """The regions with their shapes (to check a row's coordinates), the tables
-    an import changes, and the manifest."""
-    manifest = read_manifest(warehouse)
-    if manifest is None:
-        raise InputError(str(warehouse), "no warehouse here: run `python -m etl build` first (or pass --warehouse)")
-    tables: dict[str, pd.DataFrame] = {}
-    for name in manifest.get("tables", []):
-        table = TABLES_BY_NAME.get(name)
-        if table is None or name not in ("regions", "region_shapes", *CHANGED_TABLES):
-            continue
-        path = paths.table_path(warehouse, name)
-        if table.geo:
-            import geopandas as gpd
-
-            tables[name] = gpd.read_parquet(path)
-        else:
-            tables[name] = pd.read_parquet(path)
-    if "regions" not in tables:
-        raise InputError(str(warehouse), "the warehouse has no regions table: run `python -m etl build` first")
-    return tables, manifest
-
-
-def _replace(previous: pd.DataFrame | None, new: pd.DataFrame, key: str, registry_id: str, table: str) -> pd.DataFrame:
-    columns = TABLES_BY_NAME[table].column_names
-    keep = previous[previous[key] != registry_id] if previous is not None else pd.DataFrame(columns=columns)
-    parts = [p for p in (keep, new) if not p.empty]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
-
-
-def import_registry(file: Path, registry_id: str, *, warehouse: Path | None = None, title: str | None = None,
-                    publisher: str | None = None, licence: str | None = None, attribution: str | None = None,
-                    url: str | None = None, dry_run: bool = False, keep: bool = True) -> ImportResult:
-    """Validate a filled-in template and add it to the warehouse as one more registry.
-
-    With ``keep`` (not for a dry run) the file and the metadata given here are
-    kept in the registry store, for the next full build."""
-    if not _ID.match(registry_id):
-        raise InputError(file.name, f"--id {registry_id!r}: use 2–40 lower-case letters, digits, '-' or '_' (e.g. 'verein-xy')")
-    if registry_id in SOURCES_BY_ID:
-        raise InputError(file.name, f"--id {registry_id!r} is a source of the kit; choose another id for your registry")
-    warehouse = locate_warehouse(warehouse or paths.warehouse_dir())
+def check_registry(file: Path, registry_id: str, resolver: Resolver, mapping: SectorMapping, licence: str | None = None) -> ImportResult:
+    """Read a filled-in template and check every row (``validate_rows``): the
+    one check of a registry, for an import and for the build step that loads
+    the kept ones. Raises ``InputError`` for a file that cannot be read and
+    ``NoValidRows`` for one without a row that can be loaded."""
     records, sheet = read_template(file)
-    version = warehouse.resolve()  # one version throughout, even if a build switches the link meanwhile
-    tables, manifest = _read_warehouse(version)
-    resolver = Resolver.from_files(tables["regions"], shapes=tables.get("region_shapes"))
-    mapping = SectorMapping.load()
-    licence = licence or "not stated"
-    build = validate_rows(records, registry_id, file.name, sheet, resolver, mapping, None if licence == "not stated" else licence)
+    build = validate_rows(records, registry_id, file.name, sheet, resolver, mapping, licence)
     ignored = [c for c in records.columns if c not in COLUMN_NAMES and c not in (LINE, PROBLEM) and c]
     result = ImportResult(registry_id, file.name, build, ignored, written=False)
     if not build.projects:
         # Never replace a registry (in the warehouse or the store) by an empty one:
         # a header-only file or one whose every row is refused is an error.
         raise NoValidRows(file.name, registry_id, result.messages, build.rows_read)
+    return result
+
+
+def registry_tables(result: ImportResult, meta: dict) -> dict[str, pd.DataFrame]:
+    """The rows of one checked registry for the project tables, with its row in
+    ``registries`` (title, publisher, licence … as given on import; the date of the import)."""
+    licence = meta.get("licence") or "not stated"
+    publisher = meta.get("publisher") or result.registry_id
+    row = registry_row(result.build, title=meta.get("title") or f"Register {result.registry_id}", publisher=publisher,
+                       url=meta.get("url"), licence=licence, attribution=meta.get("attribution") or publisher,
+                       date=str(meta.get("imported_at") or dt.date.today().isoformat())[:10], origin="import", files=[result.file])
+    return {**result.build.frames(), "registries": pd.DataFrame([row], columns=TABLES_BY_NAME["registries"].column_names)}
+
+
+def _read_regions(version: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The regions and their shapes (to check a row's coordinates) of one warehouse version."""
+    manifest = read_manifest(version)
+    if manifest is None:
+        raise InputError(str(version), "no warehouse here: run `python -m etl build` first (or pass --warehouse)")
+    if "regions" not in manifest.get("tables", []):
+        raise InputError(str(version), "the warehouse has no regions table: run `python -m etl build` first")
+    regions = pd.read_parquet(paths.table_path(version, "regions"))
+    shapes = None
+    if "region_shapes" in manifest["tables"]:
+        import geopandas as gpd
+
+        shapes = gpd.read_parquet(paths.table_path(version, "region_shapes"), filters=[("resolution", "=", "full")])
+    return regions, shapes
+
+
+def import_registry(file: Path, registry_id: str, *, warehouse: Path | None = None, title: str | None = None,
+                    publisher: str | None = None, licence: str | None = None, attribution: str | None = None,
+                    url: str | None = None, dry_run: bool = False, log=None) -> ImportResult:
+    """Validate a filled-in template, keep it in the registry store and rebuild
+    the warehouse's step ``registries`` (``etl.build.build(only="registries")``):
+    only that step's parts of the project tables and the quarantine are
+    rewritten, everything else is carried over. A file that cannot be read or
+    has no valid row changes nothing; a rebuild that fails puts the kept copy of
+    an earlier import of this id back, and leaves the warehouse as it was."""
+    if not _ID.match(registry_id):
+        raise InputError(file.name, f"--id {registry_id!r}: use 2–40 lower-case letters, digits, '-' or '_' (e.g. 'verein-xy')")
+    if registry_id in SOURCES_BY_ID:
+        raise InputError(file.name, f"--id {registry_id!r} is a source of the kit; choose another id for your registry")
+    warehouse = locate_warehouse(warehouse or paths.warehouse_dir())
+    regions, shapes = _read_regions(warehouse.resolve())
+    resolver = Resolver.from_files(regions, shapes=shapes)
+    result = check_registry(file, registry_id, resolver, SectorMapping.load(), licence)
     if dry_run:
         return result
+    meta = {"title": title, "publisher": publisher, "licence": licence, "attribution": attribution, "url": url,
+            "imported_at": now_iso(), "sha256": sha256_file(file)}
+    from etl.build import build
 
-    today = dt.date.today().isoformat()
-    row = registry_row(build, title=title or f"Register {registry_id}", publisher=publisher or registry_id, url=url,
-                       licence=licence, attribution=attribution or (publisher or registry_id), date=today, origin="import", files=[file.name])
-    frames = build.frames()
-    for name in ("projects", "project_regions", "project_sectors"):
-        tables[name] = _replace(tables.get(name), frames[name], "registry_id", registry_id, name)
-    tables["registries"] = _replace(tables.get("registries"), pd.DataFrame([row]), "registry_id", registry_id, "registries")
-    tables["sectors"] = sectors_table()
-    quarantine = build.quarantine_frame().assign(source_id=registry_id, step="import-registry")
-    tables["quarantine"] = _replace(tables.get("quarantine"), quarantine, "source_id", registry_id, "quarantine")
-
-    manifest = dict(manifest)
-    imports = dict(manifest.get("registry_imports", {}))
-    imports[registry_id] = {"file": file.name, "sha256": sha256_file(file), "imported_at": now_iso(), **build.summary()}
-    manifest["registry_imports"] = imports
-    carry = [name for name in manifest.get("tables", []) if name not in CHANGED_TABLES and name in TABLES_BY_NAME]
-    write_warehouse(warehouse, {name: tables[name] for name in CHANGED_TABLES if name in tables}, manifest, based_on=version, carry=carry)
+    with _kept(file, registry_id, meta):
+        try:
+            build(out=warehouse, only=REGISTRIES_STEP, log=log or (lambda message: None))
+        except SystemExit as exc:  # e.g. a warehouse of an earlier layout: refused, nothing written
+            raise InputError(str(warehouse), str(exc)) from None
     result.written = True
-    if keep:
-        _keep(file, registry_id, {"title": title, "publisher": publisher, "licence": None if licence == "not stated" else licence,
-                                  "attribution": attribution, "url": url})
     return result
 
 
 STORE_META = "import.json"
+# The build step that loads the kept registries (etl.transform.registries).
+REGISTRIES_STEP = "registries"
 
 
-def _keep(file: Path, registry_id: str, meta: dict) -> None:
-    """The imported file and its metadata into ``<store>/<id>/`` (replacing an earlier import of that id)."""
-    target = paths.registries_dir() / registry_id
-    staging = target.with_name(f".{registry_id}.tmp")
-    shutil.rmtree(staging, ignore_errors=True)
+@contextlib.contextmanager
+def _kept(file: Path, registry_id: str, meta: dict):
+    """The file and its metadata as ``<store>/<id>/`` while the block runs
+    (replacing an earlier import of that id); if the block fails, the earlier
+    copy is put back (or the new one removed), so the store stays as it was."""
+    store = paths.registries_dir()
+    target = store / registry_id
+    staging, previous = store / f".{registry_id}.new", store / f".{registry_id}.previous"
+    if previous.exists() and not target.exists():
+        previous.rename(target)  # an import killed between its renames
+    for path in (staging, previous):
+        shutil.rmtree(path, ignore_errors=True)
     staging.mkdir(parents=True)
     shutil.copy2(file, staging / file.name)
     meta = {"file": file.name, **{k: v for k, v in meta.items() if v}}
     (staging / STORE_META).write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
-    shutil.rmtree(target, ignore_errors=True)
+    if target.exists():
+        target.rename(previous)
     staging.rename(target)
+    try:
+        yield target
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        if previous.exists():
+            previous.rename(target)
+        raise
+    shutil.rmtree(previous, ignore_errors=True)
 
 
 def kept_registries(store: Path | None = None) -> list[tuple[str, Path, dict]]:
-    """(id, file, metadata) of every registry in the store, by id."""
+    """(id, file, metadata) of every registry in the store, by id (not the
+    ``.<id>.new``/``.previous`` folders of an import in progress)."""
     store = store or paths.registries_dir()
     out = []
     for meta_file in sorted(store.glob(f"*/{STORE_META}")):
+        if meta_file.parent.name.startswith("."):
+            continue
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
         out.append((meta_file.parent.name, meta_file.parent / meta.pop("file"), meta))
     return out
-
-
-def restore_registries(warehouse: Path, log=print) -> dict[str, str]:
-    """Import every kept registry into ``warehouse`` again (after a full build).
-
-    Each import is atomic on its own; one that fails is reported and the others
-    still load. Returns id → "imported" or the error."""
-    status = {}
-    for registry_id, file, meta in kept_registries():
-        try:
-            result = import_registry(file, registry_id, warehouse=warehouse, keep=False, **meta)
-        except (InputError, OSError, WarehouseBusy) as err:
-            status[registry_id] = f"failed: {err}"
-            log(f"registry {registry_id}: not imported again: {err}")
-            continue
-        status[registry_id] = "imported"
-        log(f"registry {registry_id}: imported again from {file} ({result.build.summary()['projects']} projects)")
-    return status
 
 
 def write_template_xlsx(csv_path: Path = paths.TEMPLATES_DIR / "registry_template.csv",

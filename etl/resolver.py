@@ -32,9 +32,10 @@ Gemeinden Sachsen b. Ansbach and Brandenburg an der Havel carry a qualifier in
 their official name and are written with it when meant) or a point decides.
 
 Only for a name that fits no region as written (see :meth:`Resolver.resolve`):
-a Gemeindeverband (Verbandsgemeinde, Samtgemeinde, Amt, Verwaltungsgemeinschaft)
-is refused, as the warehouse has no such level yet and its namesake Gemeinde
-is only its seat; umlauts typed without dots ("Dusseldorf"); the name written
+a Gemeindeverband named with its word ("Verbandsgemeinde Kaisersesch", "VG
+Arzfeld", "Samtgemeinde Bersenbrück", "Amt Büchen", "Verwaltungsgemeinschaft
+X") is the Verband (level ``verband``), never its namesake Gemeinde, which is
+only its seat (such a word with no Verband of the name is refused); umlauts typed without dots ("Dusseldorf"); the name written
 apart or together ("Hohenlohe Kreis"); an honorific "-stadt" ("Klingenstadt
 Solingen"); a qualifier written otherwise ("Halle an der Saale") or naming a
 Land ("Münster (Westf.)"); a Bezirk of Berlin or Hamburg, or a part of a city
@@ -64,7 +65,7 @@ import pandas as pd
 
 from etl import paths
 from etl.catalogue import GERMANY_ID
-from etl.gazetteer import fold
+from etl.gazetteer import VERBAND_TYPES, VERBAND_WORDS, fold, verband_name
 from etl.regions import normalise_key
 
 LEVEL_ORDER = ("gemeinde", "kreis", "land")
@@ -141,15 +142,6 @@ _ADMIN_SUFFIXES = {
 # Abbreviations of official lists after a comma ("Monheim, St", "Dinkelsbühl, GKSt").
 _SUFFIX_ABBREVIATIONS = {"st": "stadt", "m": "markt", "gkst": "grosse kreisstadt", "krst": "kreisstadt", "lkr": "landkreis", "lk": "landkreis",
                          "kr": "kreis", "krfr st": "kreisfreie stadt", "gem": "gemeinde", "vgem": "verwaltungsgemeinschaft", "vg": "verbandsgemeinde"}
-# Gemeindeverbände (Verbandsgemeinde, Samtgemeinde, Amt, Verwaltungsgemeinschaft,
-# Gemeindeverwaltungsverband): a level the warehouse does not have yet. Their
-# name is mostly the name of their seat Gemeinde, so linking the namesake would
-# be wrong (the project covers all member Gemeinden): such names are refused.
-_VERBAND_WORDS = {
-    ("verbandsgemeinde",), ("vg",), ("samtgemeinde",), ("sg",), ("amt",), ("verwaltungsgemeinschaft",), ("vgem",),
-    ("verwaltungsverband",), ("gemeindeverwaltungsverband",), ("gvv",), ("verbandsgemeindeverwaltung",),
-    ("samtgemeindeverwaltung",), ("amtsverwaltung",),
-}
 # Words for Germany as a whole: a national project links to the region DG.
 _NATIONAL = {"deutschland", "bundesweit", "bund", "bundesrepublik", "bundesrepublik deutschland", "brd", "deutschlandweit",
              "ganz deutschland", "bundesgebiet", "gesamtes bundesgebiet", "germany"}
@@ -169,7 +161,7 @@ _QUALIFIER_WORDS = {"im", "am", "an", "in", "bei", "ob", "unter", "vor", "auf"}
 _SPACES = re.compile(r"\s+")
 _INVISIBLE = re.compile("[" + "".join(re.escape(chr(c)) for c in range(0x30000) if unicodedata.category(chr(c)) == "Cf") + "]")
 _UMLAUT_CHARS = re.compile(r"[äöüÄÖÜ]")
-_KEY_PATTERN = re.compile(r"^\s*(DG|\d{1,8})\s*$")
+_KEY_PATTERN = re.compile(r"^\s*(DG|\d{1,9})\s*$")
 _SPLIT_COOPERATION = re.compile(r"\s+in\s+kooperation\s+mit\s+|\s*,\s*|\s+und\s+|\s+sowie\s+|\s*;\s*|\s+&\s+", re.IGNORECASE)
 _COOPERATION_PREFIX = re.compile(r"^\s*(interkommunale\s+)?kooperation(\s+der|\s+von)?\s+", re.IGNORECASE)
 
@@ -249,7 +241,7 @@ def comma_suffix(text: str) -> str:
         return text
     words = fold(tail)
     words = _SUFFIX_ABBREVIATIONS.get(words, words)
-    known = {" ".join(w) for w in (*_ADMIN_PREFIXES, *_VERBAND_WORDS)}
+    known = {" ".join(w) for w in (*_ADMIN_PREFIXES, *VERBAND_WORDS)}
     return f"{words} {head.strip()}" if words in known else text
 
 
@@ -393,13 +385,6 @@ def read_districts(path: Path = paths.CITY_DISTRICTS_FILE) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["name", "city_key", "city_name", "alone", "reference"]).fillna("").astype(str)
 
 
-class GemeindeverbandName(ResolutionError):
-    """A Verbandsgemeinde, Samtgemeinde, Amt or Verwaltungsgemeinschaft: a level
-    the warehouse does not have yet."""
-
-    kind = "no Gemeindeverband level for"
-
-
 # A point within this distance of a region's (generalised, VG5000) shape counts
 # as inside it: the shapes are drawn at 1:5,000,000 and a border can be off by
 # several hundred metres.
@@ -416,7 +401,9 @@ class Resolver:
     def __init__(self, regions: pd.DataFrame, overrides: pd.DataFrame | None = None, *,
                  districts: pd.DataFrame | None = None, shapes: pd.DataFrame | None = None):
         # Unincorporated areas (forests, lakes) are no place a project is located in.
-        usable = regions[regions["level"].isin((*LEVEL_ORDER, "bund")) & (regions.get("type", pd.Series("", index=regions.index)) != "Gemeindefreies Gebiet")]
+        types = regions.get("type", pd.Series("", index=regions.index))
+        usable = regions[(regions["level"].isin((*LEVEL_ORDER, "bund")) & (types != "Gemeindefreies Gebiet"))
+                         | ((regions["level"] == "verband") & types.isin(VERBAND_TYPES))]
         self._by_id: dict[str, _Entry] = {}
         self._index: dict[str, dict[str, list[str]]] = {"ae": {}, "a": {}, "compact": {}}
         for row in usable.itertuples(index=False):
@@ -447,7 +434,20 @@ class Resolver:
     @classmethod
     def from_files(cls, regions: pd.DataFrame, overrides_file: Path = paths.RESOLVER_OVERRIDES_FILE, *,
                    shapes: pd.DataFrame | None = None) -> Resolver:
-        return cls(regions, read_overrides(overrides_file), shapes=shapes)
+        """The resolver of these regions with the reviewed files, built once per
+        process for the same inputs: an import checks its file and then reruns
+        the step ``registries`` on the same regions (building one takes about a
+        second of CPU; the check of a registry, milliseconds)."""
+        if shapes is not None and "resolution" in shapes:
+            shapes = shapes[shapes["resolution"] == "full"]  # the ones it reads
+        key = (_fingerprint(regions), _fingerprint(shapes), *(
+            (str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in (Path(overrides_file), paths.CITY_DISTRICTS_FILE)))
+        cached = _LAST_BUILT.get(key)
+        if cached is None:
+            cached = cls(regions, read_overrides(overrides_file), shapes=shapes)
+            _LAST_BUILT.clear()  # one resolver kept: the regions of one warehouse
+            _LAST_BUILT[key] = cached
+        return cached
 
     def _load_overrides(self, frame: pd.DataFrame) -> None:
         problems = []
@@ -510,7 +510,7 @@ class Resolver:
         passed on): the key; Germany as a whole; the override file; the name as
         written (administrative words before or after it, also after a comma,
         tell the level); then, for a name that fits no region: a Gemeindeverband
-        is refused; umlauts typed without dots ("Dusseldorf"); the name written
+        named with its word ("VG Arzfeld"); umlauts typed without dots ("Dusseldorf"); the name written
         together ("Hohenlohe Kreis"); an honorific ("Klingenstadt Solingen");
         a qualifier the official name has not ("Münster (Westf.)"); a Bezirk of
         a city-state; a part of a city ("Köln-Ehrenfeld")."""
@@ -551,7 +551,9 @@ class Resolver:
         matches = match(forms)
         note = ""
         if not matches:
-            self._refuse_gemeindeverband(query, context, tokens, levels)
+            found = self._by_verband(query, context, tokens)
+            if found is not None:
+                return found
         if not matches and not _UMLAUT_CHARS.search(query):
             matches = match({" ".join(tokenise(text, "a")), " ".join(strip_admin_words(tokenise(text, "a"))[0])}, "a")
             note = "umlauts typed without dots" if matches else ""
@@ -632,16 +634,40 @@ class Resolver:
                 return Resolved(query, (fitting[0].candidate,), "category", f"the only candidate of type {fitting[0].candidate.type}")
         raise AmbiguousName(query, context, [e.candidate for e in cands], detail=f"{len(cands)} regions carry that name; add context or an override")
 
-    def _refuse_gemeindeverband(self, query: str, context: Context, tokens: list[str], levels: tuple[str, ...]) -> None:
-        for words in _VERBAND_WORDS:
-            n = len(words)
-            if len(tokens) > n and words in (tuple(tokens[:n]), tuple(tokens[-n:])):
-                rest = tokens[n:] if tuple(tokens[:n]) == words else tokens[:-n]
-                namesakes = [self._by_id[r].candidate for r in self._index["ae"].get(" ".join(rest), ()) if self._by_id[r].candidate.level == "gemeinde"]
-                raise GemeindeverbandName(
-                    query, context, namesakes,
-                    detail="a Gemeindeverband (Verbandsgemeinde, Samtgemeinde, Amt, Verwaltungsgemeinschaft): the warehouse has no such level yet, "
-                           "and the Gemeinde of the same name is only its seat; write the keys of its member Gemeinden (or of its Kreis)")
+    def _by_verband(self, query: str, context: Context, tokens: list[str]) -> Resolved | None:
+        """A name with a word for a Gemeindeverband before or after it ("VG
+        Arzfeld", "Amt Büchen"): the Verband of that name, of the type the word
+        names first, else of any Verband type; several left are decided by the
+        context (Land, point), else refused; none is refused with the Gemeinden
+        of that name listed (the seat is not the Verband)."""
+        kind = verband_name(tokens)
+        if kind is None:
+            return None
+        words, raw = kind
+        word_types = VERBAND_WORDS[words]
+        # Typed without umlauts ("Amt Buchen"): the index of names without their dots too.
+        indexes = ("ae",) if _UMLAUT_CHARS.search(query) else ("ae", "a")
+        found: dict[str, bool] = {}  # region_id → exact?
+        for index in indexes:
+            for rid in self._index[index].get(raw, ()):
+                found[rid] = found.get(rid, False) or raw in self._by_id[rid].exact[index]
+        verbands = [r for r in found if self._by_id[r].candidate.level == "verband"]
+        exact = [r for r in verbands if found[r]]
+        own = [r for r in exact if self._by_id[r].candidate.type in word_types]
+        # The name as the Verband's own (of the type the word names, else of
+        # another); a shortened name ("Neustadt" for "Neustadt a.d. Waldnaab")
+        # only when no exact one exists, of any type.
+        ids = own or exact or verbands
+        if ids:
+            note = f"a Gemeindeverband ({' '.join(words)})" + ("" if own else f", of type {self._by_id[ids[0]].candidate.type}")
+            if len(ids) == 1:
+                return Resolved(query, (self._by_id[ids[0]].candidate,), "name", note)
+            return self._decide(query, context, ids)
+        namesakes = [self._by_id[r].candidate for r in found if self._by_id[r].candidate.level == "gemeinde"]
+        seat = "; the Gemeinde of the same name is only its seat, so it is not linked" if namesakes else ""
+        raise UnknownName(query, context, namesakes + self.suggest(raw, ("verband",)),
+                          detail=f"no Gemeindeverband ({', '.join(word_types)}) of that name{seat}: "
+                                 "write the Verband's 9-digit key, or the keys of its member Gemeinden")
 
     def _by_qualifier(self, query: str, context: Context, text: str, core: list[str], levels: tuple[str, ...],
                       types: tuple[str, ...]) -> Resolved | None:
@@ -741,14 +767,15 @@ class Resolver:
         if text == GERMANY_ID:
             return replace(self._national(text, context), method="key")
         found = []
-        for level in ("land", "rbz", "kreis", "gemeinde"):
+        for level in ("land", "rbz", "kreis", "verband", "gemeinde"):
             key = normalise_key(text, level)
             if key is not None and key in self._by_id:
                 found.append(self._by_id[key].candidate)
         if len(found) == 1:
             return Resolved(text, tuple(found), "key")
         if not found:
-            raise UnknownName(text, context, detail="not a key of the 2021 status (Land 2, Kreis 5, Gemeinde 8 digits)")
+            raise UnknownName(text, context, detail="not a key of the 2021 status (Land 2, Kreis 5, Gemeinde 8 digits, "
+                                                    "Gemeindeverband 9 digits of its ARS)")
         raise AmbiguousName(text, context, found, detail="a key with lost leading zeros that fits several levels; write it with all digits")
 
     def suggest(self, name: str, levels: tuple[str, ...] = LEVEL_ORDER, limit: int = 5) -> list[Candidate]:
@@ -758,6 +785,23 @@ class Resolver:
         choices = {rid: normalise_name(e.candidate.name) for rid, e in self._by_id.items() if e.candidate.level in levels}
         hits = process.extract(normalise_name(name), choices, scorer=fuzz.ratio, limit=limit, score_cutoff=80)
         return [self._by_id[rid].candidate for _, _, rid in hits]
+
+
+_LAST_BUILT: dict[tuple, Resolver] = {}
+
+
+def _fingerprint(frame: pd.DataFrame | None) -> tuple | None:
+    """A content hash of the columns a resolver reads (shapes: their WKB)."""
+    if frame is None:
+        return None
+    columns = [c for c in ("region_id", "level", "name", "type", "land_id", "kreis_id", "lat", "lon", "resolution") if c in frame]
+    parts = [frame[columns].astype("string")] if columns else []
+    if "geometry" in frame:
+        import shapely
+
+        parts.append(pd.DataFrame({"wkb": shapely.to_wkb(frame.geometry.to_numpy())}))
+    values = [int(pd.util.hash_pandas_object(p, index=False).sum()) for p in parts]
+    return (len(frame), tuple(columns), *values)
 
 
 def with_point(context: Context, lat: object, lon: object) -> Context:

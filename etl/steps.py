@@ -57,11 +57,12 @@ def depends_on(step: Step, earlier: Step) -> bool:
 
 
 def select_steps(steps: list[Step], source_id: str) -> list[Step]:
-    """The steps a rebuild of one source reruns: those reading its files and,
+    """The steps a rebuild of one source reruns: those reading its files (or
+    the step of that name, e.g. ``registries``, which reads no raw file) and,
     in order, every step that depends on one already selected."""
     selected: list[Step] = []
     for step in steps:
-        if source_id in step.source_ids or any(depends_on(step, s) for s in selected):
+        if source_id in step.source_ids or step.name == source_id or any(depends_on(step, s) for s in selected):
             selected.append(step)
     return selected
 

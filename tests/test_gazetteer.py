@@ -128,6 +128,22 @@ def test_ambiguous_names(index):
     assert gazetteer.ambiguous_name(gazetteer.search(index, "Göttngen")) is None
 
 
+def test_a_word_for_a_gemeindeverband_puts_the_verband_before_its_seat():
+    regions = pd.DataFrame([
+        region("07232", "kreis", "Eifelkreis Bitburg-Prüm", "Landkreis", "07", "07232"),
+        region("07232201", "gemeinde", "Arzfeld", "Gemeinde", "07", "07232"),
+        region("072325001", "verband", "Arzfeld", "Verbandsgemeinde", "07", "07232"),
+        region("01053020", "gemeinde", "Büchen", "Gemeinde", "01", "01053"),
+        region("010535318", "verband", "Büchen", "Amt", "01", "01053"),
+    ])
+    index = gazetteer.search_index(regions)
+    assert ids(index, "Arzfeld")[:2] == ["07232201", "072325001"]  # the name alone: the Gemeinde first
+    for query in ("VG Arzfeld", "Verbandsgemeinde Arzfeld", "Arzfeld, VG"):
+        assert ids(index, query)[0] == "072325001", query
+    assert ids(index, "Amt Buchen")[0] == "010535318"
+    assert gazetteer.verband_name(["vg", "arzfeld"]) == (("vg",), "arzfeld") and gazetteer.verband_name(["amt"]) is None
+
+
 def test_labels_tell_apart_places_of_the_same_name():
     labels = gazetteer.labels(REGIONS)
     assert labels["09162"] == "München (Kreisfreie Stadt, Bayern; 09162)"

@@ -542,6 +542,18 @@ def test_overlay_outlines_join_on_registry_and_project(tables):
     assert set(gem["region_id"]) == {"06611000", "06633001", "09162000"}
 
 
+def test_overlay_draws_a_verband_link_on_its_kreis_not_on_a_gemeinde_whose_key_it_begins_with():
+    # VG Altenkirchen-Flammersfeld (ARS 071325010): its first eight digits are the AGS of another Gemeinde.
+    links = pd.DataFrame([("verein", "v1", "071325010", "verband", "lead")], columns=["registry_id", "project_id", "region_id", "level", "role"])
+    chosen = pd.DataFrame({"registry_id": ["verein"], "project_id": ["v1"], "title": ["Smarte VG"]})
+    gem = projects_overlay.outlines_frame(chosen, links, "gemeinde", pd.Series({"07132501": "Gemeinde X"}))
+    assert gem.empty
+    kreis = projects_overlay.outlines_frame(chosen, links, "kreis", pd.Series({"07132": "Altenkirchen (Westerwald)"}))
+    assert list(kreis["region_id"]) == ["07132"]
+    verband = projects_overlay.outlines_frame(chosen, links, "verband", pd.Series({"071325010": "Altenkirchen-Flammersfeld"}))
+    assert list(verband["region_id"]) == ["071325010"]
+
+
 def test_overlay_toggle_value_from_the_url():
     assert projects_overlay.show_value("True") and projects_overlay.show_value(True)
     assert not projects_overlay.show_value("False") and not projects_overlay.show_value(None) and not projects_overlay.show_value("")

@@ -1,4 +1,4 @@
-"""``python -m etl import-registry``: the template, good and bad files, atomic merge.
+"""``python -m etl import-registry``: the template, good and bad files, the step ``registries``.
 
 Fixtures: the shipped template (data/templates/registry_template.csv/.xlsx) as
 the good file; tests/data/registries/import/bad_rows.csv with one problem per
@@ -8,10 +8,13 @@ copy, a partly unknown region list, a bare "Mühlhausen" with and without Land,
 an end before the start, no id); Latin-1, formula and missing-column files are
 written by the tests. The warehouse is a small one (real regions, the sources
 table, one quarantine row of another source) written with ``write_warehouse``.
+An import keeps the file and rebuilds the build step ``registries`` alone
+(``build --only registries``), which loads every kept registry.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -20,12 +23,13 @@ import pytest
 from openpyxl import Workbook
 
 from etl import paths
-from etl.build import sources_table
+from etl.build import build, sources_table
+from etl.catalogue import TABLES_BY_NAME
 from etl.cli import main
 from etl.errors import InputError
 from etl.extract.registries import read_csv_records, read_xlsx_records
 from etl.load import read_manifest, write_warehouse
-from etl.registry_import import COLUMN_NAMES, REQUIRED, TEMPLATE_COLUMNS, NoValidRows, import_registry, kept_registries, restore_registries
+from etl.registry_import import COLUMN_NAMES, REQUIRED, TEMPLATE_COLUMNS, NoValidRows, import_registry, kept_registries
 from etl.transform.region_attributes import peer_types
 from etl.warehouse import Warehouse
 
@@ -75,8 +79,11 @@ def test_template_imports_and_keeps_the_other_tables(wh):
     q = table(wh, "quarantine")
     assert q["reason"].tolist() == ["an earlier entry of another source"]
     manifest = read_manifest(wh)
-    assert manifest["notes"] == {"x": 1} and manifest["registry_imports"]["verein-test"]["projects"] == 3
-    assert manifest["row_counts"]["projects"] == 3
+    assert manifest["notes"]["x"] == 1 and manifest["notes"]["registries"]["verein-test"]["projects"] == 3
+    assert manifest["row_counts"]["projects"] == 3 and manifest["parts"]["projects"] == {"registries": 3}
+    assert manifest["partial_build_of"] == "registries" and manifest["rebuilt_steps"] == ["registries"]
+    # only the step's parts and the catalogue's tables are new files; regions is carried by hard link
+    assert (wh.resolve() / "regions.parquet").stat().st_nlink > 1
 
 
 def test_xlsx_template_has_the_csv_rows_and_imports_the_same(wh, tmp_path):
@@ -191,6 +198,18 @@ def test_ids_of_kit_sources_and_odd_ids_are_refused(wh):
         import_registry(TEMPLATE_CSV, "Mein Register", warehouse=wh)
 
 
+def test_a_warehouse_of_the_layout_before_the_step_is_refused_and_nothing_kept(wh, tmp_path):
+    """The project tables stored whole (a warehouse built before the step registries): exit 2, run a full build."""
+    import json
+
+    pd.DataFrame(columns=TABLES_BY_NAME["projects"].column_names).to_parquet(wh / "projects.parquet")
+    manifest = json.loads((wh / "manifest.json").read_text(encoding="utf-8"))
+    (wh / "manifest.json").write_text(json.dumps({**manifest, "tables": [*manifest["tables"], "projects"]}), encoding="utf-8")
+    with pytest.raises(InputError, match="run a full build first"):
+        import_registry(TEMPLATE_CSV, "verein-alt", warehouse=wh)
+    assert kept_registries() == []
+
+
 def test_no_warehouse_is_a_clear_error(tmp_path):
     with pytest.raises(InputError, match="run `python -m etl build` first"):
         import_registry(TEMPLATE_CSV, "verein-x", warehouse=tmp_path / "leer")
@@ -219,27 +238,29 @@ def test_dry_run_writes_nothing(wh):
 def test_an_import_is_kept_and_a_rebuilt_warehouse_gets_it_again(wh, base_warehouse, tmp_path):
     import_registry(IMPORT_FIXTURES / "bad_rows.csv", "verein-alt", warehouse=wh)
     import_registry(TEMPLATE_CSV, "verein-keep", warehouse=wh, title="Testregister", licence="CC BY 4.0", url="https://example.org/register")
-    (registry_id_a, file_a, meta_a), (registry_id_b, file_b, meta_b) = kept_registries()
+    (registry_id_a, file_a, _), (registry_id_b, file_b, meta_b) = kept_registries()
     assert (registry_id_a, file_a.name) == ("verein-alt", "bad_rows.csv")
-    assert (registry_id_b, file_b.name, meta_b) == ("verein-keep", TEMPLATE_CSV.name, {"title": "Testregister", "licence": "CC BY 4.0", "url": "https://example.org/register"})
+    assert (registry_id_b, file_b.name) == ("verein-keep", TEMPLATE_CSV.name)
+    assert {k: meta_b[k] for k in ("title", "licence", "url")} == {"title": "Testregister", "licence": "CC BY 4.0", "url": "https://example.org/register"}
+    assert meta_b["sha256"] and meta_b["imported_at"][:4].isdigit()
     assert file_b.read_bytes() == TEMPLATE_CSV.read_bytes()
-    # Importing an id again replaces what is kept of it.
+    # Importing an id again replaces what is kept of it, and its rows.
     import_registry(TEMPLATE_CSV, "verein-alt", warehouse=wh)
     assert [(rid, f.name) for rid, f, _ in kept_registries()] == [("verein-alt", TEMPLATE_CSV.name), ("verein-keep", TEMPLATE_CSV.name)]
     assert not (paths.registries_dir() / "verein-alt" / "bad_rows.csv").exists()
+    assert sorted(p.name for p in paths.registries_dir().iterdir()) == ["verein-alt", "verein-keep"]  # no debris of the swap
 
-    # A fresh build has none of them; restoring puts both back, as imported.
+    # A warehouse without them gets both back by rerunning the step, as imported.
     rebuilt = tmp_path / "rebuilt"
     shutil.copytree(base_warehouse, rebuilt)
-    log = []
-    assert restore_registries(rebuilt, log.append) == {"verein-alt": "imported", "verein-keep": "imported"}
-    assert len(log) == 2 and "verein-keep: imported again" in log[1]
-    for name in ("projects", "project_regions", "project_sectors", "registries"):
+    build(raw_dir=tmp_path, out=rebuilt, only="registries", log=lambda m: None)
+    for name in ("projects", "project_regions", "project_sectors", "registries", "quarantine"):
         before, after = table(wh, name), table(rebuilt, name)
-        assert len(after) == len(before), name
+        pd.testing.assert_frame_equal(after.sort_values(list(after.columns)).reset_index(drop=True),
+                                      before.sort_values(list(before.columns)).reset_index(drop=True), check_dtype=False)
     reg = table(rebuilt, "registries").set_index("registry_id").loc["verein-keep"]
-    assert reg["title"] == "Testregister" and reg["licence"] == "CC BY 4.0"
-    assert set(read_manifest(rebuilt)["registry_imports"]) == {"verein-alt", "verein-keep"}
+    assert reg["title"] == "Testregister" and reg["licence"] == "CC BY 4.0" and reg["date"] == meta_b["imported_at"][:10]
+    assert set(read_manifest(rebuilt)["notes"]["registries"]) == {"verein-alt", "verein-keep"}
 
 
 def test_a_kept_registry_that_can_no_longer_be_read_is_reported_and_the_others_load(wh, base_warehouse, tmp_path):
@@ -248,22 +269,68 @@ def test_a_kept_registry_that_can_no_longer_be_read_is_reported_and_the_others_l
     (paths.registries_dir() / "verein-a" / TEMPLATE_CSV.name).write_bytes("project_id;title\nP-1;Stra\xdfe\n".encode("latin-1"))
     rebuilt = tmp_path / "rebuilt"
     shutil.copytree(base_warehouse, rebuilt)
-    status = restore_registries(rebuilt, lambda m: None)
-    assert status["verein-b"] == "imported" and status["verein-a"].startswith("failed:")
+    log = []
+    build(raw_dir=tmp_path, out=rebuilt, only="registries", log=log.append)
     assert set(table(rebuilt, "registries")["registry_id"]) == {"verein-b"}
+    assert any(m.startswith("registry verein-a: not loaded") and "not UTF-8" in m for m in log)
+    q = table(rebuilt, "quarantine")
+    assert q.loc[q["source_id"] == "verein-a", "reason"].str.startswith("kept registry not loaded").all()
+    assert read_manifest(rebuilt)["notes"]["registries"]["verein-a"]["status"].startswith("not loaded")
 
 
-def test_a_full_build_imports_the_kept_registries_again(monkeypatch, tmp_path):
-    """build() hands the finished warehouse to restore_registries; a partial build does not."""
-    from etl import build as build_module
-    from etl import registry_import
+def test_the_registries_step_reads_the_store_in_every_full_build():
+    """A full build runs every discovered step: the kept registries are one of them, after the kit's."""
+    from etl.steps import discover_steps, select_steps
 
-    calls = []
-    monkeypatch.setattr(registry_import, "restore_registries", lambda out, log: calls.append(out) or {})
-    monkeypatch.setattr(build_module, "discover_steps", lambda: [])
+    steps = {s.name: s for s in discover_steps()}
+    assert steps["registries"].source_ids == () and steps["registries"].order > steps["projects"].order
+    assert [s.name for s in select_steps(list(steps.values()), "registries")] == ["registries"]
+    assert "registries" in [s.name for s in select_steps(sorted(steps.values(), key=lambda s: s.order), "bkg_vg5000")]
+
+
+def test_an_import_into_the_kit_warehouse_rewrites_only_the_parts_of_the_step(warehouse, tmp_path):
+    """On a full build of the kit: the step registries alone reruns; every
+    other table, part and map file is the previous version's file (hard link)."""
+    if "projects" not in warehouse.manifest.get("parts", {}):
+        pytest.skip("the reused warehouse (DSR_TEST_WAREHOUSE) stores the project tables whole: rebuild it")
     target = tmp_path / "wh"
-    build_module.build(raw_dir=tmp_path, out=target, log=lambda m: None)
-    assert calls == [target]  # the link the build switched, not the version it points to
+    shutil.copytree(warehouse.directory, target, copy_function=os.link)
+    import_registry(TEMPLATE_CSV, "verein-kit", warehouse=target, title="Testregister")
+    new = target.resolve()
+    manifest = read_manifest(new)
+    assert manifest["rebuilt_steps"] == ["registries"] and manifest["partial_build_of"] == "registries"
+    for name in ("projects", "project_regions", "project_sectors", "registries"):
+        assert manifest["parts"][name]["projects"] == warehouse.manifest["parts"][name]["projects"]  # the kit's rows kept
+        assert manifest["parts"][name]["registries"] == len(table(new, name).query("registry_id == 'verein-kit'"))
+    assert manifest["row_counts"]["projects"] == warehouse.manifest["parts"]["projects"]["projects"] + 3  # the test's store holds only verein-kit
+    rewritten = {"sources.parquet", "indicators.parquet", "flags.parquet", "manifest.json"}
+    rewritten |= {f"{name}/registries.parquet" for name in ("projects", "project_regions", "project_sectors", "registries")}
+    for file in sorted(p for p in new.rglob("*") if p.is_file()):
+        rel = file.relative_to(new).as_posix()
+        before = warehouse.directory / rel
+        same = before.exists() and file.stat().st_ino == before.stat().st_ino
+        assert same == (rel not in rewritten), f"{rel}: {'carried' if same else 'rewritten'}"
+
+
+def test_a_failed_rebuild_leaves_the_kept_copy_and_the_warehouse_as_they_were(wh, monkeypatch):
+    import etl.build as build_module
+
+    import_registry(TEMPLATE_CSV, "verein-fest", warehouse=wh, title="Erste Fassung")
+    kept_before = [(rid, f.read_bytes(), meta) for rid, f, meta in kept_registries()]
+    manifest_before = (wh / "manifest.json").read_text(encoding="utf-8")
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(build_module, "stage_warehouse", broken)
+    with pytest.raises(OSError, match="disk full"):
+        import_registry(IMPORT_FIXTURES / "bad_rows.csv", "verein-fest", warehouse=wh, title="Zweite Fassung")
+    assert [(rid, f.read_bytes(), meta) for rid, f, meta in kept_registries()] == kept_before
+    assert (wh / "manifest.json").read_text(encoding="utf-8") == manifest_before
+    with pytest.raises(OSError):  # a new id is not kept either
+        import_registry(TEMPLATE_CSV, "verein-neu", warehouse=wh)
+    assert [rid for rid, _, _ in kept_registries()] == ["verein-fest"]
+    assert sorted(p.name for p in paths.registries_dir().iterdir()) == ["verein-fest"]
 
 
 def test_command_line_exit_codes(wh, tmp_path, capsys):

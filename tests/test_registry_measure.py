@@ -2,12 +2,14 @@
 template format, as an association fills them from public directories and its
 members' pages, each row with the region it means in the extra column
 ``expected_regions`` (ignored by the importer; ``-`` for a row that names no
-region of the warehouse, such as a Verbandsgemeinde; several keys ``;``-separated).
+region of the warehouse; several keys ``;``-separated; a Gemeindeverband by its
+9-digit key).
 
 - ``digitale_doerfer.csv``: villages and small towns, no coordinates: "Gemeinde X",
   "Markt X", the Bavarian list forms "Füssen, St" / "Rosstal, M" / "Dinkelsbühl,
   GKSt", administrations ("Gemeindeverwaltung X", "Landratsamt X"), a Verbands-,
-  a Samtgemeinde and an Amt, a soft hyphen, umlauts typed without dots, namesakes.
+  a Samtgemeinde and an Amt (the level ``verband``; "Gemeinde Amt Neuhaus" is a
+  Gemeinde), a soft hyphen, umlauts typed without dots, namesakes.
 - ``kommunal_digital.csv``: Kreise, cities and Länder, no coordinates: "Hannover,
   Region", "Klingenstadt Solingen", Land names shared by a Gemeinde, national
   projects ("Deutschland", "bundesweit", "Bund"), Bezirke of Berlin and Hamburg.
@@ -51,11 +53,13 @@ def regions_wh(warehouse, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def imported(regions_wh) -> dict[str, tuple]:
+def imported(regions_wh, tmp_path_factory) -> dict[str, tuple]:
     out = {}
-    for file in sorted(MEASURE.glob("*.csv")):
-        result = import_registry(file, file.stem.replace("_", "-"), warehouse=regions_wh, keep=False)
-        out[file.name] = (result, read_csv_records(file, file.name))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DSR_REGISTRIES", str(tmp_path_factory.mktemp("measure-store")))
+        for file in sorted(MEASURE.glob("*.csv")):
+            result = import_registry(file, file.stem.replace("_", "-"), warehouse=regions_wh)
+            out[file.name] = (result, read_csv_records(file, file.name))
     return out
 
 
@@ -67,7 +71,7 @@ def shares(result, rows: pd.DataFrame) -> dict[str, float]:
     for pid, expected in zip(rows["project_id"], rows["expected_regions"]):
         got = links.get(pid, set())
         if expected == "-":
-            wrong += bool(got)  # a Gemeindeverband linked to its seat's namesake
+            wrong += bool(got)  # linked, though it names no region of the warehouse
             continue
         keys = set(expected.split(";"))
         located += 1
@@ -89,9 +93,17 @@ def test_registries_link_the_right_regions(imported):
 
 def test_refusals_name_the_reason_and_list_the_candidates(imported):
     messages = "\n".join(imported["digitale_doerfer.csv"][0].messages)
-    assert "'Verbandsgemeinde Kaisersesch': no Gemeindeverband level" in messages
+    assert "Kaisersesch" not in messages  # the Verbandsgemeinde is linked (test_gemeindeverbaende_link_the_verband_level)
     assert "08115052 Weissach (Gemeinde); 08119083 Weissach im Tal (Gemeinde)" in messages
     assert "05366012 Dahlem (Gemeinde)" in messages
+
+
+def test_gemeindeverbaende_link_the_verband_level(imported, regions_wh):
+    links = Warehouse(regions_wh).table("project_regions")
+    dd = links[links["registry_id"] == "digitale-doerfer"]
+    verband = dd[dd["level"] == "verband"].set_index("project_id")
+    assert verband["region_id"].to_dict() == {"DD-010": "071355002", "DD-011": "033595403", "DD-012": "010585890"}
+    assert dd.loc[dd["project_id"] == "DD-032", "region_id"].tolist() == ["03355049"]  # the Gemeinde Amt Neuhaus
 
 
 def test_points_decide_namesakes_and_a_point_elsewhere_is_a_warning(imported, regions_wh):

@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 
 from etl import paths
+from etl.registry_import import IMPORT_LEVELS
 from etl.resolver import (
     CITY_TYPES,
     AmbiguousName,
     Context,
-    GemeindeverbandName,
     ResolutionError,
     Resolver,
     UnknownName,
@@ -270,6 +270,7 @@ def test_resolution_error_is_one_exception_type(invented):
 # ---------------------------------------------------------------- name forms of association registries (issue 11)
 
 REGISTRY = Context(registry="verein-xy", levels=("gemeinde", "kreis", "land", "bund"))
+REGISTRY_WITH_VERBAND = Context(registry="verein-xy", levels=IMPORT_LEVELS)  # the import's levels, Gemeindeverbände last
 
 
 @pytest.mark.parametrize(
@@ -348,17 +349,54 @@ def test_registry_name_forms_that_stay_ambiguous(kit_plain, name, candidates):
     assert candidates <= {c.region_id for c in err.value.candidates}
 
 
-@pytest.mark.parametrize("name", ["Verbandsgemeinde Kaisersesch", "Samtgemeinde Harsefeld", "Amt Hüttener Berge", "Hüttener Berge, Amt", "VG Wallhalben"])
-def test_gemeindeverbaende_are_refused_naming_the_level(kit_plain, name):
-    with pytest.raises(GemeindeverbandName) as err:
-        kit_plain.resolve(name, REGISTRY)
-    assert "the warehouse has no such level yet" in err.value.message
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("Verbandsgemeinde Kaisersesch", "071355002"),
+        ("VG Arzfeld", "072325001"),
+        ("Kaisersesch, VG", "071355002"),  # the form of official lists
+        ("Samtgemeinde Bersenbrück", "034595402"),
+        ("Samtgemeinde Harsefeld", "033595403"),
+        ("Amt Büchen", "010535318"),
+        ("Amt Buchen", "010535318"),  # umlaut typed without dots
+        ("Amt Hüttener Berge", "010585890"),
+        ("Hüttener Berge, Amt", "010585890"),
+        ("Hüttener Berge", "010585890"),  # a name only the Verband carries
+        ("Verwaltungsgemeinschaft Neustadt an der Waldnaab", "093745323"),
+        ("Amt Arzfeld", "072325001"),  # the word names another kind: the one Verband of that name
+        ("072325001", "072325001"),  # its 9-digit key
+        ("72325001", "072325001"),  # … with the leading zero lost
+    ],
+)
+def test_gemeindeverbaende_link_the_verband_level(kit_plain, name, key):
+    resolved = kit_plain.resolve(name, REGISTRY_WITH_VERBAND)
+    assert ids(resolved) == [key] and resolved.regions[0].level == "verband"
 
 
-def test_samtgemeinde_lists_its_seat_as_candidate_but_does_not_link_it(kit_plain):
-    with pytest.raises(GemeindeverbandName) as err:
-        kit_plain.resolve("Samtgemeinde Harsefeld", REGISTRY)
-    assert [c.region_id for c in err.value.candidates] == ["03359023"]
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [("Amt Neuhaus", "03355049"), ("Gemeinde Amt Neuhaus", "03355049"), ("Kaisersesch", "07135045"), ("Büchen", "01053020")],
+)
+def test_the_gemeinde_of_a_verbands_name_stays_the_gemeinde(kit_plain, name, key):
+    """Without the word, the name is the Gemeinde (the seat); "Amt Neuhaus" is a Gemeinde's official name."""
+    assert ids(kit_plain.resolve(name, REGISTRY_WITH_VERBAND)) == [key]
+
+
+def test_a_verband_word_without_such_a_verband_is_refused_listing_the_seat(kit_plain):
+    # VG Wallhalben merged into Thaleischweiler-Wallhalben in 2014: the Gemeinde is not the Verband.
+    with pytest.raises(UnknownName) as err:
+        kit_plain.resolve("VG Wallhalben", REGISTRY_WITH_VERBAND)
+    assert "no Gemeindeverband" in err.value.message and "only its seat" in err.value.message
+    assert "07340225" in [c.region_id for c in err.value.candidates]
+
+
+def test_namesake_verbaende_are_decided_by_context_or_refused(kit_plain):
+    with pytest.raises(AmbiguousName) as err:
+        kit_plain.resolve("VG Altenstadt", REGISTRY_WITH_VERBAND)
+    assert {c.region_id for c in err.value.candidates} == {"091905174", "097755740"}
+    # "VG Neustadt": a shortened name of three Verbände of three kinds
+    with pytest.raises(AmbiguousName):
+        kit_plain.resolve("VG Neustadt", REGISTRY_WITH_VERBAND)
 
 
 def test_germany_only_where_the_levels_allow_it(kit_plain):

@@ -184,8 +184,8 @@ def test_the_next_full_build_recovers_and_records_it(tmp_path, monkeypatch):
 
 
 def test_only_the_current_and_two_previous_versions_are_kept(tmp_path):
-    """Two: a full build that restores kept registries switches twice in a row,
-    and a session that opened the version before that must still find it."""
+    """Two: builds can switch twice in a row (a build, then an import of a
+    registry), and a session that opened the version before that must still find it."""
     target = tmp_path / "wh"
     for n in range(4):
         write_warehouse(target, {"flags": _flags()}, {"built_at": f"build {n}"})

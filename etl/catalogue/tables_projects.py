@@ -2,8 +2,12 @@
 
 Declared once here (columns, types, primary keys, allowed values) together with
 the fixed sector taxonomy that ``project_sectors`` may use. ``etl.transform.projects``
-fills them from the registries of the kit, ``etl.registry_import`` from an
-association's own registry.
+fills them from the registries of the kit (the build step ``projects``),
+``etl.transform.registries`` from the associations' registries kept by
+``python -m etl import-registry`` (the step ``registries``). Every table but
+``sectors`` is stored per step (``<table>/projects.parquet``,
+``<table>/registries.parquet``), so an import rewrites only the part of the
+step ``registries``.
 """
 
 from __future__ import annotations
@@ -86,6 +90,7 @@ PROJECT_TABLES: tuple[Table, ...] = (
             C("source_file", "string", "Raw file the row comes from, relative to the raw-data directory (imported registries: the file name).", nullable=False),
         ),
         ("registry_id", "project_id"),
+        per_step=True,
     ),
     Table(
         "project_regions",
@@ -93,7 +98,8 @@ PROJECT_TABLES: tuple[Table, ...] = (
         (
             *_KEYS,
             C("region_id", "string", "Key of regions.region_id.", nullable=False),
-            C("level", "string", "Level of the region (bund: Germany as a whole, DG, for a national project).", nullable=False, allowed=("bund", "land", "rbz", "kreis", "gemeinde")),
+            C("level", "string", "Level of the region (bund: Germany as a whole, DG, for a national project; verband: a Gemeindeverband named as such).",
+              nullable=False, allowed=("bund", "land", "rbz", "kreis", "verband", "gemeinde")),
             C("role", "string", "lead (the project's applicant or lab) or partner.", nullable=False, allowed=("lead", "partner")),
             C("name_published", "string", "The name as published that led to this region.", nullable=False),
             C("method", "string", "How it was resolved: key, name, override (data/resolver_overrides.csv), coordinates, land, category, "
@@ -101,6 +107,7 @@ PROJECT_TABLES: tuple[Table, ...] = (
               allowed=("key", "name", "override", "coordinates", "land", "category", "district")),
         ),
         ("registry_id", "project_id", "region_id"),
+        per_step=True,
     ),
     Table(
         "sectors",
@@ -126,6 +133,7 @@ PROJECT_TABLES: tuple[Table, ...] = (
             C("themes", "string", "The published themes or tags that map to this sector, '; '-separated.", nullable=False),
         ),
         ("registry_id", "project_id", "sector_id"),
+        per_step=True,
     ),
     Table(
         "registries",
@@ -150,5 +158,6 @@ PROJECT_TABLES: tuple[Table, ...] = (
             C("quarantine_rows", "Int64", "Quarantine entries of this registry (projects left out, unresolved names, unknown themes).", nullable=False),
         ),
         ("registry_id",),
+        per_step=True,
     ),
 )

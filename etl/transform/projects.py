@@ -693,4 +693,7 @@ def _quarantine_reasons(build: RegistryBuild) -> dict:
     return {"quarantined_by_reason": counts}
 
 
-STEP = Step("projects", 90, (MPSC_ID, CODEFOR_ID), build_projects, ("projects", "project_regions", "sectors", "project_sectors", "registries"))
+# Its rows of projects, project_regions, project_sectors and registries are this
+# step's parts (the imported registries are those of the step registries); the
+# fixed sector taxonomy is its own whole table.
+STEP = Step("projects", 90, (MPSC_ID, CODEFOR_ID), build_projects, ("sectors",))
