@@ -39,17 +39,17 @@ import json
 import re
 import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
 from etl import paths
-from etl.catalogue import SOURCES_BY_ID, TABLES_BY_NAME
+from etl.catalogue import GERMANY_ID, SOURCES_BY_ID, TABLES_BY_NAME
 from etl.errors import InputError
 from etl.extract.registries import LINE, PROBLEM, read_csv_records, read_xlsx_records
 from etl.load import locate_warehouse, now_iso, read_manifest, sha256_file
-from etl.resolver import POINT_TOLERANCE_KM, Context, ResolutionError, Resolver, with_point
+from etl.resolver import POINT_TOLERANCE_KM, AmbiguousName, Context, ResolutionError, Resolver, with_point
 from etl.transform.projects import (
     RegistryBuild,
     SectorMapping,
@@ -305,6 +305,7 @@ def validate_rows(records: pd.DataFrame, registry_id: str, file: str, sheet: str
                     resolved.append((name, "lead" if i == 0 else "partner", resolver.resolve(name, context)))
                 except ResolutionError as exc:
                     failed.append((name, exc))
+            failed = _by_partners_land(resolver, context, resolved, failed, lead=_split(regions_text)[0])
             if not resolved:
                 names = "; ".join(f"{n!r}: {e.message}" for n, e in failed)
                 problems.append(("regions", regions_text, f"no region resolves ({names}): row not loaded"))
@@ -556,3 +557,28 @@ def add_parser(subparsers) -> None:
     p.add_argument("--warehouse", type=Path, help="warehouse directory (default: DSR_WAREHOUSE or data/warehouse/)")
     p.add_argument("--dry-run", action="store_true", help="only check the file and print the messages")
     p.set_defaults(func=_cmd_import)
+
+
+def _by_partners_land(resolver: Resolver, context: Context, resolved: list, failed: list, lead: str) -> list:
+    """Namesakes of one cell decided by the Land of the cell's other regions:
+    in "Nürnberg; Fürth; Erlangen" the Fürth meant is the Bavarian one, as
+    both others are in Bayern. Only when the row names no Land itself, every
+    other region it links lies in one Land and exactly one namesake is there
+    (the resolver's own rule for a Land as context). ``resolved`` gets the
+    regions so found; the names still failing are returned."""
+    lands = {r.region_id[:2] for _, _, res in resolved for r in res.regions if r.region_id != GERMANY_ID}
+    if context.land_id or len(lands) != 1 or not any(isinstance(exc, AmbiguousName) for _, exc in failed):
+        return failed
+    land = replace(context, land_id=lands.pop())
+    still = []
+    for name, exc in failed:
+        try:
+            found = resolver.resolve(name, land) if isinstance(exc, AmbiguousName) else None
+        except ResolutionError:
+            found = None
+        if found is None:
+            still.append((name, exc))
+        else:
+            resolved.append((name, "lead" if name == lead else "partner", replace(found, note="; ".join(filter(None, [found.note, "the Land of the row's other regions"])))))
+    return still
+

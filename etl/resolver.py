@@ -37,7 +37,7 @@ Arzfeld", "Samtgemeinde Bersenbrück", "Amt Büchen", "Verwaltungsgemeinschaft
 X") is the Verband (level ``verband``), never its namesake Gemeinde, which is
 only its seat (such a word with no Verband of the name is refused); umlauts typed without dots ("Dusseldorf"); the name written
 apart or together ("Hohenlohe Kreis"); an honorific "-stadt" ("Klingenstadt
-Solingen"); a qualifier written otherwise ("Halle an der Saale") or naming a
+Solingen", "Hanse- und Universitätsstadt Rostock"); a qualifier written otherwise ("Halle an der Saale") or naming a
 Land ("Münster (Westf.)"); a Bezirk of Berlin or Hamburg, or a part of a city
 ("Köln-Ehrenfeld"), linked to the city with the method "district".
 
@@ -560,11 +560,14 @@ class Resolver:
         if not matches:
             matches = match({f.replace(" ", "") for f in forms}, "compact")
             note = "the name written apart or together" if matches else ""
-        if not matches and len(core) > 1 and core[0].endswith("stadt") and len(core[0]) > len("stadt"):
-            # "Klingenstadt Solingen", "Lutherstadt Eisleben": an honorific that
-            # only a Stadt carries (as long as the name is no region itself).
-            matches = match({" ".join(core[1:])}, types=CITY_TYPES)
-            note = f"the honorific {core[0]!r} of a Stadt" if matches else ""
+        # "Klingenstadt Solingen", "Lutherstadt Eisleben", "Hanse- und
+        # Universitätsstadt Rostock": an honorific (of up to four words, the
+        # last ending in "-stadt") that only a Stadt carries, as long as the
+        # name is no region itself.
+        honorific = max((i for i, w in enumerate(core[:4]) if i < len(core) - 1 and w.endswith("stadt") and (i > 0 or len(w) > len("stadt"))), default=None)
+        if not matches and honorific is not None:
+            matches = match({" ".join(core[honorific + 1:])}, types=CITY_TYPES)
+            note = f"the honorific {' '.join(core[:honorific + 1])!r} of a Stadt" if matches else ""
         if not matches:
             found = self._by_qualifier(query, context, text, core, levels, hint_types)
             if found is not None:

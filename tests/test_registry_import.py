@@ -390,3 +390,28 @@ def test_coordinates_are_read_or_refused_with_the_reason(lat, lon, point, proble
 
     got, why = parse_point(lat.strip(), lon.strip())
     assert got == point and (problem is None) == (why is None) and (problem is None or problem in why)
+
+
+def test_a_namesake_among_other_regions_is_the_one_in_their_land(wh, tmp_path):
+    """"Nürnberg; Fürth; Erlangen" means the Bavarian Fürth, "Darmstadt; Fürth"
+    the one in Hessen (Kreis Bergstraße); "Fürth" alone stays ambiguous, and so
+    does a namesake beside regions of two Länder."""
+    header = ",".join(COLUMN_NAMES)
+    rows = [
+        ("P-1", "Nürnberg; Fürth; Erlangen"), ("P-2", "Darmstadt; Fürth"), ("P-3", "Fürth"),
+        ("P-4", "Erlangen; Darmstadt; Fürth"), ("P-5", "Fürth; Nürnberg"),
+    ]
+    lines = [header] + [",".join([pid, "Projekt", f'"{regions}"'] + [""] * (len(COLUMN_NAMES) - 3)) for pid, regions in rows]
+    path = tmp_path / "fuerth.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = import_registry(path, "fuerth", warehouse=wh)
+    links = table(wh, "project_regions")
+    linked = links.groupby("project_id")["region_id"].agg(set).to_dict()
+    assert linked["P-1"] == {"09564000", "09563000", "09562000"}
+    assert linked["P-2"] == {"06411000", "06431007"}
+    assert "P-3" not in linked  # refused: no other region to tell
+    assert linked["P-4"] == {"09562000", "06411000"}  # two Länder: Fürth not linked
+    assert linked["P-5"] == {"09564000", "09563000"}
+    lead = links[(links["project_id"] == "P-5") & (links["region_id"] == "09563000")]
+    assert lead["role"].tolist() == ["lead"]
+    assert any("'Fürth'" in m and "ambiguous" in m for m in result.messages)

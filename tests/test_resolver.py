@@ -308,6 +308,8 @@ REGISTRY_WITH_VERBAND = Context(registry="verein-xy", levels=IMPORT_LEVELS)  # t
         # honorifics and administrations
         ("Klingenstadt Solingen", ["05122000"], "name"),
         ("Lutherstadt Wittenberg", ["15091375"], "name"),
+        ("Hanse- und Universitätsstadt Rostock", ["13003000"], "name"),
+        ("Wissenschaftsstadt Darmstadt", ["06411000"], "name"),
         ("Kreisverwaltung Mayen-Koblenz", ["07137"], "name"),
         ("Stadtverwaltung Trier", ["07211000"], "name"),
         ("Gemeindeverwaltung Kleinmachnow", ["12069304"], "name"),
