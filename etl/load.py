@@ -123,6 +123,15 @@ def _check_key_across_parts(name: str, new: dict[str, pd.DataFrame], carried: li
     frames = [f[key] for f in new.values() if not f.empty]
     if not key or not frames:
         return
+    if not carried:
+        # Each part's own key was checked with its schema (prepare_table): rows of
+        # different parts can only clash where they share a value of the key's first column.
+        firsts = pd.Series([v for f in frames for v in f[key[0]].unique()]).value_counts()
+        shared = firsts.index[firsts > 1]
+        frames = [f[f[key[0]].isin(shared)] for f in frames] if len(shared) else []
+        frames = [f for f in frames if not f.empty]
+        if not frames:
+            return
     keys = pd.concat(frames, ignore_index=True)
     dup = keys.duplicated(keep=False)
     if carried and not dup.any():
