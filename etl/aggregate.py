@@ -11,6 +11,7 @@ Gemeinden, since no kit source publishes that level).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from etl.catalogue import GERMANY_ID, INDICATORS_BY_ID, KEY_LENGTH
@@ -78,6 +79,8 @@ _VERBAND_COLUMNS = ["indicator_id", "region_id", "period", "period_type", "value
 _MIXABLE_FLAGS = {"": 0, "zero": 0, "derived": 1, "harmonised": 2, "lower_bound": 3}
 _FLAG_OF_RANK = {0: "", 1: "derived", 2: "harmonised", 3: "lower_bound"}
 _UNMIXABLE = 100
+# What a Verband value is, by its rule: not weighted, weighted (its ``column`` says so).
+HOW = ("Summe der Gemeinden", "bevölkerungsgewichtetes Mittel der Gemeinden")
 
 
 def verband_values(obs: pd.DataFrame, verband_of: pd.Series, population: pd.Series | None) -> tuple[pd.DataFrame, dict]:
@@ -104,54 +107,91 @@ def verband_values(obs: pd.DataFrame, verband_of: pd.Series, population: pd.Seri
     """
     wanted = [i for i in obs["indicator_id"].unique() if "verband" in INDICATORS_BY_ID[i].levels and INDICATORS_BY_ID[i].aggregation != "none"]
     notes = {"values_made": 0, "incomplete_units": 0, "mixed_files_or_flags": 0, "no_population_weight": 0}
-    rows = obs[obs["indicator_id"].isin(wanted) & obs["value"].notna()]
-    rows = rows[rows["region_id"].isin(verband_of.index)]
+    # Every step below works on integer codes (millions of Gemeinde rows): the
+    # position of each row's Gemeinde in ``verband_of``, its Verband, period, file, flag.
+    region, region_ids = pd.factorize(obs["region_id"])
+    at = verband_of.index.get_indexer(region_ids)[region]
+    use = (at >= 0) & obs["indicator_id"].isin(wanted).to_numpy() & obs["value"].notna().to_numpy()
+    rows = obs.loc[use, ["indicator_id", "region_id", "period", "period_type", "value", "flag", "source_file", "sheet", "column"]]
+    at, region = at[use], region[use]
     if rows.empty:
         return pd.DataFrame(columns=_VERBAND_COLUMNS), notes
-    members = verband_of.value_counts()
-    flag_text = rows["flag"].astype(object).fillna("")
-    rank = flag_text.map(_MIXABLE_FLAGS).fillna(_UNMIXABLE).astype(int)
-    rows = rows.assign(_verband=rows["region_id"].map(verband_of).astype(str), _flag=flag_text, _rank=rank)
-    keys = ["indicator_id", "_verband", "period"]
-    groups = rows.groupby(keys, sort=False, observed=True).agg(
-        n=("region_id", "nunique"), rows=("region_id", "size"), files=("source_file", "nunique"), flags=("_flag", "nunique"), _first=("_flag", "first"), _top=("_rank", "max"),
-    )
-    complete = groups["n"].to_numpy() == groups.index.get_level_values("_verband").map(members).to_numpy()
+    verband_codes, verbands = pd.factorize(verband_of.astype(str).to_numpy())
+    members = np.bincount(verband_codes)
+    verband = verband_codes[at]
+    indicator, indicators = pd.factorize(rows["indicator_id"])
+    period, periods = pd.factorize(rows["period"])
+    files, _ = pd.factorize(rows["source_file"])
+    flag_text = rows["flag"].astype(object).fillna("").to_numpy()
+    flag, flag_values = pd.factorize(flag_text)
+    rank = np.array([_MIXABLE_FLAGS.get(f, _UNMIXABLE) for f in flag_values], dtype=np.int64)[flag]
+    group, _ = pd.factorize((indicator.astype(np.int64) * len(verbands) + verband) * len(periods) + period)
+    n_groups = int(group.max()) + 1
+
+    def distinct(codes: np.ndarray, width: int) -> np.ndarray:
+        """Per group, how many distinct ``codes`` its rows have."""
+        first = ~pd.Series(group.astype(np.int64) * width + codes).duplicated().to_numpy()
+        return np.bincount(group[first], minlength=n_groups)
+
+    size = np.bincount(group, minlength=n_groups)
+    n = distinct(at, len(verband_of))
+    n_files = distinct(files, int(files.max()) + 1)
+    n_flags = distinct(flag, len(flag_values))
+    first_row = np.flatnonzero(~pd.Series(group).duplicated().to_numpy())  # group k first appears at first_row[k]
+    top = pd.Series(rank).groupby(group).max().to_numpy()
+    complete = n == members[verband[first_row]]
     notes["incomplete_units"] = int((~complete).sum())
-    uniform = (groups["files"] == 1) & ((groups["flags"] == 1) | (groups["_top"] < _UNMIXABLE)) & (groups["rows"] == groups["n"])
+    uniform = (n_files == 1) & ((n_flags == 1) | (top < _UNMIXABLE)) & (size == n)
     notes["mixed_files_or_flags"] = int((complete & ~uniform).sum())
-    good = groups[complete & uniform].copy()
-    good["_combined"] = good["_first"].where(good["flags"] == 1, good["_top"].map(_FLAG_OF_RANK))
-    rows = rows.join(good[["n", "_combined"]], on=keys, how="inner")
-    parts = []
-    for indicator, part in rows.groupby("indicator_id", sort=False, observed=True):
-        rule = INDICATORS_BY_ID[indicator].aggregation
-        weights = None
-        if rule != "sum":
-            # One Gemeinde: its value, whatever its weight; several: each needs a population.
-            weights = part["region_id"].map(population) if population is not None else pd.Series(float("nan"), index=part.index)
-            weights = weights.where(part["n"] > 1, 1.0)
-            lacking = part.loc[weights.isna(), ["_verband", "period"]].drop_duplicates()
-            if len(lacking):
-                notes["no_population_weight"] += len(lacking)
-                drop = part.set_index(["_verband", "period"]).index.isin(pd.MultiIndex.from_frame(lacking))
-                part, weights = part[~drop], weights[~drop]
-            if part.empty:
-                continue
-        values = aggregate(part[["indicator_id", "region_id", "period", "value"]], None, weights=weights, rule=rule, parents=part["_verband"])
-        first = part.drop_duplicates(["_verband", "period"]).set_index(["_verband", "period"])
-        out = first.loc[list(zip(values["region_id"], values["period"]))].reset_index()
-        single = out["n"].to_numpy() == 1
-        out["value"] = values["value"].to_numpy()
-        out["region_id"] = out["_verband"]
-        out["flag"] = out["_combined"].where(out["_combined"] != "", None)
-        how = "Summe der Gemeinden" if rule == "sum" else "bevölkerungsgewichtetes Mittel der Gemeinden"
-        out["column"] = [f"{'Wert der einzigen Gemeinde' if one else how}: {c}" for one, c in zip(single, out["column"].astype(object).fillna(""))]
-        out["line"] = None
-        out["raw"] = None
-        parts.append(out[_VERBAND_COLUMNS])
-    if not parts:
+    flag_of_rank = np.array([_FLAG_OF_RANK.get(r, "") for r in range(_UNMIXABLE + 1)], dtype=object)
+    combined = np.where(n_flags == 1, flag_text[first_row], flag_of_rank[top])
+    good = complete & uniform
+
+    weighted = np.array([INDICATORS_BY_ID[i].aggregation != "sum" for i in indicators])[indicator[first_row]]
+    value = rows["value"].to_numpy(dtype="float64")
+    weight = np.full(len(rows), np.nan)
+    if weighted[group].any():
+        # One Gemeinde: its value, whatever its weight; several: each needs a population.
+        if population is not None:
+            found = population.index.get_indexer(region_ids)[region]
+            weight = np.where(found >= 0, population.to_numpy(dtype="float64", na_value=np.nan)[found], np.nan)
+        weight = np.where(n[group] > 1, weight, 1.0)
+        lacking = np.zeros(n_groups, dtype=bool)
+        lacking[group[np.isnan(weight)]] = True
+        lacking &= good & weighted
+        notes["no_population_weight"] = int(lacking.sum())
+        good &= ~lacking
+    keep = good[group]
+    if not keep.any():
         return pd.DataFrame(columns=_VERBAND_COLUMNS), notes
-    made = pd.concat(parts, ignore_index=True)
+    # Sums per group in the rows' order (a weighted mean: Σ value·weight / Σ weight).
+    sums = pd.DataFrame({"g": group[keep], "value": value[keep], "wv": value[keep] * weight[keep], "w": weight[keep]}).groupby("g").sum()
+    made_groups = sums.index.to_numpy()
+    made_value = sums["value"].to_numpy().copy()
+    np.divide(sums["wv"].to_numpy(), sums["w"].to_numpy(), out=made_value, where=weighted[made_groups])
+    # Indicators in the order they first appear among the rows used, each by Verband and period.
+    order_of_indicator = pd.factorize(indicator[keep])[1]
+    indicator_rank = np.empty(int(indicator.max()) + 1, dtype=np.int64)
+    indicator_rank[order_of_indicator] = np.arange(len(order_of_indicator))
+    verband_rank = np.argsort(np.argsort(verbands, kind="stable"), kind="stable")
+    period_rank = np.argsort(np.argsort(np.asarray(periods, dtype=object), kind="stable"), kind="stable")
+    at_first = first_row[made_groups]
+    sort = np.lexsort((period_rank[period[at_first]], verband_rank[verband[at_first]], indicator_rank[indicator[at_first]]))
+    made_groups, made_value, at_first = made_groups[sort], made_value[sort], at_first[sort]
+
+    out = rows.iloc[at_first][["indicator_id", "period", "period_type", "source_file", "sheet"]].reset_index(drop=True)
+    single = n[made_groups] == 1
+    flags = combined[made_groups]
+    # The few distinct texts are made once each.
+    column, column_texts = pd.factorize(rows["column"].iloc[at_first].astype(object).fillna(""))
+    kinds, kind = np.unique((column.astype(np.int64) * 2 + single) * 2 + weighted[made_groups], return_inverse=True)
+    texts = np.array([f"{'Wert der einzigen Gemeinde' if k // 2 % 2 else HOW[k % 2]}: {column_texts[k // 4]}" for k in kinds], dtype=object)
+    out["region_id"] = pd.array(verbands[verband[at_first]], dtype=str)
+    out["value"] = made_value
+    out["flag"] = pd.Series(np.where(flags != "", flags, None), dtype=object)
+    out["column"] = pd.array(texts[kind], dtype=str)
+    out["line"] = None
+    out["raw"] = None
+    made = out[_VERBAND_COLUMNS]
     notes["values_made"] = len(made)
     return made, notes

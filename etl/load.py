@@ -31,6 +31,7 @@ import re
 import shutil
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import geopandas as gpd
@@ -46,6 +47,7 @@ from etl.schema import arrow_schema, conform, validate
 
 MANIFEST_VERSION = 1
 ROW_GROUP_SIZE = 100_000
+WRITE_THREADS = min(4, os.cpu_count() or 1)
 # Versions kept before the current one, for readers that opened them: builds
 # can follow each other quickly (a full build, then imports of registries, each
 # a switch of its own).
@@ -124,6 +126,15 @@ def _check_key_across_parts(name: str, new: dict[str, pd.DataFrame], carried: li
     frames = [f[key] for f in new.values() if not f.empty]
     if not key or not frames:
         return
+    if not carried:
+        # Each part's own key was checked with its schema (prepare_table): rows of
+        # different parts can only clash where they share a value of the key's first column.
+        firsts = pd.Series([v for f in frames for v in f[key[0]].unique()]).value_counts()
+        shared = firsts.index[firsts > 1]
+        frames = [f[f[key[0]].isin(shared)] for f in frames] if len(shared) else []
+        frames = [f for f in frames if not f.empty]
+        if not frames:
+            return
     keys = pd.concat(frames, ignore_index=True)
     dup = keys.duplicated(keep=False)
     if carried and not dup.any():
@@ -407,19 +418,28 @@ def stage_warehouse(target: Path, tables: dict[str, pd.DataFrame | dict[str, pd.
     per_step = {name: split_parts(name, value) for name, value in tables.items() if TABLES_BY_NAME[name].per_step}
     for name in carried_parts:
         per_step.setdefault(name, {})
-    prepared = {name: prepare_table(name, frame) for name, frame in tables.items() if name not in per_step}
-    prepared_parts = {name: {part: prepare_table(name, frame) for part, frame in parts.items()} for name, parts in per_step.items()}
-    for name, parts in prepared_parts.items():
-        _check_key_across_parts(name, parts, [paths.part_path(base, name, p) for p in carried_parts.get(name, [])])
-    versions = paths.versions_dir(target)
-    versions.mkdir(parents=True, exist_ok=True)
-    staging = versions / f".staging-{_new_version_id()}"
-    staging.mkdir()
+    # Tables and parts are validated and written by a few threads: pyarrow's
+    # conversions, compression and writes run beside the next table's pandas work.
+    pool = ThreadPoolExecutor(max_workers=WRITE_THREADS)
+    try:
+        prepared = {name: pool.submit(prepare_table, name, frame) for name, frame in tables.items() if name not in per_step}
+        prepared_parts = {name: {part: pool.submit(prepare_table, name, frame) for part, frame in parts.items()} for name, parts in per_step.items()}
+        prepared = {name: job.result() for name, job in prepared.items()}
+        prepared_parts = {name: {part: job.result() for part, job in parts.items()} for name, parts in prepared_parts.items()}
+        for name, parts in prepared_parts.items():
+            _check_key_across_parts(name, parts, [paths.part_path(base, name, p) for p in carried_parts.get(name, [])])
+        versions = paths.versions_dir(target)
+        versions.mkdir(parents=True, exist_ok=True)
+        staging = versions / f".staging-{_new_version_id()}"
+        staging.mkdir()
+    except BaseException:
+        pool.shutdown(cancel_futures=True)
+        raise
     row_counts: dict[str, int] = {}
     part_rows: dict[str, dict[str, int]] = {}
     try:
+        written_files = [pool.submit(_write_table, staging, name, frame) for name, frame in prepared.items()]
         for name, frame in prepared.items():
-            _fsync(_write_table(staging, name, frame))
             row_counts[name] = int(len(frame))
         for name in carried_tables:
             src = paths.table_path(base, name)
@@ -439,7 +459,7 @@ def stage_warehouse(target: Path, tables: dict[str, pd.DataFrame | dict[str, pd.
                 rows[part] = int(previous.get("parts", {}).get(name, {})[part])
             for part, frame in parts.items():
                 if not frame.empty:
-                    _fsync(_write_table(staging, name, frame, part))
+                    written_files.append(pool.submit(_write_table, staging, name, frame, part))
                     rows[part] = int(len(frame))
             if not rows:  # no step wrote rows: one empty part keeps the table readable
                 empty = prepare_table(name, pd.DataFrame(columns=TABLES_BY_NAME[name].column_names))
@@ -447,6 +467,9 @@ def stage_warehouse(target: Path, tables: dict[str, pd.DataFrame | dict[str, pd.
                 rows[BUILD_PART] = 0
             part_rows[name] = dict(sorted(rows.items()))
             row_counts[name] = sum(rows.values())
+        for job in written_files:
+            _fsync(job.result())
+        for name in prepared_parts:
             _fsync(staging / name)
         written = _stage_files(staging, target, files)
         checkpoint("tables written")
@@ -458,8 +481,10 @@ def stage_warehouse(target: Path, tables: dict[str, pd.DataFrame | dict[str, pd.
         write_manifest(staging, manifest)
         checkpoint("manifest written")
     except BaseException:
+        pool.shutdown(cancel_futures=True)  # waits for the writes under way
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    pool.shutdown()
     return staging
 
 

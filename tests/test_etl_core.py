@@ -222,6 +222,22 @@ def test_duplicate_primary_key_is_rejected(tmp_path):
         write_warehouse(tmp_path / "wh", {"flags": dup}, {})
 
 
+def _observations(indicator_id: str, region_ids: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"indicator_id": indicator_id, "region_id": region_ids, "period": pd.Timestamp("2020-12-31"), "period_type": "year",
+                         "value": 1.0, "flag": None, "source_id": "destatis_genesis_12411", "source_file": "f.csv"})
+
+
+@pytest.mark.parametrize("second", [["02"], ["03", "01"]])
+def test_a_primary_key_shared_by_two_parts_is_rejected(tmp_path, second):
+    # The parts' own keys are checked with their schema; across parts only rows of shared indicators are compared.
+    parts = {"population": _observations("population", ["01", "02"]), "economy": _observations("population", second)}
+    with pytest.raises(ValidationError, match="share a primary key"):
+        write_warehouse(tmp_path / "wh", {"observations": parts}, {})
+    parts["economy"] = _observations("gdp_mio_eur", ["01"])
+    write_warehouse(tmp_path / "wh", {"observations": parts}, {})
+    assert read_manifest(tmp_path / "wh")["parts"]["observations"] == {"economy": 1, "population": 2}
+
+
 def test_a_failing_step_leaves_the_previous_warehouse_untouched(tmp_path, kit_dir, monkeypatch):
     from etl import build as build_module
     from etl.steps import Step

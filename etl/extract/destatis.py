@@ -29,6 +29,7 @@ coordinates). Keys stay as published text; nothing is checked against regions.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -431,7 +432,17 @@ class GvGemeinden:
 
 
 def extract_gv_gemeinden(path: Path, relpath: str) -> GvGemeinden:
-    """Read the ``Onlineprodukt_Gemeinden_…`` sheet of an Auszug GV workbook."""
+    """Read the ``Onlineprodukt_Gemeinden_…`` sheet of an Auszug GV workbook.
+
+    A build reads each workbook in three steps (regions, population, region
+    attributes): it is read once per file version (path, size, modification
+    time); callers treat the result as read-only."""
+    stat = path.stat()
+    return _extract_gv_gemeinden(path, relpath, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _extract_gv_gemeinden(path: Path, relpath: str, size: int, mtime_ns: int) -> GvGemeinden:
     workbook = open_workbook(path, relpath)
     candidates = [s for s in workbook.sheet_names if s.startswith(GEMEINDEN_SHEET_PREFIX)]
     if len(candidates) != 1:

@@ -111,10 +111,10 @@ def finalize_observations(frame: pd.DataFrame, ctx: BuildContext, *, source_id: 
     for col in _PROV:
         if col not in df:
             df[col] = None
-    unknown = set(df["indicator_id"]) - set(INDICATORS_BY_ID)
+    unknown = set(df["indicator_id"].unique()) - set(INDICATORS_BY_ID)
     if unknown:
         raise ValueError(f"{step}: indicators not declared in the catalogue: {sorted(unknown)}")
-    bad_flags = set(df["flag"].dropna()) - set(FLAGS_BY_CODE)
+    bad_flags = set(df["flag"].dropna().unique()) - set(FLAGS_BY_CODE)
     if bad_flags:
         raise ValueError(f"{step}: flags not declared in the catalogue: {sorted(bad_flags)}")
     df["region_id"] = df["region_id"].astype("string")
@@ -146,8 +146,8 @@ def finalize_observations(frame: pd.DataFrame, ctx: BuildContext, *, source_id: 
     known = ctx.region_ids()
     outside = ~df["region_id"].isin(known)
     if outside.any():
-        rows = df[outside]
-        converted, reasons, replaced, notes, superseded = harmonise(rows, df[~outside], crosswalk_of(ctx), known, ctx.unplaced_keys)
+        rows, inside = df[outside], df[~outside]
+        converted, reasons, replaced, notes, superseded = harmonise(rows, inside, crosswalk_of(ctx), known, ctx.unplaced_keys)
         _record_superseded(ctx, superseded)
         # Mostly historic rows; also kept-key rows of a file in the status before a merger whose
         # 2021 unit gets no value there (etl.territory.harmonise).
@@ -158,7 +158,7 @@ def finalize_observations(frame: pd.DataFrame, ctx: BuildContext, *, source_id: 
         ctx.note(step, "historic_or_unknown_keys_distinct", int(left["region_id"].nunique()))
         previous = ctx.notes.get(step, {}).get("territorial_changes", {})
         ctx.note(step, "territorial_changes", {k: previous.get(k, 0) + notes.get(k, 0) for k in {**previous, **notes}})
-        df = pd.concat([df[~outside].drop(index=replaced), converted], ignore_index=True)
+        df = pd.concat([inside.drop(index=replaced), converted], ignore_index=True)
 
     df = _with_verband_values(df, ctx, step)
     # Converted and Verband rows name their file; each file belongs to one source.
