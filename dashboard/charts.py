@@ -25,6 +25,10 @@ NO_DATA_COLOUR = "#d9d9d9"
 OUTLINE = "#ffffff"
 HIGHLIGHT = "#d94801"  # a region chosen on the map (outlined in this colour on the canvas map too)
 FONT = "DejaVu Sans, Arial, sans-serif"
+# A title line of the export (1,200 px less 12 px each side) in 17 px type,
+# about 10.5 px a character; each further line takes this many pixels.
+TITLE_CHARS = 110
+TITLE_LINE_PX = 22
 CATEGORY_COLOURS = ["#0b5394", "#e69138", "#6aa84f", "#cc0000", "#674ea7", "#45818e", "#bf9000", "#a64d79", "#3d85c6", "#93c47d", "#999999"]
 
 
@@ -107,6 +111,7 @@ def choropleth(
     highlight: tuple[str, str] | None = None,
     height: int = 720,
     lang: str = "de",
+    unit: str = "",
 ) -> go.Figure:
     """A classed choropleth: one trace per class (a readable legend), one for "no data".
 
@@ -118,7 +123,8 @@ def choropleth(
     ``%{customdata[0]}`` (value) and ``%{customdata[1]}`` (rank).
     ``highlight`` (key, name) outlines one region, named in the legend.
     ``lang`` sets the number format of the hover labels (``localise``); the
-    class labels arrive formatted.
+    class labels arrive formatted. ``unit`` heads the legend: an exported map
+    has no hover to tell what its classes count.
     """
     traces = []
     for i in range(classes.k):
@@ -162,7 +168,7 @@ def choropleth(
     fig.update_layout(
         height=height,
         margin=dict(l=0, r=0, t=60, b=60),
-        legend=dict(title_text="", x=0.0, y=1.0, xanchor="left", yanchor="top", bgcolor="rgba(255,255,255,0.85)", itemclick=False, itemdoubleclick=False),
+        legend=dict(title_text=html_escape(unit), x=0.0, y=1.0, xanchor="left", yanchor="top", bgcolor="rgba(255,255,255,0.85)", itemclick=False, itemdoubleclick=False),
         dragmode=False,
     )
     return localise(with_title_and_source(fig, title, source_line), lang)
@@ -189,12 +195,21 @@ def _class_trace(part, geojson, colour, label, customdata, hover_template, text=
 
 
 def with_title_and_source(fig: go.Figure, title: str, source_line: str) -> go.Figure:
-    """Title at the top, the source line at the bottom, inside the figure."""
+    """Title at the top, the source line at the bottom, inside the figure.
+
+    A title longer than a line of the export (1,200 px) is wrapped; the top
+    margin and the figure grow by a line for each further line, so that the
+    plot keeps its size and the title its distance from it."""
+    title_text = wrap_text(html_escape(title), TITLE_CHARS)
     fig.update_layout(
-        title=dict(text=html_escape(title), x=0.01, xanchor="left", font=dict(size=17)),
+        title=dict(text=title_text, x=0.01, xanchor="left", font=dict(size=17)),
         font=dict(family=FONT, size=12),
         paper_bgcolor="white",
     )
+    extra = TITLE_LINE_PX * title_text.count("<br>")
+    if extra:
+        top = fig.layout.margin.t if fig.layout.margin.t is not None else 100  # plotly's default
+        fig.update_layout(margin=dict(t=top + extra), height=(fig.layout.height or 450) + extra)
     text = wrap_text(html_escape(source_line), 150)
     # Below the x axis' tick labels and title where there are axes; the bottom
     # margin grows to hold every line of the source.

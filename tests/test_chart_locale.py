@@ -98,7 +98,7 @@ def treemap_fig(lang: str):
     return charts_projects.treemap(frame, ["mobility", "health"], {"mobility": "Mobilität"}, {}, {}, "registry", "T", SOURCE, "%{value}", lang=lang)
 
 
-def map_fig(lang: str, label: str = "Flensburg"):
+def map_fig(lang: str, label: str = "Flensburg", title: str = "Einwohner, Kreise, 2023"):
     square = lambda x: [[[x, 54.0], [x, 54.5], [x + 0.5, 54.5], [x + 0.5, 54.0], [x, 54.0]]]  # noqa: E731 (clockwise, as d3-geo wants)
     geojson = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "id": rid, "properties": {"n": name}, "geometry": {"type": "Polygon", "coordinates": square(x)}}
@@ -110,7 +110,7 @@ def map_fig(lang: str, label: str = "Flensburg"):
     frame["no_data_text"] = fmt.no_data(lang)
     labels = charts.class_labels(classes, lambda x: fmt.number(x, 1, lang))
     hover = f"%{{customdata[0]:{fmt.d3_number(1)}}} Einwohner"
-    return charts.choropleth(frame, geojson, classes, labels, charts.palette(2), fmt.no_data(lang), hover, "Einwohner, Kreise, 2023", SOURCE, lang=lang)
+    return charts.choropleth(frame, geojson, classes, labels, charts.palette(2), fmt.no_data(lang), hover, title, SOURCE, lang=lang, unit="Einwohner" if lang == "de" else "inhabitants")
 
 
 FIGURES = {"steckbrief": steckbrief_fig, "trends": trends_fig, "vergleich": vergleich_fig, "sektoren": sektoren_fig, "map": map_fig}
@@ -311,3 +311,35 @@ def test_exported_svgs_keep_every_text_inside_the_image(app_template, lang):
             text = svg.decode()
             assert ("1,2\u00a0Mio." if lang == "de" else "1.2M") in text
     assert not failures, failures
+
+
+# The longest indicator title of the catalogue, with its level and period (the Karte's map title).
+LONG_TITLE = (
+    "Bruttowertschöpfung: Öffentliche und sonstige Dienstleister, Erziehung und Gesundheit, "
+    "Private Haushalte mit Hauspersonal (WZ O-T), Kreise, 2016"
+)
+
+
+def test_a_long_title_is_wrapped_and_the_figure_grows_to_hold_it():
+    import plotly.graph_objects as go
+
+    short = charts.with_title_and_source(go.Figure().update_layout(height=400, margin=dict(t=60)), "Kurz", "Quelle: X")
+    assert "<br>" not in short.layout.title.text and short.layout.margin.t == 60 and short.layout.height == 400
+    map_de = map_fig("de", title=LONG_TITLE)
+    lines = map_de.layout.title.text.split("<br>")
+    assert len(lines) == 2 and all(len(line) <= charts.TITLE_CHARS for line in lines)
+    assert map_de.layout.margin.t == 60 + charts.TITLE_LINE_PX and map_de.layout.height == 720 + charts.TITLE_LINE_PX
+
+
+def test_the_map_legend_names_the_unit():
+    """An exported map has no hover: its legend says what the classes count."""
+    assert map_fig("de").layout.legend.title.text == "Einwohner"
+    assert map_fig("en").layout.legend.title.text == "inhabitants"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_long_map_title_stays_inside_the_export(app_template, lang):
+    from dashboard import export
+
+    svg = export.figure_bytes(map_fig(lang, title=LONG_TITLE), "svg", "http://localhost:8501/karte?ind=gva_o_t_mio_eur")
+    assert text_outside(svg) == []

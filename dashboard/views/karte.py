@@ -111,7 +111,7 @@ def export_figure():
     fig = charts.choropleth(
         frame, data.shapes_geojson(v, level), classes, class_labels, colours, t("no_data"), hover, title, line,
         outlines=outlines, outline_name=t("projects_on_map"),
-        highlight=(selected, str(data.regions(v)["name"].get(selected, selected))) if selected else None, lang=lang(),
+        highlight=(selected, str(data.regions(v)["name"].get(selected, selected))) if selected else None, lang=lang(), unit=unit,
     )
     return fig
 
