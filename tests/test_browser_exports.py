@@ -299,6 +299,10 @@ def test_every_chart_exports_as_a_finished_image(browser, app, measuring_page, v
     page = browser.page()
     page.goto(f"{app}/{with_lang(path, lang)}")
     wait_for_app(page)
+    # The first script run may end before the charts' buttons are drawn: wait for them.
+    i = 1 if lang == "en" else 0
+    page.get_by_role("button", name=LABELS["download_png"][i], exact=True).nth(charts_expected - 1).wait_for(timeout=120_000)
+    wait_for_app(page)
     assert page.locator(ERROR_BOX).count() == 0, page.inner_text("body")[:2000]
     n, files = _download_every_chart(page, lang)
     page.close()

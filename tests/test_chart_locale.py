@@ -67,7 +67,7 @@ def trends_fig(lang: str, label: str = "Köln (05315)"):
     return charts_compare.trend_chart(frame, "Bevölkerung", SOURCE, "Personen", list(periods), ticktext, [(periods[5], "Bruch 1")], lang=lang)
 
 
-def vergleich_fig(lang: str, label: str = "Kassel (06611)"):
+def vergleich_fig(lang: str, label: str = "Kassel (06611)", value_title: str = "Ladepunkte (Anzahl)"):
     frame = pd.DataFrame(
         {
             "label": [label, "Köln (05315)", "Mainz (07315)", "Ohne Wert (01001)"],
@@ -77,7 +77,7 @@ def vergleich_fig(lang: str, label: str = "Kassel (06611)"):
             "highlight": [True, False, False, False],
         }
     )
-    return charts_compare.gap_bar_chart(frame, 1750.0, "Ladepunkte, 2023", SOURCE, "Ladepunkte (Anzahl)", "Median", fmt.no_data(lang), lang=lang)
+    return charts_compare.gap_bar_chart(frame, 1750.0, "Ladepunkte, 2023", SOURCE, value_title, "Median", fmt.no_data(lang), lang=lang)
 
 
 def sektoren_fig(lang: str, label: str = "Mobilität"):
@@ -342,4 +342,16 @@ def test_a_long_map_title_stays_inside_the_export(app_template, lang):
     from dashboard import export
 
     svg = export.figure_bytes(map_fig(lang, title=LONG_TITLE), "svg", "http://localhost:8501/karte?ind=gva_o_t_mio_eur")
+    assert text_outside(svg) == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_long_value_axis_title_stays_inside_the_export(app_template, lang):
+    """Vergleich names the indicator and its unit under the bars: the longest
+    one ran out of the image on both sides."""
+    from dashboard import export
+
+    fig = vergleich_fig(lang, "Sächsische Schweiz-Osterzgebirge (14628)", LONG_TITLE + " (Mio. EUR)")
+    assert fig.layout.xaxis.title.text.count("<br>") >= 1
+    svg = export.figure_bytes(fig, "svg", "http://localhost:8501/vergleich?ind=gva_o_t_mio_eur")
     assert text_outside(svg) == []
