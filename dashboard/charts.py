@@ -9,6 +9,7 @@ functions take ``lang``) and lets its axes make room for their labels.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,10 @@ FONT = "DejaVu Sans, Arial, sans-serif"
 # about 10.5 px a character; each further line takes this many pixels.
 TITLE_CHARS = 110
 TITLE_LINE_PX = 22
+# A line of the permalink under the source line (9 px type, about 5.7 px a
+# character: 740 px, room for the bar labels left of it); a further line's height.
+PERMALINK_CHARS = 130
+PERMALINK_LINE_PX = 12
 CATEGORY_COLOURS = ["#0b5394", "#e69138", "#6aa84f", "#cc0000", "#674ea7", "#45818e", "#bf9000", "#a64d79", "#3d85c6", "#93c47d", "#999999"]
 
 
@@ -302,15 +307,37 @@ def _axis_name(letter: str, ref: str | None) -> str:
 
 
 def with_permalink(fig: go.Figure, permalink: str) -> go.Figure:
-    """A copy of ``fig`` with the permalink under the source line (for exports)."""
+    """A copy of ``fig`` with the permalink under the source line (for exports).
+    A long link (many regions or filters) is broken after its ``&`` and commas
+    into lines that fit the export; the bottom margin grows by its lines."""
     out = go.Figure(fig)
+    lines = wrap_url(permalink, PERMALINK_CHARS)
     bottom = out.layout.margin.b or 60
-    out.update_layout(margin=dict(b=bottom + 24))
+    out.update_layout(margin=dict(b=bottom + 24 + PERMALINK_LINE_PX * (len(lines) - 1)))
     out.add_annotation(
-        text=html_escape(permalink), xref="paper", yref="paper", x=0, y=0, yshift=-bottom + 6,
-        xanchor="left", yanchor="top", showarrow=False, font=dict(size=9, color="#0b5394"), name="permalink",
+        text="<br>".join(html_escape(line) for line in lines), xref="paper", yref="paper", x=0, y=0, yshift=-bottom + 6,
+        xanchor="left", yanchor="top", showarrow=False, align="left", font=dict(size=9, color="#0b5394"), name="permalink",
     )
     return out
+
+
+def wrap_url(url: str, width: int) -> list[str]:
+    """``url`` in lines of at most ``width`` characters, broken after ``?``,
+    ``&`` and commas (also as ``%2C``) where it can, else anywhere."""
+    lines, line = [], ""
+    for piece in re.split(r"(?<=[?&,])|(?<=%2C)", url):
+        while len(piece) > width:
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(piece[:width])
+            piece = piece[width:]
+        if line and len(line) + len(piece) > width:
+            lines.append(line)
+            line = piece
+        else:
+            line += piece
+    return [*lines, line] if line else lines or [""]
 
 
 def html_escape(text: object) -> str:

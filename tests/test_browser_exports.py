@@ -3,8 +3,9 @@ in English, and checked as the file a policymaker would be handed.
 
 For each view (every page with charts, opened from a link as in
 ``browser.PAGES``, and views chosen for their long texts: the longest
-indicator title, long region names, a filtered Sektoren chart stacked by 16
-Länder, a Gemeindeverband's Steckbrief) the test opens the page in the
+indicator title, long region names, a Sektoren chart filtered by register,
+16 Länder and 8 sectors (a long title and permalink) and stacked by Land, a
+Gemeindeverband's Steckbrief) the test opens the page in the
 browser, counts its charts by their "Bild (PNG)" buttons, clicks every chart's
 PNG and SVG download button at once and reads the files that arrive. Quellen
 has no chart and is left out. For every chart:
@@ -63,7 +64,12 @@ LONG_VIEWS: dict[str, tuple[str, int, tuple[str, ...]]] = {
     "karte_long_title": ("karte?topic=economy&ind=gva_o_t_mio_eur&level=kreis", 1, ("WZ O-T",)),
     "vergleich_long_names": ("vergleich?regions=14628,10041,05334,03159,16077&topic=economy&ind=gva_o_t_mio_eur", 1, ("WZ O-T",)),
     "trends_index": ("trends?regions=14628,10041,05334,09162,08111&topic=economy&ind=gva_o_t_mio_eur&mode=index", 1, ("WZ O-T",)),
-    "sektoren_filtered": ("sektoren?reg=mpsc&stack=land&measure=federal&tree=category", 2, ("Modellprojekte Smart Cities",)),
+    "sektoren_filtered": (
+        "sektoren?reg=mpsc&land=" + ",".join(f"{i:02d}" for i in range(1, 17))
+        + "&sec=administration,climate_environment_water,economy_trade_logistics,education_culture,energy_buildings,health_care,infrastructure_data,mobility"
+        + "&stack=land&measure=federal&tree=category",
+        2, ("Modellprojekte Smart Cities", "Thüringen", "Mobilität"),
+    ),
     "steckbrief_verband": ("steckbrief?region=145235122", 2, ("Oelsnitz",)),
 }
 CASES = [(view, lang) for view in VIEWS for lang in LANGS] + [(view, "de") for view in LONG_VIEWS]

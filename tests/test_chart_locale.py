@@ -355,3 +355,23 @@ def test_a_long_value_axis_title_stays_inside_the_export(app_template, lang):
     assert fig.layout.xaxis.title.text.count("<br>") >= 1
     svg = export.figure_bytes(fig, "svg", "http://localhost:8501/vergleich?ind=gva_o_t_mio_eur")
     assert text_outside(svg) == []
+
+
+def test_a_long_permalink_is_broken_into_lines_inside_the_export(app_template):
+    """A Sektoren view filtered by every Land and several sectors has a link of
+    300 characters: on one line it ran out of the image."""
+    from dashboard import export
+
+    sectors = ["administration", "infrastructure", "mobility", "energy", "climate", "economy", "education", "health", "safety", "urban", "participation"]
+    link = (
+        "http://localhost:8501/sektoren?reg=mpsc&land=" + "%2C".join(f"{i:02d}" for i in range(1, 17))
+        + "&sec=" + "%2C".join(sectors) + "&stack=land&measure=federal&tree=category&lang=en"
+    )
+    lines = charts.wrap_url(link, charts.PERMALINK_CHARS)
+    assert "".join(lines) == link and len(lines) == 3 and all(len(line) <= charts.PERMALINK_CHARS for line in lines)
+    assert all(line.endswith(("&", "%2C")) for line in lines[:-1])
+    assert charts.wrap_url("http://x/" + "a" * 300, 130) == ["http://x/" + "a" * 121, "a" * 130, "a" * 49]
+    fig = sektoren_fig("de")
+    svg = export.figure_bytes(fig, "svg", link)
+    assert text_outside(svg) == []
+    assert charts.with_permalink(fig, link).layout.margin.b == fig.layout.margin.b + 24 + 2 * charts.PERMALINK_LINE_PX
