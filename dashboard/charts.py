@@ -30,6 +30,7 @@ FONT = "DejaVu Sans, Arial, sans-serif"
 # about 10.5 px a character; each further line takes this many pixels.
 TITLE_CHARS = 110
 TITLE_LINE_PX = 22
+TITLE_BASELINE_PX = 30  # from the top of the image to a wrapped title's first baseline
 # A line of the permalink under the source line (9 px type, about 5.7 px a
 # character: 740 px, room for the bar labels left of it); a further line's height.
 PERMALINK_CHARS = 130
@@ -213,8 +214,14 @@ def with_title_and_source(fig: go.Figure, title: str, source_line: str) -> go.Fi
     )
     extra = TITLE_LINE_PX * title_text.count("<br>")
     if extra:
+        # Hung from the top: plotly centres only a title's first line in the
+        # margin, and puts that line's baseline where the title is anchored.
         top = fig.layout.margin.t if fig.layout.margin.t is not None else 100  # plotly's default
-        fig.update_layout(margin=dict(t=top + extra), height=(fig.layout.height or 450) + extra)
+        height = (fig.layout.height or 450) + extra
+        fig.update_layout(
+            title=dict(y=1 - TITLE_BASELINE_PX / height, yref="container", yanchor="top"),
+            margin=dict(t=top + extra), height=height,
+        )
     text = wrap_text(html_escape(source_line), 150)
     # Below the x axis' tick labels and title where there are axes; the bottom
     # margin grows to hold every line of the source.

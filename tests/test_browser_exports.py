@@ -18,7 +18,9 @@ has no chart and is left out. For every chart:
   estimated: the SVG is loaded into a page of the same headless Chromium that
   kaleido draws with (same fonts), and every visible ``<text>`` element's
   ``getBoundingClientRect`` (rotations and scalings included) must lie within
-  the SVG's viewBox (0.5 px tolerance). ``test_chart_locale`` checks built
+  the SVG's viewBox (0.5 px tolerance), and within every clip path around it
+  (a legend too tall for its chart scrolls in plotly and hides its last
+  entries in an image). ``test_chart_locale`` checks built
   figures against an estimate of the same without a browser;
 - the title, a source line with its licence and the permalink (to the same
   view, in the same language) are in the figure, and the footer (source line,
@@ -108,7 +110,25 @@ TEXT_BOXES = """() => {
     const r = el.getBoundingClientRect();
     if (hidden || (r.width === 0 && r.height === 0)) continue;
     const kind = (el.getAttribute('class') || '') + ' ' + (el.parentNode.getAttribute('class') || '');
-    texts.push({text, kind: kind.trim(), x0: r.left - frame.left, y0: r.top - frame.top, x1: r.right - frame.left, y1: r.bottom - frame.top});
+    // The rectangle of every clip path around the text (a legend that scrolls
+    // hides its last entries this way), in the page's coordinates.
+    let clip = null;
+    for (let n = el; n && n !== svg; n = n.parentNode) {
+      const ref = n.getAttribute && n.getAttribute('clip-path');
+      const id = ref && (ref.match(/url\(["']?#([^"')]+)["']?\)/) || [])[1];
+      const rect = id && document.getElementById(id) && document.getElementById(id).querySelector('rect');
+      if (!rect) continue;
+      const m = n.getScreenCTM();
+      const xs = [], ys = [];
+      for (const [x, y] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
+        const p = new DOMPoint(rect.x.baseVal.value + x * rect.width.baseVal.value, rect.y.baseVal.value + y * rect.height.baseVal.value).matrixTransform(m);
+        xs.push(p.x); ys.push(p.y);
+      }
+      const c = {x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys)};
+      clip = clip ? {x0: Math.max(clip.x0, c.x0), y0: Math.max(clip.y0, c.y0), x1: Math.min(clip.x1, c.x1), y1: Math.min(clip.y1, c.y1)} : c;
+    }
+    if (clip) clip = {x0: clip.x0 - frame.left, y0: clip.y0 - frame.top, x1: clip.x1 - frame.left, y1: clip.y1 - frame.top};
+    texts.push({text, kind: kind.trim(), clip, x0: r.left - frame.left, y0: r.top - frame.top, x1: r.right - frame.left, y1: r.bottom - frame.top});
   }
   return {width: view.width || frame.width, height: view.height || frame.height, texts};
 }"""
@@ -138,6 +158,17 @@ def outside(measured: dict, tolerance: float = 0.5) -> list[str]:
         for t in measured["texts"]
         if t["x0"] < -tolerance or t["y0"] < -tolerance or t["x1"] > w + tolerance or t["y1"] > h + tolerance
     ]
+
+
+def clipped(measured: dict, tolerance: float = 1.0) -> list[str]:
+    """Texts cut by a clip path around them (e.g. the entries of a legend too
+    tall for its chart, which plotly makes scroll and an image cannot)."""
+    out = []
+    for t in measured["texts"]:
+        c = t["clip"]
+        if c and (t["x0"] < c["x0"] - tolerance or t["y0"] < c["y0"] - tolerance or t["x1"] > c["x1"] + tolerance or t["y1"] > c["y1"] + tolerance):
+            out.append(f"{t['text'][:60]!r} at ({t['x0']:.0f}, {t['y0']:.0f})–({t['x1']:.0f}, {t['y1']:.0f}) cut to ({c['x0']:.0f}, {c['y0']:.0f})–({c['x1']:.0f}, {c['y1']:.0f})")
+    return out
 
 
 def is_footer(text: str) -> bool:
@@ -262,13 +293,18 @@ def test_the_measure_sees_text_outside_the_image(measuring_page):
         '<g transform="translate(20,0)"><text x="0" y="60" text-anchor="end" style="font-size: 12px">Mobilität</text></g>'
         '<text x="0" y="0" transform="rotate(-90)" style="font-size: 12px">%</text>'
         '<text x="280" y="95" style="font-size: 12px">Quelle: zu lang</text>'
-        '<text x="5" y="90" style="font-size: 12px; display: none">hidden</text></svg>'
+        '<text x="5" y="90" style="font-size: 12px; display: none">hidden</text>'
+        '<defs><clipPath id="legend1"><rect x="0" y="0" width="100" height="20"/></clipPath></defs>'
+        '<g transform="translate(150,10)"><g clip-path="url(#legend1)"><text x="5" y="14" style="font-size: 12px">Bayern</text>'
+        '<text x="5" y="34" style="font-size: 12px">Thüringen</text></g></g></svg>'
     )
     measured = text_boxes(measuring_page, svg.encode())
     assert (measured["width"], measured["height"]) == (300, 100)
-    assert [t["text"] for t in measured["texts"]] == ["inside", "Mobilität", "%", "Quelle: zu lang"]
+    assert [t["text"] for t in measured["texts"]] == ["inside", "Mobilität", "%", "Quelle: zu lang", "Bayern", "Thüringen"]
     found = outside(measured)
     assert len(found) == 3 and "'Mobilität'" in found[0] and "'%'" in found[1] and "Quelle" in found[2], found
+    cut = clipped(measured)
+    assert len(cut) == 1 and "'Thüringen'" in cut[0], cut
 
 
 def _download_every_chart(page, lang: str, timeout_s: float = 300) -> tuple[int, dict[str, bytes]]:
@@ -326,6 +362,7 @@ def test_every_chart_exports_as_a_finished_image(browser, app, measuring_page, v
         texts = [t["text"] for t in measured["texts"]]
         found = png_problems(png, (measured["width"], measured["height"]))
         found += [f"outside the image: {p}" for p in outside(measured)]
+        found += [f"cut: {p}" for p in clipped(measured)]
         found += [f"overlaps: {p}" for p in overlapping_frame(measured)]
         found += wrong_numbers(texts, lang)
         titles = [t["text"] for t in measured["texts"] if "gtitle" in t["kind"]]

@@ -375,3 +375,36 @@ def test_a_long_permalink_is_broken_into_lines_inside_the_export(app_template):
     svg = export.figure_bytes(fig, "svg", link)
     assert text_outside(svg) == []
     assert charts.with_permalink(fig, link).layout.margin.b == fig.layout.margin.b + 24 + 2 * charts.PERMALINK_LINE_PX
+
+
+def _bars_by_land(lang: str, title: str):
+    """Two sectors stacked by 16 Länder: the legend is taller than the bars."""
+    lands = [f"Land {i:02d} mit Namen" for i in range(16)]
+    frame = pd.DataFrame([{"a": a, "b": b, "value": 5.0, "n": 1, "N": 1, "cell": f"{a}|land|{b}"} for a in ("mobility", "health") for b in lands])
+    return charts_projects.stacked_bars(
+        frame, ["mobility", "health"], {"mobility": "Mobilität", "health": "Gesundheit & Pflege"}, lands, {b: b for b in lands},
+        {b: "#0072b2" for b in lands}, title, SOURCE, "Mio. EUR", "%{x}", legend_title="Land", note="Eine Notiz.", lang=lang,
+    )
+
+
+def test_every_legend_entry_fits_beside_the_bars():
+    """A legend taller than its plot scrolls, and an exported image hides its
+    last entries (Sektoren filtered to a few sectors, stacked by Land)."""
+    fig = _bars_by_land("de", "Kurz")
+    plot = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+    assert plot >= charts_projects.LEGEND_ENTRY_PX * 17 + 10
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_title_of_many_lines_hangs_from_the_top_inside_the_export(app_template, lang):
+    from dashboard import export
+
+    fig = _bars_by_land(lang, "Bundesförderung nach Sektor und Land (Filter: " + ", ".join([f"Land {i:02d} mit Namen" for i in range(16)] * 2) + ")")
+    assert fig.layout.title.text.count("<br>") >= 4 and fig.layout.title.yanchor == "top"
+    svg = export.figure_bytes(fig, "svg", "http://localhost:8501/sektoren")
+    assert text_outside(svg) == []
+    # Its last line ends above the plot (centred in the margin, it ran into the bars).
+    title = next(e for e in ET.fromstring(svg).iter() if e.tag.endswith("text") and "gtitle" in (e.get("class") or ""))
+    lines = [t for t in title if "line" in (t.get("class") or "")]
+    last_baseline = float(lines[-1].get("y")) + float(lines[-1].get("dy")[:-2]) * 17
+    assert last_baseline + 5 < fig.layout.margin.t
