@@ -44,9 +44,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
 
-from browser import ERROR_BOX, PAGES, OfflineBrowser, running_app, wait_for_app
+from browser import ERROR_BOX, PAGES, wait_for_app
 from dashboard.export import EXPORT_WIDTH
 from dashboard.i18n import LABELS
+from test_browser import app, browser  # noqa: F401 (the running app and its offline browser, one per module)
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 EXPORTS = ARTIFACTS / "exports"
@@ -260,22 +261,6 @@ def test_the_png_checker_sees_a_cut_edge_and_an_empty_image():
 
 
 # ---------------------------------------------------------------- the browser
-
-
-@pytest.fixture(scope="module")
-def app(warehouse):
-    with running_app(warehouse.directory, ARTIFACTS / "streamlit_exports.log") as (base, proc):
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser(app):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = OfflineBrowser(p, app)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
