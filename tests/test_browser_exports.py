@@ -27,9 +27,10 @@ has no chart and is left out. For every chart:
   permalink) is overlapped by no other text;
 - numbers are written the language's way: in German no "1,750" (thousands),
   "22.5" (decimal point), "35k" or "1.2M"; in English no "1.750", "22,5",
-  "Tsd."/"Mio.". Checked on every text except the source line and the
-  permalink (their dates, licence versions and URLs are not numbers of the
-  chart).
+  "Tsd."/"Mio."; and no word of the other language (the lists of
+  ``test_languages``). Checked on every text except the source line and the
+  permalink (the publishers' attributions, their dates, licence versions and
+  URLs).
 
 The files of the last run are kept in tests/artifacts/exports/ (look at them).
 """
@@ -48,6 +49,7 @@ from browser import ERROR_BOX, PAGES, wait_for_app
 from dashboard.export import EXPORT_WIDTH
 from dashboard.i18n import LABELS
 from test_browser import app, browser  # noqa: F401 (the running app and its offline browser, one per module)
+from test_languages import ENGLISH_ONLY, GERMAN_ONLY
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 EXPORTS = ARTIFACTS / "exports"
@@ -206,6 +208,16 @@ def wrong_numbers(texts: list[str], lang: str) -> list[str]:
     return found
 
 
+def other_language(texts: list[str], lang: str) -> list[str]:
+    """Words of the other language (``test_languages``' lists) in the figure's
+    texts; the source line is the publishers' attribution and is skipped."""
+    words = GERMAN_ONLY if lang == "en" else ENGLISH_ONLY
+    return [
+        f"{'German' if lang == 'en' else 'English'} {w!r} in {text[:80]!r}"
+        for text in texts if not is_footer(text) for w in words if re.search(r"(?<!\w)" + re.escape(w) + r"(?!\w)", text)
+    ]
+
+
 def png_problems(png: bytes, svg_size: tuple[float, float]) -> list[str]:
     """A real PNG of the SVG's layout at scale 2, with content, nothing at its edges."""
     import numpy as np
@@ -239,6 +251,12 @@ def test_the_number_checker_knows_both_languages():
     assert wrong_numbers(["1,750", "22.5 %", "35k", "2021-06-30", "≥ 1,000 Mbit/s"], "en") == []
     assert all(wrong_numbers([x], "en") for x in ["1.750", "22,5", "35\u00a0Tsd.", "1,2\u00a0Mio."])
     assert wrong_numbers(["Quelle: … (Lizenz: CC BY 4.0)", "http://127.0.0.1:8501/trends?x=1.5"], "de") == []
+
+
+def test_the_language_checker_sees_words_of_the_other_language():
+    assert other_language(["Ladepunkte je 10.000 Einwohner (je 10.000 Einwohner)"], "en")
+    assert other_language(["Median: 3.141,8 (no data)"], "de")
+    assert other_language(["Source: Destatis (Daten verändert; Lizenz: dl-de/by-2-0)", "Charging points per 10,000 inhabitants"], "en") == []
 
 
 def test_the_png_checker_sees_a_cut_edge_and_an_empty_image():
@@ -350,6 +368,7 @@ def test_every_chart_exports_as_a_finished_image(browser, app, measuring_page, v
         found += [f"cut: {p}" for p in clipped(measured)]
         found += [f"overlaps: {p}" for p in overlapping_frame(measured)]
         found += wrong_numbers(texts, lang)
+        found += other_language(texts, lang)
         titles = [t["text"] for t in measured["texts"] if "gtitle" in t["kind"]]
         if not titles:
             found.append("no title")
