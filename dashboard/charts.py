@@ -9,6 +9,7 @@ functions take ``lang``) and lets its axes make room for their labels.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +27,15 @@ NO_DATA_COLOUR = "#d9d9d9"
 OUTLINE = "#ffffff"
 HIGHLIGHT = "#d94801"  # a region chosen on the map (outlined in this colour on the canvas map too)
 FONT = "DejaVu Sans, Arial, sans-serif"
+# A title line of the export (1,200 px less 12 px each side) in 17 px type,
+# about 10.5 px a character; each further line takes this many pixels.
+TITLE_CHARS = 110
+TITLE_LINE_PX = 22
+TITLE_BASELINE_PX = 30  # from the top of the image to a wrapped title's first baseline
+# A line of the permalink under the source line (9 px type, about 5.7 px a
+# character: 740 px, room for the bar labels left of it); a further line's height.
+PERMALINK_CHARS = 130
+PERMALINK_LINE_PX = 12
 CATEGORY_COLOURS = ["#0b5394", "#e69138", "#6aa84f", "#cc0000", "#674ea7", "#45818e", "#bf9000", "#a64d79", "#3d85c6", "#93c47d", "#999999"]
 
 
@@ -161,12 +171,27 @@ def choropleth(
 
 
 def with_title_and_source(fig: go.Figure, title: str, source_line: str) -> go.Figure:
-    """Title at the top, the source line at the bottom, inside the figure."""
+    """Title at the top, the source line at the bottom, inside the figure.
+
+    A title longer than a line of the export (1,200 px) is wrapped; the top
+    margin and the figure grow by a line for each further line, so that the
+    plot keeps its size and the title its distance from it."""
+    title_text = wrap_text(html_escape(title), TITLE_CHARS)
     fig.update_layout(
-        title=dict(text=html_escape(title), x=0.01, xanchor="left", font=dict(size=17)),
+        title=dict(text=title_text, x=0.01, xanchor="left", font=dict(size=17)),
         font=dict(family=FONT, size=12),
         paper_bgcolor="white",
     )
+    extra = TITLE_LINE_PX * title_text.count("<br>")
+    if extra:
+        # Hung from the top: plotly centres only a title's first line in the
+        # margin, and puts that line's baseline where the title is anchored.
+        top = fig.layout.margin.t if fig.layout.margin.t is not None else 100  # plotly's default
+        height = (fig.layout.height or 450) + extra
+        fig.update_layout(
+            title=dict(y=1 - TITLE_BASELINE_PX / height, yref="container", yanchor="top"),
+            margin=dict(t=top + extra), height=height,
+        )
     text = wrap_text(html_escape(source_line), 150)
     # Below the x axis' tick labels and title where there are axes; the bottom
     # margin grows to hold every line of the source.
@@ -261,15 +286,37 @@ def _axis_name(letter: str, ref: str | None) -> str:
 
 
 def with_permalink(fig: go.Figure, permalink: str) -> go.Figure:
-    """A copy of ``fig`` with the permalink under the source line (for exports)."""
+    """A copy of ``fig`` with the permalink under the source line (for exports).
+    A long link (many regions or filters) is broken after its ``&`` and commas
+    into lines that fit the export; the bottom margin grows by its lines."""
     out = go.Figure(fig)
+    lines = wrap_url(permalink, PERMALINK_CHARS)
     bottom = out.layout.margin.b or 60
-    out.update_layout(margin=dict(b=bottom + 24))
+    out.update_layout(margin=dict(b=bottom + 24 + PERMALINK_LINE_PX * (len(lines) - 1)))
     out.add_annotation(
-        text=html_escape(permalink), xref="paper", yref="paper", x=0, y=0, yshift=-bottom + 6,
-        xanchor="left", yanchor="top", showarrow=False, font=dict(size=9, color="#0b5394"), name="permalink",
+        text="<br>".join(html_escape(line) for line in lines), xref="paper", yref="paper", x=0, y=0, yshift=-bottom + 6,
+        xanchor="left", yanchor="top", showarrow=False, align="left", font=dict(size=9, color="#0b5394"), name="permalink",
     )
     return out
+
+
+def wrap_url(url: str, width: int) -> list[str]:
+    """``url`` in lines of at most ``width`` characters, broken after ``?``,
+    ``&`` and commas (also as ``%2C``) where it can, else anywhere."""
+    lines, line = [], ""
+    for piece in re.split(r"(?<=[?&,])|(?<=%2C)", url):
+        while len(piece) > width:
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(piece[:width])
+            piece = piece[width:]
+        if line and len(line) + len(piece) > width:
+            lines.append(line)
+            line = piece
+        else:
+            line += piece
+    return [*lines, line] if line else lines or [""]
 
 
 def html_escape(text: object) -> str:

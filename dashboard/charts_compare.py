@@ -21,6 +21,7 @@ MEDIAN_COLOUR = "#cc0000"
 CONTEXT_COLOURS = {"bund": "#444444", "land": "#888888"}
 LAND_SHADES = ["#888888", "#666666", "#aaaaaa"]
 LAND_DASHES = ["dash", "dashdot", "longdash"]
+AXIS_TITLE_LINE_PX = 17  # a further line of an axis title (14 px type)
 
 
 def gap_bar_chart(
@@ -69,10 +70,16 @@ def gap_bar_chart(
             x=float(median), y=1, yref="paper", yanchor="bottom", xanchor="right" if right else "left", showarrow=False,
             text=html_escape(median_label), font=dict(size=11, color=MEDIAN_COLOUR), name="median",
         )
-    height = max(320, 150 + 34 * len(f))
-    fig.update_layout(height=height, margin=dict(l=10, r=30, t=80, b=110), xaxis_title=html_escape(value_title), bargap=0.25)
+    # The axis title (14 px type, about 9 px a character against the footer's 6)
+    # is centred under the bars, right of their labels: wrapped to that width,
+    # each further line pushes the source line down and the figure grows.
+    width = footer_width(f["label"], 110)
+    axis_title = wrap_text(html_escape(value_title), width * 2 // 3)
+    extra = AXIS_TITLE_LINE_PX * axis_title.count("<br>")
+    height = max(320, 150 + 34 * len(f)) + extra
+    fig.update_layout(height=height, margin=dict(l=10, r=30, t=80, b=110), xaxis_title=axis_title, bargap=0.25)
     fig.update_yaxes(autorange="reversed")
-    return _source_below_axis(localise(with_title_and_source(fig, title, source_line), lang), 58, width=footer_width(f["label"], 110))
+    return _source_below_axis(localise(with_title_and_source(fig, title, source_line), lang), 58 + extra, width=width)
 
 
 def trend_chart(

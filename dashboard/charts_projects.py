@@ -24,6 +24,7 @@ COLOURS = [
     "#88ccee", "#44aa99", "#117733", "#999933", "#ddcc77", "#cc6677", "#882255", "#aa4499", "#6b6b6b",
 ]
 NONE_COLOUR = "#bdbdbd"
+LEGEND_ENTRY_PX = 20  # a line of a vertical legend (12 px type)
 HIGHLIGHT = "#c0392b"
 CONTEXT_FILL = "#e3e3e3"
 
@@ -74,9 +75,13 @@ def stacked_bars(
                 hovertemplate=f"<b>%{{y}}</b><br>{html_escape(b_labels.get(b, b))}<br>{hover_value}<extra></extra>",
             )
         )
-    height = max(360, 60 + 34 * len(a_order)) + 110
+    height, top, bottom = max(360, 60 + 34 * len(a_order)) + 110, 70, 170
+    # Every legend entry must fit beside the bars: a taller legend scrolls,
+    # and an exported image then hides its last entries.
+    entries = len(fig.data) + (1 if legend_title else 0)
+    height += max(0, LEGEND_ENTRY_PX * entries + 10 - (height - top - bottom))
     fig.update_layout(
-        barmode="stack", height=height, margin=dict(l=10, r=10, t=70, b=170),
+        barmode="stack", height=height, margin=dict(l=10, r=10, t=top, b=bottom),
         legend=dict(title_text=html_escape(legend_title), orientation="v", x=1.01, y=1, xanchor="left", traceorder="normal"),
         xaxis_title=html_escape(value_title), clickmode="event+select",
     )

@@ -68,7 +68,7 @@ def trends_fig(lang: str, label: str = "Köln (05315)"):
     return charts_compare.trend_chart(frame, "Bevölkerung", SOURCE, "Personen", list(periods), ticktext, [(periods[5], "Bruch 1")], lang=lang)
 
 
-def vergleich_fig(lang: str, label: str = "Kassel (06611)"):
+def vergleich_fig(lang: str, label: str = "Kassel (06611)", value_title: str = "Ladepunkte (Anzahl)"):
     frame = pd.DataFrame(
         {
             "label": [label, "Köln (05315)", "Mainz (07315)", "Ohne Wert (01001)"],
@@ -78,7 +78,7 @@ def vergleich_fig(lang: str, label: str = "Kassel (06611)"):
             "highlight": [True, False, False, False],
         }
     )
-    return charts_compare.gap_bar_chart(frame, 1750.0, "Ladepunkte, 2023", SOURCE, "Ladepunkte (Anzahl)", "Median", fmt.no_data(lang), lang=lang)
+    return charts_compare.gap_bar_chart(frame, 1750.0, "Ladepunkte, 2023", SOURCE, value_title, "Median", fmt.no_data(lang), lang=lang)
 
 
 def sektoren_fig(lang: str, label: str = "Mobilität"):
@@ -99,14 +99,15 @@ def treemap_fig(lang: str):
     return charts_projects.treemap(frame, ["mobility", "health"], {"mobility": "Mobilität"}, {}, {}, "registry", "T", SOURCE, "%{value}", lang=lang)
 
 
-def map_fig(lang: str, label: str = "Flensburg"):
+def map_fig(lang: str, label: str = "Flensburg", title: str = "Einwohner, Kreise, 2023"):
     """Three squares; ``label`` names the region outlined (a legend entry)."""
     shapes = mapfiles.MapPaths({rid: f"M{x},0L{x + 50},0L{x + 50},50L{x},50Z" for rid, x in (("01001", 0), ("01002", 60), ("01003", 120))}, 170, 50)
     frame = pd.DataFrame({"region_id": ["01001", "01002", "01003"], "value": [35_000.0, 1_250.5, np.nan], "rank": [1.0, 2.0, np.nan]})
     classes = charts.classify(frame["value"], "equal", 2)
     frame["class"] = classes.assign(frame["value"])
     labels = charts.class_labels(classes, lambda x: fmt.number(x, 1, lang))
-    return charts.choropleth(frame, shapes, classes, labels, charts.palette(2), fmt.no_data(lang), "Einwohner, Kreise, 2023", SOURCE, highlight=("01001", label), lang=lang, unit="Personen")
+    return charts.choropleth(frame, shapes, classes, labels, charts.palette(2), fmt.no_data(lang), title, SOURCE, highlight=("01001", label), lang=lang,
+                             unit="Einwohner" if lang == "de" else "inhabitants")
 
 
 FIGURES = {"steckbrief": steckbrief_fig, "trends": trends_fig, "vergleich": vergleich_fig, "sektoren": sektoren_fig, "map": map_fig}
@@ -308,3 +309,100 @@ def test_exported_svgs_keep_every_text_inside_the_image(app_template, lang):
             text = svg.decode()
             assert ("1,2\u00a0Mio." if lang == "de" else "1.2M") in text
     assert not failures, failures
+
+
+# The longest indicator title of the catalogue, with its level and period (the Karte's map title).
+LONG_TITLE = (
+    "Bruttowertschöpfung: Öffentliche und sonstige Dienstleister, Erziehung und Gesundheit, "
+    "Private Haushalte mit Hauspersonal (WZ O-T), Kreise, 2016"
+)
+
+
+def test_a_long_title_is_wrapped_and_the_figure_grows_to_hold_it():
+    import plotly.graph_objects as go
+
+    short = charts.with_title_and_source(go.Figure().update_layout(height=400, margin=dict(t=60)), "Kurz", "Quelle: X")
+    assert "<br>" not in short.layout.title.text and short.layout.margin.t == 60 and short.layout.height == 400
+    map_de = map_fig("de", title=LONG_TITLE)
+    lines = map_de.layout.title.text.split("<br>")
+    assert len(lines) == 2 and all(len(line) <= charts.TITLE_CHARS for line in lines)
+    assert map_de.layout.margin.t == 60 + charts.TITLE_LINE_PX and map_de.layout.height == 720 + charts.TITLE_LINE_PX
+
+
+def test_the_map_legend_names_the_unit():
+    """An exported map has no hover: its legend says what the classes count."""
+    assert map_fig("de").layout.legend.title.text == "Einwohner"
+    assert map_fig("en").layout.legend.title.text == "inhabitants"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_long_map_title_stays_inside_the_export(app_template, lang):
+    from dashboard import export
+
+    svg = export.figure_bytes(map_fig(lang, title=LONG_TITLE), "svg", "http://localhost:8501/karte?ind=gva_o_t_mio_eur")
+    assert text_outside(svg) == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_long_value_axis_title_stays_inside_the_export(app_template, lang):
+    """Vergleich names the indicator and its unit under the bars: the longest
+    one ran out of the image on both sides."""
+    from dashboard import export
+
+    fig = vergleich_fig(lang, "Sächsische Schweiz-Osterzgebirge (14628)", LONG_TITLE + " (Mio. EUR)")
+    assert fig.layout.xaxis.title.text.count("<br>") >= 1
+    svg = export.figure_bytes(fig, "svg", "http://localhost:8501/vergleich?ind=gva_o_t_mio_eur")
+    assert text_outside(svg) == []
+
+
+def test_a_long_permalink_is_broken_into_lines_inside_the_export(app_template):
+    """A Sektoren view filtered by every Land and several sectors has a link of
+    300 characters: on one line it ran out of the image."""
+    from dashboard import export
+
+    sectors = ["administration", "infrastructure", "mobility", "energy", "climate", "economy", "education", "health", "safety", "urban", "participation"]
+    link = (
+        "http://localhost:8501/sektoren?reg=mpsc&land=" + "%2C".join(f"{i:02d}" for i in range(1, 17))
+        + "&sec=" + "%2C".join(sectors) + "&stack=land&measure=federal&tree=category&lang=en"
+    )
+    lines = charts.wrap_url(link, charts.PERMALINK_CHARS)
+    assert "".join(lines) == link and len(lines) == 3 and all(len(line) <= charts.PERMALINK_CHARS for line in lines)
+    assert all(line.endswith(("&", "%2C")) for line in lines[:-1])
+    assert charts.wrap_url("http://x/" + "a" * 300, 130) == ["http://x/" + "a" * 121, "a" * 130, "a" * 49]
+    fig = sektoren_fig("de")
+    svg = export.figure_bytes(fig, "svg", link)
+    assert text_outside(svg) == []
+    assert charts.with_permalink(fig, link).layout.margin.b == fig.layout.margin.b + 24 + 2 * charts.PERMALINK_LINE_PX
+
+
+def _bars_by_land(lang: str, title: str):
+    """Two sectors stacked by 16 Länder: the legend is taller than the bars."""
+    lands = [f"Land {i:02d} mit Namen" for i in range(16)]
+    frame = pd.DataFrame([{"a": a, "b": b, "value": 5.0, "n": 1, "N": 1, "cell": f"{a}|land|{b}"} for a in ("mobility", "health") for b in lands])
+    return charts_projects.stacked_bars(
+        frame, ["mobility", "health"], {"mobility": "Mobilität", "health": "Gesundheit & Pflege"}, lands, {b: b for b in lands},
+        {b: "#0072b2" for b in lands}, title, SOURCE, "Mio. EUR", "%{x}", legend_title="Land", note="Eine Notiz.", lang=lang,
+    )
+
+
+def test_every_legend_entry_fits_beside_the_bars():
+    """A legend taller than its plot scrolls, and an exported image hides its
+    last entries (Sektoren filtered to a few sectors, stacked by Land)."""
+    fig = _bars_by_land("de", "Kurz")
+    plot = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+    assert plot >= charts_projects.LEGEND_ENTRY_PX * 17 + 10
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_title_of_many_lines_hangs_from_the_top_inside_the_export(app_template, lang):
+    from dashboard import export
+
+    fig = _bars_by_land(lang, "Bundesförderung nach Sektor und Land (Filter: " + ", ".join([f"Land {i:02d} mit Namen" for i in range(16)] * 2) + ")")
+    assert fig.layout.title.text.count("<br>") >= 4 and fig.layout.title.yanchor == "top"
+    svg = export.figure_bytes(fig, "svg", "http://localhost:8501/sektoren")
+    assert text_outside(svg) == []
+    # Its last line ends above the plot (centred in the margin, it ran into the bars).
+    title = next(e for e in ET.fromstring(svg).iter() if e.tag.endswith("text") and "gtitle" in (e.get("class") or ""))
+    lines = [t for t in title if "line" in (t.get("class") or "")]
+    last_baseline = float(lines[-1].get("y")) + float(lines[-1].get("dy")[:-2]) * 17
+    assert last_baseline + 5 < fig.layout.margin.t
