@@ -185,7 +185,7 @@ def test_map_legend():
     assert de.layout.separators == ",."
     assert de.data[0].name.startswith("1.250,5") and map_fig("en").data[0].name.startswith("1,250.5")
     assert [tr.name for tr in de.data][-2:] == ["keine Daten", "Flensburg"] and map_fig("en").data[-2].name == "no data"
-    assert de.layout.legend.title.text == "Personen"  # the unit heads the legend
+    assert de.layout.legend.title.text == "Einwohner" and map_fig("en").layout.legend.title.text == "inhabitants"  # the unit heads the legend
 
 
 # ---------------------------------------------------------------- exports
