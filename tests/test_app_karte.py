@@ -204,7 +204,7 @@ def test_the_map_has_a_description(app):
     assert "Höchster Wert: Rosenheim (09163), Regensburg (09362) mit 100,0\u202f%" in text
     assert "niedrigster Wert: Rostock (13072) mit 66,9\u202f%" in text
     [text] = descriptions(app("views/karte.py", level="gemeinde", topic="broadband", ind="bb_hh_all_50", period="2021-06-30", lang="en"))
-    assert text.startswith("Map: ") and "Highest value: " in text and "No data: Söllingen, " in text
+    assert text.startswith("Map: ") and "Highest value: " in text and "No data: Bruchhausen-Vilsen, " in text
 
 
 def _slider(at):

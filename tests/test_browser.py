@@ -376,9 +376,9 @@ def test_a_region_profile_pdf_arrives_with_its_sources(browser, app, warehouse):
 def test_a_chart_description_opens_under_the_chart_and_no_data_is_in_the_export(browser, app):
     """The text alternative under the Vergleich chart opens from the keyboard
     (a screen reader's way), and the exported PNG says "keine Daten" at the
-    row of Söllingen (no value for mid-2021); screenshots for a look."""
+    row of Thiendorf (no value for mid-2021); screenshots for a look."""
     page = browser.page()
-    page.goto(f"{app}/vergleich?regions=03154027,03101000,03154028,03154008&topic=broadband&ind=bb_hh_all_50&pb=2021-06-30")
+    page.goto(f"{app}/vergleich?regions=14627290,03101000,03154028,03154008&topic=broadband&ind=bb_hh_all_50&pb=2021-06-30")
     wait_for_app(page)
     box = page.locator("[data-testid='stExpander']").filter(has_text="Beschreibung des Diagramms (Textalternative)")
     assert box.count() == 1
@@ -386,7 +386,7 @@ def test_a_chart_description_opens_under_the_chart_and_no_data_is_in_the_export(
     page.keyboard.press("Enter")
     page.wait_for_timeout(500)
     text = box.inner_text()
-    assert "Höchster Wert: Braunschweig mit 98,6\u202f%" in text and "Keine Daten: Söllingen." in text, text
+    assert "Höchster Wert: Braunschweig mit 98,6\u202f%" in text and "Keine Daten: Thiendorf." in text, text
     assert "keine Daten" in page.locator("[data-testid='stPlotlyChart']").first.inner_text()
     SCREENS.mkdir(parents=True, exist_ok=True)
     chart = page.locator("[data-testid='stPlotlyChart']").first.bounding_box()
@@ -394,5 +394,5 @@ def test_a_chart_description_opens_under_the_chart_and_no_data_is_in_the_export(
     with page.expect_download(timeout=120_000) as info:
         page.get_by_role("button", name="Vektor (SVG)").click()
     svg = Path(info.value.path()).read_text(encoding="utf-8")
-    assert "keine Daten" in svg and "Söllingen (03154027)" in svg
+    assert "keine Daten" in svg and "Thiendorf (14627290)" in svg
     page.close()

@@ -207,18 +207,18 @@ def test_sektoren_downloads_name_their_registries(open_app, downloaded):
 
 
 def test_a_comparison_download_says_no_data_where_a_region_has_none(open_app, downloaded):
-    """Söllingen (03154027) has no broadband value for mid-2021: the CSV and the
+    """Thiendorf (14627290) has no broadband value for mid-2021: the CSV and the
     XLSX say "keine Daten" in its row, as the chart and the table do."""
-    open_app("views/vergleich.py", regions="03154027,03101000", topic="broadband", ind="bb_hh_all_50", pb="2021-06-30")
+    open_app("views/vergleich.py", regions="14627290,03101000", topic="broadband", ind="bb_hh_all_50", pb="2021-06-30")
     [name] = [n for n in downloaded if n.endswith(".csv")]
     table = _csvs(downloaded)[name].set_index("region_id")
-    assert table.loc["03154027", "flag_b_meaning"] == "keine Daten" and pd.isna(table.loc["03154027", "value_b"])
+    assert table.loc["14627290", "flag_b_meaning"] == "keine Daten" and pd.isna(table.loc["14627290", "value_b"])
     assert pd.isna(table.loc["03101000", "flag_b_meaning"])
     book = pd.read_excel(io.BytesIO(downloaded[name.replace(".csv", ".xlsx")]), sheet_name=None, engine="openpyxl")
     data = book["Daten"].set_index("region_id")
-    assert data.loc[3154027 if 3154027 in data.index else "03154027", "flag_b_meaning"] == "keine Daten"
+    assert data.loc[14627290 if 14627290 in data.index else "14627290", "flag_b_meaning"] == "keine Daten"
     info = dict(zip(book["Info"].iloc[:, 0], book["Info"].iloc[:, 1]))
-    assert "Keine Daten: Söllingen." in info["Beschreibung"]
+    assert "Keine Daten: Thiendorf." in info["Beschreibung"]
 
 
 # ---------------------------------------------------------------- Quellen: an indicator's whole data

@@ -95,7 +95,8 @@ def test_refusals_name_the_reason_and_list_the_candidates(imported):
     messages = "\n".join(imported["digitale_doerfer.csv"][0].messages)
     assert "Kaisersesch" not in messages  # the Verbandsgemeinde is linked (test_gemeindeverbaende_link_the_verband_level)
     assert "08115052 Weissach (Gemeinde); 08119083 Weissach im Tal (Gemeinde)" in messages
-    assert "05366012 Dahlem (Gemeinde)" in messages
+    # "Gemeinde Hellenthal; Gemeinde Dahlem": the Dahlem in the Land of Hellenthal, no refusal.
+    assert "Dahlem" not in messages
 
 
 def test_gemeindeverbaende_link_the_verband_level(imported, regions_wh):
