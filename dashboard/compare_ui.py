@@ -252,7 +252,7 @@ def gap_chart(table: pd.DataFrame, shown: list[str], anchor: str | None, ind: pd
     )
     name = i18n.pick(ind["title_de"], ind["title_en"])
     return charts_compare.gap_bar_chart(
-        frame, median, title, source_line, f"{name} ({unit})", t("cmp_median_value", value=f"{number(median, decimals)} {unit}"), t("no_data"), lang=lang,
+        frame, median, title, source_line, fmt.title_and_unit(name, unit), t("cmp_median_value", value=f"{number(median, decimals)} {unit}"), t("no_data"), lang=lang,
     )
 
 

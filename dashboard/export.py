@@ -329,7 +329,7 @@ def info_rows(described: pd.DataFrame, lang: str, permalink: str | None, source_
     rows = []
     if "indicator" in described.columns:
         for ind_id, title, unit in described[["indicator_id", "indicator", "unit"]].drop_duplicates().itertuples(index=False):
-            rows.append((INFO_LABELS["indicator"][i], f"{title} ({unit}) [{ind_id}]"))
+            rows.append((INFO_LABELS["indicator"][i], f"{fmt.title_and_unit(str(title), str(unit))} [{ind_id}]"))
     for column in [c for c in described.columns if c == "period" or c.startswith("period_")]:
         periods = sorted({str(p) for p in described[column].dropna()})
         if periods:

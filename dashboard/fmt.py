@@ -102,6 +102,16 @@ def with_unit(value: float | None, decimals: int, unit: str, lang: str = "de") -
     return f"{text} {unit}".strip()
 
 
+def title_and_unit(title: str, unit_text: str) -> str:
+    """``Breitband ≥ 50 Mbit/s (%)``: a title and its unit in brackets, unless
+    the title already says the unit ("Ladepunkte je 10.000 Einwohner" is not
+    followed by "(je 10.000 Einwohner)") or there is none."""
+    unit_text = unit_text.strip()
+    if not unit_text or unit_text.casefold() in title.casefold():
+        return title
+    return f"{title} ({unit_text})"
+
+
 def unit(indicator, lang: str = "de") -> str:
     """An indicator's unit in the language (``unit`` as published, ``unit_en``)."""
     return str(indicator["unit_en"] if _lang(lang) == "en" else indicator["unit"])

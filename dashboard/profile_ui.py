@@ -78,7 +78,7 @@ def key_figures(v: str, page: str, region_id: str, figures, missing, peers, perm
             st.metric(
                 md_escape(region_profile.short_label(f, meta)), region_profile.card_value(f, meta),
                 chart_data=f.series["value"].tolist() if len(f.series) >= 2 else None, chart_type="line", border=True,
-                help=md_escape(f"{region_profile.figure_title(meta)} ({fmt.unit(meta, lang())}): {pick(meta['definition_de'], meta['definition_en'])}"),
+                help=md_escape(f"{fmt.title_and_unit(region_profile.figure_title(meta), fmt.unit(meta, lang()))}: {pick(meta['definition_de'], meta['definition_en'])}"),
             )
             details = [region_profile.holder_text(f, regions), region_profile.rank_text(f, meta), f"{t('reference_date')} {region_profile.period_text(f.period, f.period_type)}"]
             st.caption(md_escape(" · ".join(d for d in details if d)))
@@ -122,4 +122,4 @@ def definitions(v: str, figures) -> None:
     with st.expander(t("definition")):
         for f in figures:
             meta = inds.loc[f.indicator_id]
-            st.markdown(f"**{md_escape(region_profile.figure_title(meta))}** ({md_escape(fmt.unit(meta, lang()))}): {md_escape(pick(meta['definition_de'], meta['definition_en']))}")
+            st.markdown(f"**{md_escape(fmt.title_and_unit(region_profile.figure_title(meta), fmt.unit(meta, lang())))}**: {md_escape(pick(meta['definition_de'], meta['definition_en']))}")

@@ -353,7 +353,7 @@ def figure_table(figures: Sequence[KeyFigure], regions: pd.DataFrame, indicators
     for f in figures:
         meta = indicators.loc[f.indicator_id]
         is_land = f.holder_level == "land"
-        title = f"{figure_title(meta)} ({fmt.unit(meta, i18n.lang())})" + (f" – {holder_text(f, regions)}" if f.fallback else "")
+        title = fmt.title_and_unit(figure_title(meta), fmt.unit(meta, i18n.lang())) + (f" – {holder_text(f, regions)}" if f.fallback else "")
         rows.append(
             {
                 t("sb_figure"): title,
@@ -475,7 +475,7 @@ def trend_panels(figures: Sequence[KeyFigure], observations: pd.DataFrame, indic
             comparison = germany[germany["indicator_id"] == f.indicator_id][["period", "value"]]
         panels.append(
             TrendPanel(
-                title=f"{short_label(f, meta)} ({fmt.unit(meta, i18n.lang())})", subtitle=holder_text(f, regions),
+                title=fmt.title_and_unit(short_label(f, meta), fmt.unit(meta, i18n.lang())), subtitle=holder_text(f, regions),
                 region=f.series, comparison=comparison,
                 breaks=[(b["date"], t("series_break")) for b in f.breaks], hover_unit=fmt.unit(meta, i18n.lang()),
             )

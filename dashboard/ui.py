@@ -295,7 +295,7 @@ def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def indicator_label(row: pd.Series) -> str:
-    return f"{pick(row['title_de'], row['title_en'])} ({fmt.unit(row, lang())})"
+    return fmt.title_and_unit(pick(row["title_de"], row["title_en"]), fmt.unit(row, lang()))
 
 
 def period_label(period, period_type: str) -> str:

@@ -181,3 +181,10 @@ def test_published_class_labels_in_english():
     assert fmt.label_text("2–5 Mio.", "en") == "2–5 million"
     assert fmt.label_text("2,5 Mio.", "en") == "2.5 million"
     assert fmt.label_text("≥ 500.000", "de") == "≥ 500.000"
+
+
+def test_a_title_says_its_unit_once():
+    assert fmt.title_and_unit("Breitband ≥ 50 Mbit/s", "%") == "Breitband ≥ 50 Mbit/s (%)"
+    assert fmt.title_and_unit("Ladepunkte je 10.000 Einwohner", "je 10.000 Einwohner") == "Ladepunkte je 10.000 Einwohner"
+    assert fmt.title_and_unit("Charging points per 10,000 inhabitants", "per 10,000 Inhabitants") == "Charging points per 10,000 inhabitants"
+    assert fmt.title_and_unit("Fläche", "") == "Fläche"
