@@ -264,8 +264,10 @@ def test_trends_of_a_verband_and_its_gemeinden(open_app):
 def test_gazetteer_names_the_verband_and_lists_it_after_the_gemeinde():
     from etl import gazetteer
 
+    from fixture_rows import region
+
     def row(rid, level, name, typ, kreis=None, verband=None):
-        return {"region_id": rid, "level": level, "name": name, "type": typ, "land_id": "07", "kreis_id": kreis, "verband_id": verband, "ars": "", "nuts_id": ""}
+        return region(rid, level, name, typ, "07", kreis, verband=verband)
 
     regions = pd.DataFrame([
         row("07", "land", "Rheinland-Pfalz", "Land"),
