@@ -57,7 +57,9 @@ def conform(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in table.column_names if c not in frame.columns]
     if missing:
         raise ValidationError(f"table {table.name}: missing columns {missing}")
-    out = frame[table.column_names].copy()
+    # (No copy: with pandas' copy-on-write every column assigned below is new, and
+    # ``frame`` is left as it was.)
+    out = frame[table.column_names]
     for col in table.columns:
         if col.dtype == "geometry":
             continue
