@@ -182,6 +182,18 @@ def build(raw_dir: Path | None = None, out: Path | None = None, only: str | None
         return _build(ctx, out, only, tuple(without))
 
 
+def _read_later(name: str, frame: pd.DataFrame, reads: set[str]) -> pd.DataFrame:
+    """The rows of a table stored per step that later steps read (``reads`` as
+    in ``Step.reads``): all of it, the rows of the indicators named, or none;
+    not millions of rows joined again after every step."""
+    if name in reads:
+        return frame
+    indicators = {item.partition(":")[2] for item in reads if item.startswith(f"{name}:")}
+    if "indicator_id" not in frame:
+        return frame.iloc[0:0]
+    return frame[frame["indicator_id"].isin(indicators)]
+
+
 def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, ...]) -> dict:
     raw_dir = ctx.raw_dir
     recovered = recover_warehouse(out)
@@ -212,6 +224,10 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
         ctx.log(f"step {step.name}: skipped (--without {', '.join(sorted(set(step.source_ids) & set(without)))})")
     rebuilt_sources = sorted({sid for s in selected for sid in s.source_ids})
     rerun = {s.name for s in selected}
+    # What steps read of the tables earlier steps wrote (Step.reads; every step's
+    # Gemeindeverband values read the population, etl.transform.observations):
+    # only that is kept in ``ctx.tables`` between steps, as a partial build reads it.
+    later_reads = {item for s in selected for item in s.reads} | {"observations:population"}
 
     started = time.perf_counter()
     report = check_inputs(raw_dir, rebuilt_sources)
@@ -264,6 +280,7 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
                 # Later steps read what earlier ones produced (e.g. population).
                 parts.setdefault(name, {})[step.name] = frame
                 before = ctx.tables.get(name)
+                frame = _read_later(name, frame, later_reads)
                 ctx.tables[name] = frame if before is None or before.empty else pd.concat([before, frame], ignore_index=True)
             else:
                 ctx.tables[name] = frame

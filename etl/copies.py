@@ -163,4 +163,4 @@ def resolve_copies(df: pd.DataFrame, precedences: tuple[Precedence, ...] = PRECE
         records.append(_records(identical, kept_heads, IDENTICAL_NOTE))
     dropped = sub.index[displaced | sub["_g"].isin(conflict_groups)].union(identical.index)
     duplicates = pd.concat(records, ignore_index=True) if records else pd.DataFrame(columns=DUPLICATES_COLUMNS)
-    return Copies(df.drop(index=dropped), duplicates, conflicting.drop(columns=["_g", "_rank"]))
+    return Copies(df[~df.index.isin(dropped)], duplicates, conflicting.drop(columns=["_g", "_rank"]))

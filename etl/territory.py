@@ -420,9 +420,11 @@ MISSING_BASE = {
 EQUAL_TOLERANCE = 1e-9
 
 
-def _denominators(rows: pd.DataFrame, crosswalk_keys: set[str]) -> dict[tuple[str, str, object, str], float]:
-    """(denominator indicator, key, period, file) → value, for the keys of the crosswalk."""
-    wanted = rows[rows["indicator_id"].astype(str).isin(set(DENOMINATOR.values())) & rows["value"].notna() & rows["region_id"].astype(str).isin(crosswalk_keys)]
+def _denominators(frames: list[pd.DataFrame], crosswalk_keys: set[str]) -> dict[tuple[str, str, object, str], float]:
+    """(denominator indicator, key, period, file) → value, for the keys of the crosswalk (in ``frames``,
+    each filtered before they are joined: the observations of a step are millions of rows)."""
+    bases = set(DENOMINATOR.values())
+    wanted = pd.concat([f[f["indicator_id"].isin(bases) & f["value"].notna() & f["region_id"].isin(crosswalk_keys)] for f in frames])
     return {
         (str(i), str(r), p, str(f)): float(v)
         for i, r, p, f, v in zip(wanted["indicator_id"], wanted["region_id"], wanted["period"], wanted["source_file"], wanted["value"])
@@ -475,18 +477,22 @@ def _carry_markers(rows: pd.DataFrame, inside: pd.DataFrame, cw: pd.DataFrame, s
     to = dict(cw.loc[cw["old_key"].isin(whole[whole == 1].index), ["old_key", "new_key"]].itertuples(index=False, name=None))
     target = rows["region_id"].astype(str).map(to)
     rows, target = rows[target.notna()], target[target.notna()]
-    at = inside[inside["region_id"].astype(str).isin(set(target))]
+    at = inside[inside["region_id"].isin(set(target))]
     own: dict[tuple, list] = {}
     for idx, i, r, p, f, v, fl in zip(at.index, at["indicator_id"], at["region_id"], at["period"], at["source_file"], at["value"], at["flag"]):
         own.setdefault((str(i), str(r), p), []).append((idx, str(f), v, fl))
-    made, consumed, kept_rows = [], [], []
-    for (indicator, new_key, period, file), g in rows.groupby([rows["indicator_id"].astype(str), target, "period", rows["source_file"].astype(str)], sort=False, observed=True):
+    # Each group by the positions of its rows (sub-frames cost more than the work on them), in the
+    # order of their first row; the unit rows made at once from their groups' first rows.
+    flag_at, key_at, column_at = rows["flag"].to_numpy(dtype=object), rows["region_id"].astype(str).to_numpy(), rows["column"].to_numpy(dtype=object)
+    groups = rows.groupby([rows["indicator_id"].astype(str), target, "period", rows["source_file"].astype(str)], sort=False, observed=True).indices
+    firsts, units, columns, consumed, kept_rows = [], [], [], [], []
+    for (indicator, new_key, period, file), pos in sorted(groups.items(), key=lambda group: group[1][0]):
         theirs = own.get((indicator, new_key, period), [])
-        flags = set(g["flag"])
+        flags = set(flag_at[pos])
         if (indicator, new_key, period) in handled or len(flags) != 1 or len(theirs) > 1 or any(f != file for _, f, _, _ in theirs):
             continue
-        have = set(g["region_id"].astype(str))
-        if len(have) != len(g):
+        have = set(key_at[pos])
+        if len(have) != len(pos):
             continue
         if theirs:
             _, _, value, flag = theirs[0]
@@ -495,14 +501,18 @@ def _carry_markers(rows: pd.DataFrame, inside: pd.DataFrame, cw: pd.DataFrame, s
             have.add(new_key)
         if not any(have == set(need) for _, need in statuses.get(new_key, [])):
             continue
-        out = g.iloc[[0]].copy()
-        out["region_id"] = pd.array([new_key], dtype=rows["region_id"].dtype)
-        out["line"], out["raw"] = None, None
-        out["column"] = f"{g['column'].iloc[0]} of {' + '.join(sorted(have))} (territorial_changes: no part has a value)"
-        made.append(out)
-        consumed.extend(g.index)
+        firsts.append(pos[0])
+        units.append(new_key)
+        columns.append(f"{column_at[pos[0]]} of {' + '.join(sorted(have))} (territorial_changes: no part has a value)")
+        consumed.extend(rows.index[pos])
         kept_rows.extend(idx for idx, *_ in theirs)
-    return (pd.concat(made) if made else rows.iloc[0:0]), consumed, kept_rows
+    if not firsts:
+        return rows.iloc[0:0], consumed, kept_rows
+    made = rows.iloc[firsts].copy()
+    made["region_id"] = pd.array(units, dtype=rows["region_id"].dtype)
+    made["line"], made["raw"] = None, None
+    made["column"] = columns
+    return made, consumed, kept_rows
 
 
 # Keys under which the Breitbandatlas' Gemeinde files list what is most likely the sections of the
@@ -633,9 +643,12 @@ def harmonise(
         (str(i), str(r), p, str(f)): idx
         for idx, i, r, p, f in zip(have_value.index, have_value["indicator_id"], have_value["region_id"], have_value["period"], have_value["source_file"])
     }
+    # Flag and value of those rows, looked up once per group below.
+    flag_of_row = dict(zip(have_value.index, have_value["flag"]))
+    value_of_row = dict(zip(have_value.index, have_value["value"]))
 
     # Denominators published beside a rule-none indicator (the area of each part for its density).
-    denominators = _denominators(pd.concat([valued, inside]), crosswalk_keys=set(cw["old_key"]) | set(cw["new_key"]))
+    denominators = _denominators([valued, inside], crosswalk_keys=set(cw["old_key"]) | set(cw["new_key"]))
 
     old_col = parts["old_key"].to_numpy()
     row_col = parts["_row"].to_numpy()
@@ -687,14 +700,14 @@ def harmonise(
             reason, kind = f"converting to {label} needs {lacking} for this period too (partial coverage: no value made)", "partial_coverage"
         elif len(files) > 1 or len(pos) + (kept is not None) != len(have):
             reason, kind = f"the parts of {label} come from different files or twice: not combined", "several_files"
-        elif any(isinstance(f, str) for f in [*flag_col[pos], inside.at[kept, "flag"] if kept is not None else None]):
-            found = sorted({f for f in [*flag_col[pos], inside.at[kept, "flag"] if kept is not None else None] if isinstance(f, str)})
+        elif any(isinstance(f, str) for f in [*flag_col[pos], flag_of_row[kept] if kept is not None else None]):
+            found = sorted({f for f in [*flag_col[pos], flag_of_row[kept] if kept is not None else None] if isinstance(f, str)})
             reason, kind = f"parts of {label} carry flags ({', '.join(found)}) that one converted value cannot keep", "flagged_parts"
         elif rule == "sum" and any(sh < 1 for sh, _ in need.values()):
             split = ", ".join(f"{k} {old_names[k]}" for k, (sh, _) in need.items() if sh < 1)
             reason, kind = f"{split} was split across several 2021 Kreise: a count cannot be divided, no value made for {label}", "split_count"
         elif rule == "none" and not one_to_one:
-            values = {old_col[p]: parts_value[p] for p in pos} | ({new_key: float(inside.at[kept, "value"])} if kept is not None else {})
+            values = {old_col[p]: parts_value[p] for p in pos} | ({new_key: float(value_of_row[kept])} if kept is not None else {})
             weigh, kind, reason = _rule_none_weights(indicator, values, need, (next(iter(files)), period), denominators, label)
         elif rule != "sum" and len(need) > 1 and any(pd.isna(pop) for _, pop in need.values()):
             reason, kind = f"no population weight declared for a part of {label}: no weighted mean", "no_weight"
@@ -758,7 +771,8 @@ def harmonise(
             out["flag"] = FLAG
             out["line"] = None
             out["raw"] = None
-            out["column"] = [f"{c} of {text[i]} (territorial_changes)" for c, i in zip(first["column"], index)]
+            text_at = dict(zip(text.index, text.to_numpy()))
+            out["column"] = [f"{c} of {text_at[i] if i in text_at else text[i]} (territorial_changes)" for c, i in zip(first["column"], index)]
             frames.append(out)
         converted = pd.concat(frames)
     # Markers: where no part of a 2021 unit has a value in a file, the unit has none either, under the

@@ -607,13 +607,16 @@ def one_period_type(rows: pd.DataFrame) -> pd.DataFrame:
     cover (2018) is that half-year's stand, "Ende 2018": one period of an
     indicator has one period type, whichever package a region's figure comes
     from (else the app would list the period twice, "2018" and "Ende 2018")."""
-    half = rows["period_type"] == "half_year"
-    halves = pd.MultiIndex.from_frame(rows.loc[half, ["indicator_id", "period"]].drop_duplicates())
-    keys = pd.MultiIndex.from_frame(rows[["indicator_id", "period"]])
-    same = (~half).to_numpy() & keys.isin(halves)
+    half = (rows["period_type"] == "half_year").to_numpy()
+    # (indicator, period) as one integer per row: millions of rows, few distinct pairs.
+    indicator = pd.factorize(rows["indicator_id"], use_na_sentinel=False)[0].astype(np.int64)
+    period, periods = pd.factorize(rows["period"], use_na_sentinel=False)
+    pair = indicator * len(periods) + period
+    same = ~half & np.isin(pair, np.unique(pair[half]))
     if same.any():
-        rows = rows.copy()
-        rows.loc[same, "period_type"] = "half_year"
+        period_type = rows["period_type"].copy()
+        period_type[same] = "half_year"
+        rows = rows.assign(period_type=period_type)
     return rows
 
 

@@ -129,7 +129,7 @@ def finalize_observations(frame: pd.DataFrame, ctx: BuildContext, *, source_id: 
     invalid = invalid_values(df)
     if len(invalid):
         _quarantine(ctx, df.loc[invalid.index], invalid)
-        df = df.drop(index=invalid.index)
+        df = df[~df.index.isin(invalid.index)]  # (a mask: dropping labels looks each one up in millions)
     copies = resolve_copies(df)
     if len(copies.conflicting):
         _quarantine(ctx, copies.conflicting, copies.conflicting["reason"])
@@ -158,7 +158,7 @@ def finalize_observations(frame: pd.DataFrame, ctx: BuildContext, *, source_id: 
         ctx.note(step, "historic_or_unknown_keys_distinct", int(left["region_id"].nunique()))
         previous = ctx.notes.get(step, {}).get("territorial_changes", {})
         ctx.note(step, "territorial_changes", {k: previous.get(k, 0) + notes.get(k, 0) for k in {**previous, **notes}})
-        df = pd.concat([inside.drop(index=replaced), converted], ignore_index=True)
+        df = pd.concat([inside[~inside.index.isin(replaced)], converted], ignore_index=True)
 
     df = _with_verband_values(df, ctx, step)
     # Converted and Verband rows name their file; each file belongs to one source.
