@@ -9,7 +9,7 @@ noisy. Run after a build (the app reads DSR_WAREHOUSE / data/warehouse):
 
 Targets (issues 6 and 10): gemeinde_payload_bytes ≤ 1.5 MB and ≥ 5× smaller
 than the naive figure; kreis_payload_bytes ≤ 250 KB; gemeinde_first_render_ms ≤
-2000; filter_change_ms_p50 ≤ 200; etl_build_s ≤ 60; app_rss_mb ≤ 450 (one
+2000; filter_change_ms_p50 ≤ 200; etl_build_s ≤ 60; app_rss_mb ≤ 400 (one
 session walked every page); 8 simultaneous sessions each opening every page
 twice: concurrent_sessions_errors = 0 and rss_per_extra_session_mb ≤ 60; the
 same walk through nginx (deploy/) with 1 and with 2 app processes:
@@ -46,7 +46,7 @@ TARGETS = {
     "gemeinde_first_render_ms": ("<=", 2000),
     "filter_change_ms_p50": ("<=", 200),
     "etl_build_s": ("<=", 60),
-    "app_rss_mb": ("<=", 450),
+    "app_rss_mb": ("<=", 400),
     "concurrent_sessions_errors": ("<=", 0),
     "rss_per_extra_session_mb": ("<=", 60),
     "etl_only_rebuild_s": ("<=", 5),
@@ -56,6 +56,8 @@ TARGETS = {
     "gemeinde_png_export_ms": ("<=", 5000),
 }
 ONLY_SOURCE = "kba_fz1"
+# Every page of the app, opened by the walk that precedes app_rss_mb.
+APP_PAGES = ["karte", "steckbrief", "vergleich", "trends", "sektoren", "projekte", "quellen"]
 # Runs one command and prints its wall time and the rusage of that one child.
 _TIME_CHILD = """
 import json, resource, subprocess, sys, time
@@ -269,9 +271,8 @@ def browser_metrics(warehouse: Path, figures: dict, loads: int = 5) -> dict:
     """
     from playwright.sync_api import sync_playwright
 
-    from tests.browser import CHROMIUM, CHROMIUM_ARGS, running_app, wait_for_app
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS, running_app
 
-    pages = ["karte", "steckbrief", "vergleich", "trends", "sektoren", "projekte", "quellen"]
     result: dict = {}
     with running_app(warehouse, ROOT / "bench" / "out" / "streamlit.log") as (base, proc), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -281,28 +282,7 @@ def browser_metrics(warehouse: Path, figures: dict, loads: int = 5) -> dict:
             _open_map(warm, base, level, n)
         warm.close()
         result.update(shapes_transfer(base, figures))
-        first, cached, switch, load_ms, draw_ms = [], [], [], [], []
-        for _ in range(loads):
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            page = context.new_page()
-            first.append(_open_map(page, base, "gemeinde", 10997))
-            root = page.locator(MAP_DRAWN.format(n=10997))
-            load_ms.append(float(root.get_attribute("data-load-ms")))
-            draw_ms.append(float(root.get_attribute("data-draw-ms")))
-            page.close()
-            page = context.new_page()
-            cached.append(_open_map(page, base, "gemeinde", 10997))
-            page.close()
-            context.close()
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            page = context.new_page()
-            _open_map(page, base, "kreis", 401)
-            page.locator("[data-testid=stSelectbox]").first.click()
-            t0 = time.perf_counter()
-            page.get_by_role("option", name="Gemeinden").click()
-            page.locator(MAP_DRAWN.format(n=10997)).wait_for(timeout=120_000)
-            switch.append((time.perf_counter() - t0) * 1000)
-            context.close()
+        first, cached, switch, load_ms, draw_ms = _map_loads(browser, base, loads)
         result["gemeinde_first_render_ms"] = round(statistics.median(first))
         result["gemeinde_render_cached_ms"] = round(statistics.median(cached))
         result["gemeinde_level_switch_ms"] = round(statistics.median(switch))
@@ -310,18 +290,75 @@ def browser_metrics(warehouse: Path, figures: dict, loads: int = 5) -> dict:
         result["gemeinde_canvas_draw_ms"] = round(statistics.median(draw_ms))
         result["gemeinde_render_loads"] = loads
         result.update(_baseline(browser, warehouse, loads))
-        page = browser.new_page()
-        for slug in pages:
-            page.goto(f"{base}/{slug}")
-            wait_for_app(page)
-        page.close()
+        result["app_rss_mb"] = _walk_rss(browser, base, proc.pid)
         browser.close()
-        rss_kb = 0
-        for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                rss_kb = int(line.split()[1])
-        result["app_rss_mb"] = round(rss_kb / 1024, 1)
     return result
+
+
+def _map_loads(browser, base: str, loads: int) -> tuple[list[float], ...]:
+    """``loads`` times: the Gemeinde map in a new browser profile, again in a
+    new tab of it, and a Kreis map switched to Gemeinden in another new
+    profile. Milliseconds: first, cached, switch, and the component's own
+    shapes-load and draw times of the first."""
+    first, cached, switch, load_ms, draw_ms = [], [], [], [], []
+    for _ in range(loads):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        first.append(_open_map(page, base, "gemeinde", 10997))
+        root = page.locator(MAP_DRAWN.format(n=10997))
+        load_ms.append(float(root.get_attribute("data-load-ms")))
+        draw_ms.append(float(root.get_attribute("data-draw-ms")))
+        page.close()
+        page = context.new_page()
+        cached.append(_open_map(page, base, "gemeinde", 10997))
+        page.close()
+        context.close()
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        _open_map(page, base, "kreis", 401)
+        page.locator("[data-testid=stSelectbox]").first.click()
+        t0 = time.perf_counter()
+        page.get_by_role("option", name="Gemeinden").click()
+        page.locator(MAP_DRAWN.format(n=10997)).wait_for(timeout=120_000)
+        switch.append((time.perf_counter() - t0) * 1000)
+        context.close()
+    return first, cached, switch, load_ms, draw_ms
+
+
+def _walk_rss(browser, base: str, pid: int) -> float:
+    """One session opens every page (bare URLs, each page's defaults) and
+    waits until each has run; then the resident memory (VmRSS) of the app's
+    Streamlit process, in MB. Only that process: the export renderer's
+    Chromium is a process of its own (``export_renderer_pss_mb``)."""
+    from tests.browser import wait_for_app
+
+    page = browser.new_page()
+    for slug in APP_PAGES:
+        page.goto(f"{base}/{slug}")
+        wait_for_app(page)
+    page.close()
+    return round(_rss_mb(pid), 1)
+
+
+def rss_metrics(warehouse: Path, loads: int = 5) -> dict:
+    """``app_rss_mb`` alone (``--only-rss``), on a freshly started app, after
+    the same browser visits as in the full run: the Gemeinde and the Kreis map
+    drawn once, the render figures' ``loads`` map loads, then one session
+    walks every page; the Streamlit process's VmRSS."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS, running_app
+
+    with running_app(warehouse, ROOT / "bench" / "out" / "rss.log") as (base, proc), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        for level, n in (("gemeinde", 10997), ("kreis", 401)):
+            _open_map(page, base, level, n)
+        page.close()
+        _map_loads(browser, base, loads)
+        rss = _walk_rss(browser, base, proc.pid)
+        browser.close()
+    return {"app_rss_mb": rss}
 
 
 def export_metrics(warehouse: Path, clicks: int = 5) -> dict:
@@ -532,6 +569,7 @@ def main() -> int:
     parser.add_argument("--only-rebuild", action="store_true", help=f"measure only `etl build --only {ONLY_SOURCE}` (on a copy of DSR_WAREHOUSE)")
     parser.add_argument("--only-proxy", action="store_true", help="measure only the walk through nginx with 1 and 2 app processes (on DSR_WAREHOUSE)")
     parser.add_argument("--only-export", action="store_true", help="measure only the Gemeinde map's PNG download in a browser (on DSR_WAREHOUSE)")
+    parser.add_argument("--only-rss", action="store_true", help="measure only app_rss_mb: a fresh app, both maps drawn, one session on every page (on DSR_WAREHOUSE)")
     parser.add_argument("--clicks", type=int, default=5, help="PNG downloads for the export median")
     args = parser.parse_args()
 
@@ -541,6 +579,12 @@ def main() -> int:
     if args.only_rebuild:
         results.update(measure_only_rebuild(paths.warehouse_dir(), args.raw))
         print(json.dumps(results, indent=2))
+        return 0
+    if args.only_rss:
+        results.update(rss_metrics(paths.warehouse_dir(), args.loads))
+        results["targets_met"] = {k: results[k] <= limit for k, (_, limit) in TARGETS.items() if k in results}
+        print(json.dumps(results, indent=2))
+        _print_table(results, args.table)
         return 0
     if args.only_export:
         results.update(export_metrics(paths.warehouse_dir(), args.clicks))

@@ -16,10 +16,12 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fpdf import FPDF
-from fpdf.fonts import FontFace
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT = "DejaVu"
@@ -49,14 +51,23 @@ class Briefing:
     col_widths: Sequence[float] = field(default_factory=lambda: (47, 18, 18, 24, 21, 22, 30))
 
 
-class _PDF(FPDF):
-    footer_text = ""
+@cache
+def _pdf_class() -> type[FPDF]:
+    """fpdf2's ``FPDF`` with the briefing's footer. fpdf (with fontTools) is
+    imported on the first briefing, not with the page: about 17 MB that an
+    app process does not hold until someone downloads a PDF."""
+    from fpdf import FPDF
 
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(FONT, size=7)
-        self.set_text_color(110, 110, 110)
-        self.cell(0, 5, f"{self.footer_text} {self.page_no()}/{{nb}}", align="R")
+    class BriefingPDF(FPDF):
+        footer_text = ""
+
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font(FONT, size=7)
+            self.set_text_color(110, 110, 110)
+            self.cell(0, 5, f"{self.footer_text} {self.page_no()}/{{nb}}", align="R")
+
+    return BriefingPDF
 
 
 def font_paths() -> tuple[Path, Path]:
@@ -90,9 +101,11 @@ def render_briefing(briefing: Briefing, images: dict[str, bytes] | None = None, 
     return bytes(pdf.output())
 
 
-def _render(b: Briefing, images: dict[str, bytes], max_projects: int, compress: bool) -> _PDF:
+def _render(b: Briefing, images: dict[str, bytes], max_projects: int, compress: bool) -> FPDF:
+    from fpdf.fonts import FontFace
+
     regular, bold = font_paths()
-    pdf = _PDF(orientation="P", unit="mm", format="A4")
+    pdf = _pdf_class()(orientation="P", unit="mm", format="A4")
     pdf.footer_text = b.footer
     pdf.set_compression(compress)
     pdf.set_margins(15, 14, 15)

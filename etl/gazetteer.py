@@ -38,7 +38,6 @@ import numpy as np
 import pandas as pd
 
 from etl.catalogue import GERMANY_ID, KEY_LENGTH, LEVELS
-from etl.regions import normalise_key
 
 # Equal tiers list the larger unit first ("München": the kreisfreie Stadt,
 # then the Landkreis, then the Gemeinde); Regierungsbezirke after Kreise, as
@@ -127,6 +126,10 @@ def search_index(regions: pd.DataFrame) -> pd.DataFrame:
 def key_candidates(text: str) -> list[str]:
     """Region keys a digit string can mean, leading zeros restored ("9162" →
     "09162", "1" → "01"): a key can have lost one leading zero (Länder 01–09)."""
+    # Imported here: etl.regions reads the shapes (geopandas, pyproj, about
+    # 15 MB of memory) and the app needs only this one function of it.
+    from etl.regions import normalise_key
+
     text = _SPACE.sub("", text or "")
     if not text.isdigit():
         return []
