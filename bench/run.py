@@ -576,27 +576,20 @@ def main() -> int:
     from etl import paths
 
     results: dict = {}
-    if args.only_rebuild:
-        results.update(measure_only_rebuild(paths.warehouse_dir(), args.raw))
-        print(json.dumps(results, indent=2))
-        return 0
-    if args.only_rss:
-        results.update(rss_metrics(paths.warehouse_dir(), args.loads))
+    current = paths.warehouse_dir
+    # One measurement alone (or the two walks), on the current warehouse: printed with its targets.
+    only = [
+        (args.only_rebuild, lambda: measure_only_rebuild(current(), args.raw)),
+        (args.only_rss, lambda: rss_metrics(current(), args.loads)),
+        (args.only_export, lambda: export_metrics(current(), args.clicks)),
+        (args.only_concurrent, lambda: concurrent_metrics(current(), args.sessions)),
+        (args.only_proxy, lambda: proxy_metrics(current(), args.sessions)),
+    ]
+    if any(chosen for chosen, _ in only):
+        for chosen, measure in only:
+            if chosen:
+                results.update(measure())
         results["targets_met"] = {k: results[k] <= limit for k, (_, limit) in TARGETS.items() if k in results}
-        print(json.dumps(results, indent=2))
-        _print_table(results, args.table)
-        return 0
-    if args.only_export:
-        results.update(export_metrics(paths.warehouse_dir(), args.clicks))
-        results["targets_met"] = {k: results[k] <= limit for k, (_, limit) in TARGETS.items() if k in results}
-        print(json.dumps(results, indent=2))
-        _print_table(results, args.table)
-        return 0
-    if args.only_concurrent or args.only_proxy:
-        if args.only_concurrent:
-            results.update(concurrent_metrics(paths.warehouse_dir(), args.sessions))
-        if args.only_proxy:
-            results.update(proxy_metrics(paths.warehouse_dir(), args.sessions))
         print(json.dumps(results, indent=2))
         _print_table(results, args.table)
         return 0
