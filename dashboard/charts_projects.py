@@ -25,6 +25,7 @@ COLOURS = [
 ]
 NONE_COLOUR = "#bdbdbd"
 LEGEND_ENTRY_PX = 20  # a line of a vertical legend (12 px type)
+TREEMAP_LABEL_CHARS = 16  # characters per line of a label in a treemap's box
 HIGHLIGHT = "#c0392b"
 CONTEXT_FILL = "#e3e3e3"
 
@@ -129,12 +130,17 @@ def treemap(
         go.Treemap(
             ids=ids, labels=labels, parents=parents, values=values, branchvalues="total",
             marker=dict(colors=colours, line=dict(color="#ffffff", width=1)),
-            customdata=custom, text=[fmt.number(x, 1, lang, trim=True) for x in values],
-            texttemplate="%{label}<br>%{text}", hovertemplate=f"<b>%{{label}}</b><br>{value_text}<extra></extra>",
+            # In the box the label is wrapped to fit narrow boxes (hover and path bar keep it on one line).
+            customdata=custom,
+            text=[f"{wrap_text(label, TREEMAP_LABEL_CHARS)}<br>{fmt.number(x, 1, lang, trim=True)}" for label, x in zip(labels, values)],
+            texttemplate="%{text}", hovertemplate=f"<b>%{{label}}</b><br>{value_text}<extra></extra>",
             maxdepth=2, sort=False, tiling=dict(pad=2), pathbar=dict(visible=True),
         )
     )
-    fig.update_layout(height=600, margin=dict(l=10, r=10, t=70, b=100))
+    # Labels are wrapped to fit narrow boxes; one that would still have to shrink below
+    # 10 px is left out rather than drawn unreadably small (its box keeps the hover, and
+    # the table and the text alternative list it). Every label is drawn at one size.
+    fig.update_layout(height=600, margin=dict(l=10, r=10, t=70, b=100), uniformtext=dict(minsize=10, mode="hide"))
     return _footer(localise(with_title_and_source(fig, title, source_line), lang), note, source_line, top=-6, width=150)
 
 

@@ -22,6 +22,9 @@ has no chart and is left out. For every chart:
   (a legend too tall for its chart scrolls in plotly and hides its last
   entries in an image). ``test_chart_locale`` checks built
   figures against an estimate of the same without a browser;
+- no text is drawn smaller than 9 px of the 1,200 px export (18 PNG pixels),
+  its font size times the scale of the transforms around it (plotly shrinks a
+  treemap's label to fit a narrow box);
 - the title, a source line with its licence and the permalink (to the same
   view, in the same language) are in the figure, and the footer (source line,
   permalink) is overlapped by no other text;
@@ -79,6 +82,7 @@ LONG_VIEWS: dict[str, tuple[str, int, tuple[str, ...]]] = {
 }
 CASES = [(view, lang) for view in VIEWS for lang in LANGS] + [(view, "de") for view in LONG_VIEWS]
 FOOTER_PREFIXES = ("Quelle:", "Quellen:", "Source:", "Sources:", "http://", "https://")
+MIN_TEXT_PX = 9  # the smallest text an export may draw, in pixels of its 1200 px width (18 in the PNG)
 FRAME_PX = 4  # PNG pixels (2 px of the layout) along every edge that must be background
 
 # What a number of the other language looks like (whole texts of the figure, footer excluded).
@@ -131,7 +135,11 @@ TEXT_BOXES = """() => {
       clip = clip ? {x0: Math.max(clip.x0, c.x0), y0: Math.max(clip.y0, c.y0), x1: Math.min(clip.x1, c.x1), y1: Math.min(clip.y1, c.y1)} : c;
     }
     if (clip) clip = {x0: clip.x0 - frame.left, y0: clip.y0 - frame.top, x1: clip.x1 - frame.left, y1: clip.y1 - frame.top};
-    texts.push({text, kind: kind.trim(), clip, x0: r.left - frame.left, y0: r.top - frame.top, x1: r.right - frame.left, y1: r.bottom - frame.top});
+    // The size the text is drawn at: its font size times the scale of every transform
+    // around it (plotly shrinks a treemap's labels with scale()), in the SVG's units.
+    const m = el.getScreenCTM();
+    const size = parseFloat(getComputedStyle(el).fontSize) * Math.sqrt(Math.abs(m.a * m.d - m.b * m.c));
+    texts.push({text, kind: kind.trim(), clip, size, x0: r.left - frame.left, y0: r.top - frame.top, x1: r.right - frame.left, y1: r.bottom - frame.top});
   }
   return {width: view.width || frame.width, height: view.height || frame.height, texts};
 }"""
@@ -172,6 +180,12 @@ def clipped(measured: dict, tolerance: float = 1.0) -> list[str]:
         if c and (t["x0"] < c["x0"] - tolerance or t["y0"] < c["y0"] - tolerance or t["x1"] > c["x1"] + tolerance or t["y1"] > c["y1"] + tolerance):
             out.append(f"{t['text'][:60]!r} at ({t['x0']:.0f}, {t['y0']:.0f})–({t['x1']:.0f}, {t['y1']:.0f}) cut to ({c['x0']:.0f}, {c['y0']:.0f})–({c['x1']:.0f}, {c['y1']:.0f})")
     return out
+
+
+def too_small(measured: dict, minimum: float = MIN_TEXT_PX) -> list[str]:
+    """Texts drawn smaller than ``minimum`` pixels of the export's width (a
+    treemap's label shrunk into a narrow box cannot be read on paper)."""
+    return [f"{t['text'][:60]!r} at {t['size']:.1f} px" for t in measured["texts"] if t["size"] < minimum - 0.05]
 
 
 def is_footer(text: str) -> bool:
@@ -299,15 +313,18 @@ def test_the_measure_sees_text_outside_the_image(measuring_page):
         '<text x="5" y="90" style="font-size: 12px; display: none">hidden</text>'
         '<defs><clipPath id="legend1"><rect x="0" y="0" width="100" height="20"/></clipPath></defs>'
         '<g transform="translate(150,10)"><g clip-path="url(#legend1)"><text x="5" y="14" style="font-size: 12px">Bayern</text>'
-        '<text x="5" y="34" style="font-size: 12px">Thüringen</text></g></g></svg>'
+        '<text x="5" y="34" style="font-size: 12px">Thüringen</text></g></g>'
+        '<g transform="translate(200,60) scale(0.5)"><text x="0" y="0" style="font-size: 12px">winzig</text></g></svg>'
     )
     measured = text_boxes(measuring_page, svg.encode())
     assert (measured["width"], measured["height"]) == (300, 100)
-    assert [t["text"] for t in measured["texts"]] == ["inside", "Mobilität", "%", "Quelle: zu lang", "Bayern", "Thüringen"]
+    assert [t["text"] for t in measured["texts"]] == ["inside", "Mobilität", "%", "Quelle: zu lang", "Bayern", "Thüringen", "winzig"]
     found = outside(measured)
     assert len(found) == 3 and "'Mobilität'" in found[0] and "'%'" in found[1] and "Quelle" in found[2], found
     cut = clipped(measured)
     assert len(cut) == 1 and "'Thüringen'" in cut[0], cut
+    small = too_small(measured)
+    assert small == ["'winzig' at 6.0 px"], small
 
 
 def _download_every_chart(page, lang: str, timeout_s: float = 300) -> tuple[int, dict[str, bytes]]:
@@ -367,6 +384,7 @@ def test_every_chart_exports_as_a_finished_image(browser, app, measuring_page, v
         found += [f"outside the image: {p}" for p in outside(measured)]
         found += [f"cut: {p}" for p in clipped(measured)]
         found += [f"overlaps: {p}" for p in overlapping_frame(measured)]
+        found += [f"too small to read: {p}" for p in too_small(measured)]
         found += wrong_numbers(texts, lang)
         found += other_language(texts, lang)
         titles = [t["text"] for t in measured["texts"] if "gtitle" in t["kind"]]

@@ -175,9 +175,22 @@ def test_sektoren_bars_and_treemap_numbers():
     charts.localise(stacked.update_layout(xaxis_tickformat=None), "de")
     # The scale reaches the stacked sum (70,000), not just the largest segment (40,000).
     assert list(stacked.layout.xaxis.ticktext) == ["0", "20\u00a0Tsd.", "40\u00a0Tsd.", "60\u00a0Tsd."]
-    assert list(treemap_fig("de").data[0].text) == ["1.234,5", "1.234,5", "28", "28"]
-    assert list(treemap_fig("en").data[0].text) == ["1,234.5", "1,234.5", "28", "28"]
-    assert "%{text}" in treemap_fig("de").data[0].texttemplate
+    # Each box: its label, then its value in the language's format.
+    assert list(treemap_fig("de").data[0].text) == ["Mobilität<br>1.234,5", "cfg<br>1.234,5", "health<br>28", "mpsc<br>28"]
+    assert list(treemap_fig("en").data[0].text) == ["Mobilität<br>1,234.5", "cfg<br>1,234.5", "health<br>28", "mpsc<br>28"]
+    assert treemap_fig("de").data[0].texttemplate == "%{text}"
+
+
+def test_treemap_labels_wrap_in_their_boxes_but_not_on_hover():
+    frame = pd.DataFrame({"a": ["mobility"], "b": ["mpsc"], "value": [28.0], "n": [2], "N": [2]})
+    fig = charts_projects.treemap(
+        frame, ["mobility"], {"mobility": "Mobilität"}, {"mpsc": "Modellprojekte Smart Cities 2019–2021"}, {}, "registry", "T", SOURCE, "%{value}",
+    )
+    tree = fig.data[0]
+    assert list(tree.labels) == ["Mobilität", "Modellprojekte Smart Cities 2019–2021"]
+    assert tree.text[1] == "Modellprojekte<br>Smart Cities<br>2019–2021<br>28"
+    # A label that would shrink below 10 px is left out, not drawn unreadably small.
+    assert (fig.layout.uniformtext.mode, fig.layout.uniformtext.minsize) == ("hide", 10)
 
 
 def test_map_legend():
