@@ -27,6 +27,8 @@ FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT = "DejaVu"
 MAX_PAGES = 2
 ACCENT = (11, 83, 148)
+MAP_WIDTH = 0.5  # of the text width: the locator map (drawn 700 × 520 px)
+CAPTION_PT, CAPTION_LINE_MM = 7, 3.4  # an image's source line under it, as the notes
 
 
 @dataclass
@@ -78,13 +80,18 @@ def font_paths() -> tuple[Path, Path]:
     return regular, bold
 
 
-def render_briefing(briefing: Briefing, images: dict[str, bytes] | None = None, compress: bool = True) -> bytes:
+def render_briefing(briefing: Briefing, images: dict[str, bytes] | None = None, compress: bool = True,
+                    captions: dict[str, str] | None = None) -> bytes:
     """The briefing as PDF bytes, at most two pages.
 
-    ``images`` may hold "map" and "trends" (PNG bytes). Variants are tried from
-    the fullest (all projects, both images) to the leanest until one fits.
+    ``images`` may hold "map" and "trends" (PNG bytes); ``captions`` the source
+    line of each, printed as text under its image (legible at print size and
+    never cut, where a source line drawn into a scaled-down image is neither).
+    Variants are tried from the fullest (all projects, both images) to the
+    leanest until one fits.
     """
     images = {k: v for k, v in (images or {}).items() if v}
+    captions = captions or {}
     variants = [
         (25, ("map", "trends")),
         (12, ("map", "trends")),
@@ -95,13 +102,13 @@ def render_briefing(briefing: Briefing, images: dict[str, bytes] | None = None, 
     ]
     pdf = None
     for max_projects, wanted in variants:
-        pdf = _render(briefing, {k: images[k] for k in wanted if k in images}, max_projects, compress)
+        pdf = _render(briefing, {k: images[k] for k in wanted if k in images}, max_projects, compress, captions)
         if pdf.pages_count <= MAX_PAGES:
             break
     return bytes(pdf.output())
 
 
-def _render(b: Briefing, images: dict[str, bytes], max_projects: int, compress: bool) -> FPDF:
+def _render(b: Briefing, images: dict[str, bytes], max_projects: int, compress: bool, captions: dict[str, str]) -> FPDF:
     from fpdf.fonts import FontFace
 
     regular, bold = font_paths()
@@ -151,9 +158,9 @@ def _render(b: Briefing, images: dict[str, bytes], max_projects: int, compress: 
     pdf.ln(2)
 
     if "map" in images:
-        _image(pdf, images["map"], b.map_title, width * 0.62)
+        _image(pdf, images["map"], b.map_title, width * MAP_WIDTH, captions.get("map", ""))
     if "trends" in images:
-        _image(pdf, images["trends"], b.trends_title, width)
+        _image(pdf, images["trends"], b.trends_title, width, captions.get("trends", ""))
 
     _heading(pdf, b.projects_title)
     pdf.set_font(FONT, "", 7.5)
@@ -190,19 +197,28 @@ def _heading(pdf: FPDF, text: str) -> None:
     pdf.set_text_color(0, 0, 0)
 
 
-def _image(pdf: FPDF, png: bytes, title: str, width: float) -> None:
-    """An image with its (already source-lined) figure inside; a new page when it would not fit."""
+def _image(pdf: FPDF, png: bytes, title: str, width: float, caption: str = "") -> None:
+    """An image (a figure with its title), its ``caption`` (the source line) as
+    text under it; a new page when image and caption would not fit."""
     from PIL import Image
 
     with Image.open(io.BytesIO(png)) as img:
         height = width * img.height / img.width
-    if pdf.get_y() + height > pdf.page_break_trigger:
+    pdf.set_font(FONT, "", CAPTION_PT)
+    caption_height = len(pdf.multi_cell(pdf.epw, CAPTION_LINE_MM, caption, dry_run=True, output="LINES")) * CAPTION_LINE_MM if caption else 0
+    if pdf.get_y() + height + caption_height > pdf.page_break_trigger:
         pdf.add_page()
     if title:
         pdf.set_font(FONT, "B", 8)
         pdf.multi_cell(pdf.epw, 4, title, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.image(io.BytesIO(png), x=pdf.l_margin, y=pdf.get_y(), w=width)
-    pdf.set_y(pdf.get_y() + height + 2)
+    pdf.set_y(pdf.get_y() + height + 0.5)
+    if caption:
+        pdf.set_font(FONT, "", CAPTION_PT)
+        pdf.set_text_color(85, 85, 85)
+        pdf.multi_cell(pdf.epw, CAPTION_LINE_MM, caption, new_x="LMARGIN", new_y="NEXT", align="L")
+        pdf.set_text_color(0, 0, 0)
+    pdf.ln(2)
 
 
 def render_images(figures: dict[str, tuple[object, int, int]], scale: float = 2) -> dict[str, bytes]:

@@ -360,6 +360,20 @@ def test_pdf_has_title_table_sources_and_permalink():
     assert b"/Subtype /Image" in pdf
 
 
+def test_pdf_prints_each_images_source_line_under_it_in_full():
+    """A source line drawn into a scaled-down image was cut and unreadably small:
+    the PDF prints it as text under its image, whole, between image and projects."""
+    long_source = "Quelle: © GeoBasis-DE / BKG 2021 (Daten verändert) (Stand 2021-01-01; Lizenz: Datenlizenz Deutschland – Namensnennung – Version 2.0 (dl-de/by-2-0))"
+    pdf = briefing_pdf.render_briefing(
+        _briefing(), {"map": _png(700, 520), "trends": _png(1200, 700)}, compress=False,
+        captions={"map": long_source, "trends": "Quelle: Breitbandatlas"},
+    )
+    text = flat(pdf_text(pdf))
+    assert long_source in text
+    assert text.index(long_source) < text.index("Quelle: Breitbandatlas") < text.index("Projekt Nr. 0")
+    assert page_count(pdf) <= 2
+
+
 def test_pdf_stays_within_two_pages_when_there_is_a_lot():
     pdf = briefing_pdf.render_briefing(_briefing(n_projects=300), {"map": _png(), "trends": _png(1200, 1100)}, compress=False)
     assert page_count(pdf) <= 2

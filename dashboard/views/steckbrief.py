@@ -5,6 +5,7 @@ location, its projects, and the whole as a one- or two-page PDF briefing."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import pandas as pd
 import streamlit as st
@@ -46,8 +47,9 @@ st.caption(" · ".join(md_escape(s) for s in subtitle))
 # ---- charts (built once: shown on the page and rendered into the PDF) -----
 panels = region_profile.trend_panels(figures, obs, inds, regions)
 trend_sources = list(dict.fromkeys(f.source_id for f in figures if len(f.series) >= 2))
+trend_source = ui.source_line(v, trend_sources)
 trend_fig = (
-    charts_steckbrief.trend_grid(panels, t("sb_trends_title", name=ctx["name"]), ui.source_line(v, trend_sources), ctx["name"], t("germany"), t("series_break"), lang=lang())
+    charts_steckbrief.trend_grid(panels, t("sb_trends_title", name=ctx["name"]), trend_source, ctx["name"], t("germany"), t("series_break"), lang=lang())
     if panels else None
 )
 map_level, context_ids = region_profile.locator_context(region_id, regions)
@@ -55,10 +57,12 @@ context_url = data.map_geojson_url(v, map_level)
 context_shapes, highlight_shape = data.locator_shapes(v, region_id, map_level, tuple(context_ids))
 export_shapes = {context_url: context_shapes}  # kaleido cannot fetch the app's URL
 highlight_frame = regions.loc[[region_id], ["region_id", "name"]]
-map_fig = charts_steckbrief.locator_map(
-    regions.loc[[i for i in context_ids if i != region_id], ["region_id", "name"]], context_url, highlight_frame, highlight_shape,
-    t("sb_map_title", name=ctx["name"]), ui.source_line(v, ["bkg_vg5000"]),
+map_source = ui.source_line(v, ["bkg_vg5000"])
+locator = functools.partial(
+    charts_steckbrief.locator_map, regions.loc[[i for i in context_ids if i != region_id], ["region_id", "name"]],
+    context_url, highlight_frame, highlight_shape, t("sb_map_title", name=ctx["name"]),
 )
+map_fig = locator(map_source)
 
 # The texts now (the language lives in this session); images and PDF on click.
 briefing = region_profile.build_briefing(
@@ -69,15 +73,21 @@ images_failed = t("sb_images_failed", error="{error}")
 
 
 def _pdf_bytes() -> bytes:
-    wanted = {"map": (charts_steckbrief.with_inline_shapes(map_fig, export_shapes), 900, 520)}
+    # The PDF's images carry no source line of their own: the PDF prints it as text under each.
+    wanted = {"map": (charts_steckbrief.with_inline_shapes(locator(""), export_shapes), 700, 520)}
+    captions = {"map": map_source}
     if trend_fig is not None:
-        wanted["trends"] = (trend_fig, 1200, int(trend_fig.layout.height or 600))
+        pdf_trends = charts_steckbrief.trend_grid(
+            panels, t("sb_trends_title", name=ctx["name"]), "", ctx["name"], t("germany"), t("series_break"), lang=lang(),
+        )
+        wanted["trends"] = (pdf_trends, 1200, int(pdf_trends.layout.height or 600))
+        captions["trends"] = trend_source
     try:
         images = briefing_pdf.render_images(wanted)
         notes = briefing.notes
     except Exception as error:  # noqa: BLE001 - no browser for kaleido: a text-only briefing is still useful
         images, notes = {}, [*briefing.notes, images_failed.format(error=type(error).__name__)]
-    return briefing_pdf.render_briefing(dataclasses.replace(briefing, notes=notes), images)
+    return briefing_pdf.render_briefing(dataclasses.replace(briefing, notes=notes), images, captions=captions)
 
 
 st.download_button(
