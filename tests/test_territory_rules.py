@@ -91,7 +91,6 @@ def test_a_marker_is_not_carried_when_a_part_has_a_value_or_is_missing(tmp_path)
 
 
 def test_a_kept_key_is_declared_as_its_own_part_only_beside_what_it_absorbed(tmp_path):
-    from etl import territory
     from etl.errors import InputError
 
     mochau = "2016-01-01,14522370,Mochau,14522080,Döbeln,1,2311,2014-12-31,absorbed,Landkreis notice"
