@@ -135,6 +135,7 @@ def _map_page(level: str, lang: str = "de"):
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
+    at.session_state["karte.map_drawn"] = True  # the page after its first view, as a browser has it on every rerun
     at.query_params["level"] = level
     at.query_params["lang"] = lang
     at.run()

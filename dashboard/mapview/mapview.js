@@ -110,8 +110,18 @@ class ChoroplethMap {
   }
 
   async update(data, setTriggerValue) {
-    this.data = data;
     this.setTriggerValue = setTriggerValue;
+    // A rerun that sends what is drawn already (the page's deferred part
+    // arriving after the first view) leaves the map as it is.
+    const { report_drawn: _, ...shown } = data;
+    const same = JSON.stringify(shown);
+    this.reportDrawn = data.report_drawn;
+    if (same === this.shownKey && this.root.dataset.state === "drawn") {
+      this.data = data;
+      return;
+    }
+    this.shownKey = same;
+    this.data = data;
     for (const old of this.stage.querySelectorAll(".dsr-message")) old.remove();
     this.root.dataset.state = "loading";
     this.root.dataset.drawn = "0";
@@ -159,6 +169,16 @@ class ChoroplethMap {
     this.root.dataset.state = "error";
     const msg = el("div", "dsr-message", this.stage);
     msg.textContent = text;
+    this.reportShown();
+  }
+
+  // Tells the page once that the map is on the screen (drawn, or its error
+  // shown), when the page asked (``report_drawn``): the page then sends what
+  // its first view could do without.
+  reportShown() {
+    if (!this.reportDrawn || this.reported || !this.setTriggerValue) return;
+    this.reported = true;
+    this.setTriggerValue("drawn", true);
   }
 
   renderLegend() {
@@ -238,6 +258,7 @@ class ChoroplethMap {
     this.root.dataset.drawMs = (performance.now() - started).toFixed(0);
     this.root.dataset.drawn = String(s.paths.length);
     this.root.dataset.state = "drawn";
+    this.reportShown();
   }
 
   drawHover() {
