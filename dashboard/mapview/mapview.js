@@ -52,6 +52,13 @@ function decode(file) {
   return { ids: file.ids, names: file.names, width: file.width, height: file.height, paths, boxes };
 }
 
+// Whether two reruns' data show the same map (``report_drawn`` aside).
+function sameShown(a, b) {
+  const { report_drawn: _a, ...x } = a;
+  const { report_drawn: _b, ...y } = b;
+  return JSON.stringify(x) === JSON.stringify(y);
+}
+
 const CSS = `
 :host { display: block; }
 .dsr-map { font-family: "Source Sans", "DejaVu Sans", Arial, sans-serif; color: #262730; position: relative; }
@@ -111,16 +118,13 @@ class ChoroplethMap {
 
   async update(data, setTriggerValue) {
     this.setTriggerValue = setTriggerValue;
+    this.reportDrawn = data.report_drawn;
     // A rerun that sends what is drawn already (the page's deferred part
     // arriving after the first view) leaves the map as it is.
-    const { report_drawn: _, ...shown } = data;
-    const same = JSON.stringify(shown);
-    this.reportDrawn = data.report_drawn;
-    if (same === this.shownKey && this.root.dataset.state === "drawn") {
+    if (this.root.dataset.state === "drawn" && this.data && sameShown(this.data, data)) {
       this.data = data;
       return;
     }
-    this.shownKey = same;
     this.data = data;
     for (const old of this.stage.querySelectorAll(".dsr-message")) old.remove();
     this.root.dataset.state = "loading";
