@@ -34,20 +34,29 @@ def parse_breaks(text: str) -> list[float] | None:
     return breaks
 
 
-def classification_controls(page: str, p_cls: Param, p_k: Param, p_breaks: Param) -> tuple[str, int, list[float] | None]:
+def classification_controls(page: str, p_cls: Param, p_k: Param, p_breaks: Param, draw: bool = True) -> tuple[str, int, list[float] | None]:
     """Method, number of classes and (for manual classes) the breaks. Manual
-    classes without valid breaks are drawn as quantiles, and the page says so."""
-    st.markdown(f"**{t('classification')}**")
+    classes without valid breaks are drawn as quantiles, and the page says so.
+    With ``draw=False`` the same choice is read from the session (the URL's
+    values, or the defaults) without drawing the controls or the warning."""
     state.choose(page, p_cls, METHODS)
-    method = st.radio(t("classification"), METHODS, format_func=lambda m: t(f"cls_{m}"), key=state.key(page, p_cls), label_visibility="collapsed")
     state.choose(page, p_k, CLASS_COUNTS, default=5)
-    k = st.select_slider(t("classes"), options=CLASS_COUNTS, key=state.key(page, p_k))
+    if draw:
+        st.markdown(f"**{t('classification')}**")
+        method = st.radio(t("classification"), METHODS, format_func=lambda m: t(f"cls_{m}"), key=state.key(page, p_cls), label_visibility="collapsed")
+        k = st.select_slider(t("classes"), options=CLASS_COUNTS, key=state.key(page, p_k))
+    else:
+        method, k = st.session_state[state.key(page, p_cls)], st.session_state[state.key(page, p_k)]
     if method != "manual":
         return method, k, None
-    text = st.text_input(t("manual_breaks"), key=state.key(page, p_breaks), placeholder=t("manual_breaks_help"))
+    if draw:
+        text = st.text_input(t("manual_breaks"), key=state.key(page, p_breaks), placeholder=t("manual_breaks_help"))
+    else:
+        text = st.session_state.get(state.key(page, p_breaks))
     breaks = parse_breaks(text)
     if breaks is None:
-        st.warning(t("manual_breaks_invalid") if (text or "").strip() else t("manual_breaks_missing"))
+        if draw:
+            st.warning(t("manual_breaks_invalid") if (text or "").strip() else t("manual_breaks_missing"))
         return "quantile", k, None
     return method, k, breaks
 

@@ -82,14 +82,19 @@ APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 @pytest.fixture
 def open_app(warehouse, monkeypatch):
     """Opens the app in Streamlit's AppTest on the session's warehouse:
-    ``open_app(page, check=True, **query_params)`` runs it once and, with
-    ``check``, fails on an exception shown by the app."""
+    ``open_app(page, check=True, map_drawn=True, **query_params)`` runs it
+    once and, with ``check``, fails on an exception shown by the app;
+    ``map_drawn=False`` opens the Karte page's first view."""
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("DSR_WAREHOUSE", str(warehouse.directory))
 
-    def open_page(page: str | None = None, check: bool = True, **params) -> AppTest:
+    def open_page(page: str | None = None, check: bool = True, map_drawn: bool = True, **params) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=120)
+        if map_drawn:
+            # As after the first view in a browser, whose map reports itself
+            # drawn (AppTest has none): the Karte page shows everything.
+            at.session_state["karte.map_drawn"] = True
         for key, value in params.items():
             at.query_params[key] = value
         if page:

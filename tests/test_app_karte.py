@@ -55,6 +55,32 @@ def test_map_defaults_to_kreise_with_source_line_and_table(app, warehouse):
     assert len(table) == 401
 
 
+def test_the_first_view_is_the_map_and_the_rest_follows_once_it_is_drawn(app):
+    """A session's first view sends the map and the controls above it; the
+    sidebar's classification and everything below the map follow in the run
+    the map causes when it reports itself drawn, with the link's choices."""
+    at = app(level="land", cls="equal", k="4", map_drawn=False)
+    first = _map(at)
+    assert first["report_drawn"] is True and len(first["labels"]) == 4
+    assert {s.key for s in at.selectbox} >= {"karte.level", "karte.topic", "karte.ind"}
+    assert not [r for r in at.radio if r.key == "karte.cls"]
+    assert not at.get("download_button") and not at.expander and "Quelle" not in _text(at)
+    at.session_state["karte.map_drawn"] = True  # what the map's report sets (``karte.map_drawn``)
+    at.run()
+    assert not at.exception
+    rest = _map(at)
+    assert rest["report_drawn"] is False and {**rest, "report_drawn": True} == first
+    assert at.radio(key="karte.cls").value == "equal" and at.select_slider(key="karte.k").value == 4
+    assert len(at.get("download_button")) == 5 and at.expander and "Quelle" in _text(at)
+    assert at.query_params["cls"] == "equal" and at.query_params["k"] == "4"
+
+
+def test_a_link_with_projects_shows_their_filters_in_the_first_view(app):
+    at = app(level="kreis", proj="True", map_drawn=False)
+    assert at.toggle(key="karte.proj").value is True
+    assert _map(at)["report_drawn"] is False
+
+
 def test_values_ranks_and_classes_reach_the_map_in_the_files_order(app, warehouse):
     at = app(level="land", ind="bb_hh_all_50")
     data = _map(at)

@@ -54,12 +54,19 @@ def _drawn_map(page, regions: int, timeout: int = 90_000):
     return page.locator(MAP)
 
 
+DEFERRED = "[data-testid='stDownloadButton']"  # sent once the map is drawn (the page's first view is the map)
+
+
 def _open_map(browser, url: str, regions: int):
-    """A new page at ``url`` once the app has run and its map is drawn."""
+    """A new page at ``url`` once the app has run, its map is drawn and the
+    rest of the page has followed."""
     page = browser.page()
     page.goto(url)
     wait_for_app(page)
-    return page, _drawn_map(page, regions)
+    root = _drawn_map(page, regions)
+    page.locator(DEFERRED).first.wait_for()
+    wait_for_app(page)
+    return page, root
 
 
 # The colours actually painted on the map canvas: how many pixels of each
@@ -163,6 +170,23 @@ def test_the_gemeinde_map_draws_all_municipalities(browser, app, warehouse):
         page.mouse.dblclick(box["x"] + box["width"] * 0.28, box["y"] + box["height"] * 0.47)
         page.wait_for_timeout(400)
     page.screenshot(path=SCREENS / "karte_gemeinde_zoom.png", full_page=False)
+    page.close()
+
+
+def test_the_first_view_is_the_map_and_the_rest_follows_without_redrawing_it(browser, app):
+    """The Karte page's first view is the map and the controls above it; the
+    sidebar's classification and what is below the map arrive once the map is
+    drawn, and that second run leaves the drawn map as it is."""
+    page = browser.page()
+    page.goto(f"{app}/karte?level=gemeinde")
+    root = _drawn_map(page, 10997)
+    root.evaluate("(r) => { window.__states = []; new MutationObserver(() => window.__states.push(r.dataset.state)).observe(r, {attributes: true}); }")
+    page.locator(DEFERRED).first.wait_for()
+    wait_for_app(page)
+    assert page.get_by_role("radio", name="Quantile").is_checked()
+    assert page.get_by_role("button", name="Bild (PNG)").is_visible()
+    assert "loading" not in page.evaluate("window.__states"), page.evaluate("window.__states")
+    assert root.get_attribute("data-state") == "drawn" and page.locator(ERROR_BOX).count() == 0
     page.close()
 
 

@@ -115,15 +115,19 @@ def _component():
     return st.components.v2.component(NAME, js=(HERE / "mapview.js").read_text(encoding="utf-8"))
 
 
-def show(data: dict, key: str, on_click=None) -> None:
+def show(data: dict, key: str, on_click=None, on_drawn=None) -> None:
     """Mount the map (the component is registered on first use, not at import).
 
     ``on_click(region_id)`` runs before the rerun a click on the map causes,
-    with the key of the clicked region ("" for a click beside every region)."""
+    with the key of the clicked region ("" for a click beside every region).
+    With ``on_drawn``, the map reports once that it is on the screen (drawn,
+    or its error shown): ``on_drawn()`` runs before the rerun that causes, so
+    that a page can send what its first view does without after the map."""
     import streamlit as st
 
     def clicked() -> None:
         if on_click is not None:
             on_click(st.session_state[key].get("clicked") or "")
 
-    _component()(data=data, key=key, height="content", on_clicked_change=clicked)
+    callbacks = {"on_drawn_change": on_drawn} if on_drawn is not None else {}
+    _component()(data={**data, "report_drawn": on_drawn is not None}, key=key, height="content", on_clicked_change=clicked, **callbacks)

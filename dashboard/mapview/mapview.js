@@ -52,6 +52,13 @@ function decode(file) {
   return { ids: file.ids, names: file.names, width: file.width, height: file.height, paths, boxes };
 }
 
+// Whether two reruns' data show the same map (``report_drawn`` aside).
+function sameShown(a, b) {
+  const { report_drawn: _a, ...x } = a;
+  const { report_drawn: _b, ...y } = b;
+  return JSON.stringify(x) === JSON.stringify(y);
+}
+
 const CSS = `
 :host { display: block; }
 .dsr-map { font-family: "Source Sans", "DejaVu Sans", Arial, sans-serif; color: #262730; position: relative; }
@@ -110,8 +117,15 @@ class ChoroplethMap {
   }
 
   async update(data, setTriggerValue) {
-    this.data = data;
     this.setTriggerValue = setTriggerValue;
+    this.reportDrawn = data.report_drawn;
+    // A rerun that sends what is drawn already (the page's deferred part
+    // arriving after the first view) leaves the map as it is.
+    if (this.root.dataset.state === "drawn" && this.data && sameShown(this.data, data)) {
+      this.data = data;
+      return;
+    }
+    this.data = data;
     for (const old of this.stage.querySelectorAll(".dsr-message")) old.remove();
     this.root.dataset.state = "loading";
     this.root.dataset.drawn = "0";
@@ -159,6 +173,16 @@ class ChoroplethMap {
     this.root.dataset.state = "error";
     const msg = el("div", "dsr-message", this.stage);
     msg.textContent = text;
+    this.reportShown();
+  }
+
+  // Tells the page once that the map is on the screen (drawn, or its error
+  // shown), when the page asked (``report_drawn``): the page then sends what
+  // its first view could do without.
+  reportShown() {
+    if (!this.reportDrawn || this.reported || !this.setTriggerValue) return;
+    this.reported = true;
+    this.setTriggerValue("drawn", true);
   }
 
   renderLegend() {
@@ -238,6 +262,7 @@ class ChoroplethMap {
     this.root.dataset.drawMs = (performance.now() - started).toFixed(0);
     this.root.dataset.drawn = String(s.paths.length);
     this.root.dataset.state = "drawn";
+    this.reportShown();
   }
 
   drawHover() {

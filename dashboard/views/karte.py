@@ -1,7 +1,13 @@
 """Karte / Map: a classed choropleth of any indicator, level and period, with
 the projects of every registry on the same map and the numbers in a table below.
 A period slider plays the map through the indicator's periods; the classes are
-those of all periods at once, so a colour means the same in every period."""
+those of all periods at once, so a colour means the same in every period.
+
+The first view of a session is the map and the controls above it: the
+sidebar's classification controls and everything below the map (downloads,
+description, notes, table, sources) follow in a second run once the map
+reports that it is drawn, so that the browser's first seconds go to the map
+(issue 14; ``first_view``)."""
 
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ P_BREAKS = Param("breaks", "")
 P_SEL = Param("sel", None)  # a region chosen on the map
 PARAMS = [P_LEVEL, P_TOPIC, P_IND, P_PERIOD, P_CLS, P_K, P_BREAKS, P_SEL, *projects_overlay.PARAMS]
 K_SEL = state.key(PAGE, P_SEL)
+K_DRAWN = f"{PAGE}.map_drawn"  # the map of this session has been drawn once
 
 v = ui.require_warehouse()
 state.restore(PAGE, PARAMS)
@@ -62,9 +69,16 @@ state.choose(PAGE, P_PERIOD, period_options, default=period_options[-1] if perio
 period_label = lambda p: ui.period_label(p, period_types[p])  # noqa: E731
 
 ind = inds.loc[indicator_id]
-with st.sidebar:
-    method, k, manual = map_ui.classification_controls(PAGE, P_CLS, P_K, P_BREAKS)
-    overlay = projects_overlay.controls(v, PAGE)
+# The first view waits for nothing below the map or in the sidebar, unless the
+# link turns the projects on (their filters decide what the map outlines).
+first_view = not st.session_state.get(K_DRAWN) and not projects_overlay.show_value(st.session_state.get(state.key(PAGE, projects_overlay.P_SHOW)))
+if first_view:
+    method, k, manual = map_ui.classification_controls(PAGE, P_CLS, P_K, P_BREAKS, draw=False)
+    overlay = None
+else:
+    with st.sidebar:
+        method, k, manual = map_ui.classification_controls(PAGE, P_CLS, P_K, P_BREAKS)
+        overlay = projects_overlay.controls(v, PAGE)
 
 # One set of classes for every period of the indicator at this level.
 classes = data.period_classes(v, indicator_id, level, method, k, tuple(manual) if manual else None)
@@ -81,12 +95,18 @@ def choose_region(region_id: str) -> None:
     st.session_state[K_SEL] = region_id or None
 
 
+def map_drawn() -> None:
+    st.session_state[K_DRAWN] = True
+
+
 runs: list[str] = []  # the periods the fragment below showed since this page run
 
 
 @st.fragment(run_every=map_ui.play_interval(PAGE, level))
 def period_map() -> None:
     """Everything that depends on the period; rerun alone while the map plays."""
+    if first_view and st.session_state.get(K_DRAWN):
+        st.rerun()  # the first view's map is drawn: the whole page, sidebar included
     period = map_ui.period_player(PAGE, P_PERIOD, period_options, period_label, tick=bool(runs))
     runs.append(period)
     frame = data.values(v, indicator_id, level, period).copy()
@@ -127,9 +147,11 @@ def period_map() -> None:
 
     ui.flag_note(v, frame["flag"])  # what changes the meaning of the numbers, said above the map
     state.write_url(PAGE, PARAMS)  # the period shown, also while playing
+    mapview.show(shown_map, key="karte.map", on_click=choose_region, on_drawn=map_drawn if first_view else None)
+    if first_view:
+        return map_ui.period_shown(PAGE, level, period)
     permalink = state.permalink(PAGE, PAGE, PARAMS)
     table = frame.assign(unit=unit)[["region_id", "name", "type", "value", "unit", "rank", "flag", "source_id"]].sort_values(["rank", "region_id"])
-    mapview.show(shown_map, key="karte.map", on_click=choose_region)
     st.caption(t("map_hint"))
     if selected:
         map_ui.chosen_region(v, frame, selected, unit, n_ranked, number, choose_region)
