@@ -5,6 +5,8 @@ and the same answers on every page."""
 from __future__ import annotations
 
 import ast
+import gc
+import json
 from pathlib import Path
 
 import pytest
@@ -75,6 +77,28 @@ def test_shared_frames_are_one_object_and_unchanged_after_every_page(open_app, w
     for name, frame in again.items():
         assert frame is shared[name], f"{name}: a copy per call, not one shared object"
         assert frame.equals(snapshot[name]), f"{name} was modified by a page"
+
+
+def test_the_quarantine_summary_is_read_when_shown_and_not_kept(open_app, warehouse, monkeypatch):
+    """The manifest's quarantine summary (``MANIFEST_ON_DEMAND``, 12 MB as
+    Python objects on the full kit) is in no reader's manifest and in no
+    object of the app after the Quellen page showed it; the page reads it
+    from the file (``data.full_manifest``)."""
+    from dashboard import data
+    from etl.warehouse import MANIFEST_ON_DEMAND, Warehouse
+
+    monkeypatch.setenv("DSR_WAREHOUSE", str(warehouse.directory))
+    v = data.version()
+    on_disk = json.loads((Path(warehouse.directory) / "manifest.json").read_text(encoding="utf-8"))
+    assert on_disk["quarantine_by_source_and_reason"] and "quarantine_by_source_and_reason" in MANIFEST_ON_DEMAND
+    assert data.full_manifest(v) == on_disk
+    for kept in (data.manifest(v), Warehouse(warehouse.directory).manifest):
+        assert kept == {k: val for k, val in on_disk.items() if k not in MANIFEST_ON_DEMAND}
+    at = open_app("views/quellen.py")
+    assert any("Grund" in d.value.columns for d in at.dataframe), "the summary is shown"
+    gc.collect()
+    holders = [o for o in gc.get_objects() if isinstance(o, dict) and "quarantine_by_source_and_reason" in o and o is not on_disk]
+    assert holders == [], "the whole manifest is kept after the page ran"
 
 
 @pytest.mark.parametrize("region_id", ["03159", "03159016"])
