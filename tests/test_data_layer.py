@@ -7,6 +7,9 @@ from __future__ import annotations
 import ast
 import gc
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -99,6 +102,28 @@ def test_the_quarantine_summary_is_read_when_shown_and_not_kept(open_app, wareho
     gc.collect()
     holders = [o for o in gc.get_objects() if isinstance(o, dict) and "quarantine_by_source_and_reason" in o and o is not on_disk]
     assert holders == [], "the whole manifest is kept after the page ran"
+
+
+def test_arrow_buffers_are_allocated_by_the_system_allocator(open_app):
+    """``dashboard.memory``: a process that starts the app (``streamlit run``
+    imports pyarrow only with the first page) gets Arrow's system pool from the
+    environment, unless the operator chose a pool; a process that imported
+    pyarrow before (AppTest) gets pyarrow's default pool switched."""
+    import pyarrow as pa
+
+    code = "from dashboard.memory import use_system_allocator_for_arrow as use; use(); import pyarrow as pa; print(pa.default_memory_pool().backend_name)"
+    env = {k: val for k, val in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    for chosen, expected in ((None, "system"), ("mimalloc", "mimalloc")):
+        run_env = env if chosen is None else {**env, "ARROW_DEFAULT_MEMORY_POOL": chosen}
+        out = subprocess.run([sys.executable, "-c", code], cwd=DASHBOARD.parent, env=run_env, capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == expected
+    before = pa.default_memory_pool()
+    try:
+        pa.set_memory_pool(pa.mimalloc_memory_pool())
+        open_app("views/quellen.py")
+        assert pa.default_memory_pool().backend_name == "system"
+    finally:
+        pa.set_memory_pool(before)
 
 
 @pytest.mark.parametrize("region_id", ["03159", "03159016"])
