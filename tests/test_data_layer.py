@@ -126,6 +126,25 @@ def test_arrow_buffers_are_allocated_by_the_system_allocator(open_app):
         pa.set_memory_pool(before)
 
 
+def test_duckdb_flushes_its_allocator_after_a_query(warehouse):
+    """``etl.warehouse``: the reader's DuckDB flushes its allocator's thread
+    caches after any query above ``ALLOCATOR_FLUSH_THRESHOLD`` (DuckDB's
+    default, 128 MB, is never reached by the app's queries) and purges freed
+    pages in background threads."""
+    import duckdb
+
+    from etl.warehouse import ALLOCATOR_FLUSH_THRESHOLD, Warehouse
+
+    query = "SELECT current_setting('allocator_flush_threshold') AS flush, current_setting('allocator_background_threads') AS background"
+    fresh = duckdb.connect()
+    default = fresh.execute(query).fetchone()
+    fresh.execute(f"SET allocator_flush_threshold = '{ALLOCATOR_FLUSH_THRESHOLD}'")
+    wanted = fresh.execute(query).fetchone()[0]
+    got = Warehouse(warehouse.directory).sql(query).iloc[0]
+    assert wanted != default[0] and default[1] is False
+    assert got["flush"] == wanted and bool(got["background"]) is True
+
+
 @pytest.mark.parametrize("region_id", ["03159", "03159016"])
 def test_a_region_has_the_same_population_and_peer_group_on_every_page(open_app, warehouse, region_id):
     """A Kreis and a Gemeinde: the population shown on the Steckbrief is the
