@@ -15,6 +15,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
     sys.path.insert(0, str(ROOT))
 
+from dashboard.memory import use_system_allocator_for_arrow  # noqa: E402
+
+use_system_allocator_for_arrow()  # before anything imports pandas or pyarrow
+
 from dashboard import state  # noqa: E402
 from dashboard.i18n import LANGS, t  # noqa: E402
 

@@ -75,7 +75,15 @@ def _wh(v: str) -> Warehouse:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def manifest(v: str) -> dict:
+    """The build manifest without the parts read on demand
+    (``etl.warehouse.MANIFEST_ON_DEMAND``: the quarantine summary)."""
     return _wh(v).manifest
+
+
+def full_manifest(v: str) -> dict:
+    """The whole build manifest, the quarantine summary included: read from
+    disk on each call (about 30 ms) and not cached, for the Quellen page."""
+    return _wh(v).read_manifest()
 
 
 def _keyed(v: str, name: str, key: str) -> pd.DataFrame:
@@ -388,7 +396,7 @@ def territorial_summary(v: str) -> dict:
     harmonised = wh.sql("SELECT count(*) AS n, count(DISTINCT region_id) AS regions FROM observations WHERE flag = 'harmonised'").iloc[0]
     out["harmonised_values"], out["harmonised_regions"] = int(harmonised["n"]), int(harmonised["regions"])
     reasons: dict[str, int] = {}
-    for by_reason in wh.manifest.get("quarantine_by_source_and_reason", {}).values():
+    for by_reason in full_manifest(v).get("quarantine_by_source_and_reason", {}).values():
         for reason, n in by_reason.items():
             if "territorial status" in reason or "crosswalk" in reason or "historic" in reason:
                 reasons[reason] = reasons.get(reason, 0) + int(n)

@@ -17,6 +17,14 @@ from etl import paths
 from etl.catalogue import TABLES_BY_NAME
 
 
+# Parts of the manifest a reader does not keep in memory; ``read_manifest``
+# reads them from disk when they are shown. The quarantine summary is 6 MB of
+# JSON (15,000 reasons naming Gemeinden; 12 MB as Python objects) that only
+# the app's Quellen page shows, and the app keeps one reader per warehouse.
+MANIFEST_ON_DEMAND = ("quarantine_by_source_and_reason",)
+ALLOCATOR_FLUSH_THRESHOLD = "4MB"
+
+
 class WarehouseMissing(Exception):
     def __init__(self, warehouse: Path):
         super().__init__(f"no warehouse in {warehouse}: run `python -m etl build` first (or set DSR_WAREHOUSE)")
@@ -30,9 +38,17 @@ class Warehouse:
         self.directory = (directory or paths.warehouse_dir()).resolve()
         if not paths.manifest_path(self.directory).exists():
             raise WarehouseMissing(self.directory)
-        self.manifest: dict = json.loads(paths.manifest_path(self.directory).read_text(encoding="utf-8"))
+        self.manifest: dict = {k: v for k, v in self.read_manifest().items() if k not in MANIFEST_ON_DEMAND}
         self.con = duckdb.connect(database=":memory:")
         self.con.execute("SET threads TO 2")
+        # DuckDB's allocator (its own jemalloc) keeps what a query freed in
+        # per-thread caches until a query peaks above the flush threshold
+        # (default 128 MB, which the app's small queries never reach); flushed
+        # after each query above 4 MB and purged by its background threads,
+        # the app's process ended the benchmark's visits about 15 MB lower
+        # (README, app_rss_mb). Settings of the process-wide allocator.
+        self.con.execute(f"SET allocator_flush_threshold = '{ALLOCATOR_FLUSH_THRESHOLD}'")
+        self.con.execute("SET allocator_background_threads = true")
         for name in self.manifest.get("tables", []):
             table = TABLES_BY_NAME.get(name)
             if table is None or table.geo:
@@ -46,6 +62,11 @@ class Warehouse:
     def version(self) -> str:
         """Changes whenever the warehouse is rebuilt: a cache key for readers."""
         return f"{self.manifest.get('built_at')}|{self.manifest.get('code_version')}"
+
+    def read_manifest(self) -> dict:
+        """The whole manifest, ``MANIFEST_ON_DEMAND`` included, read from disk
+        now (the file of this reader's version; nothing kept)."""
+        return json.loads(paths.manifest_path(self.directory).read_text(encoding="utf-8"))
 
     def has(self, table: str) -> bool:
         return table in self.manifest.get("tables", [])

@@ -5,6 +5,11 @@ and the same answers on every page."""
 from __future__ import annotations
 
 import ast
+import gc
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,6 +80,69 @@ def test_shared_frames_are_one_object_and_unchanged_after_every_page(open_app, w
     for name, frame in again.items():
         assert frame is shared[name], f"{name}: a copy per call, not one shared object"
         assert frame.equals(snapshot[name]), f"{name} was modified by a page"
+
+
+def test_the_quarantine_summary_is_read_when_shown_and_not_kept(open_app, warehouse, monkeypatch):
+    """The manifest's quarantine summary (``MANIFEST_ON_DEMAND``, 12 MB as
+    Python objects on the full kit) is in no reader's manifest and in no
+    object of the app after the Quellen page showed it; the page reads it
+    from the file (``data.full_manifest``)."""
+    from dashboard import data
+    from etl.warehouse import MANIFEST_ON_DEMAND, Warehouse
+
+    monkeypatch.setenv("DSR_WAREHOUSE", str(warehouse.directory))
+    v = data.version()
+    on_disk = json.loads((Path(warehouse.directory) / "manifest.json").read_text(encoding="utf-8"))
+    assert on_disk["quarantine_by_source_and_reason"] and "quarantine_by_source_and_reason" in MANIFEST_ON_DEMAND
+    assert data.full_manifest(v) == on_disk
+    for kept in (data.manifest(v), Warehouse(warehouse.directory).manifest):
+        assert kept == {k: val for k, val in on_disk.items() if k not in MANIFEST_ON_DEMAND}
+    at = open_app("views/quellen.py")
+    assert any("Grund" in d.value.columns for d in at.dataframe), "the summary is shown"
+    gc.collect()
+    holders = [o for o in gc.get_objects() if isinstance(o, dict) and "quarantine_by_source_and_reason" in o and o is not on_disk]
+    assert holders == [], "the whole manifest is kept after the page ran"
+
+
+def test_arrow_buffers_are_allocated_by_the_system_allocator(open_app):
+    """``dashboard.memory``: a process that starts the app (``streamlit run``
+    imports pyarrow only with the first page) gets Arrow's system pool from the
+    environment, unless the operator chose a pool; a process that imported
+    pyarrow before (AppTest) gets pyarrow's default pool switched."""
+    import pyarrow as pa
+
+    code = "from dashboard.memory import use_system_allocator_for_arrow as use; use(); import pyarrow as pa; print(pa.default_memory_pool().backend_name)"
+    env = {k: val for k, val in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    for chosen, expected in ((None, "system"), ("mimalloc", "mimalloc")):
+        run_env = env if chosen is None else {**env, "ARROW_DEFAULT_MEMORY_POOL": chosen}
+        out = subprocess.run([sys.executable, "-c", code], cwd=DASHBOARD.parent, env=run_env, capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == expected
+    before = pa.default_memory_pool()
+    try:
+        pa.set_memory_pool(pa.mimalloc_memory_pool())
+        open_app("views/quellen.py")
+        assert pa.default_memory_pool().backend_name == "system"
+    finally:
+        pa.set_memory_pool(before)
+
+
+def test_duckdb_flushes_its_allocator_after_a_query(warehouse):
+    """``etl.warehouse``: the reader's DuckDB flushes its allocator's thread
+    caches after any query above ``ALLOCATOR_FLUSH_THRESHOLD`` (DuckDB's
+    default, 128 MB, is never reached by the app's queries) and purges freed
+    pages in background threads."""
+    import duckdb
+
+    from etl.warehouse import ALLOCATOR_FLUSH_THRESHOLD, Warehouse
+
+    query = "SELECT current_setting('allocator_flush_threshold') AS flush, current_setting('allocator_background_threads') AS background"
+    fresh = duckdb.connect()
+    default = fresh.execute(query).fetchone()
+    fresh.execute(f"SET allocator_flush_threshold = '{ALLOCATOR_FLUSH_THRESHOLD}'")
+    wanted = fresh.execute(query).fetchone()[0]
+    got = Warehouse(warehouse.directory).sql(query).iloc[0]
+    assert wanted != default[0] and default[1] is False
+    assert got["flush"] == wanted and bool(got["background"]) is True
 
 
 @pytest.mark.parametrize("region_id", ["03159", "03159016"])

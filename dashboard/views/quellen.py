@@ -29,6 +29,57 @@ def territorial_section(v: str) -> None:
     st.dataframe(left, hide_index=True, width="stretch")
 
 
+def quarantine_section(v: str, by_source: dict[str, dict[str, int]]) -> None:
+    """The build's count of quarantined rows by source and reason (nothing
+    recomputed per rerun), and the rows themselves, of one source or all."""
+    if not by_source:
+        st.info(t("empty_selection"))
+        return
+    st.subheader(t("q_summary"))
+    summary = pd.DataFrame(
+        [(sid, reason, n) for sid, reasons in by_source.items() for reason, n in reasons.items()],
+        columns=[t("source"), t("q_reason"), t("q_rows")],
+    ).sort_values(t("q_rows"), ascending=False)
+    st.dataframe(summary, hide_index=True, width="stretch")
+    options = ["", *sorted(by_source)]
+    state.choose(PAGE, P_SRC, options)
+    names = {s: s or t("all") for s in options}  # taken now: AppTest formats values outside the session
+    src = st.selectbox(t("q_filter"), options, format_func=names.get, key=state.key(PAGE, P_SRC))
+    st.dataframe(data.quarantine(v, src or None, limit=QUARANTINE_SHOWN), hide_index=True, width="stretch", height=360)
+    st.caption(t("q_shown", n=fmt_number(QUARANTINE_SHOWN, 0)))
+    st.download_button(
+        t("download_csv"), data=lambda: ui.csv_bytes(data.quarantine(v, src or None)), file_name=f"dsr_quarantine{'_' + src if src else ''}.csv",
+        mime="text/csv", on_click="ignore", key="q.csv",
+    )
+
+
+def manifest_tabs(v: str, tab_q, tab_build) -> None:
+    """The Quality and Build tabs from the whole manifest, read for this run
+    only: its quarantine summary is not kept in the app's memory (a local
+    here, dropped when the function returns, not a global of the page).
+    Build: when and from which code, row counts, step times, the manifest."""
+    m = data.full_manifest(v)
+    with tab_q:
+        quarantine_section(v, m.get("quarantine_by_source_and_reason", {}))
+        territorial_section(v)
+        dups = data.table(v, "duplicates")
+        if dups is not None and not dups.empty:
+            st.subheader(t("dups"))
+            st.dataframe(dups, hide_index=True, width="stretch")
+    with tab_build:
+        st.markdown(t("built", built=m["built_at"], code=m["code_version"]))
+        c1, c2 = st.columns(2)
+        with c1:
+            st.markdown(f"**{t('row_counts')}**")
+            st.dataframe(pd.DataFrame(list(m.get("row_counts", {}).items()), columns=["table", t("q_rows")]), hide_index=True)
+        with c2:
+            st.markdown(f"**{t('stage_times')}**")
+            st.dataframe(pd.DataFrame(list(m.get("stage_seconds", {}).items()), columns=["step", "s"]), hide_index=True)
+        with st.expander(t("manifest")):
+            st.json({k: val for k, val in m.items() if k != "inputs"}, expanded=False)
+            st.json(m.get("inputs", {}), expanded=False)
+
+
 PAGE = "quellen"
 P_SRC = Param("src", "")
 PARAMS = [P_SRC]
@@ -91,46 +142,6 @@ with tab_ind:
     )
     ui.full_data_downloads(v, PAGE)
 
-with tab_q:
-    # The build counted the quarantine by source and reason (manifest): nothing recomputed per rerun.
-    by_source = data.manifest(v).get("quarantine_by_source_and_reason", {})
-    if not by_source:
-        st.info(t("empty_selection"))
-    else:
-        st.subheader(t("q_summary"))
-        summary = pd.DataFrame(
-            [(sid, reason, n) for sid, reasons in by_source.items() for reason, n in reasons.items()],
-            columns=[t("source"), t("q_reason"), t("q_rows")],
-        ).sort_values(t("q_rows"), ascending=False)
-        st.dataframe(summary, hide_index=True, width="stretch")
-        options = ["", *sorted(by_source)]
-        state.choose(PAGE, P_SRC, options)
-        names = {s: s or t("all") for s in options}  # taken now: AppTest formats values outside the session
-        src = st.selectbox(t("q_filter"), options, format_func=names.get, key=state.key(PAGE, P_SRC))
-        st.dataframe(data.quarantine(v, src or None, limit=QUARANTINE_SHOWN), hide_index=True, width="stretch", height=360)
-        st.caption(t("q_shown", n=fmt_number(QUARANTINE_SHOWN, 0)))
-        st.download_button(
-            t("download_csv"), data=lambda: ui.csv_bytes(data.quarantine(v, src or None)), file_name=f"dsr_quarantine{'_' + src if src else ''}.csv",
-            mime="text/csv", on_click="ignore", key="q.csv",
-        )
-    territorial_section(v)
-    dups = data.table(v, "duplicates")
-    if dups is not None and not dups.empty:
-        st.subheader(t("dups"))
-        st.dataframe(dups, hide_index=True, width="stretch")
-
-with tab_build:
-    m = data.manifest(v)
-    st.markdown(t("built", built=m["built_at"], code=m["code_version"]))
-    c1, c2 = st.columns(2)
-    with c1:
-        st.markdown(f"**{t('row_counts')}**")
-        st.dataframe(pd.DataFrame(list(m.get("row_counts", {}).items()), columns=["table", t("q_rows")]), hide_index=True)
-    with c2:
-        st.markdown(f"**{t('stage_times')}**")
-        st.dataframe(pd.DataFrame(list(m.get("stage_seconds", {}).items()), columns=["step", "s"]), hide_index=True)
-    with st.expander(t("manifest")):
-        st.json({k: val for k, val in m.items() if k != "inputs"}, expanded=False)
-        st.json(m.get("inputs", {}), expanded=False)
+manifest_tabs(v, tab_q, tab_build)
 
 state.sync(PAGE, PARAMS)
