@@ -1,11 +1,20 @@
 """``python -m etl build``: raw kit → validated warehouse, atomically.
 
 Checks the raw files against the catalogue's inventory, runs every step
-(``etl.steps``) in order, adds the catalogue tables (sources in the editions
-the steps read from their files, indicators, flags), the quarantine and the
-duplicates, validates every table against its declaration and swaps the new
-warehouse in with its manifest (build time, code version, input checksums and
-warnings, editions, row counts, stage timings, notes). A partial build
+(``etl.steps``) in order, a long one no other step depends on in a process of
+its own beside the next ones (``etl.parallel``), adds the catalogue tables
+(sources in the editions the steps read from their files, indicators, flags),
+the quarantine and the duplicates, validates every table against its
+declaration and swaps the new warehouse in with its manifest (build time,
+code version, input checksums and warnings, editions, row counts, stage
+timings, notes). The stage timings (``stage_seconds``) are each step's own
+time in the process that ran it, ``map_files``, and, with a step process,
+``wait_for_processes`` (how long the build's process waited for it after its
+own steps and the map files: what the step process added to the build's
+time) and ``write_in_processes`` (its validating and writing of its parts,
+after its step), then ``validate_and_write`` (the rest, in the build's
+process). Stages that ran side by side add up to more than ``total_seconds``.
+A partial build
 (``only``) reruns the steps of one source and their dependants and carries
 everything else over from the current version (``etl.load.stage_warehouse``).
 """

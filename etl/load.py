@@ -397,17 +397,19 @@ def new_staging(target: Path) -> Path:
     return staging
 
 
-def _written_keys(staging: Path, name: str, written: dict[str, tuple[int, list]], new: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def _written_keys(staging: Path, name: str, written: dict[str, tuple[int, list]], new: dict[str, pd.DataFrame],
+                  carried: bool) -> dict[str, pd.DataFrame]:
     """The keys of the parts of table ``name`` that another process wrote into
     ``staging`` (``written``: part → (rows, the values of the key's first
-    column)) that can clash with another part: only the rows of first values
-    that two parts share, read from the files."""
+    column)) that can clash with another part, read from the files: beside
+    parts ``carried`` from the current version all of them (checked against
+    those by DuckDB), else only the rows of first values two parts share."""
     key = list(TABLES_BY_NAME[name].primary_key)
     if not key or not written:
         return {}
     firsts = pd.Series([v for f in new.values() if not f.empty for v in f[key[0]].unique()]
                        + [v for _, values in written.values() for v in values]).value_counts()
-    shared = sorted(firsts.index[firsts > 1])
+    shared = sorted(firsts.index if carried else firsts.index[firsts > 1])
     if not shared:
         return {}
     # In the dtypes of the parts made here (prepare_table), to compare equal keys as equal (dates).
@@ -477,8 +479,9 @@ def stage_warehouse(target: Path, tables: dict[str, pd.DataFrame | dict[str, pd.
         prepared = {name: job.result() for name, job in prepared.items()}
         prepared_parts = {name: {part: job.result() for part, job in parts.items()} for name, parts in prepared_parts.items()}
         for name, parts in prepared_parts.items():
-            beside = _written_keys(staging, name, written.get(name, {}), parts) if staging is not None else {}
-            _check_key_across_parts(name, {**parts, **beside}, [paths.part_path(base, name, p) for p in carried_parts.get(name, [])])
+            carried_files = [paths.part_path(base, name, p) for p in carried_parts.get(name, [])]
+            beside = _written_keys(staging, name, written.get(name, {}), parts, bool(carried_files)) if staging is not None else {}
+            _check_key_across_parts(name, {**parts, **beside}, carried_files)
         if staging is None:
             staging = new_staging(target)
     except BaseException:

@@ -149,7 +149,8 @@ def _run_in_process(conn, steps: list[Step], ctx: BuildContext, staging: Path, k
         editions_before = dict(ctx.editions)
         unplaced_before = dict(ctx.unplaced_keys)
         crosswalk_rows = 0 if ctx.territorial_changes is None else len(ctx.territorial_changes)
-        table_rows = len(ctx.tables["territorial_changes"]) if "territorial_changes" in ctx.tables else 0
+        table = ctx.tables.get("territorial_changes")  # none on a partial build of a warehouse without it
+        table_rows = 0 if table is None else len(table)
         answer: dict = {"seconds": {}, "step_tables": {}, "whole": {}, "later": {}, "written": {}}
         t_write = 0.0
         for step in steps:
@@ -172,7 +173,8 @@ def _run_in_process(conn, steps: list[Step], ctx: BuildContext, staging: Path, k
         answer["unplaced_keys"] = {k: v for k, v in ctx.unplaced_keys.items() if unplaced_before.get(k) != v}
         # Gemeinden placed by name (etl.territory.place_named_gemeinden): rows added at the end.
         answer["crosswalk_added"] = None if ctx.territorial_changes is None else ctx.territorial_changes.iloc[crosswalk_rows:]
-        answer["table_added"] = ctx.tables["territorial_changes"].iloc[table_rows:] if "territorial_changes" in ctx.tables else None
+        table = ctx.tables.get("territorial_changes")
+        answer["table_added"] = None if table is None else table.iloc[table_rows:]
         conn.send(("result", answer))
     except BaseException as exc:  # noqa: BLE001 — everything goes back to the build, which raises it
         conn.send(_exception_message(exc))

@@ -71,10 +71,10 @@ def own_process(monkeypatch):
     monkeypatch.setenv("PARENT_PID", str(os.getpid()))
 
 
-def _build(kit_dir, target, monkeypatch, workers: int, steps=None, log=None):
+def _build(kit_dir, target, monkeypatch, workers: int, steps=None, log=None, only=None):
     monkeypatch.setenv("DSR_BUILD_WORKERS", str(workers))
     monkeypatch.setattr(build_module, "discover_steps", lambda: steps or _steps())
-    return build_module.build(raw_dir=kit_dir, out=target, log=log if log is not None else (lambda m: None))
+    return build_module.build(raw_dir=kit_dir, out=target, only=only, log=log if log is not None else (lambda m: None))
 
 
 def _leftovers(target) -> list[str]:
@@ -187,6 +187,28 @@ def test_a_key_shared_with_a_part_written_in_another_process_is_rejected(kit_dir
             _build(kit_dir, target, monkeypatch, workers, _steps(slow=clash, after=same))
         assert read_manifest(target)["built_at"] == "good"
         assert _leftovers(target) == []
+
+
+def test_a_part_written_in_another_process_is_checked_against_the_parts_carried_over(kit_dir, tmp_path, monkeypatch, own_process):
+    def slow(ctx):
+        return {"observations": _observations(os.environ.get("SLOW_INDICATOR", "bb_hh_all_50"), ["01"], "bnetza_breitbandatlas")}
+
+    def other(ctx):
+        return {"observations": _observations("gdp_mio_eur", ["01"], "vgrdl_kreise")}
+
+    steps = [*_steps(slow=slow), Step("other", 40, ("vgrdl_kreise",), other)]
+    target = tmp_path / "wh"
+    first = _build(kit_dir, target, monkeypatch, 1, steps)
+    # A partial build reruns the slow step (and the population, of the same source), not "other", carried over.
+    monkeypatch.setenv("SLOW_INDICATOR", "gdp_mio_eur")
+    for workers in (1, 2):
+        with pytest.raises(ValidationError, match=r"share a primary key"):
+            _build(kit_dir, target, monkeypatch, workers, steps, only="bnetza_breitbandatlas")
+        assert read_manifest(target)["built_at"] == first["built_at"]
+        assert _leftovers(target) == []
+    monkeypatch.delenv("SLOW_INDICATOR")
+    again = _build(kit_dir, target, monkeypatch, 2, steps, only="bnetza_breitbandatlas")
+    assert again["rebuilt_steps"] == ["pop", "slow", "after"] and again["parts"] == first["parts"]
 
 
 def test_a_step_that_writes_what_a_step_beside_it_reads_is_built_again_in_one_process(kit_dir, tmp_path, monkeypatch, own_process):
