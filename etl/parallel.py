@@ -119,7 +119,7 @@ def _exception_message(exc: BaseException) -> tuple:
     try:
         pickle.dumps((type(exc), exc.args, exc.__dict__))
         return ("error", type(exc), exc.args, exc.__dict__, tb)
-    except Exception:  # an exception of a class or with attributes that cannot travel
+    except Exception:  # noqa: BLE001 — an exception of a class or with attributes that cannot travel
         return ("error", RuntimeError, (f"{type(exc).__name__}: {exc}",), {}, tb)
 
 
@@ -191,7 +191,7 @@ def _write_part(staging: Path, name: str, part: str, frame: pd.DataFrame) -> tup
     prepared = prepare_table(name, frame)
     _fsync(_write_table(staging, name, prepared, part))
     key = TABLES_BY_NAME[name].primary_key
-    return int(len(prepared)), (prepared[key[0]].dropna().unique().tolist() if key else [])
+    return len(prepared), (prepared[key[0]].dropna().unique().tolist() if key else [])
 
 
 class StepProcess:

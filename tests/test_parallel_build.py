@@ -13,11 +13,19 @@ import pandas as pd
 import pytest
 
 from etl import build as build_module
-from etl import paths, steps as steps_module
+from etl import paths
+from etl import steps as steps_module
 from etl.catalogue import INDICATORS_BY_ID
 from etl.errors import MissingRawFile, ValidationError
 from etl.load import read_manifest, write_warehouse
-from etl.steps import REGIONS_STEP, Step, depends_on, discover_steps, select_steps, separate_steps
+from etl.steps import (
+    REGIONS_STEP,
+    Step,
+    depends_on,
+    discover_steps,
+    select_steps,
+    separate_steps,
+)
 
 POPULATION_SOURCES = INDICATORS_BY_ID["population"].source_ids
 
@@ -226,7 +234,7 @@ def test_a_step_that_writes_what_a_step_beside_it_reads_is_built_again_in_one_pr
     two = _build(kit_dir, tmp_path / "two", monkeypatch, 2, steps, log=lines.append)
     one = _build(kit_dir, tmp_path / "one", monkeypatch, 1, steps)
     assert any("wrote observations, read by steps run beside it: building again, one step after the other" in line for line in lines)
-    after_rows = lambda t: pd.read_parquet(paths.part_path(t.resolve(), "observations", "after"))  # noqa: E731
+    after_rows = lambda t: pd.read_parquet(paths.part_path(t.resolve(), "observations", "after"))
     assert after_rows(tmp_path / "two")["value"].tolist() == after_rows(tmp_path / "one")["value"].tolist() == [250.0]
     assert two["row_counts"] == one["row_counts"]
     assert _leftovers(tmp_path / "two") == []
