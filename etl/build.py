@@ -1,18 +1,29 @@
 """``python -m etl build``: raw kit → validated warehouse, atomically.
 
 Checks the raw files against the catalogue's inventory, runs every step
-(``etl.steps``) in order, adds the catalogue tables (sources in the editions
-the steps read from their files, indicators, flags), the quarantine and the
-duplicates, validates every table against its declaration and swaps the new
-warehouse in with its manifest (build time, code version, input checksums and
-warnings, editions, row counts, stage timings, notes). A partial build
+(``etl.steps``) in order, a long one no other step depends on in a process of
+its own beside the next ones (``etl.parallel``), adds the catalogue tables
+(sources in the editions the steps read from their files, indicators, flags),
+the quarantine and the duplicates, validates every table against its
+declaration and swaps the new warehouse in with its manifest (build time,
+code version, input checksums and warnings, editions, row counts, stage
+timings, notes). The stage timings (``stage_seconds``) are each step's own
+time in the process that ran it, ``map_files``, and, with a step process,
+``wait_for_processes`` (how long the build's process waited for it after its
+own steps and the map files: what the step process added to the build's
+time) and ``write_in_processes`` (its validating and writing of its parts,
+after its step), then ``validate_and_write`` (the rest, in the build's
+process). Stages that ran side by side add up to more than ``total_seconds``.
+A partial build
 (``only``) reruns the steps of one source and their dependants and carries
 everything else over from the current version (``etl.load.stage_warehouse``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -28,6 +39,7 @@ from etl.load import (
     MANIFEST_VERSION,
     code_version,
     locate_warehouse,
+    new_staging,
     now_iso,
     read_manifest,
     recover_warehouse,
@@ -38,7 +50,8 @@ from etl.load import (
     write_manifest,
 )
 from etl.mapfiles import map_files
-from etl.steps import REGIONS_STEP, discover_steps, select_steps
+from etl.parallel import ScheduleConflict, StepProcess, build_workers, check_side_by_side
+from etl.steps import EVERY_STEP_READS, REGIONS_STEP, discover_steps, run_step, select_steps, separate_steps
 
 
 CATALOGUE_EDITION = "the catalogue's default (etl/catalogue/sources.py)"
@@ -179,7 +192,11 @@ def build(raw_dir: Path | None = None, out: Path | None = None, only: str | None
     if log is not None:
         ctx.log = log
     with warehouse_lock(out):
-        return _build(ctx, out, only, tuple(without))
+        try:
+            return _build(ctx, out, only, tuple(without), build_workers())
+        except ScheduleConflict as conflict:
+            ctx.log(f"{conflict}: building again, one step after the other")
+            return _build(BuildContext(raw_dir=raw_dir, log=ctx.log), out, only, tuple(without), 1)
 
 
 def _read_later(name: str, frame: pd.DataFrame, reads: set[str]) -> pd.DataFrame:
@@ -194,7 +211,53 @@ def _read_later(name: str, frame: pd.DataFrame, reads: set[str]) -> pd.DataFrame
     return frame[frame["indicator_id"].isin(indicators)]
 
 
-def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, ...]) -> dict:
+def _keep(ctx: BuildContext, name: str, frame: pd.DataFrame) -> None:
+    """Adds rows of a table stored per step to what later steps read of it (``ctx.tables``)."""
+    before = ctx.tables.get(name)
+    ctx.tables[name] = frame if before is None or before.empty else pd.concat([before, frame], ignore_index=True)
+
+
+def _take_result(ctx: BuildContext, step: str, result: dict[str, pd.DataFrame], parts: dict[str, dict[str, pd.DataFrame]],
+                 later_reads: set[str]) -> None:
+    """Keeps a step's tables: those stored per step as its parts, for the write,
+    and what later steps read of them in ``ctx.tables`` (``_read_later``);
+    the others in ``ctx.tables`` (the regions also as ``ctx.regions``)."""
+    for name, frame in result.items():
+        if name == "regions":
+            ctx.regions = frame
+        if TABLES_BY_NAME[name].per_step:
+            # Later steps read what earlier ones produced (e.g. population).
+            parts.setdefault(name, {})[step] = frame
+            _keep(ctx, name, _read_later(name, frame, later_reads))
+        else:
+            ctx.tables[name] = frame
+
+
+def _take_answer(ctx: BuildContext, answer: dict) -> None:
+    """Adds to the build's context what steps run in a process of their own
+    made (``etl.parallel``): their tables, the rows of their parts that steps
+    read, notes, editions, and the Gemeinden they placed by name in the
+    crosswalk (its table and the reasons of keys left unplaced)."""
+    for name, by_step in answer["later"].items():
+        for frame in by_step.values():
+            if not frame.empty:
+                _keep(ctx, name, frame)
+    for name, frame in answer["whole"].items():
+        if name == "regions":
+            ctx.regions = frame
+        ctx.tables[name] = frame
+    ctx.notes.update(answer["notes"])
+    ctx.editions.update(answer["editions"])
+    ctx.unplaced_keys.update(answer["unplaced_keys"])
+    added = answer["crosswalk_added"]
+    if added is not None and len(added):
+        ctx.territorial_changes = pd.concat([ctx.territorial_changes, added], ignore_index=True)
+    added = answer["table_added"]
+    if added is not None and len(added):
+        ctx.tables["territorial_changes"] = pd.concat([ctx.tables["territorial_changes"], added], ignore_index=True)
+
+
+def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, ...], workers: int = 1) -> dict:
     raw_dir = ctx.raw_dir
     recovered = recover_warehouse(out)
     for action in recovered:
@@ -227,7 +290,7 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
     # What steps read of the tables earlier steps wrote (Step.reads; every step's
     # Gemeindeverband values read the population, etl.transform.observations):
     # only that is kept in ``ctx.tables`` between steps, as a partial build reads it.
-    later_reads = {item for s in selected for item in s.reads} | {"observations:population"}
+    later_reads = {item for s in selected for item in s.reads} | set(EVERY_STEP_READS)
 
     started = time.perf_counter()
     report = check_inputs(raw_dir, rebuilt_sources)
@@ -261,99 +324,129 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
 
     parts: dict[str, dict[str, pd.DataFrame]] = {}
     step_tables: dict[str, list[str]] = {}
-    for step in selected:
-        ctx.log(f"step {step.name}: start ({', '.join(step.source_ids)})")
-        t0 = time.perf_counter()
-        ctx.quarantine.step = step.name
-        result = step.run(ctx)
-        if ctx.duplicates:
-            # Figures a step's observations recorded as published twice (historic keys, etl.territory).
-            extra = pd.DataFrame(ctx.duplicates, columns=TABLES_BY_NAME["duplicates"].column_names)
-            ctx.duplicates.clear()
-            result = {**result, "duplicates": pd.concat([result["duplicates"], extra], ignore_index=True) if "duplicates" in result else extra}
-        timings[step.name] = round(time.perf_counter() - t0, 2)
-        step_tables[step.name] = sorted(result)
-        for name, frame in result.items():
-            if name == "regions":
-                ctx.regions = frame
-            if TABLES_BY_NAME[name].per_step:
-                # Later steps read what earlier ones produced (e.g. population).
-                parts.setdefault(name, {})[step.name] = frame
-                before = ctx.tables.get(name)
-                frame = _read_later(name, frame, later_reads)
-                ctx.tables[name] = frame if before is None or before.empty else pd.concat([before, frame], ignore_index=True)
-            else:
-                ctx.tables[name] = frame
-        ctx.log(f"step {step.name}: done in {timings[step.name]} s ({', '.join(f'{k} {len(v)}' for k, v in result.items())})")
-
-    t0 = time.perf_counter()
-    # Tables written now: those of the steps that ran, the quarantine of those
-    # steps, the catalogue's tables; on a partial build, everything else is
-    # carried from the previous version unchanged (hard links).
-    written_by_steps = {name for names in step_tables.values() for name in names}
-    tables: dict[str, pd.DataFrame | dict[str, pd.DataFrame]] = {}
-    for name in written_by_steps:
-        tables[name] = parts[name] if TABLES_BY_NAME[name].per_step else ctx.tables[name]
-    quarantine = ctx.quarantine.to_frame()
-    tables["quarantine"] = split_parts("quarantine", quarantine)
-    for name in TABLES_BY_NAME:
-        if TABLES_BY_NAME[name].per_step and name not in tables:
-            tables[name] = {}
-    editions = {**(previous_manifest or {}).get("editions", {}), **ctx.editions}
-    for sid in rebuilt_sources:
-        if sid not in ctx.editions:
-            editions.pop(sid, None)  # read again: no edition found this time
-    tables["sources"] = sources_table(editions)
-    tables["indicators"] = indicators_table()
-    tables["flags"] = flags_table()
-    carry: list[str] = []
-    if only is not None:
-        for name in previous_manifest.get("tables", []):
-            if name not in TABLES_BY_NAME:
+    step_seconds: dict[str, float] = {}
+    # A long step no other step depends on runs in a process of its own, beside
+    # the next steps and the map files (etl.parallel); it writes its parts into
+    # the staging folder of the new version itself.
+    separate = {s.name for s in separate_steps(selected, steps)[: workers - 1]}
+    processes: list[StepProcess] = []
+    written: dict[str, dict[str, tuple[int, list]]] = {}
+    overlapping: dict[str, float] = {}
+    # A failure anywhere until the new version is staged ends the step
+    # processes and removes the staging folder they wrote into.
+    with contextlib.ExitStack() as on_failure:
+        staging = new_staging(out) if separate else None
+        if staging is not None:
+            on_failure.callback(shutil.rmtree, staging, ignore_errors=True)
+        on_failure.callback(lambda: [process.stop() for process in processes])
+        for step in selected:
+            for process in processes:
+                process.poll()
+            if step.name in separate:
+                ctx.log(f"step {step.name}: in a process of its own, beside the next steps")
+                processes.append(StepProcess([step], ctx, staging, lambda name, frame: _read_later(name, frame, later_reads)))
                 continue
-            if TABLES_BY_NAME[name].per_step:
-                # The empty part of a table no step wrote to is not carried; stage_warehouse adds it where needed.
-                carry += [f"{name}/{p}" for p in kept_parts.get(name, []) if p != BUILD_PART or previous_manifest["parts"][name][p]]
-            elif name not in tables:
-                carry.append(name)
-    new_warnings = edition_warnings(ctx.editions)
-    for warning in new_warnings:
-        ctx.log(f"warning: {warning['message']}")
-    input_warnings = input_warnings + new_warnings
+            result, step_seconds[step.name] = run_step(step, ctx)
+            step_tables[step.name] = sorted(result)
+            _take_result(ctx, step.name, result, parts, later_reads)
 
-    manifest = {
-        "manifest_version": MANIFEST_VERSION,
-        "built_at": now_iso(),
-        "code_version": code_version(),
-        "raw_dir": str(raw_dir),
-        "partial_build_of": only,
-        "rebuilt_steps": [s.name for s in selected],
-        "built_without": sorted(without),
-        "skipped_steps": [s.name for s in skipped],
-        "inputs": report.inputs(),
-        "input_warnings": input_warnings,
-        "editions": editions,
-        "recovered": recovered,
-        "stage_seconds": timings,
-        "notes": ctx.notes,
-        "step_tables": step_tables,
-    }
-    if previous_manifest is not None:
-        manifest["inputs"] = {**previous_manifest.get("inputs", {}), **manifest["inputs"]}
-        rechecked = {w["file"] for w in input_warnings} | set(report.inputs())
-        manifest["input_warnings"] = [w for w in previous_manifest.get("input_warnings", []) if w["file"] not in rechecked] + input_warnings
-        manifest["stage_seconds"] = {**previous_manifest.get("stage_seconds", {}), **timings}
-        manifest["notes"] = {**{k: v for k, v in previous_manifest.get("notes", {}).items() if k not in rerun}, **ctx.notes}
-        manifest["step_tables"] = {**previous_manifest.get("step_tables", {}), **step_tables}
-        manifest["built_without"] = sorted(set(previous_manifest.get("built_without", [])) | set(without))
-    t_maps = time.perf_counter()
-    # Map files need the regions and their shapes (a fixture build may have
-    # neither); unless the regions step ran, those of the previous version stay.
-    files = None
-    if REGIONS_STEP in rerun:
-        files = map_files(tables["regions"], tables["region_shapes"]) if {"regions", "region_shapes"} <= set(tables) else {}
-    timings["map_files"] = round(time.perf_counter() - t_maps, 2)
-    staged = stage_warehouse(out, tables, manifest, files, carry=carry)
+        t_maps = time.perf_counter()
+        # Map files need the regions and their shapes (a fixture build may have
+        # neither); unless the regions step ran, those of the previous version
+        # stay. No step in a process of its own writes them (every step depends
+        # on the regions step, and the map layer is its).
+        files = None
+        if REGIONS_STEP in rerun:
+            made = {name for names in step_tables.values() for name in names}
+            files = map_files(ctx.tables["regions"], ctx.tables["region_shapes"]) if {"regions", "region_shapes"} <= made else {}
+        overlapping["map_files"] = round(time.perf_counter() - t_maps, 2)
+
+        t_wait = time.perf_counter()
+        write_seconds = 0.0
+        answers = []
+        for process in processes:
+            answer = process.wait()
+            answers.append(answer)
+            _take_answer(ctx, answer)
+            step_seconds.update(answer["seconds"])
+            step_tables.update(answer["step_tables"])
+            for name, by_part in answer["written"].items():
+                written.setdefault(name, {}).update(by_part)
+            write_seconds += answer["write_seconds"]
+        if processes:
+            overlapping["wait_for_processes"] = round(time.perf_counter() - t_wait, 2)
+            overlapping["write_in_processes"] = round(write_seconds, 2)
+            first = min(i for i, s in enumerate(selected) if s.name in separate)
+            check_side_by_side(answers, [s for s in selected[first:] if s.name not in separate], ctx.quarantine.to_frame())
+        # In the order of the steps, whichever process ran them.
+        order = {s.name: i for i, s in enumerate(selected)}
+        step_tables = {name: step_tables[name] for name in sorted(step_tables, key=order.__getitem__)}
+        timings.update({name: step_seconds[name] for name in step_tables})
+        timings.update(overlapping)
+        ctx.notes = dict(sorted(ctx.notes.items(), key=lambda item: order.get(item[0], -1)))
+
+        t0 = time.perf_counter()
+        # Tables written now: those of the steps that ran, the quarantine of those
+        # steps, the catalogue's tables; on a partial build, everything else is
+        # carried from the previous version unchanged (hard links).
+        written_by_steps = {name for names in step_tables.values() for name in names}
+        tables: dict[str, pd.DataFrame | dict[str, pd.DataFrame]] = {}
+        for name in written_by_steps:
+            tables[name] = parts.get(name, {}) if TABLES_BY_NAME[name].per_step else ctx.tables[name]
+        quarantine = ctx.quarantine.to_frame()
+        tables["quarantine"] = split_parts("quarantine", quarantine)
+        for name in TABLES_BY_NAME:
+            if TABLES_BY_NAME[name].per_step and name not in tables:
+                tables[name] = {}
+        editions = {**(previous_manifest or {}).get("editions", {}), **ctx.editions}
+        for sid in rebuilt_sources:
+            if sid not in ctx.editions:
+                editions.pop(sid, None)  # read again: no edition found this time
+        tables["sources"] = sources_table(editions)
+        tables["indicators"] = indicators_table()
+        tables["flags"] = flags_table()
+        carry: list[str] = []
+        if only is not None:
+            for name in previous_manifest.get("tables", []):
+                if name not in TABLES_BY_NAME:
+                    continue
+                if TABLES_BY_NAME[name].per_step:
+                    # The empty part of a table no step wrote to is not carried; stage_warehouse adds it where needed.
+                    carry += [f"{name}/{p}" for p in kept_parts.get(name, []) if p != BUILD_PART or previous_manifest["parts"][name][p]]
+                elif name not in tables:
+                    carry.append(name)
+        new_warnings = edition_warnings(ctx.editions)
+        for warning in new_warnings:
+            ctx.log(f"warning: {warning['message']}")
+        input_warnings = input_warnings + new_warnings
+
+        manifest = {
+            "manifest_version": MANIFEST_VERSION,
+            "built_at": now_iso(),
+            "code_version": code_version(),
+            "raw_dir": str(raw_dir),
+            "partial_build_of": only,
+            "rebuilt_steps": [s.name for s in selected],
+            "built_without": sorted(without),
+            "skipped_steps": [s.name for s in skipped],
+            "inputs": report.inputs(),
+            "input_warnings": input_warnings,
+            "editions": editions,
+            "recovered": recovered,
+            "stage_seconds": timings,
+            "notes": ctx.notes,
+            "step_tables": step_tables,
+        }
+        if previous_manifest is not None:
+            manifest["inputs"] = {**previous_manifest.get("inputs", {}), **manifest["inputs"]}
+            rechecked = {w["file"] for w in input_warnings} | set(report.inputs())
+            manifest["input_warnings"] = [w for w in previous_manifest.get("input_warnings", []) if w["file"] not in rechecked] + input_warnings
+            manifest["stage_seconds"] = {**previous_manifest.get("stage_seconds", {}), **timings}
+            manifest["notes"] = {**{k: v for k, v in previous_manifest.get("notes", {}).items() if k not in rerun}, **ctx.notes}
+            manifest["step_tables"] = {**previous_manifest.get("step_tables", {}), **step_tables}
+            manifest["built_without"] = sorted(set(previous_manifest.get("built_without", [])) | set(without))
+        staged = stage_warehouse(out, tables, manifest, files, carry=carry, staging=staging, written=written)
+        on_failure.pop_all()
     timings["validate_and_write"] = round(time.perf_counter() - t0, 2)
     total = round(time.perf_counter() - started, 2)
     # The staged manifest gets the final timings and the quarantine summary before the switch.

@@ -387,8 +387,48 @@ def _stage_files(staging: Path, target: Path, files: dict[str, bytes] | None) ->
     return sorted(files)
 
 
+def new_staging(target: Path) -> Path:
+    """A new, empty staging folder in ``<target>.versions/`` (removed as debris
+    by the next build if this one never finishes it)."""
+    versions = paths.versions_dir(target)
+    versions.mkdir(parents=True, exist_ok=True)
+    staging = versions / f".staging-{_new_version_id()}"
+    staging.mkdir()
+    return staging
+
+
+def _written_keys(staging: Path, name: str, written: dict[str, tuple[int, list]], new: dict[str, pd.DataFrame],
+                  carried: bool) -> dict[str, pd.DataFrame]:
+    """The keys of the parts of table ``name`` that another process wrote into
+    ``staging`` (``written``: part → (rows, the values of the key's first
+    column)) that can clash with another part, read from the files: beside
+    parts ``carried`` from the current version all of them (checked against
+    those by DuckDB), else only the rows of first values two parts share."""
+    key = list(TABLES_BY_NAME[name].primary_key)
+    if not key or not written:
+        return {}
+    firsts = pd.Series([v for f in new.values() if not f.empty for v in f[key[0]].unique()]
+                       + [v for _, values in written.values() for v in values]).value_counts()
+    shared = sorted(firsts.index if carried else firsts.index[firsts > 1])
+    if not shared:
+        return {}
+    # In the dtypes of the parts made here (prepare_table), to compare equal keys as equal (dates).
+    like = next((f for f in new.values() if not f.empty), None)
+    out = {}
+    for part, (_, values) in written.items():
+        if set(values) & set(shared):
+            keys = pd.read_parquet(paths.part_path(staging, name, part), columns=key, filters=[(key[0], "in", shared)])
+            if like is not None:
+                keys = pd.DataFrame({c: keys[c] if keys[c].dtype == like[c].dtype
+                                     else (pd.to_datetime(keys[c]) if pd.api.types.is_datetime64_any_dtype(like[c]) else keys[c]).astype(like[c].dtype)
+                                     for c in key})
+            out[part] = keys
+    return out
+
+
 def stage_warehouse(target: Path, tables: dict[str, pd.DataFrame | dict[str, pd.DataFrame]], manifest: dict,
-                    files: dict[str, bytes] | None = None, *, carry: tuple[str, ...] | list[str] = ()) -> Path:
+                    files: dict[str, bytes] | None = None, *, carry: tuple[str, ...] | list[str] = (),
+                    staging: Path | None = None, written: dict[str, dict[str, tuple[int, list]]] | None = None) -> Path:
     """Validates every table and writes them, the build's ``files`` and the
     manifest to a staging folder in ``<target>.versions/``: complete, but not
     yet the warehouse.
@@ -402,7 +442,15 @@ def stage_warehouse(target: Path, tables: dict[str, pd.DataFrame | dict[str, pd.
     carried is read, validated or rewritten, except the primary keys of the
     parts beside new ones (``_check_key_across_parts``). Without ``files``,
     the current version's files are carried too.
+
+    ``staging``: a staging folder made before (``new_staging``) into which
+    another process of the build wrote parts of tables stored per step
+    (``etl.parallel``); ``written`` names them, {table: {part: (rows, the
+    values of the key's first column)}}: they are counted and checked against
+    the other parts' keys (reading only rows of shared first values), not
+    rewritten. On failure the staging folder is removed, given or not.
     """
+    written = written or {}
     base = target.resolve() if os.path.lexists(target) and target.exists() else None
     previous = (read_manifest(base) or {}) if base is not None else {}
     carried_parts: dict[str, list[str]] = {}
@@ -420,7 +468,7 @@ def stage_warehouse(target: Path, tables: dict[str, pd.DataFrame | dict[str, pd.
         else:
             carried_tables.append(name)
     per_step = {name: split_parts(name, value) for name, value in tables.items() if TABLES_BY_NAME[name].per_step}
-    for name in carried_parts:
+    for name in [*carried_parts, *written]:
         per_step.setdefault(name, {})
     # Tables and parts are validated and written by a few threads: pyarrow's
     # conversions, compression and writes run beside the next table's pandas work.
@@ -431,13 +479,15 @@ def stage_warehouse(target: Path, tables: dict[str, pd.DataFrame | dict[str, pd.
         prepared = {name: job.result() for name, job in prepared.items()}
         prepared_parts = {name: {part: job.result() for part, job in parts.items()} for name, parts in prepared_parts.items()}
         for name, parts in prepared_parts.items():
-            _check_key_across_parts(name, parts, [paths.part_path(base, name, p) for p in carried_parts.get(name, [])])
-        versions = paths.versions_dir(target)
-        versions.mkdir(parents=True, exist_ok=True)
-        staging = versions / f".staging-{_new_version_id()}"
-        staging.mkdir()
+            carried_files = [paths.part_path(base, name, p) for p in carried_parts.get(name, [])]
+            beside = _written_keys(staging, name, written.get(name, {}), parts, bool(carried_files)) if staging is not None else {}
+            _check_key_across_parts(name, {**parts, **beside}, carried_files)
+        if staging is None:
+            staging = new_staging(target)
     except BaseException:
         pool.shutdown(cancel_futures=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         raise
     row_counts: dict[str, int] = {}
     part_rows: dict[str, dict[str, int]] = {}
@@ -465,6 +515,9 @@ def stage_warehouse(target: Path, tables: dict[str, pd.DataFrame | dict[str, pd.
                 if not frame.empty:
                     written_files.append(pool.submit(_write_table, staging, name, frame, part))
                     rows[part] = int(len(frame))
+            for part, (count, _) in written.get(name, {}).items():
+                if count:
+                    rows[part] = count
             if not rows:  # no step wrote rows: one empty part keeps the table readable
                 empty = prepare_table(name, pd.DataFrame(columns=TABLES_BY_NAME[name].column_names))
                 _fsync(_write_table(staging, name, empty, BUILD_PART))
