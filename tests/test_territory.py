@@ -495,3 +495,18 @@ def test_a_district_beside_its_citys_own_figure_stays(tmp_path):
     obs, q, _ = _finalize(tmp_path, frame, cw, "04011000", "03159")
     assert _one(obs, "population", "04011000", "2020-12-31")["value"] == 60
     assert len(q) == 5 and q["reason"].str.contains("the city's own figure is published for this period and kept").all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["bb_hh_all_50", "population", None]), st.sampled_from(["03152", "03156", "03159"]),
+                          st.sampled_from([dt.date(2018, 12, 31), dt.date(2019, 6, 30), None])), max_size=40))
+def test_group_positions_are_those_of_groupby_indices(rows):
+    """``group_positions`` (harmonise's groups by integer codes) gives pandas' groups: the same
+    keys in the same order (first row first), the same positions, rows with a missing key left out."""
+    frame = pd.DataFrame(rows, columns=["indicator_id", "new_key", "period"]).astype({"new_key": object, "period": object})
+    frame["indicator_id"] = frame["indicator_id"].astype(pd.CategoricalDtype(["population", "bb_hh_all_50"]))
+    frame["new_key"] = frame["new_key"].astype("string")
+    expected = frame.groupby(["indicator_id", "new_key", "period"], sort=False, observed=True).indices
+    got = territory.group_positions([frame["indicator_id"], frame["new_key"], frame["period"]])
+    assert list(got) == list(expected)
+    assert {k: list(v) for k, v in got.items()} == {k: list(v) for k, v in expected.items()}
