@@ -84,11 +84,12 @@ def prepare_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     not geometry) sorted by the key: DuckDB skips every row group whose min/max
     cannot match (e.g. one indicator of 4.5 M observations)."""
     table = TABLES_BY_NAME[name]
-    shaped = conform(table, frame)
     if table.geo:
+        shaped = conform(table, frame)
         validate(table, shaped.drop(columns=[c.name for c in table.columns if c.dtype == "geometry"]))
         return shaped
-    shaped, duplicated = sort_by_key(table, shaped)
+    shaped, duplicated = sort_by_key(table, frame)
+    shaped = conform(table, shaped)
     validate(table, shaped, duplicated)
     return shaped
 

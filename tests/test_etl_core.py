@@ -3,10 +3,12 @@ catalogue's completeness, atomic writes and the quarantine."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,9 +18,10 @@ from etl.aggregate import aggregate
 from etl.catalogue import FLAGS, INDICATORS, SOURCES, SOURCES_BY_ID, TABLES, TABLES_BY_NAME, TOPICS
 from etl.catalogue.model import LEVELS
 from etl.errors import ValidationError
-from etl.load import read_manifest, write_warehouse
+from etl.load import _write_table, prepare_table, read_manifest, write_warehouse
 from etl.quarantine import Quarantine
 from etl.regions import normalise_key
+from etl.schema import arrow_schema, conform, validate
 
 # --- paths -------------------------------------------------------------------
 
@@ -193,6 +196,81 @@ def test_quarantine_requires_a_reason():
     q.add(source_id="x", file="f.csv", reason="bad", target_table="observations", line=3, column="ags", value=1.5)
     frame = q.to_frame()
     assert frame.loc[0, "line"] == 3 and frame.loc[0, "value"] == "1.5"
+
+
+# --- the schema applied before writing -------------------------------------------
+
+_KEYS = st.tuples(st.sampled_from(["population", "gdp_mio_eur", "bb_hh_50"]), st.sampled_from(["01", "02", "09162", "DG"]),
+                  st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2030, 12, 31)))
+
+
+@given(keys=st.lists(_KEYS, unique=True, max_size=40), rnd=st.randoms(use_true_random=False))
+def test_rows_are_written_in_key_order_with_the_declared_types(keys, rnd, tmp_path_factory):
+    keys = list(keys)
+    rnd.shuffle(keys)
+    frame = pd.DataFrame({
+        "indicator_id": pd.Series([k[0] for k in keys], dtype=object),  # Python strings, as steps build them
+        "region_id": pd.Series([k[1] for k in keys], dtype="str"),
+        "period": pd.Series([k[2] for k in keys], dtype=object),  # datetime.date
+        "period_type": "year", "value": [float(i) if i % 3 else None for i in range(len(keys))],
+        "flag": [None if i % 2 else "p" for i in range(len(keys))], "source_id": "destatis_genesis_12411",
+        "source_file": pd.Series([f"f{i % 4}.csv" for i in range(len(keys))], dtype=object),
+    })
+    prepared = prepare_table("observations", frame)
+    assert [(r.indicator_id, r.region_id, r.period.date()) for r in prepared.itertuples()] == sorted(keys)
+    table = TABLES_BY_NAME["observations"]
+    assert [str(prepared[c.name].dtype) for c in table.columns] == ["string", "string", "datetime64[ms]", "string", "float64", "string", "string", "string"]
+    expected = frame.iloc[[keys.index(k) for k in sorted(keys)]]  # the rows moved whole
+    for column in ("value", "flag", "source_file"):
+        assert prepared[column].astype(object).where(prepared[column].notna(), None).tolist() == expected[column].astype(object).where(expected[column].notna(), None).tolist()
+    out = tmp_path_factory.mktemp("written")
+    written = pq.read_table(_write_table(out, "observations", prepared, "population"))
+    assert written.schema == arrow_schema(table)
+    assert list(zip(*(written.column(c).to_pylist() for c in ("indicator_id", "region_id", "period")))) == sorted(keys)
+
+
+def test_text_and_dates_are_converted_as_pandas_converts_them():
+    table = TABLES_BY_NAME["duplicates"]
+    frame = pd.DataFrame({"source_id": ["a", "b", "c", "d"], "kept_file": pd.Series(["x", 1, 2.5, None], dtype=object),
+                          "dropped_file": "y", "indicator_id": pd.Series(["i", None, float("nan"), pd.NA], dtype=object),
+                          "period": pd.Series([dt.date(2020, 12, 31), dt.datetime(2021, 6, 30, 13, 5), "2019-12-31", None], dtype=object),
+                          "rows": 1, "rows_differing": 0, "note": None})
+    shaped = conform(table, frame)
+    assert shaped["kept_file"].tolist() == ["x", "1", "2.5", pd.NA]
+    assert shaped["indicator_id"].tolist() == ["i", pd.NA, pd.NA, pd.NA]
+    assert shaped["period"].tolist() == [pd.Timestamp("2020-12-31"), pd.Timestamp("2021-06-30"), pd.Timestamp("2019-12-31"), pd.NaT]
+    only_dates = conform(table, frame.assign(period=pd.Series([dt.date(2020, 12, 31), None, dt.datetime(2019, 6, 30, 23, 59), None], dtype=object)))
+    assert str(only_dates["period"].dtype) == "datetime64[ms]"
+    assert only_dates["period"].tolist() == [pd.Timestamp("2020-12-31"), pd.NaT, pd.Timestamp("2019-06-30"), pd.NaT]
+
+
+def _one_observation(**change) -> pd.DataFrame:
+    row = {"indicator_id": "population", "region_id": "01", "period": dt.date(2020, 12, 31), "period_type": "year",
+           "value": 1.0, "flag": None, "source_id": "destatis_genesis_12411", "source_file": "f.csv"}
+    return pd.DataFrame([{**row, "region_id": "02"}, {**row, **change}])
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"region_id": None}, r"table observations does not match its schema: .*'column': 'region_id', 'check': 'not_nullable'"),
+    ({"source_file": None}, r"'column': 'source_file', 'check': 'not_nullable', 'failure_case': <NA>, 'index': 1"),
+    ({"period_type": "month"}, r"'column': 'period_type', 'check': \"isin\(\['year', 'half_year'\]\)\", 'failure_case': 'month'"),
+    ({"value": "viele"}, r"table observations: column value cannot be read as float64"),
+    ({"period": "unbekannt"}, r"table observations: column period cannot be read as date32"),
+    ({"region_id": "02"}, r"table observations: 2 rows share a primary key \('indicator_id', 'region_id', 'period'\)"),
+])
+def test_a_bad_row_is_refused_naming_table_column_and_value(change, message):
+    with pytest.raises(ValidationError, match=message):
+        prepare_table("observations", _one_observation(**change))
+    with pytest.raises(ValidationError, match=r"table observations: missing columns \['flag'\]"):
+        prepare_table("observations", _one_observation().drop(columns="flag"))
+
+
+def test_validate_checks_the_types_conform_gives():
+    table = TABLES_BY_NAME["flags"]
+    frame = conform(table, pd.DataFrame({"flag": ["p", "e"], "label_de": "x", "label_en": "x", "has_value": [True, False]}))
+    assert validate(table, frame) is frame
+    with pytest.raises(ValidationError, match=r"'column': 'has_value', 'check': \"dtype\('bool'\)\", 'failure_case': 'object'"):
+        validate(table, frame.assign(has_value=frame["has_value"].astype(object)))
 
 
 # --- atomic writes ---------------------------------------------------------------

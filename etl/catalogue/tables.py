@@ -1,7 +1,7 @@
 """The warehouse tables: columns, types, primary keys, declared once.
 
-Users script against these names. ``etl.schema`` turns them into pandera
-schemas; ``etl.load`` applies them before anything is written; the Sources page
+Users script against these names. ``etl.schema`` turns them into dtypes and
+checks; ``etl.load`` applies them before anything is written; the Sources page
 and ``docs`` render them.
 """
 
