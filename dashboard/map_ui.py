@@ -61,6 +61,44 @@ def classification_controls(page: str, p_cls: Param, p_k: Param, p_breaks: Param
     return method, k, breaks
 
 
+def period_choices(at_level: pd.DataFrame, indicator_id: str) -> tuple[list[str], dict[str, str]]:
+    """The periods of an indicator at a level (``data.coverage_at``), in
+    order, and each one's type: one entry per period (a period given by most
+    regions as a half-year and by one as a year is the half-year)."""
+    periods = at_level[at_level["indicator_id"] == indicator_id].sort_values(["period", "n_values"], ascending=[True, False]).drop_duplicates("period")
+    options = [str(p) for p in periods["period"]]
+    return options, dict(zip(options, periods["period_type"]))
+
+
+def side_controls(v: str, page: str, p_cls: Param, p_k: Param, p_breaks: Param, drawn_key: str):
+    """In the session's first view of the page, the callback the map calls
+    once drawn (else None); the classification (``classification_controls``)
+    and the projects overlay.
+
+    The first view is the map and the controls above it: until the map
+    reports itself drawn (the callback sets ``st.session_state[drawn_key]``)
+    the sidebar is not drawn and its choice is read from the link or the
+    defaults, so that the browser's first seconds go to the map (issue 14). A
+    link that turns the projects on shows their filters at once: they decide
+    what the map outlines."""
+    from dashboard import projects_overlay
+
+    def drawn() -> None:
+        st.session_state[drawn_key] = True
+
+    shown = projects_overlay.show_value(st.session_state.get(state.key(page, projects_overlay.P_SHOW)))
+    if not st.session_state.get(drawn_key) and not shown:
+        return drawn, classification_controls(page, p_cls, p_k, p_breaks, draw=False), None
+    with st.sidebar:
+        return None, classification_controls(page, p_cls, p_k, p_breaks), projects_overlay.controls(v, page)
+
+
+def map_texts() -> dict[str, str]:
+    """The map component's own texts in the session's language."""
+    return {key: t(label) for key, label in (("no_data", "no_data"), ("rank", "rank"), ("zoom_in", "map_zoom_in"),
+                                             ("zoom_out", "map_zoom_out"), ("zoom_reset", "map_zoom_reset"), ("error", "map_error"))}
+
+
 def no_data_texts(v: str, frame: pd.DataFrame) -> pd.Series:
     """"keine Daten", with the publisher's marker where a value is missing for a reason."""
     fl = data.flags(v)

@@ -1,13 +1,8 @@
 """Karte / Map: a classed choropleth of any indicator, level and period, with
 the projects of every registry on the same map and the numbers in a table below.
-A period slider plays the map through the indicator's periods; the classes are
-those of all periods at once, so a colour means the same in every period.
-
-The first view of a session is the map and the controls above it: the
-sidebar's classification controls and everything below the map (downloads,
-description, notes, table, sources) follow in a second run once the map
-reports that it is drawn, so that the browser's first seconds go to the map
-(issue 14; ``first_view``)."""
+A period slider plays the map, in the classes of all its periods at once. The
+first view is the map and the controls above it; the sidebar and all below the
+map follow once it is drawn (``map_ui.side_controls``, issue 14)."""
 
 from __future__ import annotations
 
@@ -17,6 +12,7 @@ from dashboard import charts, data, describe, fmt, map_ui, mapview, projects_ove
 from dashboard.fmt import locale_tag
 from dashboard.i18n import fmt_number, lang, pick, t
 from dashboard.state import Param
+from etl.catalogue import TOPICS
 
 
 PAGE = "karte"
@@ -49,7 +45,6 @@ if available.empty:
     ui.empty()
     state.stop(PAGE, PARAMS)
 topics = list(dict.fromkeys(available["topic"]))
-from etl.catalogue import TOPICS  # noqa: E402  (labels of topics)
 
 with c2:
     state.imply(PAGE, P_IND, P_TOPIC, dict(zip(available["indicator_id"], available["topic"])))
@@ -61,24 +56,14 @@ with c3:
     # Households with ≥ 50 Mbit/s: the broadband figure policymakers ask for first.
     state.choose(PAGE, P_IND, list(labels), default="bb_hh_all_50")
     indicator_id = st.selectbox(t("indicator"), list(labels), format_func=labels.get, key=state.key(PAGE, P_IND))
-# One entry per period (a period given by most regions as a half-year and by one as a year: the half-year).
-periods = at_level[at_level["indicator_id"] == indicator_id].sort_values(["period", "n_values"], ascending=[True, False]).drop_duplicates("period")
-period_options = [str(p) for p in periods["period"]]
-period_types = dict(zip(period_options, periods["period_type"]))
+period_options, period_types = map_ui.period_choices(at_level, indicator_id)
 state.choose(PAGE, P_PERIOD, period_options, default=period_options[-1] if period_options else None)
 period_label = lambda p: ui.period_label(p, period_types[p])  # noqa: E731
 
 ind = inds.loc[indicator_id]
-# The first view waits for nothing below the map or in the sidebar, unless the
-# link turns the projects on (their filters decide what the map outlines).
-first_view = not st.session_state.get(K_DRAWN) and not projects_overlay.show_value(st.session_state.get(state.key(PAGE, projects_overlay.P_SHOW)))
-if first_view:
-    method, k, manual = map_ui.classification_controls(PAGE, P_CLS, P_K, P_BREAKS, draw=False)
-    overlay = None
-else:
-    with st.sidebar:
-        method, k, manual = map_ui.classification_controls(PAGE, P_CLS, P_K, P_BREAKS)
-        overlay = projects_overlay.controls(v, PAGE)
+# The first view is the map and the controls above it: the sidebar and what is below the map follow once it is drawn.
+on_drawn, (method, k, manual), overlay = map_ui.side_controls(v, PAGE, P_CLS, P_K, P_BREAKS, K_DRAWN)
+first_view = on_drawn is not None
 
 # One set of classes for every period of the indicator at this level.
 classes = data.period_classes(v, indicator_id, level, method, k, tuple(manual) if manual else None)
@@ -93,10 +78,6 @@ fixed_note = t("map_classes_fixed", first=period_label(period_options[0]), last=
 def choose_region(region_id: str) -> None:
     map_ui.pause(PAGE)
     st.session_state[K_SEL] = region_id or None
-
-
-def map_drawn() -> None:
-    st.session_state[K_DRAWN] = True
 
 
 runs: list[str] = []  # the periods the fragment below showed since this page run
@@ -133,7 +114,7 @@ def period_map() -> None:
         frame, map_ids, map_url,
         colours=colours, labels=class_labels, no_data_colour=charts.NO_DATA_COLOUR, highlight_colour=charts.HIGHLIGHT,
         title=title, source=line, unit=unit, decimals=decimals, locale=locale_tag(lang()), n_ranked=n_ranked, legend_note=fixed_note,
-        text={"no_data": t("no_data"), "rank": t("rank"), "zoom_in": t("map_zoom_in"), "zoom_out": t("map_zoom_out"), "zoom_reset": t("map_zoom_reset"), "error": t("map_error")},
+        text=map_ui.map_texts(),
         outlines=outlines, outline_label=t("projects_on_map"), selected=selected,
     )
 
@@ -147,7 +128,7 @@ def period_map() -> None:
 
     ui.flag_note(v, frame["flag"])  # what changes the meaning of the numbers, said above the map
     state.write_url(PAGE, PARAMS)  # the period shown, also while playing
-    mapview.show(shown_map, key="karte.map", on_click=choose_region, on_drawn=map_drawn if first_view else None)
+    mapview.show(shown_map, key="karte.map", on_click=choose_region, on_drawn=on_drawn)
     if first_view:
         return map_ui.period_shown(PAGE, level, period)
     permalink = state.permalink(PAGE, PAGE, PARAMS)
