@@ -119,12 +119,22 @@ def _records(dropped: pd.DataFrame, kept: pd.DataFrame, note: pd.Series | str) -
     )[DUPLICATES_COLUMNS]
 
 
-def resolve_copies(df: pd.DataFrame, precedences: tuple[Precedence, ...] = PRECEDENCES) -> Copies:
+def resolve_copies(df: pd.DataFrame, precedences: tuple[Precedence, ...] = PRECEDENCES, invalid: pd.Index | None = None) -> Copies:
     """Apply the rule of the module docstring to ``df`` (with ``source_id``, ``source_file``,
-    ``value``, ``flag`` and the provenance columns ``sheet`` and ``line``)."""
-    dup = df.duplicated(KEY, keep=False)
+    ``value``, ``flag`` and the provenance columns ``sheet`` and ``line``).
+
+    ``invalid``: labels of rows that take no part (``invalid_values``: they never displace
+    a valid copy) and are not kept. Passed here rather than filtered out before, so that
+    millions of rows are copied once, not twice."""
+    valid = np.ones(len(df), dtype=bool) if invalid is None or not len(invalid) else ~df.index.isin(invalid)
+    if valid.all():
+        dup = df.duplicated(KEY, keep=False)
+    else:
+        dup = pd.Series(False, index=df.index)
+        dup[valid] = df.loc[valid, KEY].duplicated(keep=False)
     if not dup.any():
-        return Copies(df, pd.DataFrame(columns=DUPLICATES_COLUMNS), df.iloc[0:0].assign(reason=pd.Series(dtype=object)))
+        kept = df if valid.all() else df[valid]
+        return Copies(kept, pd.DataFrame(columns=DUPLICATES_COLUMNS), df.iloc[0:0].assign(reason=pd.Series(dtype=object)))
     sub = df[dup].copy()
     sub["_g"] = sub.groupby(KEY, sort=False, observed=True, dropna=False).ngroup()
     sub["_rank"] = _ranks(sub, precedences)
@@ -163,4 +173,4 @@ def resolve_copies(df: pd.DataFrame, precedences: tuple[Precedence, ...] = PRECE
         records.append(_records(identical, kept_heads, IDENTICAL_NOTE))
     dropped = sub.index[displaced | sub["_g"].isin(conflict_groups)].union(identical.index)
     duplicates = pd.concat(records, ignore_index=True) if records else pd.DataFrame(columns=DUPLICATES_COLUMNS)
-    return Copies(df[~df.index.isin(dropped)], duplicates, conflicting.drop(columns=["_g", "_rank"]))
+    return Copies(df[valid & ~df.index.isin(dropped)], duplicates, conflicting.drop(columns=["_g", "_rank"]))

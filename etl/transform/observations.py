@@ -136,8 +136,7 @@ def finalize_observations(frame: pd.DataFrame, ctx: BuildContext, *, source_id: 
     invalid = invalid_values(df)
     if len(invalid):
         _quarantine(ctx, df.loc[invalid.index], invalid)
-        df = df[~df.index.isin(invalid.index)]  # (a mask: dropping labels looks each one up in millions)
-    copies = resolve_copies(df)
+    copies = resolve_copies(df, invalid=invalid.index)  # drops the invalid rows in the same copy
     if len(copies.conflicting):
         _quarantine(ctx, copies.conflicting, copies.conflicting["reason"])
     if len(copies.duplicates):
