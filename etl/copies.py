@@ -80,9 +80,16 @@ def _ranks(rows: pd.DataFrame, precedences: tuple[Precedence, ...]) -> pd.Series
 class Copies:
     """What ``resolve_copies`` decided: the rows kept, ``duplicates`` rows, the rows to quarantine."""
 
-    kept: pd.DataFrame
+    rows: pd.DataFrame  # the rows given
+    keep: np.ndarray  # one bool per row given: kept
     duplicates: pd.DataFrame
     conflicting: pd.DataFrame  # the rows, with a column ``reason``
+
+    @property
+    def kept(self) -> pd.DataFrame:
+        """The rows kept (a caller that filters the rows further combines ``keep`` with its own
+        mask instead: one copy of millions of rows, not two)."""
+        return self.rows if self.keep.all() else self.rows[self.keep]
 
 
 def _describe(rows: pd.DataFrame) -> pd.Series:
@@ -133,8 +140,7 @@ def resolve_copies(df: pd.DataFrame, precedences: tuple[Precedence, ...] = PRECE
         dup = pd.Series(False, index=df.index)
         dup[valid] = df.loc[valid, KEY].duplicated(keep=False)
     if not dup.any():
-        kept = df if valid.all() else df[valid]
-        return Copies(kept, pd.DataFrame(columns=DUPLICATES_COLUMNS), df.iloc[0:0].assign(reason=pd.Series(dtype=object)))
+        return Copies(df, valid, pd.DataFrame(columns=DUPLICATES_COLUMNS), df.iloc[0:0].assign(reason=pd.Series(dtype=object)))
     sub = df[dup].copy()
     sub["_g"] = sub.groupby(KEY, sort=False, observed=True, dropna=False).ngroup()
     sub["_rank"] = _ranks(sub, precedences)
@@ -173,4 +179,4 @@ def resolve_copies(df: pd.DataFrame, precedences: tuple[Precedence, ...] = PRECE
         records.append(_records(identical, kept_heads, IDENTICAL_NOTE))
     dropped = sub.index[displaced | sub["_g"].isin(conflict_groups)].union(identical.index)
     duplicates = pd.concat(records, ignore_index=True) if records else pd.DataFrame(columns=DUPLICATES_COLUMNS)
-    return Copies(df[valid & ~df.index.isin(dropped)], duplicates, conflicting.drop(columns=["_g", "_rank"]))
+    return Copies(df, valid & ~df.index.isin(dropped), duplicates, conflicting.drop(columns=["_g", "_rank"]))
