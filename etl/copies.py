@@ -80,9 +80,16 @@ def _ranks(rows: pd.DataFrame, precedences: tuple[Precedence, ...]) -> pd.Series
 class Copies:
     """What ``resolve_copies`` decided: the rows kept, ``duplicates`` rows, the rows to quarantine."""
 
-    kept: pd.DataFrame
+    rows: pd.DataFrame  # the rows given
+    keep: np.ndarray  # one bool per row given: kept
     duplicates: pd.DataFrame
     conflicting: pd.DataFrame  # the rows, with a column ``reason``
+
+    @property
+    def kept(self) -> pd.DataFrame:
+        """The rows kept (a caller that filters the rows further combines ``keep`` with its own
+        mask instead: one copy of millions of rows, not two)."""
+        return self.rows if self.keep.all() else self.rows[self.keep]
 
 
 def _describe(rows: pd.DataFrame) -> pd.Series:
@@ -119,12 +126,21 @@ def _records(dropped: pd.DataFrame, kept: pd.DataFrame, note: pd.Series | str) -
     )[DUPLICATES_COLUMNS]
 
 
-def resolve_copies(df: pd.DataFrame, precedences: tuple[Precedence, ...] = PRECEDENCES) -> Copies:
+def resolve_copies(df: pd.DataFrame, precedences: tuple[Precedence, ...] = PRECEDENCES, invalid: pd.Index | None = None) -> Copies:
     """Apply the rule of the module docstring to ``df`` (with ``source_id``, ``source_file``,
-    ``value``, ``flag`` and the provenance columns ``sheet`` and ``line``)."""
-    dup = df.duplicated(KEY, keep=False)
+    ``value``, ``flag`` and the provenance columns ``sheet`` and ``line``).
+
+    ``invalid``: labels of rows that take no part (``invalid_values``: they never displace
+    a valid copy) and are not kept. Passed here rather than filtered out before, so that
+    millions of rows are copied once, not twice."""
+    valid = np.ones(len(df), dtype=bool) if invalid is None or not len(invalid) else ~df.index.isin(invalid)
+    if valid.all():
+        dup = df.duplicated(KEY, keep=False)
+    else:
+        dup = pd.Series(False, index=df.index)
+        dup[valid] = df.loc[valid, KEY].duplicated(keep=False)
     if not dup.any():
-        return Copies(df, pd.DataFrame(columns=DUPLICATES_COLUMNS), df.iloc[0:0].assign(reason=pd.Series(dtype=object)))
+        return Copies(df, valid, pd.DataFrame(columns=DUPLICATES_COLUMNS), df.iloc[0:0].assign(reason=pd.Series(dtype=object)))
     sub = df[dup].copy()
     sub["_g"] = sub.groupby(KEY, sort=False, observed=True, dropna=False).ngroup()
     sub["_rank"] = _ranks(sub, precedences)
@@ -163,4 +179,4 @@ def resolve_copies(df: pd.DataFrame, precedences: tuple[Precedence, ...] = PRECE
         records.append(_records(identical, kept_heads, IDENTICAL_NOTE))
     dropped = sub.index[displaced | sub["_g"].isin(conflict_groups)].union(identical.index)
     duplicates = pd.concat(records, ignore_index=True) if records else pd.DataFrame(columns=DUPLICATES_COLUMNS)
-    return Copies(df[~df.index.isin(dropped)], duplicates, conflicting.drop(columns=["_g", "_rank"]))
+    return Copies(df, valid & ~df.index.isin(dropped), duplicates, conflicting.drop(columns=["_g", "_rank"]))

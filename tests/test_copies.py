@@ -128,6 +128,23 @@ def test_invalid_values_name_their_reason():
     }
 
 
+@pytest.mark.parametrize("other_key", [False, True])
+def test_invalid_rows_take_no_part_in_the_copies_and_are_not_kept(other_key):
+    rows = _rows(
+        ("bnetza_breitbandatlas", f"{BASE}/Paket_3/b.csv", 180.5, None),
+        ("bnetza_breitbandatlas", f"{BASE}/Paket_2/a.xls", 99.0, None),
+        ("bnetza_breitbandatlas", f"{BASE}/Paket_2/a.xls", 98.0, None),
+    )
+    if other_key:  # no copies left among the valid rows
+        rows.loc[2, "region_id"] = "01002"
+    invalid = invalid_values(rows).index
+    out = resolve_copies(rows, invalid=invalid)
+    assert list(invalid) == [0] and 0 not in out.kept.index and out.duplicates.empty
+    assert (sorted(out.kept.index), len(out.conflicting)) == (([1, 2], 0) if other_key else ([], 2))
+    # Without it the invalid row would be one of the copies (and, preferred by Paket_3, displace them).
+    assert len(resolve_copies(rows).kept) == (2 if other_key else 1)
+
+
 def test_an_invalid_copy_never_displaces_a_valid_one_in_finalize():
     rows = _rows(("bnetza_breitbandatlas", f"{BASE}/Paket_3/b.csv", 180.5, None), ("bnetza_breitbandatlas", f"{BASE}/Paket_2/a.xls", 99.0, None))
     ctx = make_context(FIXTURE_RAW, small_regions("01001"))

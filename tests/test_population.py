@@ -611,3 +611,13 @@ def test_population_series_of_a_kreis_is_complete_2009_to_2018(warehouse):
         "SELECT year(period) AS y FROM observations WHERE indicator_id = 'population' AND region_id = '01001' AND value IS NOT NULL ORDER BY 1"
     )["y"].tolist()
     assert years == list(range(2005, 2019))
+
+
+@pytest.mark.parametrize(
+    ("cell", "text"),
+    [(" Kerken4) ", "Kerken4)"), ("   ", ""), ("", ""), (None, ""), (float("nan"), ""), (1001.0, "1001"), (9.5, "9.5"), (7, "7"), (True, "True")],
+)
+def test_a_cell_as_text(cell, text):
+    from etl.extract.cells import as_text
+
+    assert as_text(cell) == text

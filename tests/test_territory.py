@@ -101,11 +101,21 @@ def test_bad_rows_name_file_line_and_column(tmp_path, row, line, column, message
     assert "territorial_changes.csv" in str(err.value)
 
 
-def test_a_new_key_that_is_no_2021_kreis_is_refused(tmp_path):
-    cw = _crosswalk(tmp_path, _row("03152", "03999", new_name="Göttingen"))
-    regions = pd.DataFrame({"region_id": ["03159"], "level": ["kreis"], "name": ["Göttingen"]})
-    with pytest.raises(InputError, match="03999 is not a Kreis of the 2021 status"):
+@pytest.mark.parametrize(
+    ("row", "column", "message"),
+    [
+        (_row("03152", "03999", new_name="Göttingen"), "new_key", "03999 is not a Kreis of the 2021 status"),
+        (_row("03155", "03159", new_name="Göttingen"), "old_key", "03155 is a key of the 2021 status, not a historic one"),
+        (_row("03152", "03159", new_name="Goettingen"), "new_name", "03159 is 'Göttingen' in VG5000 2021, not 'Goettingen'"),
+    ],
+)
+def test_a_crosswalk_that_does_not_fit_the_2021_status_is_refused(tmp_path, row, column, message):
+    cw = _crosswalk(tmp_path, _row("03156", "03159", share=1, new_name="Göttingen"), row)
+    regions = pd.DataFrame({"region_id": ["03159", "03155", "03155001"], "level": ["kreis", "kreis", "gemeinde"], "name": ["Göttingen", "Northeim", "Bad Gandersheim"]})
+    territory.check_crosswalk(cw.iloc[:1], regions)  # the first row fits
+    with pytest.raises(InputError, match=message) as err:
         territory.check_crosswalk(cw, regions)
+    assert (err.value.line, err.value.column) == (3, column)
 
 
 # --- the rules on inline frames ------------------------------------------------------------------

@@ -15,6 +15,8 @@ def is_empty(value: object) -> bool:
 
 def as_text(value: object) -> str:
     """A cell as text; whole numbers without ".0" (keys and counts come as floats from calamine)."""
+    if isinstance(value, str):  # most cells: a blank one strips to "" as well
+        return value.strip()
     if is_empty(value):
         return ""
     if isinstance(value, float) and value.is_integer():

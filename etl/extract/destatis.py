@@ -53,6 +53,7 @@ GENESIS_MARKERS: dict[str, str] = {**MARKERS, "-": "no_value"}
 CELL_COLUMNS = ["line", "column", "raw", "value", "flag", "problem"]
 _FOOTNOTE_MARK = re.compile(r"\s*(\d+\))+\s*$")
 _DATE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4})$")
+_DIGITS = {n: re.compile(rf"\d{{{n}}}") for n in (1, 2, 3, 4)}  # one per key part's width, compiled once
 
 
 # --- cells ------------------------------------------------------------------------
@@ -473,7 +474,7 @@ def _extract_gv_gemeinden(path: Path, relpath: str, size: int, mtime_ns: int) ->
             if any(not is_empty(c) for c in row):
                 other.append((line, next(as_text(c) for c in row if not is_empty(c))))
             continue
-        if not re.fullmatch(r"\d{2}", satzart):
+        if not _DIGITS[2].fullmatch(satzart):
             # Below the records: "Quelle: …", footnotes "1) …" and the copyright lines.
             if satzart.startswith("Quelle"):
                 source_seen = True
@@ -484,8 +485,8 @@ def _extract_gv_gemeinden(path: Path, relpath: str, size: int, mtime_ns: int) ->
             continue
         parts = {k: as_text(_cell(row, cols[k])) for k in ("land", "rb", "kreis", "vb", "gem")}
         ags = parts["land"] + parts["rb"] + parts["kreis"] + parts["gem"]
-        ags_ok = bool(re.fullmatch(r"\d{2}", parts["land"]) and re.fullmatch(r"\d", parts["rb"]) and re.fullmatch(r"\d{2}", parts["kreis"]) and re.fullmatch(r"\d{3}", parts["gem"]))
-        ars_ok = ags_ok and bool(re.fullmatch(r"\d{4}", parts["vb"]))
+        ags_ok = bool(_DIGITS[2].fullmatch(parts["land"]) and _DIGITS[1].fullmatch(parts["rb"]) and _DIGITS[2].fullmatch(parts["kreis"]) and _DIGITS[3].fullmatch(parts["gem"]))
+        ars_ok = ags_ok and bool(_DIGITS[4].fullmatch(parts["vb"]))
         name, footnote = strip_footnote(as_text(_cell(row, cols["name"])))
         lon = parse_decimal_comma(_cell(row, cols.get("lon")))
         lat = parse_decimal_comma(_cell(row, cols.get("lat")))

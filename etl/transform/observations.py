@@ -136,8 +136,7 @@ def finalize_observations(frame: pd.DataFrame, ctx: BuildContext, *, source_id: 
     invalid = invalid_values(df)
     if len(invalid):
         _quarantine(ctx, df.loc[invalid.index], invalid)
-        df = df[~df.index.isin(invalid.index)]  # (a mask: dropping labels looks each one up in millions)
-    copies = resolve_copies(df)
+    copies = resolve_copies(df, invalid=invalid.index)  # drops the invalid rows in the same copy
     if len(copies.conflicting):
         _quarantine(ctx, copies.conflicting, copies.conflicting["reason"])
     if len(copies.duplicates):
@@ -147,13 +146,15 @@ def finalize_observations(frame: pd.DataFrame, ctx: BuildContext, *, source_id: 
         ctx.note(step, "copies_displaced_by_precedence", int(copies.duplicates.loc[~identical, "rows"].sum()))
     if len(copies.conflicting):
         ctx.note(step, "conflicting_copies_quarantined", len(copies.conflicting))
-    df = copies.kept
 
     # 2. Region keys outside the 2021-01-01 status: converted by the crosswalk, or quarantined.
+    #    (Masks over all rows given, combined with the copies' ``keep``: the millions of rows
+    #    inside the status are copied once.)
     known = ctx.region_ids()
-    outside = ~df["region_id"].isin(known)
-    if outside.any():
-        rows, inside = df[outside], df[~outside]
+    keep = copies.keep
+    outside = ~df["region_id"].isin(known).to_numpy()
+    if (keep & outside).any():
+        rows, inside = df[keep & outside], df[keep & ~outside]
         converted, reasons, replaced, notes, superseded = harmonise(rows, inside, crosswalk_of(ctx), known, ctx.unplaced_keys)
         _record_superseded(ctx, superseded)
         # Mostly historic rows; also kept-key rows of a file in the status before a merger whose
@@ -166,6 +167,8 @@ def finalize_observations(frame: pd.DataFrame, ctx: BuildContext, *, source_id: 
         previous = ctx.notes.get(step, {}).get("territorial_changes", {})
         ctx.note(step, "territorial_changes", {k: previous.get(k, 0) + notes.get(k, 0) for k in {**previous, **notes}})
         df = pd.concat([inside[~inside.index.isin(replaced)], converted], ignore_index=True)
+    else:
+        df = copies.kept
 
     df = _with_verband_values(df, ctx, step)
     # Converted and Verband rows name their file; each file belongs to one source.
