@@ -9,11 +9,14 @@ declaration and swaps the new warehouse in with its manifest (build time,
 code version, input checksums and warnings, editions, row counts, stage
 timings, notes). The stage timings (``stage_seconds``) are each step's own
 time in the process that ran it, ``map_files``, and, with a step process,
-``wait_for_processes`` (how long the build's process waited for it after its
-own steps and the map files: what the step process added to the build's
-time) and ``write_in_processes`` (its validating and writing of its parts,
-after its step), then ``validate_and_write`` (the rest, in the build's
-process). Stages that ran side by side add up to more than ``total_seconds``.
+``write_beside_processes`` (the build's process validating and writing, while
+the step process runs, what does not depend on its answer: its own steps'
+tables and parts, its quarantine, indicators and flags),
+``wait_for_processes`` (how long the build's process then waited for it:
+what the step process added to the build's time) and ``write_in_processes``
+(its validating and writing of its parts, after its step), then
+``validate_and_write`` (the rest, in the build's process, until the
+manifest, written once with these timings). Stages that ran side by side add up to more than ``total_seconds``.
 A partial build
 (``only``) reruns the steps of one source and their dependants and carries
 everything else over from the current version (``etl.load.stage_warehouse``).
@@ -50,8 +53,8 @@ from etl.load import (
     write_ahead,
 )
 from etl.mapfiles import map_files
-from etl.quarantine import quarantine_counts
 from etl.parallel import ScheduleConflict, StepProcess, build_workers, check_side_by_side
+from etl.quarantine import quarantine_counts
 from etl.steps import EVERY_STEP_READS, REGIONS_STEP, discover_steps, run_step, select_steps, separate_steps
 
 
@@ -364,13 +367,15 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
 
         # The build's process's quarantine is complete (a step process keeps its own).
         quarantine = ctx.quarantine.to_frame()
+        quarantine_parts = split_parts("quarantine", quarantine)
+        counts = [quarantine_counts(quarantine)]
         ahead: dict[str, pd.DataFrame | dict[str, pd.DataFrame]] = {}
         if processes:
             # While the step processes run, the build's process validates and
             # writes what does not depend on their answers: its steps' tables
             # and parts, its quarantine, the catalogue's indicators and flags.
             t_ahead = time.perf_counter()
-            ahead = {**_made_tables(ctx, step_tables, parts, quarantine), "indicators": indicators_table(), "flags": flags_table()}
+            ahead = {**_made_tables(ctx, step_tables, parts, quarantine_parts), "indicators": indicators_table(), "flags": flags_table()}
             written = write_ahead(staging, ahead)
             overlapping["write_beside_processes"] = round(time.perf_counter() - t_ahead, 2)
 
@@ -405,10 +410,10 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
         # e.g. the crosswalk's, is written again; the parts of the build's process
         # do not change); on a partial build, everything else is carried from the
         # previous version unchanged (hard links).
-        tables = _made_tables(ctx, step_tables, parts, quarantine)
+        tables = _made_tables(ctx, step_tables, parts, quarantine_parts)
         for name, value in list(tables.items()):
             if name in ahead and TABLES_BY_NAME[name].per_step:
-                tables[name] = {part: frame for part, frame in split_parts(name, value).items() if part not in written[name]}
+                tables[name] = {part: frame for part, frame in value.items() if part not in written[name]}
             elif name in ahead and value is ahead[name]:
                 del tables[name]
         for name in TABLES_BY_NAME:
@@ -464,8 +469,8 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
             manifest["built_without"] = sorted(set(previous_manifest.get("built_without", [])) | set(without))
         # The quarantine's summary, counted from the rows in memory, the counts the
         # step processes sent, and on a partial build the parts carried over.
-        counts = [quarantine_counts(quarantine), *(answer["quarantine_counts"] for answer in answers)]
-        new_parts = set(split_parts("quarantine", quarantine)) | set(written.get("quarantine", {}))
+        counts += [answer["quarantine_counts"] for answer in answers]
+        new_parts = set(quarantine_parts) | set(written.get("quarantine", {}))
         carried = [item.partition("/")[2] for item in carry if item.startswith("quarantine/")]
         carried = [part for part in carried if part not in new_parts]
         if carried:
@@ -488,27 +493,24 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
 
 
 def _made_tables(ctx: BuildContext, step_tables: dict[str, list[str]], parts: dict[str, dict[str, pd.DataFrame]],
-                 quarantine: pd.DataFrame) -> dict[str, pd.DataFrame | dict[str, pd.DataFrame]]:
+                 quarantine_parts: dict[str, pd.DataFrame]) -> dict[str, dict[str, pd.DataFrame] | pd.DataFrame]:
     """The tables the steps of ``step_tables`` made, those stored per step as
     the parts the build's process holds (a step process writes its own), and
-    the quarantine by step."""
+    the parts of its quarantine."""
     tables: dict[str, pd.DataFrame | dict[str, pd.DataFrame]] = {}
     for name in {name for names in step_tables.values() for name in names}:
         tables[name] = parts.get(name, {}) if TABLES_BY_NAME[name].per_step else ctx.tables[name]
-    tables["quarantine"] = split_parts("quarantine", quarantine)
+    tables["quarantine"] = quarantine_parts
     return tables
 
 
 def _quarantine_summary(counts: list[pd.DataFrame]) -> dict:
     """The manifest's ``quarantine_by_source_and_reason`` from rows counted per
-    source and reason (``etl.quarantine.quarantine_counts``), keys in the
-    reasons written as "…"."""
-    counts = pd.concat([c for c in counts if not c.empty] or [pd.DataFrame(columns=["source_id", "reason", "n"])], ignore_index=True)
-    if counts.empty:
+    source and reason (``etl.quarantine.quarantine_counts``)."""
+    counts = [c for c in counts if not c.empty]
+    if not counts:
         return {}
     summary: dict[str, dict[str, int]] = {}
-    # Counted by the reason as written first: far fewer texts to rewrite (keys → "…") than rows.
-    counts["reason"] = counts["reason"].str.replace(r"\b\d{2,12}\b", "…", regex=True)
-    for (sid, reason), n in counts.groupby(["source_id", "reason"])["n"].sum().items():
+    for (sid, reason), n in pd.concat(counts, ignore_index=True).groupby(["source_id", "reason"])["n"].sum().items():
         summary.setdefault(sid, {})[reason] = int(n)
     return summary

@@ -5,7 +5,7 @@ no other step of the build depends on (``etl.steps.separate_steps``) when its
 turn comes, so once every step it depends on has run, and goes on with the
 next steps while it runs. The process is forked: it gets the build's context
 as it is at that moment, nothing pickled (the parent has no thread pool of its
-own yet; ``etl.load.stage_warehouse`` makes one later). It runs the step
+own yet; ``etl.load.write_ahead`` and ``stage_warehouse`` make them later). It runs the step
 (``etl.steps.run_step``), validates its parts of the tables stored per step,
 its quarantine among them, and writes them into the staging folder of the new
 version (``etl.load.write_part``), and sends back through
