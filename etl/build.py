@@ -9,11 +9,14 @@ declaration and swaps the new warehouse in with its manifest (build time,
 code version, input checksums and warnings, editions, row counts, stage
 timings, notes). The stage timings (``stage_seconds``) are each step's own
 time in the process that ran it, ``map_files``, and, with a step process,
-``wait_for_processes`` (how long the build's process waited for it after its
-own steps and the map files: what the step process added to the build's
-time) and ``write_in_processes`` (its validating and writing of its parts,
-after its step), then ``validate_and_write`` (the rest, in the build's
-process). Stages that ran side by side add up to more than ``total_seconds``.
+``write_beside_processes`` (the build's process validating and writing, while
+the step process runs, what does not depend on its answer: its own steps'
+tables and parts, its quarantine, indicators and flags),
+``wait_for_processes`` (how long the build's process then waited for it:
+what the step process added to the build's time) and ``write_in_processes``
+(its validating and writing of its parts, after its step), then
+``validate_and_write`` (the rest, in the build's process, until the
+manifest, written once with these timings). Stages that ran side by side add up to more than ``total_seconds``.
 A partial build
 (``only``) reruns the steps of one source and their dependants and carries
 everything else over from the current version (``etl.load.stage_warehouse``).
@@ -47,10 +50,11 @@ from etl.load import (
     stage_warehouse,
     switch_warehouse,
     warehouse_lock,
-    write_manifest,
+    write_ahead,
 )
 from etl.mapfiles import map_files
 from etl.parallel import ScheduleConflict, StepProcess, build_workers, check_side_by_side
+from etl.quarantine import quarantine_counts
 from etl.steps import EVERY_STEP_READS, REGIONS_STEP, discover_steps, run_step, select_steps, separate_steps
 
 
@@ -361,6 +365,20 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
             files = map_files(ctx.tables["regions"], ctx.tables["region_shapes"]) if {"regions", "region_shapes"} <= made else {}
         overlapping["map_files"] = round(time.perf_counter() - t_maps, 2)
 
+        # The build's process's quarantine is complete (a step process keeps its own).
+        quarantine = ctx.quarantine.to_frame()
+        quarantine_parts = split_parts("quarantine", quarantine)
+        counts = [quarantine_counts(quarantine)]
+        ahead: dict[str, pd.DataFrame | dict[str, pd.DataFrame]] = {}
+        if processes:
+            # While the step processes run, the build's process validates and
+            # writes what does not depend on their answers: its steps' tables
+            # and parts, its quarantine, the catalogue's indicators and flags.
+            t_ahead = time.perf_counter()
+            ahead = {**_made_tables(ctx, step_tables, parts, quarantine_parts), "indicators": indicators_table(), "flags": flags_table()}
+            written = write_ahead(staging, ahead)
+            overlapping["write_beside_processes"] = round(time.perf_counter() - t_ahead, 2)
+
         t_wait = time.perf_counter()
         write_seconds = 0.0
         answers = []
@@ -377,7 +395,7 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
             overlapping["wait_for_processes"] = round(time.perf_counter() - t_wait, 2)
             overlapping["write_in_processes"] = round(write_seconds, 2)
             first = min(i for i, s in enumerate(selected) if s.name in separate)
-            check_side_by_side(answers, [s for s in selected[first:] if s.name not in separate], ctx.quarantine.to_frame())
+            check_side_by_side(answers, [s for s in selected[first:] if s.name not in separate], quarantine)
         # In the order of the steps, whichever process ran them.
         order = {s.name: i for i, s in enumerate(selected)}
         step_tables = {name: step_tables[name] for name in sorted(step_tables, key=order.__getitem__)}
@@ -387,14 +405,17 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
 
         t0 = time.perf_counter()
         # Tables written now: those of the steps that ran, the quarantine of those
-        # steps, the catalogue's tables; on a partial build, everything else is
-        # carried from the previous version unchanged (hard links).
-        written_by_steps = {name for names in step_tables.values() for name in names}
-        tables: dict[str, pd.DataFrame | dict[str, pd.DataFrame]] = {}
-        for name in written_by_steps:
-            tables[name] = parts.get(name, {}) if TABLES_BY_NAME[name].per_step else ctx.tables[name]
-        quarantine = ctx.quarantine.to_frame()
-        tables["quarantine"] = split_parts("quarantine", quarantine)
+        # steps, the catalogue's tables, but what was written ahead and not
+        # changed by the answers (a table the answers replaced or added rows to,
+        # e.g. the crosswalk's, is written again; the parts of the build's process
+        # do not change); on a partial build, everything else is carried from the
+        # previous version unchanged (hard links).
+        tables = _made_tables(ctx, step_tables, parts, quarantine_parts)
+        for name, value in list(tables.items()):
+            if name in ahead and TABLES_BY_NAME[name].per_step:
+                tables[name] = {part: frame for part, frame in value.items() if part not in written[name]}
+            elif name in ahead and value is ahead[name]:
+                del tables[name]
         for name in TABLES_BY_NAME:
             if TABLES_BY_NAME[name].per_step and name not in tables:
                 tables[name] = {}
@@ -403,8 +424,9 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
             if sid not in ctx.editions:
                 editions.pop(sid, None)  # read again: no edition found this time
         tables["sources"] = sources_table(editions)
-        tables["indicators"] = indicators_table()
-        tables["flags"] = flags_table()
+        if not ahead:
+            tables["indicators"] = indicators_table()
+            tables["flags"] = flags_table()
         carry: list[str] = []
         if only is not None:
             for name in previous_manifest.get("tables", []):
@@ -445,28 +467,50 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
             manifest["notes"] = {**{k: v for k, v in previous_manifest.get("notes", {}).items() if k not in rerun}, **ctx.notes}
             manifest["step_tables"] = {**previous_manifest.get("step_tables", {}), **step_tables}
             manifest["built_without"] = sorted(set(previous_manifest.get("built_without", [])) | set(without))
-        staged = stage_warehouse(out, tables, manifest, files, carry=carry, staging=staging, written=written)
+        # The quarantine's summary, counted from the rows in memory, the counts the
+        # step processes sent, and on a partial build the parts carried over.
+        counts += [answer["quarantine_counts"] for answer in answers]
+        new_parts = set(quarantine_parts) | set(written.get("quarantine", {}))
+        carried = [item.partition("/")[2] for item in carry if item.startswith("quarantine/")]
+        carried = [part for part in carried if part not in new_parts]
+        if carried:
+            counts.append(quarantine_counts(_read_previous(previous_dir, "quarantine", carried, columns=["source_id", "reason"])))
+        summary = _quarantine_summary(counts)
+
+        def complete(staged_manifest: dict) -> None:
+            # The final timings, just before the manifest is written (once).
+            timings["validate_and_write"] = round(time.perf_counter() - t0, 2)
+            staged_manifest.update(stage_seconds={**staged_manifest["stage_seconds"], **timings},
+                                   total_seconds=round(time.perf_counter() - started, 2),
+                                   quarantine_by_source_and_reason=summary)
+
+        staged = stage_warehouse(out, tables, manifest, files, carry=carry, staging=staging, written=written, complete=complete)
         on_failure.pop_all()
-    timings["validate_and_write"] = round(time.perf_counter() - t0, 2)
-    total = round(time.perf_counter() - started, 2)
-    # The staged manifest gets the final timings and the quarantine summary before the switch.
     on_disk = read_manifest(staged)
-    summary_rows = _read_previous(staged, "quarantine", list(on_disk["parts"]["quarantine"]), columns=["source_id", "reason"])
-    on_disk.update(stage_seconds={**manifest["stage_seconds"], **timings}, total_seconds=total,
-                   quarantine_by_source_and_reason=_quarantine_summary(summary_rows))
-    write_manifest(staged, on_disk)
     switch_warehouse(out, staged)
-    ctx.log(f"warehouse written to {out} in {total} s; quarantined rows: {on_disk['row_counts']['quarantine']}; input warnings: {len(on_disk['input_warnings'])}")
+    ctx.log(f"warehouse written to {out} in {on_disk['total_seconds']} s; quarantined rows: {on_disk['row_counts']['quarantine']}; input warnings: {len(on_disk['input_warnings'])}")
     return on_disk
 
 
-def _quarantine_summary(quarantine: pd.DataFrame) -> dict:
-    if quarantine.empty:
+def _made_tables(ctx: BuildContext, step_tables: dict[str, list[str]], parts: dict[str, dict[str, pd.DataFrame]],
+                 quarantine_parts: dict[str, pd.DataFrame]) -> dict[str, dict[str, pd.DataFrame] | pd.DataFrame]:
+    """The tables the steps of ``step_tables`` made, those stored per step as
+    the parts the build's process holds (a step process writes its own), and
+    the parts of its quarantine."""
+    tables: dict[str, pd.DataFrame | dict[str, pd.DataFrame]] = {}
+    for name in {name for names in step_tables.values() for name in names}:
+        tables[name] = parts.get(name, {}) if TABLES_BY_NAME[name].per_step else ctx.tables[name]
+    tables["quarantine"] = quarantine_parts
+    return tables
+
+
+def _quarantine_summary(counts: list[pd.DataFrame]) -> dict:
+    """The manifest's ``quarantine_by_source_and_reason`` from rows counted per
+    source and reason (``etl.quarantine.quarantine_counts``)."""
+    counts = [c for c in counts if not c.empty]
+    if not counts:
         return {}
     summary: dict[str, dict[str, int]] = {}
-    # Counted by the reason as written first: far fewer texts to rewrite (keys → "…") than rows.
-    counts = quarantine.groupby(["source_id", "reason"]).size().reset_index(name="n")
-    counts["reason"] = counts["reason"].str.replace(r"\b\d{2,12}\b", "…", regex=True)
-    for (sid, reason), n in counts.groupby(["source_id", "reason"])["n"].sum().items():
+    for (sid, reason), n in pd.concat(counts, ignore_index=True).groupby(["source_id", "reason"])["n"].sum().items():
         summary.setdefault(sid, {})[reason] = int(n)
     return summary

@@ -31,6 +31,7 @@ import re
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -109,6 +110,36 @@ def _write_table(directory: Path, name: str, frame: pd.DataFrame, part: str | No
         arrow = pa.Table.from_pandas(frame, preserve_index=False).cast(arrow_schema(table))
         pq.write_table(arrow, target, compression="zstd", row_group_size=ROW_GROUP_SIZE)
     return target
+
+
+def write_part(staging: Path, name: str, frame: pd.DataFrame, part: str | None = None) -> tuple[int, list]:
+    """Validates and writes one table, or one part of a table stored per step,
+    into the staging folder (an empty part is not written); returns its row
+    count and the values of its key's first column (to check the key across
+    parts, ``stage_warehouse``)."""
+    if part is not None and frame.empty:
+        return 0, []
+    prepared = prepare_table(name, frame)
+    _fsync(_write_table(staging, name, prepared, part))
+    key = TABLES_BY_NAME[name].primary_key
+    return len(prepared), (prepared[key[0]].dropna().unique().tolist() if key and part is not None else [])
+
+
+def write_ahead(staging: Path, tables: dict[str, pd.DataFrame | dict[str, pd.DataFrame]]) -> dict[str, dict[str | None, tuple[int, list]]]:
+    """Validates and writes ``tables`` (as in ``stage_warehouse``) into the
+    staging folder before the rest of the version is known, by a few threads:
+    the build's process does it while a step process runs (``etl.build``).
+    Returns what ``stage_warehouse`` takes as ``written``: {table: {part:
+    (rows, the values of the key's first column)}}, a table written whole
+    under the part ``None``."""
+    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+        jobs = {}
+        for name, value in tables.items():
+            if TABLES_BY_NAME[name].per_step:
+                jobs[name] = {part: pool.submit(write_part, staging, name, frame, part) for part, frame in split_parts(name, value).items()}
+            else:
+                jobs[name] = {None: pool.submit(write_part, staging, name, value)}
+        return {name: {part: job.result() for part, job in parts.items()} for name, parts in jobs.items()}
 
 
 def split_parts(name: str, value: pd.DataFrame | dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -429,7 +460,8 @@ def _written_keys(staging: Path, name: str, written: dict[str, tuple[int, list]]
 
 def stage_warehouse(target: Path, tables: dict[str, pd.DataFrame | dict[str, pd.DataFrame]], manifest: dict,
                     files: dict[str, bytes] | None = None, *, carry: tuple[str, ...] | list[str] = (),
-                    staging: Path | None = None, written: dict[str, dict[str, tuple[int, list]]] | None = None) -> Path:
+                    staging: Path | None = None, written: dict[str, dict[str | None, tuple[int, list]]] | None = None,
+                    complete: Callable[[dict], None] | None = None) -> Path:
     """Validates every table and writes them, the build's ``files`` and the
     manifest to a staging folder in ``<target>.versions/``: complete, but not
     yet the warehouse.
@@ -446,12 +478,18 @@ def stage_warehouse(target: Path, tables: dict[str, pd.DataFrame | dict[str, pd.
 
     ``staging``: a staging folder made before (``new_staging``) into which
     another process of the build wrote parts of tables stored per step
-    (``etl.parallel``); ``written`` names them, {table: {part: (rows, the
-    values of the key's first column)}}: they are counted and checked against
-    the other parts' keys (reading only rows of shared first values), not
-    rewritten. On failure the staging folder is removed, given or not.
+    (``etl.parallel``), or the build's process wrote tables and parts ahead
+    (``write_ahead``); ``written`` names them, {table: {part: (rows, the
+    values of the key's first column)}}, a table written whole under the part
+    ``None``: they are counted and the parts checked against the other parts'
+    keys (reading only rows of shared first values), not rewritten (a table
+    also in ``tables`` is written again). ``complete`` is called with the
+    manifest just before it is written (e.g. to add the final timings). On
+    failure the staging folder is removed, given or not.
     """
     written = written or {}
+    written_whole = {name: by_part[None][0] for name, by_part in written.items() if None in by_part and name not in tables}
+    written = {name: by_part for name, by_part in written.items() if None not in by_part}
     base = target.resolve() if os.path.lexists(target) and target.exists() else None
     previous = (read_manifest(base) or {}) if base is not None else {}
     carried_parts: dict[str, list[str]] = {}
@@ -496,6 +534,8 @@ def stage_warehouse(target: Path, tables: dict[str, pd.DataFrame | dict[str, pd.
         written_files = [pool.submit(_write_table, staging, name, frame) for name, frame in prepared.items()]
         for name, frame in prepared.items():
             row_counts[name] = int(len(frame))
+        for name, rows in written_whole.items():
+            row_counts[name] = int(rows)
         for name in carried_tables:
             src = paths.table_path(base, name)
             if src.is_dir():  # every part of a table stored per step
@@ -536,6 +576,8 @@ def stage_warehouse(target: Path, tables: dict[str, pd.DataFrame | dict[str, pd.
         manifest["parts"] = part_rows
         manifest["tables"] = sorted(row_counts)
         manifest["files"] = written
+        if complete is not None:
+            complete(manifest)
         write_manifest(staging, manifest)
         checkpoint("manifest written")
     except BaseException:

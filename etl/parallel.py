@@ -5,13 +5,14 @@ no other step of the build depends on (``etl.steps.separate_steps``) when its
 turn comes, so once every step it depends on has run, and goes on with the
 next steps while it runs. The process is forked: it gets the build's context
 as it is at that moment, nothing pickled (the parent has no thread pool of its
-own yet; ``etl.load.stage_warehouse`` makes one later). It runs the step
+own yet; ``etl.load.write_ahead`` and ``stage_warehouse`` make them later). It runs the step
 (``etl.steps.run_step``), validates its parts of the tables stored per step,
 its quarantine among them, and writes them into the staging folder of the new
-version (``etl.load.prepare_table``, ``_write_table``), and sends back through
+version (``etl.load.write_part``), and sends back through
 a pipe only what the build needs: the tables it writes whole, the rows of its
 parts that steps read (``Step.reads``), the row counts and key values of the
-parts it wrote, its notes, editions, the territorial changes it added, its
+parts it wrote, its quarantine counted per source and reason (for the
+manifest's summary), its notes, editions, the territorial changes it added, its
 time, and its log lines: printed by the process itself with the time they
 happen to the terminal's log, or, a log of the caller's, forwarded to it
 between the build's own steps.
@@ -43,8 +44,8 @@ import pandas as pd
 
 from etl.catalogue import TABLES_BY_NAME
 from etl.context import BuildContext, _print_progress
-from etl.load import _fsync, _write_table, prepare_table, split_parts
-from etl.quarantine import Quarantine
+from etl.load import split_parts, write_part
+from etl.quarantine import Quarantine, quarantine_counts
 from etl.steps import Step, run_step
 
 WORKERS_SETTING = "DSR_BUILD_WORKERS"
@@ -162,11 +163,13 @@ def _run_in_process(conn, steps: list[Step], ctx: BuildContext, staging: Path, k
                     answer["whole"][name] = frame
                     continue
                 answer["later"].setdefault(name, {})[step.name] = keep_for_later(name, frame)
-                answer["written"].setdefault(name, {})[step.name] = _write_part(staging, name, step.name, frame)
+                answer["written"].setdefault(name, {})[step.name] = write_part(staging, name, frame, step.name)
             t_write += time.perf_counter() - t0
         t0 = time.perf_counter()
-        for part, frame in split_parts("quarantine", ctx.quarantine.to_frame()).items():
-            answer["written"].setdefault("quarantine", {})[part] = _write_part(staging, "quarantine", part, frame)
+        quarantine = ctx.quarantine.to_frame()
+        answer["quarantine_counts"] = quarantine_counts(quarantine)
+        for part, frame in split_parts("quarantine", quarantine).items():
+            answer["written"].setdefault("quarantine", {})[part] = write_part(staging, "quarantine", frame, part)
         answer["write_seconds"] = round(t_write + time.perf_counter() - t0, 2)
         answer["notes"] = {k: v for k, v in ctx.notes.items() if notes_before.get(k) != v}
         answer["editions"] = {k: v for k, v in ctx.editions.items() if editions_before.get(k) != v}
@@ -180,18 +183,6 @@ def _run_in_process(conn, steps: list[Step], ctx: BuildContext, staging: Path, k
         conn.send(_exception_message(exc))
     finally:
         conn.close()
-
-
-def _write_part(staging: Path, name: str, part: str, frame: pd.DataFrame) -> tuple[int, list]:
-    """Validates and writes one part into the staging folder; returns its row
-    count and the values of its key's first column (to check the key across
-    parts, ``etl.load.stage_warehouse``)."""
-    if frame.empty:
-        return 0, []
-    prepared = prepare_table(name, frame)
-    _fsync(_write_table(staging, name, prepared, part))
-    key = TABLES_BY_NAME[name].primary_key
-    return len(prepared), (prepared[key[0]].dropna().unique().tolist() if key else [])
 
 
 class StepProcess:

@@ -13,11 +13,13 @@ import pandas as pd
 import pytest
 
 from etl import build as build_module
+from etl import load as load_module
 from etl import paths
 from etl import steps as steps_module
 from etl.catalogue import INDICATORS_BY_ID
 from etl.errors import MissingRawFile, ValidationError
 from etl.load import read_manifest, write_warehouse
+from etl.quarantine import quarantine_counts
 from etl.steps import (
     REGIONS_STEP,
     Step,
@@ -135,6 +137,41 @@ def test_a_step_in_its_own_process_gives_the_warehouse_of_one_process(kit_dir, t
     assert lines.index("step slow: in a process of its own, beside the next steps") < lines.index("step after: start (kba_fz1)")
     assert any(line.startswith("step slow: done in") for line in lines)
     assert _leftovers(tmp_path / "two") == []
+
+
+def test_the_build_process_writes_its_tables_while_the_step_process_runs(kit_dir, tmp_path, monkeypatch, own_process):
+    """The part of the step after the slow one is in the staging folder before
+    the slow step ends (it waits for it); the manifest is written once, with
+    the final timings and the quarantine's summary counted in memory, the same
+    as counted from the files, also on partial builds (parts carried over)."""
+    target = tmp_path / "wh"
+
+    def slow(ctx):
+        deadline, seen = time.monotonic() + 20, False
+        while not seen and time.monotonic() < deadline and os.getpid() != int(os.environ["PARENT_PID"]):
+            seen = any(paths.versions_dir(target).glob(".staging-*/observations/after.parquet"))
+            time.sleep(0.05)
+        ctx.note("slow", "saw_after", seen)
+        return _slow(ctx)
+
+    manifests: list[dict] = []
+    write_manifest = load_module.write_manifest
+    monkeypatch.setattr(load_module, "write_manifest", lambda directory, manifest: (manifests.append(dict(manifest)), write_manifest(directory, manifest)))
+    full = _build(kit_dir, target, monkeypatch, 2, _steps(slow=slow))
+    assert full["notes"]["slow"]["saw_after"] is True
+    assert len(manifests) == 1 and manifests[0]["total_seconds"] == full["total_seconds"]
+    assert {"write_beside_processes", "wait_for_processes", "validate_and_write"} <= set(full["stage_seconds"])
+
+    def summary_of_files():
+        folder = paths.table_path(target.resolve(), "quarantine")
+        rows = pd.concat([pd.read_parquet(f, columns=["source_id", "reason"]) for f in sorted(folder.iterdir())], ignore_index=True)
+        return build_module._quarantine_summary([quarantine_counts(rows)])
+
+    assert full["quarantine_by_source_and_reason"] == summary_of_files() == {
+        "bnetza_breitbandatlas": {"a row of the slow step": 1}, "destatis_genesis_12411": {"a row of the population": 1}}
+    for only, workers in (("kba_fz1", 2), ("bnetza_breitbandatlas", 2), ("bnetza_breitbandatlas", 1)):
+        again = _build(kit_dir, target, monkeypatch, workers, _steps(slow=slow), only=only)
+        assert again["quarantine_by_source_and_reason"] == summary_of_files() == full["quarantine_by_source_and_reason"], (only, workers)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
