@@ -313,7 +313,9 @@ def _build(ctx: BuildContext, out: Path, only: str | None, without: tuple[str, .
         t0 = time.perf_counter()
         previous_dir = out.resolve()
         kept_parts = {name: [p for p in parts if p not in rerun] for name, parts in previous_manifest["parts"].items()}
-        reads = {item for s in selected for item in s.reads}
+        # What every step reads too (the population, for its Gemeindeverband
+        # values): without it a rerun step made no Verband values at all.
+        reads = {item for s in selected for item in s.reads} | set(EVERY_STEP_READS)
         if REGIONS_STEP not in rerun:
             # Every step keys its rows to the regions and converts historic keys
             # with the crosswalk the regions step made (derived Gemeinden too).
