@@ -70,27 +70,54 @@ def period_choices(at_level: pd.DataFrame, indicator_id: str) -> tuple[list[str]
     return options, dict(zip(options, periods["period_type"]))
 
 
-def side_controls(v: str, page: str, p_cls: Param, p_k: Param, p_breaks: Param, drawn_key: str):
+def first_view(page: str, drawn_key: str):
     """In the session's first view of the page, the callback the map calls
-    once drawn (else None); the classification (``classification_controls``)
-    and the projects overlay.
+    once drawn (it sets ``st.session_state[drawn_key]``); else None.
 
-    The first view is the map and the controls above it: until the map
-    reports itself drawn (the callback sets ``st.session_state[drawn_key]``)
-    the sidebar is not drawn and its choice is read from the link or the
-    defaults, so that the browser's first seconds go to the map (issue 14). A
-    link that turns the projects on shows their filters at once: they decide
-    what the map outlines."""
+    The first view is the map: until the map reports itself drawn, the
+    sidebar's choices (``choice``, ``side_controls``) are read from the link
+    or the defaults without drawing them, nor anything below the map, so that
+    the browser's first second goes to the map (issue 14); they follow in the
+    run the report causes, which does not redraw the map. A link that turns
+    the projects on shows everything at once: their filters decide what the
+    map outlines."""
     from dashboard import projects_overlay
 
     def drawn() -> None:
         st.session_state[drawn_key] = True
 
     shown = projects_overlay.show_value(st.session_state.get(state.key(page, projects_overlay.P_SHOW)))
-    if not st.session_state.get(drawn_key) and not shown:
-        return drawn, classification_controls(page, p_cls, p_k, p_breaks, draw=False), None
+    return None if st.session_state.get(drawn_key) or shown else drawn
+
+
+def choice(page: str, param: Param, options: list, label: str, format_func, draw: bool, default=None, where=None):
+    """One of the map's choices (level, topic, indicator): a select box in
+    ``where`` (the sidebar unless given), or with ``draw=False`` (the first
+    view) the link's or the default value (``state.choose``) without drawing it."""
+    state.choose(page, param, options, default=default)
+    key = state.key(page, param)
+    if not draw:
+        return st.session_state[key]
+    with where or st.sidebar:
+        return st.selectbox(label, options, format_func=format_func, key=key)
+
+
+# The height of the row above the map that holds the indicator's select box
+# (its label and box): kept in the first view, before the box is drawn, so
+# that the map does not move when it comes.
+CHOICE_ROW_PX = 76
+
+
+def side_controls(v: str, page: str, p_cls: Param, p_k: Param, p_breaks: Param, draw: bool):
+    """The classification (``classification_controls``) and the projects
+    overlay in the sidebar below the choices; with ``draw=False`` (the first
+    view) only the classification, read from the session."""
+    from dashboard import projects_overlay
+
+    if not draw:
+        return classification_controls(page, p_cls, p_k, p_breaks, draw=False), None
     with st.sidebar:
-        return None, classification_controls(page, p_cls, p_k, p_breaks), projects_overlay.controls(v, page)
+        return classification_controls(page, p_cls, p_k, p_breaks), projects_overlay.controls(v, page)
 
 
 def map_texts() -> dict[str, str]:

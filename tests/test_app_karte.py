@@ -8,6 +8,8 @@ import json
 
 import pytest
 
+from apptest_helpers import map_data
+
 @pytest.fixture
 def app(open_app):
     return open_app
@@ -17,16 +19,16 @@ def _box(at, key):
     return next(s for s in at.selectbox if s.key == key)
 
 
-def _map(at) -> dict:
-    """What the map component was sent on this run (see dashboard/mapview)."""
-    (component,) = [c for c in at.get("bidi_component") if c.proto.component_name == "dsr_choropleth"]
-    return json.loads(component.proto.json)
+_map = map_data
 
 
 def _map_file(data: dict) -> dict:
+    """The shapes file the map was sent the URL of, as published (gzip)."""
+    import gzip
+
     from dashboard.data import STATIC_DIR
 
-    return json.loads((STATIC_DIR / data["url"].removeprefix("app/static/")).read_text(encoding="utf-8"))
+    return json.loads(gzip.decompress((STATIC_DIR / data["url"].removeprefix("app/static/")).read_bytes()))
 
 
 def _text(at) -> str:
@@ -56,20 +58,27 @@ def test_map_defaults_to_kreise_with_source_line_and_table(app, warehouse):
 
 
 def test_the_first_view_is_the_map_and_the_rest_follows_once_it_is_drawn(app):
-    """A session's first view sends the map and the controls above it; the
-    sidebar's classification and everything below the map follow in the run
-    the map causes when it reports itself drawn, with the link's choices."""
-    at = app(level="land", cls="equal", k="4", map_drawn=False)
+    """A session's first view sends the map alone (with the link's choices, in
+    its title, legend and URL); the choices, the period slider and everything
+    below the map follow in the run the map causes when it reports itself drawn."""
+    at = app(level="land", ind="bb_hh_all_100", period="2019-12-31", cls="equal", k="4", map_drawn=False)
     first = _map(at)
     assert first["report_drawn"] is True and len(first["labels"]) == 4
-    assert {s.key for s in at.selectbox} >= {"karte.level", "karte.topic", "karte.ind"}
-    assert not [r for r in at.radio if r.key == "karte.cls"]
+    assert "≥ 100 Mbit/s" in first["title"] and "Länder" in first["title"] and "2019" in first["title"]
+    assert not at.selectbox and not at.radio(key="lang") is None
+    assert not [r for r in at.radio if r.key == "karte.cls"] and not at.select_slider
     assert not at.get("download_button") and not at.expander and "Quelle" not in _text(at)
+    assert at.query_params["level"] == "land" and at.query_params["ind"] == "bb_hh_all_100" and at.query_params["period"] == "2019-12-31"
     at.session_state["karte.map_drawn"] = True  # what the map's report sets (``karte.map_drawn``)
     at.run()
     assert not at.exception
     rest = _map(at)
     assert rest["report_drawn"] is False and {**rest, "report_drawn": True} == first
+    # The level and topic in the sidebar, the indicator above the map (its names are long).
+    assert {s.key for s in at.sidebar.selectbox} == {"karte.level", "karte.topic"}
+    assert [s.key for s in at.main.selectbox] == ["karte.ind"] and at.selectbox(key="karte.ind").value == "bb_hh_all_100"
+    assert at.selectbox(key="karte.level").value == "land"
+    assert at.select_slider(key="karte.period_slider").value == "2019-12-31"
     assert at.radio(key="karte.cls").value == "equal" and at.select_slider(key="karte.k").value == 4
     assert len(at.get("download_button")) == 5 and at.expander and "Quelle" in _text(at)
     assert at.query_params["cls"] == "equal" and at.query_params["k"] == "4"

@@ -174,12 +174,16 @@ def test_the_gemeinde_map_draws_all_municipalities(browser, app, warehouse):
 
 
 def test_the_first_view_is_the_map_and_the_rest_follows_without_redrawing_it(browser, app):
-    """The Karte page's first view is the map and the controls above it; the
-    sidebar's classification and what is below the map arrive once the map is
-    drawn, and that second run leaves the drawn map as it is."""
+    """The Karte page's first view is the map; the choices, the period slider
+    and what is below the map arrive once the map is drawn, and that second
+    run neither redraws nor moves it. The shapes are fetched once, by the
+    instance that prefetches them (``mapview.prefetch``), for both."""
     page = browser.page()
+    shapes = []
+    page.on("response", lambda r: shapes.append((r.url, r.headers.get("content-type"), r.headers.get("content-encoding"))) if r.url.endswith(".mapz") else None)
     page.goto(f"{app}/karte?level=gemeinde")
     root = _drawn_map(page, 10997)
+    first_box = root.bounding_box()
     root.evaluate("(r) => { window.__states = []; new MutationObserver(() => window.__states.push(r.dataset.state)).observe(r, {attributes: true}); }")
     page.locator(DEFERRED).first.wait_for()
     wait_for_app(page)
@@ -187,6 +191,15 @@ def test_the_first_view_is_the_map_and_the_rest_follows_without_redrawing_it(bro
     assert page.get_by_role("button", name="Bild (PNG)").is_visible()
     assert "loading" not in page.evaluate("window.__states"), page.evaluate("window.__states")
     assert root.get_attribute("data-state") == "drawn" and page.locator(ERROR_BOX).count() == 0
+    assert root.bounding_box() == first_box  # the indicator's row was kept free for it
+    sidebar, main = page.locator("[data-testid=stSidebar]"), page.locator("[data-testid=stMain]")
+    assert sidebar.locator("[data-testid=stSelectbox]").count() == 2 and main.locator("[data-testid=stSelectbox]").count() == 1
+    assert main.locator("[data-testid=stSelectbox] input").input_value() == "Breitband Haushalte, alle Technologien, ≥ 50 Mbit/s (%)"
+    assert main.locator("[data-testid=stSliderThumbValue]").inner_text().strip() == "Mitte 2021"  # the period slider, below the map
+    # Fetched once, gzip-compressed as published and not compressed again by the server.
+    assert len(shapes) == 1 and shapes[0][1:] == ("application/gzip", None), shapes
+    # The User Timing mark the benchmark reads: when this level's map was first drawn.
+    assert page.evaluate("performance.getEntriesByName('dsr-map-drawn:10997', 'mark').length") == 1
     page.close()
 
 

@@ -6,7 +6,6 @@ warehouse built from the real kit."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import geopandas as gpd
 import pandas as pd
@@ -17,6 +16,7 @@ from shapely.geometry import box
 from etl.aggregate import verband_values
 from etl.catalogue import INDICATORS_BY_ID
 from etl.regions import VG_DIR, read_units, regions_frame
+from apptest_helpers import map_data
 from tests.conftest import make_context
 
 # Gauß-Krüger zone 3 (EPSG:31467), as VG5000; 1 km squares near Altenahr.
@@ -220,8 +220,7 @@ def test_map_offers_the_level_and_draws_every_verband(open_app):
     at = open_app(level="verband", ind="bb_hh_all_50")
     (box,) = [s for s in at.selectbox if s.key == "karte.level"]
     assert box.value == "verband" and "Gemeindeverbände" in box.options
-    (component,) = [c for c in at.get("bidi_component") if c.proto.component_name == "dsr_choropleth"]
-    data = json.loads(component.proto.json)
+    data = map_data(at)
     assert len(data["val"]) == 4605
     assert sum(v is not None for v in data["val"]) > 4000
 

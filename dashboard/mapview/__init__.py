@@ -6,7 +6,8 @@ same map on a canvas with a few hundred lines of JavaScript (``mapview.js``):
 
 - the shapes of a level are one static file per warehouse version, made by
   the build (``etl.mapfiles``: projected to ETRS89-LAEA, quantised to a 100 m
-  grid, delta-encoded) and fetched once by the browser;
+  grid, delta-encoded), published gzip-compressed (``data._publish``) and
+  fetched once by the browser, which decompresses it;
 - every rerun sends only class, value and rank per region, in the file's order.
 
 Exports (PNG, SVG, PDF) are the plotly figure of ``charts.choropleth``, drawn
@@ -113,6 +114,20 @@ def _component():
     import streamlit as st
 
     return st.components.v2.component(NAME, js=(HERE / "mapview.js").read_text(encoding="utf-8"))
+
+
+def prefetch(url: str, key: str, where) -> None:
+    """Start loading the map's script and the shapes file at ``url`` now.
+
+    The map's element is sent once its values are computed, and only then
+    would the browser fetch the component's script, then the shapes, one after
+    the other (issue 14). Mounted at the top of the page (in ``where``, a
+    container where its empty element is out of the way), this instance of
+    the same component draws nothing: it has the script loaded and the shapes
+    fetched and decoded while the server computes the values, and the map
+    takes them from there (the instances share the script and its cache)."""
+    with where:
+        _component()(data={"prefetch": url}, key=key, height="content")
 
 
 def show(data: dict, key: str, on_click=None, on_drawn=None) -> None:

@@ -1,8 +1,9 @@
 """Karte / Map: a classed choropleth of any indicator, level and period, with
 the projects of every registry on the same map and the numbers in a table below.
-A period slider plays the map, in the classes of all its periods at once. The
-first view is the map and the controls above it; the sidebar and all below the
-map follow once it is drawn (``map_ui.side_controls``, issue 14)."""
+The indicator is chosen above the map, level, topic and classes in the
+sidebar; a period slider below the map plays it, in the classes of all its
+periods at once. The first view is the map; the choices and all below the map
+follow once it is drawn (``map_ui.first_view``, issue 14)."""
 
 from __future__ import annotations
 
@@ -31,39 +32,36 @@ K_DRAWN = f"{PAGE}.map_drawn"  # the map of this session has been drawn once
 
 v = ui.require_warehouse()
 state.restore(PAGE, PARAMS)
+state.choose(PAGE, P_LEVEL, LEVELS)
+mapview.prefetch(data.map_shapes(v, st.session_state[state.key(PAGE, P_LEVEL)])[0], key="karte.shapes", where=st.sidebar)
 st.title(t("page_map"))
+indicator_row = st.container(height=map_ui.CHOICE_ROW_PX, border=False)  # the indicator's names are long: the page's width
 
 inds = data.indicators(v)
-
-c1, c2, c3 = st.columns([1, 1.2, 3.8])
-with c1:
-    state.choose(PAGE, P_LEVEL, LEVELS)
-    level = st.selectbox(t("level"), LEVELS, format_func=lambda lv: t(f"level_{lv}"), key=state.key(PAGE, P_LEVEL))
+# The first view is the map: the sidebar's choices and what is below the map follow once it is drawn.
+on_drawn = map_ui.first_view(PAGE, K_DRAWN)
+first_view = on_drawn is not None
+if not first_view:
+    st.sidebar.markdown(f"**{t('map_shows')}**")
+level = map_ui.choice(PAGE, P_LEVEL, LEVELS, t("level"), lambda lv: t(f"level_{lv}"), not first_view)
 at_level = data.coverage_at(v, level)
 available = inds[inds["indicator_id"].isin(at_level["indicator_id"])]
 if available.empty:
     ui.empty()
     state.stop(PAGE, PARAMS)
 topics = list(dict.fromkeys(available["topic"]))
-
-with c2:
-    state.imply(PAGE, P_IND, P_TOPIC, dict(zip(available["indicator_id"], available["topic"])))
-    state.choose(PAGE, P_TOPIC, topics, default="broadband")
-    topic = st.selectbox(t("topic"), topics, format_func=lambda k: pick(*TOPICS.get(k, (k, k))), key=state.key(PAGE, P_TOPIC))
+state.imply(PAGE, P_IND, P_TOPIC, dict(zip(available["indicator_id"], available["topic"])))
+topic = map_ui.choice(PAGE, P_TOPIC, topics, t("topic"), lambda k: pick(*TOPICS.get(k, (k, k))), not first_view, default="broadband")
 choices = available[available["topic"] == topic]
 labels = {i: f"{pick(de, en)} ({u})" for i, de, en, u in zip(choices.index, choices["title_de"], choices["title_en"], choices["unit_en" if lang() == "en" else "unit"])}
-with c3:
-    # Households with ≥ 50 Mbit/s: the broadband figure policymakers ask for first.
-    state.choose(PAGE, P_IND, list(labels), default="bb_hh_all_50")
-    indicator_id = st.selectbox(t("indicator"), list(labels), format_func=labels.get, key=state.key(PAGE, P_IND))
+# Households with ≥ 50 Mbit/s: the broadband figure policymakers ask for first.
+indicator_id = map_ui.choice(PAGE, P_IND, list(labels), t("indicator"), labels.get, not first_view, default="bb_hh_all_50", where=indicator_row)
 period_options, period_types = map_ui.period_choices(at_level, indicator_id)
 state.choose(PAGE, P_PERIOD, period_options, default=period_options[-1] if period_options else None)
 period_label = lambda p: ui.period_label(p, period_types[p])  # noqa: E731
 
 ind = inds.loc[indicator_id]
-# The first view is the map and the controls above it: the sidebar and what is below the map follow once it is drawn.
-on_drawn, (method, k, manual), overlay = map_ui.side_controls(v, PAGE, P_CLS, P_K, P_BREAKS, K_DRAWN)
-first_view = on_drawn is not None
+(method, k, manual), overlay = map_ui.side_controls(v, PAGE, P_CLS, P_K, P_BREAKS, not first_view)
 
 # One set of classes for every period of the indicator at this level.
 classes = data.period_classes(v, indicator_id, level, method, k, tuple(manual) if manual else None)
@@ -88,7 +86,8 @@ def period_map() -> None:
     """Everything that depends on the period; rerun alone while the map plays."""
     if first_view and st.session_state.get(K_DRAWN):
         st.rerun()  # the first view's map is drawn: the whole page, sidebar included
-    period = map_ui.period_player(PAGE, P_PERIOD, period_options, period_label, tick=bool(runs))
+    shown = st.container()  # the map, with the period slider below it (not in the first view)
+    period = st.session_state[state.key(PAGE, P_PERIOD)] if first_view else map_ui.period_player(PAGE, P_PERIOD, period_options, period_label, tick=bool(runs))
     runs.append(period)
     frame = data.values(v, indicator_id, level, period).copy()
     has_value = frame["value"].notna()
@@ -126,9 +125,10 @@ def period_map() -> None:
             highlight=(selected, str(data.regions(v)["name"].get(selected, selected))) if selected else None, lang=lang(), unit=unit,
         )
 
-    ui.flag_note(v, frame["flag"])  # what changes the meaning of the numbers, said above the map
     state.write_url(PAGE, PARAMS)  # the period shown, also while playing
-    mapview.show(shown_map, key="karte.map", on_click=choose_region, on_drawn=on_drawn)
+    with shown:
+        ui.flag_note(v, frame["flag"])  # what changes the meaning of the numbers, said above the map
+        mapview.show(shown_map, key="karte.map", on_click=choose_region, on_drawn=on_drawn)
     if first_view:
         return map_ui.period_shown(PAGE, level, period)
     permalink = state.permalink(PAGE, PAGE, PARAMS)
