@@ -116,7 +116,12 @@ def region_labels(v: str) -> dict[str, str]:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def indicators(v: str) -> pd.DataFrame:
-    return _keyed(v, "indicators", "indicator_id")
+    """The catalogue's indicators, in natural order of their keys: the
+    thresholds of a series by their number (≥ 1, 2, 6, … 100, 1000 Mbit/s),
+    not as text (1, 10, 100, 1000, 16, 2, …), in every page's lists."""
+    table = _keyed(v, "indicators", "indicator_id")
+    natural = table["indicator_id"].str.replace(r"\d+", lambda m: m.group(0).zfill(9), regex=True)
+    return table.iloc[natural.argsort(kind="stable")]
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -82,6 +82,21 @@ def test_shared_frames_are_one_object_and_unchanged_after_every_page(open_app, w
         assert frame.equals(snapshot[name]), f"{name} was modified by a page"
 
 
+def test_indicators_are_listed_in_natural_order_of_their_keys(warehouse, monkeypatch, open_app):
+    """A series' thresholds by their number (≥ 2 before ≥ 10 Mbit/s), in the
+    data layer and so in the Karte page's indicator list."""
+    from dashboard import data
+
+    monkeypatch.setenv("DSR_WAREHOUSE", str(warehouse.directory))
+    ids = list(data.indicators(data.version()).index)
+    series = [i for i in ids if i.startswith("bb_hh_all_") and i.removeprefix("bb_hh_all_").isdigit()]
+    assert [int(i.rsplit("_", 1)[1]) for i in series] == sorted(int(i.rsplit("_", 1)[1]) for i in series)
+    assert len(series) >= 10 and sorted(ids) == sorted(set(ids))
+    at = open_app(level="kreis", topic="broadband")
+    options = [o for o in at.selectbox(key="karte.ind").options if o.startswith("Breitband Haushalte, alle Technologien")]
+    assert options.index("Breitband Haushalte, alle Technologien, ≥ 2 Mbit/s (%)") < options.index("Breitband Haushalte, alle Technologien, ≥ 10 Mbit/s (%)")
+
+
 def test_the_quarantine_summary_is_read_when_shown_and_not_kept(open_app, warehouse, monkeypatch):
     """The manifest's quarantine summary (``MANIFEST_ON_DEMAND``, 12 MB as
     Python objects on the full kit) is in no reader's manifest and in no
