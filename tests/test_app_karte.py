@@ -10,6 +10,7 @@ import pytest
 
 from apptest_helpers import map_data
 
+
 @pytest.fixture
 def app(open_app):
     return open_app
@@ -65,7 +66,7 @@ def test_the_first_view_is_the_map_and_the_rest_follows_once_it_is_drawn(app):
     first = _map(at)
     assert first["report_drawn"] is True and len(first["labels"]) == 4
     assert "≥ 100 Mbit/s" in first["title"] and "Länder" in first["title"] and "2019" in first["title"]
-    assert not at.selectbox and not at.radio(key="lang") is None
+    assert not at.selectbox and at.radio(key="lang").value == "de"  # the app's language radio, none of the page's boxes
     assert not [r for r in at.radio if r.key == "karte.cls"] and not at.select_slider
     assert not at.get("download_button") and not at.expander and "Quelle" not in _text(at)
     assert at.query_params["level"] == "land" and at.query_params["ind"] == "bb_hh_all_100" and at.query_params["period"] == "2019-12-31"
